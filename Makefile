@@ -1,0 +1,49 @@
+# jinpin: two commands. `make run` serves the demo; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install messages migrate demo worker beat bench clean check-deploy
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+messages: install
+	$(PY) manage.py compilemessages_py
+
+migrate: messages
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+run: demo
+	@echo "jinpin on http://127.0.0.1:8000  (demo logins above; password Jinpin@2016)"
+	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:8000
+
+# Runs on PostgreSQL + Redis (and a real Celery worker and Chromium) when
+# DATABASE_URL / CELERY_BROKER_URL are set, as CI sets them; on SQLite otherwise.
+test: messages
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+worker: install
+	$(VENV)/bin/celery -A jinpin worker -l info --concurrency=2
+
+beat: install
+	$(VENV)/bin/celery -A jinpin beat -l info
+
+bench: migrate
+	$(PY) benchmarks/run_all.py
+
+check-deploy: install
+	SECURE=1 DEBUG=0 $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

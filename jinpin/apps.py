@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class JinpinConfig(AppConfig):
+    name = "jinpin"
+    verbose_name = _("Programme administration")
+
+    def ready(self):
+        from . import checks  # noqa: F401 - registers the deploy checks
+        from . import exports, jobs  # noqa: F401 - registers the export job kind

@@ -1,0 +1,48 @@
+"""The audit log: every write by a person, every export and download.
+
+Built on django-auditlog: models registered with ``audit.register(Model)`` get
+a log entry (actor, time, field changes, remote address) written by signals in
+the same transaction as the change; ``AuditlogMiddleware`` supplies the actor
+and address. What signals cannot see -- bulk writes by services, exports,
+downloads, imports -- is written with ``audit.log(...)``.
+
+Entries are read-only for everyone: the admin offers no change or delete, and
+on PostgreSQL a trigger (migration ``jinpin.0002``) refuses UPDATE and DELETE.
+"""
+
+from __future__ import annotations
+
+from auditlog.context import set_actor
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
+
+register = auditlog.register
+Action = LogEntry.Action
+
+__all__ = ["register", "log", "Action", "LogEntry", "set_actor", "remote_addr"]
+
+
+def remote_addr(request) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR")
+
+
+def log(instance, *, action: int = Action.ACCESS, actor=None, request=None, changes=None, **data):
+    """Write one audit entry about ``instance``.
+
+    ``changes`` is ``{field: [before, after]}`` (auditlog's format); ``data`` goes
+    into ``additional_data`` (what was exported, how many rows, ...). Runs in the
+    caller's transaction.
+    """
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user
+    return LogEntry.objects.log_create(
+        instance,
+        force_log=True,
+        action=action,
+        actor=actor,
+        remote_addr=remote_addr(request),
+        changes=changes or {},
+        additional_data=data or None,
+    )

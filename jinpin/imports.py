@@ -1,0 +1,499 @@
+"""The import base every spreadsheet upload goes through.
+
+An importer declares its columns and how to save; this module does the rest:
+
+1. **The file is checked before it is parsed**: size, that it is a real xlsx
+   (zip with the workbook parts; not .xls, .csv or .xlsm), entry count and
+   total uncompressed size (zip bombs), no macros, and no DTD or entity
+   declaration in any XML part (XML bombs, external entities). Every refusal is
+   a ``FileRejected`` with a Chinese message, raised within milliseconds.
+2. **Parsing** uses python-calamine (Rust, ~15x faster than openpyxl's reader).
+3. **Every row is validated before anything is written**, and the classic
+   spreadsheet traps are named with what to fix: an 18-digit ID typed as a
+   number (Excel kept 15 digits), full-width digits, stray spaces, dates stored
+   as text, numbers with decimals where whole numbers belong, values outside a
+   list. Errors carry the Excel row number and the column header.
+4. **All or nothing**: ``save()`` runs inside one transaction only when no row
+   has an error. Importers match rows on a natural key, so importing the same
+   file twice changes nothing the second time.
+
+Usage in a view::
+
+    report = imports.run(SchoolImporter(scope=request.scope, user=request.user, request=request), upload)
+    if report.errors: ... show report.errors ...
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import defusedxml.ElementTree as DET
+from defusedxml import DefusedXmlException
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.utils.translation import override
+
+from . import audit
+
+# Limits on the container; IMPORT_MAX_BYTES and IMPORT_MAX_ROWS come from settings.
+MAX_ENTRIES = 1000
+MAX_UNCOMPRESSED = 500 * 1024 * 1024
+MAX_RATIO = 200  # an entry expanding more than this (and past 1 MiB) is a bomb
+MAX_ERRORS = 500
+
+FULL_WIDTH = re.compile(r"[\uff01-\uff5e]")
+SPACES = "\u3000\u00a0\u2002\u2003\u2009\u200b\ufeff"
+SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+TEXT_DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
+
+
+class FileRejected(Exception):
+    """The upload as a whole is refused; ``str(exc)`` is the user's message."""
+
+
+@dataclass
+class RowError:
+    row: int  # Excel row number (the header is row 1)
+    column: str  # column header as the user sees it ("" for the whole row)
+    message: str
+
+
+@dataclass
+class ImportReport:
+    total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    more_errors: int = 0
+    file_error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.file_error
+
+
+@dataclass(frozen=True)
+class Col:
+    """One spreadsheet column.
+
+    ``kind``: text | code (digits/letters, e.g. a school code) | id_number
+    (18-character resident ID) | int | decimal | date | choice | bool.
+    ``choices``: for ``choice``, a Django ``TextChoices`` class; the sheet holds
+    its labels (Chinese or English), the row gets its values.
+    """
+
+    key: str
+    header: str
+    kind: str = "text"
+    required: bool = True
+    max_length: int | None = None
+    choices: type | None = None
+    help: str = ""
+
+    def headers(self) -> set[str]:
+        names = {self.key}
+        for lang in ("zh-hans", "en"):
+            with override(lang):
+                names.add(str(self.header))
+        return names
+
+
+class Importer:
+    identifier = ""
+    verbose_name = ""
+    columns: list[Col] = []
+    #: keys that identify a row; two rows with the same key in one file are an error
+    natural_key: tuple[str, ...] = ()
+
+    def __init__(self, *, scope, user, request=None):
+        self.scope = scope
+        self.user = user
+        self.request = request
+        self._errors: list[RowError] | None = None
+        self._row = 0
+
+    # hooks ---------------------------------------------------------------
+    def prepare(self, rows: list[dict]) -> None:
+        """Load what row validation needs in a few set-based queries (override)."""
+
+    def clean_row(self, row: dict) -> None:
+        """Business rules for one row; report problems with ``self.error(key, message)``."""
+
+    def save(self, rows: list[dict]) -> tuple[int, int, int]:
+        """Write all rows (inside a transaction). Returns (created, updated, unchanged)."""
+        raise NotImplementedError
+
+    # helpers -------------------------------------------------------------
+    def error(self, key: str, message: str) -> None:
+        col = next((c for c in self.columns if c.key == key), None)
+        self._errors.append(RowError(self._row, str(col.header) if col else "", str(message)))
+
+
+def read_rows(fileobj, *, max_bytes: int | None = None, max_rows: int | None = None):
+    """Check an uploaded xlsx and return (header, rows): rows as (excel_row_no, [values]).
+
+    Raises ``FileRejected`` with a user message for anything unsafe or malformed.
+    """
+    import python_calamine
+
+    max_bytes = max_bytes or settings.IMPORT_MAX_BYTES
+    max_rows = max_rows or settings.IMPORT_MAX_ROWS
+    data = _read_limited(fileobj, max_bytes)
+    _check_container(data)
+    try:
+        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        names = wb.sheet_names
+        if not names:
+            raise FileRejected(_("The workbook has no sheet."))
+        sheet = wb.get_sheet_by_index(0)
+        if sheet.total_height > max_rows + 1:
+            raise FileRejected(
+                _("The sheet has %(n)s rows; at most %(max)s can be imported at once. Split the file.")
+                % {"n": sheet.total_height - 1, "max": max_rows}
+            )
+        values = sheet.to_python(skip_empty_area=False)
+    except FileRejected:
+        raise
+    except Exception as exc:  # calamine raises its own types for broken files
+        raise FileRejected(_("The file could not be read as an Excel workbook (%(error)s).") % {"error": exc.__class__.__name__}) from None
+    if not values:
+        raise FileRejected(_("The first sheet is empty: the header row is missing."))
+    header = [str(v).strip() if v is not None else "" for v in values[0]]
+    rows = []
+    for i, r in enumerate(values[1:], start=2):
+        if any(v not in (None, "") for v in r):
+            rows.append((i, list(r)))
+    return header, rows
+
+
+def _read_limited(fileobj, max_bytes: int) -> bytes:
+    size = getattr(fileobj, "size", None)
+    if size is not None and size > max_bytes:
+        raise FileRejected(_("The file is too large (%(size).1f MB); the limit is %(max).1f MB.") % {"size": size / 2**20, "max": max_bytes / 2**20})
+    data = fileobj.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise FileRejected(_("The file is too large; the limit is %(max).1f MB.") % {"max": max_bytes / 2**20})
+    if not data:
+        raise FileRejected(_("The file is empty."))
+    return data
+
+
+def _check_container(data: bytes) -> None:
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise FileRejected(_("This is an old .xls file (or an encrypted workbook). Open it in Excel and save it as .xlsx."))
+    if data[:4] != b"PK\x03\x04":
+        raise FileRejected(_("This is not an Excel .xlsx file. Download the template and fill it in Excel or WPS."))
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise FileRejected(_("The .xlsx file is damaged (not a valid zip archive).")) from None
+    if len(infos) > MAX_ENTRIES:
+        raise FileRejected(_("The .xlsx file has too many parts (%(n)s); it is not a normal workbook.") % {"n": len(infos)})
+    total = 0
+    names = set()
+    for info in infos:
+        names.add(info.filename)
+        total += info.file_size
+        if info.file_size > 2**20 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise FileRejected(_("The file is compressed suspiciously (a zip bomb); it was refused."))
+        if info.flag_bits & 0x1:
+            raise FileRejected(_("The workbook is password-protected. Remove the password and save it again."))
+    if total > MAX_UNCOMPRESSED:
+        raise FileRejected(_("The file expands to more than %(max)s MB; it was refused.") % {"max": MAX_UNCOMPRESSED // 2**20})
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/workbook") for n in names):
+        raise FileRejected(_("This zip file is not an Excel workbook. Save it as .xlsx."))
+    if any(n.lower().endswith("vbaproject.bin") for n in names):
+        raise FileRejected(_("The workbook contains macros, which are refused for safety. Save it as a plain .xlsx without macros."))
+    try:
+        content_types = zf.read("[Content_Types].xml")
+        DET.fromstring(content_types, forbid_dtd=True)
+    except (DefusedXmlException, DET.ParseError):
+        raise FileRejected(_("The workbook contains unsafe XML (DTD or entity declarations); it was refused.")) from None
+    if b"macroEnabled" in content_types:
+        raise FileRejected(_("The workbook contains macros, which are refused for safety. Save it as a plain .xlsx without macros."))
+    # A DTD can only stand in an XML part's prolog: its first bytes tell.
+    for info in infos:
+        if info.filename.endswith((".xml", ".rels", ".vml")):
+            with zf.open(info) as fh:
+                head = fh.read(2048)
+            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                raise FileRejected(_("The workbook contains unsafe XML (DTD or entity declarations); it was refused."))
+
+
+# -- cell conversion with trap detection ------------------------------------------
+class CellError(Exception):
+    pass
+
+
+def _as_text(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _check_text_traps(s: str, kind: str) -> str:
+    if s != s.strip(" \t\r\n" + SPACES):
+        if kind in ("code", "id_number", "choice", "date", "int", "decimal", "bool"):
+            raise CellError(_("“%(value)s” has extra spaces before or after it; delete them.") % {"value": s})
+        s = s.strip(" \t\r\n" + SPACES)
+    if kind in ("code", "id_number") and any(ch.isspace() or ch in SPACES for ch in s):
+        raise CellError(_("“%(value)s” contains spaces; delete them.") % {"value": s})
+    m = FULL_WIDTH.search(s)
+    if m and kind != "text":
+        raise CellError(
+            _("“%(value)s” contains the full-width character “%(char)s”; type it with half-width (ordinary) characters.")
+            % {"value": s, "char": m.group(0)}
+        )
+    return s
+
+
+def convert(col: Col, v):
+    """Turn one cell into the value the importer receives, or raise CellError."""
+    if v is None or (isinstance(v, str) and v.strip(" \t\r\n" + SPACES) == ""):
+        if col.required:
+            raise CellError(_("This column is required."))
+        return None
+    kind = col.kind
+    if kind in ("code", "id_number"):
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            if abs(v) >= 1e15 or (isinstance(v, float) and not v.is_integer()):
+                raise CellError(
+                    _("The number was stored as a number, so Excel kept only 15 digits and the last ones are lost. "
+                      "Format the column as Text and type the full value again.")
+                )
+            v = _as_text(v)
+        s = _check_text_traps(str(v), kind)
+        if SCIENTIFIC.match(s):
+            raise CellError(
+                _("“%(value)s” is in scientific notation: the digits are lost. Format the column as Text and type the full value again.")
+                % {"value": s}
+            )
+        if kind == "id_number":
+            s = s.upper()
+        if col.max_length and len(s) > col.max_length:
+            raise CellError(_("At most %(n)s characters.") % {"n": col.max_length})
+        return s
+    if kind == "text":
+        s = _check_text_traps(_as_text(v), kind)
+        if col.max_length and len(s) > col.max_length:
+            raise CellError(_("At most %(n)s characters (this has %(len)s).") % {"n": col.max_length, "len": len(s)})
+        return s
+    if kind == "int":
+        if isinstance(v, bool):
+            raise CellError(_("Expected a whole number."))
+        if isinstance(v, float):
+            if not v.is_integer():
+                raise CellError(_("Expected a whole number, not %(value)s.") % {"value": v})
+            return int(v)
+        if isinstance(v, int):
+            return v
+        s = _check_text_traps(str(v), kind)
+        if not re.fullmatch(r"-?\d+", s):
+            raise CellError(_("Expected a whole number, not “%(value)s”.") % {"value": s})
+        return int(s)
+    if kind == "decimal":
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return Decimal(str(v)).quantize(Decimal("0.01"))
+        s = _check_text_traps(str(v), kind).replace(",", "")
+        try:
+            return Decimal(s).quantize(Decimal("0.01"))
+        except InvalidOperation:
+            raise CellError(_("Expected an amount in yuan, not “%(value)s”.") % {"value": s}) from None
+    if kind == "date":
+        if isinstance(v, dt.datetime):
+            return v.date()
+        if isinstance(v, dt.date):
+            return v
+        if isinstance(v, str):
+            s = v.strip()
+            m = TEXT_DATE.match(s)
+            if m:
+                raise CellError(
+                    _("The date “%(value)s” is stored as text. Format the cell as a date (yyyy-mm-dd) and type it again, e.g. %(example)s.")
+                    % {"value": s, "example": "%s-%02d-%02d" % (m.group(1), int(m.group(2)), int(m.group(3)))}
+                )
+            raise CellError(_("“%(value)s” is not a date; type a date such as 2016-09-01.") % {"value": s})
+        raise CellError(_("Expected a date such as 2016-09-01."))
+    if kind == "bool":
+        s = _check_text_traps(_as_text(v), kind).lower()
+        if s in ("是", "y", "yes", "true", "1", "√"):
+            return True
+        if s in ("否", "n", "no", "false", "0", "×"):
+            return False
+        raise CellError(_("Write 是 or 否 (yes or no), not “%(value)s”.") % {"value": v})
+    if kind == "choice":
+        s = _check_text_traps(_as_text(v), kind)
+        lookup = choice_lookup(col.choices)
+        if s in lookup:
+            return lookup[s]
+        with override("zh-hans"):
+            allowed = "、".join(str(label) for label in col.choices.labels)
+        raise CellError(_("“%(value)s” is not one of: %(allowed)s.") % {"value": s, "allowed": allowed})
+    raise ValueError(kind)
+
+
+def choice_lookup(choices) -> dict[str, str]:
+    lookup = {}
+    for value, label in zip(choices.values, choices.labels):
+        lookup[str(value)] = value
+        for lang in ("zh-hans", "en"):
+            with override(lang):
+                lookup[str(label)] = value
+    return lookup
+
+
+# -- running an import ----------------------------------------------------------------
+def run(importer: Importer, fileobj, *, keep_copy: bool = True) -> ImportReport:
+    """Validate the whole file, then save all rows in one transaction, or nothing."""
+    report = ImportReport()
+    try:
+        header, raw_rows = read_rows(fileobj)
+    except FileRejected as exc:
+        report.file_error = str(exc)
+        return report
+    positions = {}
+    for col in importer.columns:
+        names = col.headers()
+        idx = next((i for i, h in enumerate(header) if h in names), None)
+        if idx is None and col.required:
+            report.file_error = _("The column “%(column)s” is missing from the header row. Download the template again.") % {"column": col.header}
+            return report
+        positions[col.key] = idx
+    report.total = len(raw_rows)
+    if not raw_rows:
+        report.file_error = _("The file has a header row but no data rows.")
+        return report
+
+    errors: list[RowError] = []
+    importer._errors = errors
+    cleaned: list[dict] = []
+    for row_no, values in raw_rows:
+        row = {"_row": row_no}
+        bad = False
+        for col in importer.columns:
+            idx = positions[col.key]
+            raw = values[idx] if idx is not None and idx < len(values) else None
+            try:
+                row[col.key] = convert(col, raw)
+            except CellError as exc:
+                errors.append(RowError(row_no, str(col.header), str(exc)))
+                bad = True
+        if not bad:
+            cleaned.append(row)
+    # duplicates inside the file
+    if importer.natural_key:
+        seen: dict[tuple, int] = {}
+        for row in cleaned:
+            key = tuple(row.get(k) for k in importer.natural_key)
+            if key in seen:
+                first_col = next(c for c in importer.columns if c.key == importer.natural_key[0])
+                errors.append(RowError(row["_row"], str(first_col.header), _("Duplicates row %(row)s of this file.") % {"row": seen[key]}))
+            else:
+                seen[key] = row["_row"]
+    importer.prepare(cleaned)
+    for row in cleaned:
+        importer._row = row["_row"]
+        importer.clean_row(row)
+    if errors:
+        errors.sort(key=lambda e: e.row)
+        report.errors = errors[:MAX_ERRORS]
+        report.more_errors = max(0, len(errors) - MAX_ERRORS)
+        return report
+
+    stored = _keep_copy(fileobj) if keep_copy else ""
+    with transaction.atomic():
+        report.created, report.updated, report.unchanged = importer.save(cleaned)
+        audit.log(
+            importer.user,
+            action=audit.Action.ACCESS,
+            actor=importer.user,
+            request=importer.request,
+            event="import",
+            importer=importer.identifier,
+            rows=report.total,
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            stored_copy=stored,
+        )
+    return report
+
+
+def _keep_copy(fileobj) -> str:
+    """Keep the uploaded file under PRIVATE_ROOT so auditors can trace an import."""
+    folder = Path(settings.PRIVATE_ROOT) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{uuid.uuid4()}.xlsx"
+    fileobj.seek(0)
+    with open(folder / name, "wb") as out:
+        out.write(fileobj.read())
+    return f"imports/{name}"
+
+
+def template(importer_cls) -> bytes:
+    """A blank template: header row, Text format on code/ID columns, date format, drop-downs, and a notes sheet."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = str(importer_cls.verbose_name)[:31]
+    notes = wb.create_sheet(_("Instructions")[:31])
+    notes.append([_("Column"), _("Required"), _("Format"), _("Notes")])
+    for c in notes[1]:
+        c.font = Font(bold=True)
+    kinds = {
+        "text": _("text"),
+        "code": _("text (digits kept exactly)"),
+        "id_number": _("18-character resident ID, as text"),
+        "int": _("whole number"),
+        "decimal": _("amount in yuan"),
+        "date": _("date, yyyy-mm-dd"),
+        "bool": _("是 / 否"),
+        "choice": _("one of the list"),
+    }
+    for i, col in enumerate(importer_cls.columns, 1):
+        letter = get_column_letter(i)
+        cell = ws.cell(row=1, column=i, value=str(col.header))
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="FFF2CC" if col.required else "EEEEEE")
+        ws.column_dimensions[letter].width = max(12, len(str(col.header)) * 2 + 4)
+        fmt = {"code": "@", "id_number": "@", "text": "@", "date": "yyyy-mm-dd", "decimal": "0.00"}.get(col.kind)
+        if fmt:
+            for r in range(2, 1002):
+                ws.cell(row=r, column=i).number_format = fmt
+        note = str(col.help)
+        if col.kind == "choice":
+            labels = [str(label) for label in col.choices.labels]
+            note = ("、".join(labels) + ("；" + note if note else ""))
+            dv = DataValidation(type="list", formula1='"' + ",".join(labels) + '"', allow_blank=not col.required)
+            dv.add(f"{letter}2:{letter}1048576")
+            ws.add_data_validation(dv)
+        if col.kind == "bool":
+            dv = DataValidation(type="list", formula1='"是,否"', allow_blank=not col.required)
+            dv.add(f"{letter}2:{letter}1048576")
+            ws.add_data_validation(dv)
+        notes.append([str(col.header), _("yes") if col.required else _("no"), str(kinds[col.kind]), note])
+    ws.freeze_panes = "A2"
+    for letter, width in zip("ABCD", (20, 8, 28, 60)):
+        notes.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# module-level lazy strings used by views
+IMPORT_DONE = gettext_lazy("Imported %(total)s rows: %(created)s new, %(updated)s updated, %(unchanged)s unchanged.")

@@ -1,0 +1,67 @@
+"""Registries that let the project's shell list what the apps offer, without importing them.
+
+* ``menu(label, url_name, roles=None, order=100)`` -- an entry in the top navigation;
+* ``home_panel(fn, order=100)`` -- ``fn(request) -> dict | None`` adds a panel to the
+  signed-in user's home page (``{"title":..., "template":..., **context}``);
+* ``demo_seeder(fn, order=100)`` -- ``fn(stdout, scale) -> None`` runs in ``seed_demo``;
+  it must be idempotent.
+
+Apps call these in their ``AppConfig.ready()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    url_name: str
+    roles: frozenset | None
+    order: int
+
+
+_menu: list[MenuItem] = []
+_panels: list[tuple[int, Callable]] = []
+_seeders: list[tuple[int, str, Callable]] = []
+
+
+def menu(label, url_name: str, *, roles=None, order: int = 100) -> None:
+    if any(m.url_name == url_name for m in _menu):
+        return
+    _menu.append(MenuItem(label, url_name, frozenset(roles) if roles else None, order))
+    _menu.sort(key=lambda m: m.order)
+
+
+def menu_for(scope) -> list[MenuItem]:
+    if scope.role is None:
+        return []
+    return [m for m in _menu if m.roles is None or scope.role in m.roles]
+
+
+def home_panel(fn: Callable, *, order: int = 100) -> None:
+    if fn not in [f for _, f in _panels]:
+        _panels.append((order, fn))
+        _panels.sort(key=lambda p: p[0])
+
+
+def panels_for(request) -> list[dict]:
+    out = []
+    for _, fn in _panels:
+        panel = fn(request)
+        if panel:
+            out.append(panel)
+    return out
+
+
+def demo_seeder(fn: Callable, *, order: int = 100) -> None:
+    name = f"{fn.__module__}.{fn.__name__}"
+    if name not in [n for _, n, _ in _seeders]:
+        _seeders.append((order, name, fn))
+        _seeders.sort(key=lambda s: s[0])
+
+
+def seeders() -> list[tuple[str, Callable]]:
+    return [(n, f) for _, n, f in _seeders]

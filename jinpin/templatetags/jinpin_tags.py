@@ -1,0 +1,26 @@
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **kwargs):
+    """The current query string with some parameters replaced (for pagination and sorting)."""
+    query = context["request"].GET.copy()
+    for k, v in kwargs.items():
+        query[k] = v
+    return query.urlencode()
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context, field, label):
+    """A column header that sorts by ``field``; clicking again reverses."""
+    from django.utils.html import format_html
+
+    query = context["request"].GET.copy()
+    current = query.get("o", "")
+    new = f"-{field}" if current == field else field
+    query["o"] = new
+    query.pop("page", None)
+    arrow = " ▲" if current == field else (" ▼" if current == f"-{field}" else "")
+    return format_html('<a href="?{}">{}{}</a>', query.urlencode(), label, arrow)

@@ -1,0 +1,58 @@
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .models import County, Location, Poverty, School, Stage, Town, Village
+
+
+class SchoolFilter(django_filters.FilterSet):
+    """Filters of the schools list and of its export (the same class serves both)."""
+
+    q = django_filters.CharFilter(label=_("Name or code"), method="search")
+    county = django_filters.ModelChoiceFilter(label=_("County"), queryset=County.objects.all())
+    town = django_filters.ModelChoiceFilter(label=_("Town"), queryset=Town.objects.all())
+    stage = django_filters.ChoiceFilter(label=_("Stage"), choices=Stage.choices)
+    location = django_filters.ChoiceFilter(label=_("Location class"), choices=Location.choices)
+    is_weak = django_filters.BooleanFilter(label=_("Weak school"))
+    poverty = django_filters.ChoiceFilter(label=_("Poverty designation"), choices=Poverty.choices, method="by_poverty")
+    o = django_filters.OrderingFilter(
+        fields=(("code", "code"), ("name", "name"), ("county__order", "county"), ("stage", "stage"), ("pupils", "pupils")),
+        label=_("Sort"),
+    )
+
+    class Meta:
+        model = School
+        fields = ["q", "county", "town", "stage", "location", "is_weak", "poverty"]
+
+    def __init__(self, data=None, *args, scope, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        # Only in-scope choices in the dropdowns; an out-of-scope id is "not a valid choice".
+        self.filters["county"].queryset = scope.filter(County)
+        self.filters["town"].queryset = scope.filter(Town).select_related("county")
+
+    def search(self, qs, name, value):
+        value = value.strip()
+        return qs.filter(Q(name__icontains=value) | Q(code__startswith=value)) if value else qs
+
+    def by_poverty(self, qs, name, value):
+        if value == Poverty.NONE:
+            return qs.filter(Q(village__isnull=True) | Q(village__poverty=Poverty.NONE))
+        return qs.filter(village__poverty=value)
+
+
+class VillageFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Name or code"), method="search")
+    county = django_filters.ModelChoiceFilter(label=_("County"), queryset=County.objects.all())
+    poverty = django_filters.ChoiceFilter(label=_("Poverty designation"), choices=Poverty.choices)
+
+    class Meta:
+        model = Village
+        fields = ["q", "county", "poverty"]
+
+    def __init__(self, data=None, *args, scope, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.filters["county"].queryset = scope.filter(County)
+
+    def search(self, qs, name, value):
+        value = value.strip()
+        return qs.filter(Q(name__icontains=value) | Q(code__startswith=value)) if value else qs

@@ -1,0 +1,131 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from jinpin import exports, imports
+from jinpin.scope import role_required
+
+from .filters import SchoolFilter, VillageFilter
+from .forms import SchoolForm, SchoolImportForm
+from .importers import SchoolImporter, VillageImporter
+from .models import Poverty, School, Village
+
+PAGE_SIZE = 50
+IMPORTERS = {"schools": SchoolImporter, "villages": VillageImporter}
+
+
+@role_required()
+def school_list(request):
+    qs = request.scope.filter(School).select_related("county", "town", "village")
+    f = SchoolFilter(request.GET or None, queryset=qs, scope=request.scope)
+    page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "schools/school_list.html",
+        {"filter": f, "page": page, "can_write": request.scope.can_write(School)},
+    )
+
+
+@role_required()
+def school_detail(request, pk):
+    school = request.scope.get_or_404(School.objects.select_related("county", "town", "village"), pk=pk)
+    return render(request, "schools/school_detail.html", {"school": school, "can_write": request.scope.can_write(School, school)})
+
+
+@role_required(write=True)
+def school_create(request):
+    request.scope.require_write(School)
+    form = SchoolForm(request.POST or None, scope=request.scope)
+    if request.method == "POST" and form.is_valid():
+        school = form.save()
+        messages.success(request, _("School “%(name)s” created.") % {"name": school.name})
+        return redirect("schools:school_detail", pk=school.pk)
+    return render(request, "schools/school_form.html", {"form": form})
+
+
+@role_required()
+def school_edit(request, pk):
+    school = request.scope.get_or_404(School, write=True, pk=pk)
+    form = SchoolForm(request.POST or None, instance=school, scope=request.scope)
+    if request.method == "POST" and form.is_valid():
+        if form.has_changed():
+            form.save()
+            messages.success(request, _("School “%(name)s” saved.") % {"name": school.name})
+        return redirect("schools:school_detail", pk=school.pk)
+    return render(request, "schools/school_form.html", {"form": form, "school": school})
+
+
+@role_required()
+@require_POST
+def school_export(request):
+    """Start the Excel export of the list with the filters currently applied."""
+    params = {k: v for k, v in request.POST.items() if k in SchoolFilter.base_filters and v}
+    job = exports.start(request, "schools.schools", params)
+    return redirect("job_detail", pk=job.pk)
+
+
+@role_required()
+def village_list(request):
+    qs = request.scope.filter(Village).select_related("county", "town").annotate(n_schools=Count("schools"))
+    f = VillageFilter(request.GET or None, queryset=qs, scope=request.scope)
+    page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "schools/village_list.html", {"filter": f, "page": page})
+
+
+def _importer_cls(kind):
+    cls = IMPORTERS.get(kind)
+    if cls is None:
+        raise PermissionDenied
+    return cls
+
+
+@role_required()
+def import_template(request, kind):
+    cls = _importer_cls(kind)
+    response = HttpResponse(
+        imports.template(cls), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{kind}-template.xlsx"
+    return response
+
+
+@role_required(write=True)
+def import_upload(request, kind):
+    cls = _importer_cls(kind)
+    model = School if kind == "schools" else Village
+    request.scope.require_write(model)
+    form = SchoolImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        report = imports.run(cls(scope=request.scope, user=request.user, request=request), form.cleaned_data["file"])
+        if report.ok:
+            messages.success(request, imports.IMPORT_DONE % report.__dict__)
+            return redirect("schools:school_list" if kind == "schools" else "schools:village_list")
+    return render(request, "schools/import.html", {"form": form, "report": report, "kind": kind, "title": cls.verbose_name})
+
+
+HOME_TITLE = gettext_lazy("Schools in my area")
+
+
+def home_panel(request):
+    scope = request.scope
+    if scope.role is None:
+        return None
+    qs = scope.filter(School)
+    poor = Q(village__poverty__in=[Poverty.PROVINCIAL, Poverty.MUNICIPAL])
+    stats = qs.aggregate(
+        total=Count("pk"),
+        weak=Count("pk", filter=Q(is_weak=True)),
+        poor=Count("pk", filter=poor),
+        provincial=Count("pk", filter=Q(village__poverty=Poverty.PROVINCIAL)),
+    )
+    school = None
+    if scope.is_principal:
+        school = qs.select_related("county", "village").first()
+    return {"title": HOME_TITLE, "template": "schools/home_panel.html", "stats": stats, "school": school}

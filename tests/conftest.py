@@ -1,0 +1,184 @@
+"""Shared fixtures: a two-county world with one user per role, eager Celery by default,
+a real Celery worker process (``celery_worker_process``) and a real Chromium (``browser``).
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as dj_settings
+from django.db import connection
+
+from jinpin import celery_app
+from jinpin.scope import Role
+
+from .factories import CountyFactory, SchoolFactory, TownFactory, VillageFactory, make_user, rural_school
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+
+
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def have_broker() -> bool:
+    return bool(dj_settings.CELERY_BROKER_URL)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_files(settings, tmp_path_factory):
+    """Each test writes exports and uploads under its own temporary PRIVATE_ROOT."""
+    root = tmp_path_factory.mktemp("private")
+    settings.PRIVATE_ROOT = root
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    """Tasks run in-process unless a test asks for the real worker."""
+    old = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = old
+
+
+@pytest.fixture
+def world(db):
+    """Two counties; each with a strong urban school and a weak school in a provincial poor village."""
+    a = CountyFactory(code="370830", name="汶上县")
+    b = CountyFactory(code="370831", name="泗水县")
+
+    class W:
+        pass
+
+    w = W()
+    w.county_a, w.county_b = a, b
+    w.town_a = TownFactory(county=a, code="370830003")
+    w.town_b = TownFactory(county=b, code="370831003")
+    w.village_a = VillageFactory(town=w.town_a, code="370830003001")
+    w.village_b = VillageFactory(town=w.town_b, code="370831003001")
+    w.strong_a = SchoolFactory(county=a, code="0830000001", name="汶上实验小学")
+    w.weak_a = rural_school(county=a, village=w.village_a, code="0830000002", name="汶上李庄小学")
+    w.strong_b = SchoolFactory(county=b, code="0831000001", name="泗水实验小学")
+    w.weak_b = rural_school(county=b, village=w.village_b, code="0831000002", name="泗水王庄小学")
+    w.admin = make_user(Role.CITY_ADMIN, username="t_admin")
+    w.officer_a = make_user(Role.COUNTY_OFFICER, county=a, username="t_officer_a")
+    w.officer_b = make_user(Role.COUNTY_OFFICER, county=b, username="t_officer_b")
+    w.principal_a = make_user(Role.PRINCIPAL, school=w.weak_a, username="t_principal_a")
+    w.principal_strong_a = make_user(Role.PRINCIPAL, school=w.strong_a, username="t_principal_strong_a")
+    w.principal_b = make_user(Role.PRINCIPAL, school=w.weak_b, username="t_principal_b")
+    w.inspector = make_user(Role.INSPECTOR, username="t_inspector")
+    w.auditor = make_user(Role.AUDITOR, username="t_auditor")
+    return w
+
+
+@pytest.fixture
+def client_for(client):
+    """``client_for(user)`` -> a test client logged in as ``user``."""
+    from django.test import Client
+
+    def make(user):
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return make
+
+
+# -- a real Celery worker ---------------------------------------------------------
+def _worker_env():
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env["DATABASE_URL"] = "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(
+        USER=db["USER"] or "postgres", HOST=db["HOST"] or "127.0.0.1", PORT=db["PORT"] or 5432, NAME=db["NAME"]
+    )
+    env["CELERY_BROKER_URL"] = dj_settings.CELERY_BROKER_URL
+    env["CELERY_TASK_ALWAYS_EAGER"] = "0"
+    env["PRIVATE_ROOT"] = str(dj_settings.PRIVATE_ROOT)
+    env["MEDIA_ROOT"] = str(dj_settings.MEDIA_ROOT)
+    env["CONN_MAX_AGE"] = "0"
+    return env
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings):
+    """A real ``celery worker`` process on the test database, through Redis.
+
+    Uses its own queue name so that stray workers elsewhere cannot take its tasks.
+    """
+    if not (on_postgres() and have_broker()):
+        pytest.skip("needs DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis); CI sets both")
+    queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
+    celery_app.conf.task_always_eager = False
+    old_queue = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue
+    env = _worker_env()
+    env["CELERY_TASK_DEFAULT_QUEUE"] = queue
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "jinpin", "worker", "-Q", queue, "-c", "2", "--pool", "prefork",
+         "-l", "warning", "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}@%h"],
+        cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        replies = celery_app.control.ping(destination=[f"{queue}@{os.uname().nodename}"], timeout=1.0)
+        if replies:
+            break
+        if proc.poll() is not None:
+            raise RuntimeError("celery worker exited:\n" + proc.stdout.read())
+    else:
+        proc.kill()
+        raise RuntimeError("celery worker did not start in 60 s")
+    proc.queue = queue
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    celery_app.conf.task_default_queue = old_queue
+    celery_app.conf.task_always_eager = True
+
+
+# -- a real browser ------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def _playwright():
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium); .ci/run installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(_playwright, live_server):
+    """A fresh browser context (Chinese locale) with a helper to log in."""
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    context = _playwright.new_context(locale="zh-CN", accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+
+    def login(username, password="pw-Jinpin-2016"):
+        page.goto(live_server.url + "/accounts/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(live_server.url + "/home/")
+
+    page.login = login
+    page.base = live_server.url
+    yield page
+    context.close()

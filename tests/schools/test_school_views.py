@@ -1,0 +1,56 @@
+import pytest
+from django.urls import reverse
+
+from schools.models import School
+
+pytestmark = pytest.mark.django_db
+
+
+def test_officer_sees_only_own_county(world, client_for):
+    r = client_for(world.officer_a).get(reverse("schools:school_list"))
+    assert r.status_code == 200
+    names = {s.name for s in r.context["page"]}
+    assert names == {"汶上实验小学", "汶上李庄小学"}
+
+
+def test_other_county_school_is_404(world, client_for):
+    c = client_for(world.officer_b)
+    assert c.get(reverse("schools:school_detail", args=[world.weak_a.pk])).status_code == 404
+    assert c.get(reverse("schools:school_edit", args=[world.weak_a.pk])).status_code == 404
+    assert client_for(world.principal_b).get(reverse("schools:school_detail", args=[world.weak_a.pk])).status_code == 404
+
+
+def test_auditor_reads_but_cannot_write(world, client_for):
+    c = client_for(world.auditor)
+    assert c.get(reverse("schools:school_detail", args=[world.weak_a.pk])).status_code == 200
+    assert c.get(reverse("schools:school_edit", args=[world.weak_a.pk])).status_code == 403
+    assert c.post(reverse("schools:school_edit", args=[world.weak_a.pk]), {"name": "x"}).status_code == 403
+    assert c.get(reverse("schools:school_create")).status_code == 403
+
+
+def test_officer_edits_school_and_audit_records_it(world, client_for):
+    from auditlog.models import LogEntry
+
+    c = client_for(world.officer_a)
+    url = reverse("schools:school_edit", args=[world.weak_a.pk])
+    data = {
+        "code": world.weak_a.code, "name": "汶上李庄中心小学", "county": world.county_a.pk, "town": world.town_a.pk,
+        "village": world.village_a.pk, "stage": "primary", "location": "rural", "is_weak": "on", "address": "", "pupils": 120,
+    }
+    r = c.post(url, data, REMOTE_ADDR="10.1.2.3")
+    assert r.status_code == 302, r.context["form"].errors if r.context else r
+    world.weak_a.refresh_from_db()
+    assert world.weak_a.name == "汶上李庄中心小学"
+    entry = LogEntry.objects.get_for_object(world.weak_a).latest("timestamp")
+    assert entry.actor == world.officer_a
+    assert entry.remote_addr == "10.1.2.3"
+    assert entry.changes_dict["name"] == ["汶上李庄小学", "汶上李庄中心小学"]
+
+
+def test_forged_post_with_other_county_is_rejected(world, client_for):
+    c = client_for(world.officer_a)
+    data = {"code": "0830000099", "name": "新学校", "county": world.county_b.pk, "stage": "primary", "location": "urban", "pupils": 0}
+    r = c.post(reverse("schools:school_create"), data)
+    assert r.status_code == 200
+    assert "county" in r.context["form"].errors
+    assert not School.objects.filter(code="0830000099").exists()
