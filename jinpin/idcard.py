@@ -62,7 +62,7 @@ def mask(number: str) -> str:
     """3708********1234: the first four and last four characters."""
     if not number or len(number) < 8:
         return number
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+    return number[:4] + "********" + number[-4:]
 
 
 def make(area: str, birth: dt.date, seq: int, sex: str) -> str:
