@@ -1,0 +1,32 @@
+"""On PostgreSQL, the database itself refuses two overlapping full-time periods of one teacher.
+
+An exclusion constraint over half-open date ranges. ``int8range(teacher_id, teacher_id, '[]')``
+with ``=`` lets the range GiST operator class compare teachers, so no ``btree_gist``
+extension (which needs a superuser) is required. Other databases rely on the service layer.
+"""
+
+from django.db import migrations
+
+CONSTRAINT = "service_period_no_full_time_overlap"
+
+
+def forward(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(
+        f"ALTER TABLE teachers_serviceperiod ADD CONSTRAINT {CONSTRAINT} EXCLUDE USING gist ("
+        " int8range(teacher_id, teacher_id, '[]') WITH =,"
+        " daterange(start, \"end\", '[)') WITH &&"
+        ") WHERE (full_time)"
+    )
+
+
+def backward(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(f"ALTER TABLE teachers_serviceperiod DROP CONSTRAINT IF EXISTS {CONSTRAINT}")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("teachers", "0002_seed_reference_data")]
+    operations = [migrations.RunPython(forward, backward)]
