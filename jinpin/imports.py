@@ -156,10 +156,10 @@ def read_rows(fileobj, *, max_bytes: int | None = None, max_rows: int | None = N
         if not names:
             raise FileRejected(_("The workbook has no sheet."))
         sheet = wb.get_sheet_by_index(0)
-        if sheet.total_height > max_rows + 1:
+        if sheet.height > max_rows + 1:
             raise FileRejected(
                 _("The sheet has %(n)s rows; at most %(max)s can be imported at once. Split the file.")
-                % {"n": sheet.total_height - 1, "max": max_rows}
+                % {"n": sheet.height - 1, "max": max_rows}
             )
         values = sheet.to_python(skip_empty_area=False)
     except FileRejected:
