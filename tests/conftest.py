@@ -18,6 +18,9 @@ from jinpin.scope import Role
 
 from .factories import CountyFactory, SchoolFactory, TownFactory, VillageFactory, make_user, rural_school
 
+# Fast password hashing in tests (the production hasher costs ~0.3 s a user).
+dj_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 
