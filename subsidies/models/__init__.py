@@ -1,0 +1,19 @@
+"""精准救助 models, split by subdomain: the registry, schemes and rates, awards and their process."""
+
+from .awards import Award, AwardStatus, AwardStep, BatchChange, BatchChunk, BatchRun
+from .funds import Allocation
+from .registry import (
+    POOR_STATUSES,
+    Enrolment,
+    EnrolmentConflict,
+    Household,
+    HouseholdStatus,
+    Student,
+)
+from .schemes import AmountRule, Group, Period, RateVersion, Scheme, SchemeKind
+
+__all__ = [
+    "POOR_STATUSES", "Household", "HouseholdStatus", "Student", "Enrolment", "EnrolmentConflict",
+    "Scheme", "SchemeKind", "AmountRule", "Group", "RateVersion", "Period",
+    "Award", "AwardStatus", "AwardStep", "BatchRun", "BatchChunk", "BatchChange", "Allocation",
+]

@@ -1,0 +1,392 @@
+"""The batch calculation (资助名单测算): every scheme for every enrolled student, set-based in SQL.
+
+A run covers a period and a county (or the whole city). It is cut into student-id
+ranges (``BatchChunk``); each chunk is one transaction that claims its row with
+``SELECT … FOR UPDATE SKIP LOCKED``, evaluates all schemes for the chunk's students in
+**one** parameterised statement, and marks the chunk done. Several Celery workers
+share a run by claiming chunks; a worker killed half-way leaves its chunk uncommitted,
+so it simply becomes claimable again.
+
+The statement (see ``_chunk_sql``) builds a ``base`` of facts per student (household
+status in force on the decisive date, stage, school, flags), evaluates every scheme's
+eligibility and amount rule from the scheme's data, and then, in data-modifying CTEs:
+
+* inserts new awards with ``ON CONFLICT (student, scheme, period) DO NOTHING`` – the
+  unique constraint, not code, guarantees no duplicate whatever runs at once;
+* refreshes awards nobody has acted on yet (candidate / dropped) whose amount or facts
+  changed, and marks candidates that are no longer eligible as dropped;
+* records every difference (``BatchChange``), including those on awards already
+  applied, reviewed, approved or paid, which are never changed – only listed for review.
+
+PostgreSQL only (``FOR UPDATE SKIP LOCKED``, jsonb, data-modifying CTEs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+
+from django.db import OperationalError, connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jinpin import audit, jobs
+
+from ..models import (
+    POOR_STATUSES,
+    Award,
+    BatchChange,
+    BatchChunk,
+    BatchRun,
+    Enrolment,
+    Period,
+    RateVersion,
+    Scheme,
+    SchemeKind,
+)
+from ..models.awards import BATCH_WRITABLE
+from ..models.schemes import Group
+from ..models.registry import Household, HouseholdStatus, Student
+from schools.models import County, Location, Poverty, School, Village
+
+log = logging.getLogger(__name__)
+
+JOB_KIND = "subsidies.batch"
+DEFAULT_CHUNK = 20_000
+HELPERS = 3  # extra Celery tasks that share a run's chunks with the job's own task
+RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
+
+
+# -- the SQL ---------------------------------------------------------------------------
+def _t(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _years_before(d: dt.date, years: int) -> dt.date:
+    try:
+        return d.replace(year=d.year - years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year - years, day=28)
+
+
+def _group_sql(group: str) -> str:
+    poor = "(b.hh_status IN ({}))".format(", ".join(f"'{s}'" for s in POOR_STATUSES))
+    return {
+        Group.ANY: "TRUE",
+        Group.POOR: poor,
+        Group.DIBAO: f"(b.is_dibao OR (b.h_dibao AND {poor}))",
+        Group.TEKUN: f"(b.h_tekun AND {poor})",
+        Group.HARDSHIP: f"({poor} OR b.is_dibao)",
+        Group.ORPHAN: "b.is_orphan",
+        Group.DISABLED: "b.is_disabled",
+        Group.SPECIAL_ED: "(b.is_special_ed OR b.stage = 'special')",
+        Group.BOARDER: "b.is_boarder",
+    }[group]
+
+
+def _when_sql(when: str, params: list) -> str:
+    if when == "any":
+        return "TRUE"
+    kind, _sep, value = when.partition(":")
+    if kind == "group":
+        return _group_sql(value)
+    if kind == "stage":
+        params.append(value)
+        return "b.stage = %s"
+    raise ValueError(when)
+
+
+@dataclass(frozen=True)
+class SchemeRate:
+    scheme: Scheme
+    rate: RateVersion
+
+
+def schemes_for(period: Period) -> list[SchemeRate]:
+    """Active, enrolment-based schemes (not loans) with the rate version in force on the decisive date."""
+    out = []
+    for scheme in Scheme.objects.filter(is_active=True).exclude(kind=SchemeKind.LOAN).order_by("order", "pk"):
+        rate = scheme.rate_on(period.decisive_date)
+        if rate is not None:
+            out.append(SchemeRate(scheme, rate))
+    return out
+
+
+def _scheme_branch(sr: SchemeRate, decisive: dt.date, params: list) -> str:
+    """SELECT of one scheme's awards from ``base b``: eligibility and amount from the scheme's data."""
+    s = sr.scheme
+    case_params: list = []
+    whens = []
+    for line in sr.rate.parsed_lines():
+        cond = _when_sql(line["when"], case_params)
+        case_params.append(line["amount"])
+        whens.append(f"WHEN {cond} THEN %s")
+    amount = f"(CASE {' '.join(whens)} END)::numeric(10, 2)"
+    where: list[str] = []
+    where_params: list = []
+    if s.stages:
+        where.append("b.stage IN ({})".format(", ".join(["%s"] * len(s.stages))))
+        where_params.extend(s.stages)
+    if s.poor_village_school:
+        where.append("b.poor_village")
+    if s.rural_school:
+        where.append("b.rural")
+    if s.boarders_only:
+        where.append("b.is_boarder")
+    if s.min_age is not None:  # at least min_age completed years on the decisive date
+        where.append("b.birth_date <= %s")
+        where_params.append(_years_before(decisive, s.min_age))
+    if s.max_age is not None:  # not yet max_age + 1
+        where.append("b.birth_date > %s")
+        where_params.append(_years_before(decisive, s.max_age + 1))
+    if s.groups:
+        where.append("(" + " OR ".join(_group_sql(g) for g in s.groups) + ")")
+    params.extend([s.pk, sr.rate.pk, *case_params, *where_params])
+    return (
+        f"SELECT b.student_id, %s::bigint AS scheme_id, %s::bigint AS rate_version_id, {amount} AS amount, "
+        f"b.school_id, b.county_id, b.facts FROM base b WHERE {' AND '.join(where) or 'TRUE'}"
+    )
+
+
+def base_sql(*, school_year: int, decisive: dt.date, county_id: int | None, lo: int | None, hi: int | None, params: list) -> str:
+    """One row per enrolled student: the facts every rule reads, judged on the decisive date."""
+    where = ["e.school_year = %s"]
+    params.append(decisive)  # the facts' date
+    params.append(decisive)  # the household status in force
+    params.append(school_year)
+    if lo is not None:
+        where.append("e.student_id >= %s AND e.student_id < %s")
+        params.extend([lo, hi])
+    if county_id is not None:
+        where.append("sc.county_id = %s")
+        params.append(county_id)
+    return f"""
+    SELECT e.student_id, e.school_id, sc.county_id, e.stage, st.birth_date, st.is_orphan, st.is_disabled,
+           st.is_special_ed, st.is_boarder, st.is_dibao, st.household_id,
+           COALESCE(v.poverty, '{Poverty.NONE}') <> '{Poverty.NONE}' AS poor_village,
+           sc.location = '{Location.RURAL}' AS rural,
+           COALESCE(h.is_dibao, FALSE) AS h_dibao, COALESCE(h.is_tekun, FALSE) AS h_tekun, hs.status AS hh_status,
+           jsonb_build_object(
+               'date', %s::date, 'school', e.school_id, 'stage', e.stage, 'grade', e.grade,
+               'poor_village', COALESCE(v.poverty, '{Poverty.NONE}'), 'rural', sc.location = '{Location.RURAL}',
+               'household', st.household_id, 'household_status', hs.status,
+               'dibao', st.is_dibao OR COALESCE(h.is_dibao, FALSE), 'tekun', COALESCE(h.is_tekun, FALSE),
+               'orphan', st.is_orphan, 'disabled', st.is_disabled, 'special_ed', st.is_special_ed,
+               'boarder', st.is_boarder, 'birth_date', st.birth_date
+           ) AS facts
+    FROM {_t(Enrolment)} e
+    JOIN {_t(Student)} st ON st.id = e.student_id
+    JOIN {_t(School)} sc ON sc.id = e.school_id
+    LEFT JOIN {_t(Household)} h ON h.id = st.household_id
+    LEFT JOIN LATERAL (
+        SELECT s.status FROM {_t(HouseholdStatus)} s
+        WHERE s.household_id = st.household_id AND s.effective_on <= %s
+        ORDER BY s.effective_on DESC, s.id DESC LIMIT 1
+    ) hs ON TRUE
+    LEFT JOIN {_t(Village)} v ON v.id = sc.village_id
+    WHERE {' AND '.join(where)}
+    """
+
+
+def computed_sql(*, period: Period, rates: list[SchemeRate], county_id, lo, hi, params: list) -> str:
+    """``WITH base …, computed …``: every award the rules give for the students in range."""
+    base_params: list = []
+    base = base_sql(school_year=period.school_year, decisive=period.decisive_date, county_id=county_id, lo=lo, hi=hi, params=base_params)
+    params.extend(base_params)
+    branches = [_scheme_branch(sr, period.decisive_date, params) for sr in rates]
+    return (
+        f"base AS MATERIALIZED ({base}), "
+        f"computed AS MATERIALIZED (SELECT * FROM ({' UNION ALL '.join(branches)}) x WHERE x.amount IS NOT NULL)"
+    )
+
+
+INSERT_COLUMNS = "student_id, scheme_id, period_id, school_id, county_id, amount, rate_version_id, facts, status, created_at, updated_at"
+
+
+def _chunk_sql(*, run: BatchRun, period: Period, rates: list[SchemeRate], lo: int, hi: int) -> tuple[str, list]:
+    params: list = []
+    head = computed_sql(period=period, rates=rates, county_id=run.county_id, lo=lo, hi=hi, params=params)
+    award, change = _t(Award), _t(BatchChange)
+    writable = ", ".join(f"'{s}'" for s in BATCH_WRITABLE)
+    county = "AND a.county_id = %s" if run.county_id else ""
+    cur_params = [period.pk, lo, hi, [sr.scheme.pk for sr in rates]] + ([run.county_id] if run.county_id else [])
+    sql = f"""
+    WITH {head},
+    cur AS MATERIALIZED (
+        SELECT a.id, a.student_id, a.scheme_id, a.amount, a.facts, a.status FROM {award} a
+        WHERE a.period_id = %s AND a.student_id >= %s AND a.student_id < %s AND a.scheme_id = ANY(%s) {county}
+    ),
+    diff AS MATERIALIZED (
+        SELECT cur.id AS award_id, cur.status, cur.amount AS old_amount, c.amount AS new_amount,
+               cur.facts AS old_facts, c.facts AS new_facts, c.rate_version_id, c.school_id, c.county_id,
+               CASE WHEN c.student_id IS NULL THEN 'dropped' ELSE 'changed' END AS kind
+        FROM cur LEFT JOIN computed c ON c.student_id = cur.student_id AND c.scheme_id = cur.scheme_id
+        WHERE (c.student_id IS NULL AND cur.status NOT IN ('dropped', 'rejected'))
+           OR (c.student_id IS NOT NULL AND (c.amount <> cur.amount OR c.facts <> cur.facts OR cur.status = 'dropped'))
+    ),
+    ins AS (
+        INSERT INTO {award} ({INSERT_COLUMNS})
+        SELECT student_id, scheme_id, %s, school_id, county_id, amount, rate_version_id, facts, 'candidate', now(), now()
+        FROM computed ORDER BY student_id, scheme_id
+        ON CONFLICT (student_id, scheme_id, period_id) DO NOTHING
+        RETURNING 1
+    ),
+    upd AS (
+        UPDATE {award} a SET amount = d.new_amount, facts = d.new_facts, rate_version_id = d.rate_version_id,
+               school_id = d.school_id, county_id = d.county_id, status = 'candidate', updated_at = now()
+        FROM diff d WHERE a.id = d.award_id AND d.kind = 'changed' AND a.status IN ({writable})
+        RETURNING 1
+    ),
+    drp AS (
+        UPDATE {award} a SET status = 'dropped', updated_at = now()
+        FROM diff d WHERE a.id = d.award_id AND d.kind = 'dropped' AND a.status = 'candidate'
+        RETURNING 1
+    ),
+    logged AS (
+        INSERT INTO {change} (run_id, award_id, kind, status, old_amount, new_amount, old_facts, new_facts, applied)
+        SELECT %s, award_id, kind, status, old_amount, new_amount, old_facts, new_facts, status IN ({writable}) FROM diff
+        RETURNING applied
+    )
+    SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM drp),
+           (SELECT count(*) FROM logged WHERE NOT applied), (SELECT count(DISTINCT student_id) FROM base)
+    """
+    params.extend(cur_params)
+    params.append(period.pk)
+    params.append(run.pk)
+    return sql, params
+
+
+# -- planning and running ---------------------------------------------------------------
+def plan_chunks(run: BatchRun, chunk_size: int) -> int:
+    """Cut the run's enrolled students into contiguous id ranges of about ``chunk_size``.
+
+    The ranges cover every id (the first starts at 0, the last ends past any id), so
+    awards of students no longer enrolled are still checked. Idempotent.
+    """
+    params: list = [run.period.school_year]
+    county = ""
+    if run.county_id:
+        county = "AND sc.county_id = %s"
+        params.append(run.county_id)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT count(*) FROM {_t(Enrolment)} e JOIN {_t(School)} sc ON sc.id = e.school_id WHERE e.school_year = %s {county}",
+            params,
+        )
+        total = cur.fetchone()[0]
+        tiles = max(1, -(-total // chunk_size))
+        cur.execute(
+            f"""SELECT t, min(student_id), count(*) FROM (
+                  SELECT e.student_id, ntile(%s) OVER (ORDER BY e.student_id) AS t
+                  FROM {_t(Enrolment)} e JOIN {_t(School)} sc ON sc.id = e.school_id WHERE e.school_year = %s {county}
+                ) x GROUP BY t ORDER BY t""",
+            [tiles, *params],
+        )
+        rows = cur.fetchall()
+    starts = [r[1] for r in rows] or [0]
+    counts = [r[2] for r in rows] or [0]
+    starts[0] = 0
+    bounds = starts + [2**62]
+    chunks = [BatchChunk(run=run, lo=bounds[i], hi=bounds[i + 1], students=counts[i]) for i in range(len(starts))]
+    BatchChunk.objects.bulk_create(chunks, ignore_conflicts=True)
+    BatchRun.objects.filter(pk=run.pk).update(students=total)
+    return total
+
+
+def work(run_id: int, progress=None) -> int:
+    """Claim and compute chunks of a run until none is left to claim. Returns chunks done here."""
+    run = BatchRun.objects.select_related("period").get(pk=run_id)
+    rates = schemes_for(run.period)
+    n = 0
+    while True:
+        done = _work_one(run, rates)
+        if done is None:
+            return n
+        n += 1
+        if progress is not None:
+            progress.add(done)
+
+
+def _work_one(run: BatchRun, rates) -> int | None:
+    for attempt in range(6):
+        try:
+            with transaction.atomic():
+                chunk = BatchChunk.objects.select_for_update(skip_locked=True).filter(run=run, done=False).order_by("lo").first()
+                if chunk is None:
+                    return None
+                if rates:
+                    sql, params = _chunk_sql(run=run, period=run.period, rates=rates, lo=chunk.lo, hi=chunk.hi)
+                    with connection.cursor() as cur:
+                        cur.execute(sql, params)
+                        created, updated, dropped, flagged, _students = cur.fetchone()
+                else:
+                    created = updated = dropped = flagged = 0
+                BatchChunk.objects.filter(pk=chunk.pk).update(
+                    done=True, done_at=timezone.now(), created=created, updated=updated, dropped=dropped, flagged=flagged
+                )
+                return chunk.students
+        except OperationalError as exc:
+            code = getattr(getattr(exc, "__cause__", None), "pgcode", None)
+            if code not in RETRYABLE or attempt == 5:
+                raise
+            log.warning("batch run %s: %s, retrying chunk", run.pk, code)
+            time.sleep(0.05 * (attempt + 1))
+    return None
+
+
+def run_job(job, scope, progress) -> jobs.JobResult:
+    """The job handler: plan (once), share the chunks with helper tasks, wait, summarise."""
+    from ..tasks import batch_work
+
+    params = job.params
+    period = Period.objects.get(pk=params["period"])
+    with transaction.atomic():
+        run, _new = BatchRun.objects.select_for_update().get_or_create(
+            job=job, defaults={"period": period, "county_id": params.get("county")}
+        )
+        if not run.chunks.exists():
+            plan_chunks(run, int(params.get("chunk_size") or DEFAULT_CHUNK))
+    run.refresh_from_db()
+    remaining = run.chunks.filter(done=False)
+    done_students = run.chunks.filter(done=True).aggregate(n=Sum("students"))["n"] or 0
+    progress(done_students, run.students, force=True)
+    for _i in range(min(HELPERS, max(0, remaining.count() - 1))):
+        batch_work.delay(run.pk, str(job.pk))
+    work(run.pk, progress)
+    while remaining.exists():  # chunks claimed by other workers; a dead worker's chunk comes back to us
+        time.sleep(0.2)
+        work(run.pk, progress)
+    totals = run.chunks.aggregate(created=Sum("created"), updated=Sum("updated"), dropped=Sum("dropped"), flagged=Sum("flagged"))
+    totals = {k: v or 0 for k, v in totals.items()}
+    BatchRun.objects.filter(pk=run.pk).update(status=BatchRun.Status.DONE, finished_at=timezone.now(), **totals)
+    audit.log(run, action=audit.Action.CREATE, actor=job.created_by, event="subsidy_batch", period=period.code,
+              county=run.county_id, students=run.students, **totals)
+    summary = _("%(students)s students: %(created)s new awards, %(updated)s changed, %(dropped)s no longer eligible, "
+                "%(flagged)s differences on awards already in process (for review).") % {"students": run.students, **totals}
+    return jobs.JobResult(rows=run.students, summary=summary)
+
+
+def permission(scope, params) -> bool:
+    if scope.read_only:
+        return False
+    if scope.is_city_admin:
+        return True
+    return scope.is_county_officer and params.get("county") == scope.county_id
+
+
+def batch_start(*, period: Period, county: County | None, request=None, user=None, chunk_size: int | None = None):
+    """Queue a batch run for ``period`` and ``county`` (None: the whole city). Returns the Job."""
+    where = county.name if county else _("the whole city")
+    params = {"period": period.pk, "county": county.pk if county else None}
+    if chunk_size:
+        params["chunk_size"] = chunk_size
+    return jobs.start(
+        kind=JOB_KIND, params=params, request=request, user=user,
+        title=_("Subsidy batch %(period)s · %(where)s") % {"period": period.name, "where": where},
+    )
+
+
+jobs.register(JOB_KIND, run_job, permission=permission)

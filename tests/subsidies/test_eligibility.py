@@ -1,0 +1,159 @@
+"""Every scheme's eligibility and amount at its boundaries, as the batch computes them (PostgreSQL)."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from schools.models import Stage
+from subsidies.models import Award, HouseholdStatus, Period, RateVersion, Scheme
+
+from .conftest import run_batch
+from .factories import household, pupil
+
+pytestmark = [pytest.mark.django_db]
+
+
+@pytest.fixture(autouse=True)
+def _postgres(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("the batch runs on PostgreSQL")
+
+
+def awards(student, period=None):
+    qs = Award.objects.filter(student=student)
+    if period is not None:
+        qs = qs.filter(period=period)
+    return {a.scheme.code: a.amount for a in qs.select_related("scheme")}
+
+
+def verified(village, **kw):
+    return household(village, ("identified", "2015-10-01"), ("verified", "2016-01-15"), **kw)
+
+
+def test_preschool_age_boundaries_3_and_6(places, period):
+    w = places
+    h = verified(w.village_a)
+    just_3 = pupil(w.kinder_a, birth_date=dt.date(2013, 9, 1), household=h)  # 3 on 1 Sept 2016
+    not_yet_3 = pupil(w.kinder_a, birth_date=dt.date(2013, 9, 2), household=h)
+    still_5 = pupil(w.kinder_a, birth_date=dt.date(2010, 9, 2), household=h)
+    just_6 = pupil(w.kinder_a, birth_date=dt.date(2010, 9, 1), household=h)
+    run_batch(period)
+    assert awards(just_3)["preschool"] == Decimal("1500.00")
+    assert "preschool" not in awards(not_yet_3)
+    assert awards(still_5)["preschool"] == Decimal("1500.00")
+    assert "preschool" not in awards(just_6)
+
+
+def test_preschool_tiers_and_groups(places, period):
+    w = places
+    orphan = pupil(w.kinder_a, birth_date=dt.date(2012, 3, 1), is_orphan=True)
+    disabled = pupil(w.kinder_a, birth_date=dt.date(2012, 3, 1), is_disabled=True)
+    nobody = pupil(w.kinder_a, birth_date=dt.date(2012, 3, 1))
+    run_batch(period)
+    assert awards(orphan)["preschool"] == Decimal("1000.00")  # second tier: not a registered poor household
+    assert awards(disabled)["preschool"] == Decimal("1000.00")
+    assert awards(nobody) == {}
+
+
+def test_household_lifted_out_on_the_decisive_date_is_not_eligible(places, period):
+    w = places
+    lifted_that_day = household(w.village_a, ("verified", "2016-01-15"), ("lifted", "2016-09-01"))
+    lifted_next_day = household(w.village_a, ("verified", "2016-01-15"), ("lifted", "2016-09-02"))
+    returned = household(w.village_a, ("verified", "2015-01-15"), ("lifted", "2015-12-01"), ("returned", "2016-06-01"))
+    only_identified = household(w.village_a, ("identified", "2016-03-01"))
+    a = pupil(w.weak_a, household=lifted_that_day)
+    b = pupil(w.weak_a, household=lifted_next_day)
+    c = pupil(w.weak_a, household=returned)
+    d = pupil(w.weak_a, household=only_identified)
+    run_batch(period)
+    assert "nutrition" not in awards(a) and "textbooks" not in awards(a)
+    assert awards(a)["fee_waiver"] == Decimal("0.00")  # every pupil of a poor-village school
+    assert awards(b)["nutrition"] == Decimal("600.00")
+    assert awards(c)["nutrition"] == Decimal("600.00")
+    assert "nutrition" not in awards(d)
+
+
+def test_nutrition_pays_the_highest_category_only(places, period):
+    w = places
+    h = verified(w.village_a)
+    orphan_special = pupil(w.weak_a, household=h, is_orphan=True, is_special_ed=True)
+    special = pupil(w.weak_a, household=h, is_special_ed=True)
+    poor = pupil(w.weak_a, household=h)
+    dibao_no_household = pupil(w.strong_a, is_dibao=True)
+    orphan_alone = pupil(w.strong_a, is_orphan=True)
+    special_not_poor = pupil(w.strong_a, is_special_ed=True)
+    run_batch(period)
+    assert awards(orphan_special)["nutrition"] == Decimal("3650.00")
+    assert Award.objects.filter(student=orphan_special, scheme__code="nutrition").count() == 1
+    assert awards(special)["nutrition"] == Decimal("2000.00")
+    assert awards(poor)["nutrition"] == Decimal("600.00")
+    assert awards(dibao_no_household)["nutrition"] == Decimal("600.00")
+    assert awards(dibao_no_household)["textbooks"] == Decimal("0.00")
+    assert awards(orphan_alone)["nutrition"] == Decimal("3650.00")
+    assert "nutrition" not in awards(special_not_poor)
+
+
+def test_boarding_allowance_by_stage_and_fee_waivers(places, period):
+    w = places
+    h = verified(w.plain_village_a)
+    primary_boarder = pupil(w.weak_a, household=h, is_boarder=True)
+    junior_boarder = pupil(w.junior_a, household=h, is_boarder=True)
+    day_pupil = pupil(w.junior_a, household=h)
+    rich_boarder = pupil(w.junior_a, is_boarder=True)
+    run_batch(period)
+    assert awards(primary_boarder)["boarding_allowance"] == Decimal("1000.00")
+    assert awards(junior_boarder)["boarding_allowance"] == Decimal("1250.00")
+    assert "boarding_allowance" not in awards(day_pupil)
+    # rural boarders have their boarding fee waived whoever they are; the junior school is not in a poor village
+    assert "boarding_fee_waiver" in awards(rich_boarder) and "fee_waiver" not in awards(rich_boarder)
+    assert "boarding_fee_waiver" not in awards(day_pupil)
+
+
+def test_senior_grant_tiers(places, period):
+    w = places
+    tekun = pupil(w.senior_a, household=verified(w.village_a, is_tekun=True))
+    dibao = pupil(w.senior_a, household=verified(w.village_a, is_dibao=True))
+    plain = pupil(w.senior_a, household=verified(w.village_a))
+    run_batch(period)
+    assert awards(tekun)["senior_grant"] == Decimal("3000.00")
+    assert awards(dibao)["senior_grant"] == Decimal("2000.00")
+    assert awards(plain)["senior_grant"] == Decimal("1500.00")
+
+
+def test_a_2017_rate_change_leaves_2016_awards_untouched(places, period):
+    w = places
+    child = pupil(w.weak_a, household=verified(w.village_a))
+    pupil_2017 = child.enrolments.get()
+    run_batch(period)
+    old = Award.objects.get(student=child, scheme__code="nutrition", period=period)
+    nutrition = Scheme.objects.get(code="nutrition")
+    lines = nutrition.rates.get().lines
+    lines[-1]["amount"] = "800.00"
+    RateVersion.objects.create(scheme=nutrition, effective_from=dt.date(2017, 1, 1), lines=lines)
+    p2017 = Period.objects.create(code="2017-2018", name="2017—2018学年", school_year=2017, starts_on=dt.date(2017, 9, 1),
+                                  ends_on=dt.date(2018, 8, 31), decisive_date=dt.date(2017, 9, 1))
+    pupil_2017.pk = None
+    pupil_2017.school_year, pupil_2017.grade = 2017, 4
+    pupil_2017.save()
+    run_batch(period)
+    run_batch(p2017)
+    again = Award.objects.get(pk=old.pk)
+    assert (again.amount, again.rate_version_id) == (Decimal("600.00"), old.rate_version_id)
+    new = Award.objects.get(student=child, scheme__code="nutrition", period=p2017)
+    assert new.amount == Decimal("800.00") and new.rate_version.effective_from == dt.date(2017, 1, 1)
+
+
+def test_facts_are_frozen_copies(places, period):
+    w = places
+    h = verified(w.village_a)
+    child = pupil(w.weak_a, household=h, is_boarder=True)
+    run_batch(period)
+    a = Award.objects.get(student=child, scheme__code="nutrition")
+    assert a.facts["household_status"] == "verified"
+    assert a.facts["stage"] == Stage.PRIMARY and a.facts["boarder"] is True and a.facts["poor_village"] == "provincial"
+    assert a.facts["date"] == "2016-09-01"
+    HouseholdStatus.objects.create(household=h, status="lifted", effective_on=dt.date(2016, 12, 1))
+    a.refresh_from_db()
+    assert a.facts["household_status"] == "verified"
