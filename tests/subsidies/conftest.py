@@ -8,8 +8,18 @@ from subsidies.services import batch
 from tests.factories import SchoolFactory, VillageFactory, rural_school
 
 
+def seed_schemes():
+    """The data migration's 2016 schemes and period (a transactional test's flush removes them)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("subsidies.migrations.0002_seed_2016_schemes").forward(apps, None)
+
+
 @pytest.fixture
 def period(db):
+    seed_schemes()
     return Period.objects.get(code="2016-2017")
 
 
