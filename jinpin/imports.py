@@ -473,8 +473,9 @@ def template(importer_cls) -> bytes:
         ws.column_dimensions[letter].width = max(12, len(str(col.header)) * 2 + 4)
         fmt = {"code": "@", "id_number": "@", "text": "@", "date": "yyyy-mm-dd", "decimal": "0.00"}.get(col.kind)
         if fmt:
-            for r in range(2, 1002):
-                ws.cell(row=r, column=i).number_format = fmt
+            # A column style: Excel applies it to every cell the user types into, so
+            # 18-digit IDs stay text (no pre-created rows that would push data down).
+            ws.column_dimensions[letter].number_format = fmt
         note = str(col.help)
         if col.kind == "choice":
             labels = [str(label) for label in col.choices.labels]

@@ -18,6 +18,10 @@ from jinpin.scope import Role
 
 from .factories import CountyFactory, SchoolFactory, TownFactory, VillageFactory, make_user, rural_school
 
+# Playwright's sync API keeps an event loop on the main thread; Django's ORM calls made by
+# the tests themselves are still synchronous, so tell Django they are safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 # Fast password hashing in tests (the production hasher costs ~0.3 s a user).
 dj_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -169,7 +173,6 @@ def _playwright():
 @pytest.fixture
 def browser_page(_playwright, live_server):
     """A fresh browser context (Chinese locale) with a helper to log in."""
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     context = _playwright.new_context(locale="zh-CN", accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -178,7 +181,7 @@ def browser_page(_playwright, live_server):
         page.goto(live_server.url + "/accounts/login/")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         page.wait_for_url(live_server.url + "/home/")
 
     page.login = login

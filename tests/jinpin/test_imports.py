@@ -52,7 +52,8 @@ def test_template_has_every_column_and_text_format(world, client_for):
     wb = load_workbook(io.BytesIO(r.content))
     ws = wb.worksheets[0]
     assert [c.value for c in ws[1]] == SCHOOL_HEADER
-    assert ws["A2"].number_format == "@"  # codes kept as text
+    assert ws.column_dimensions["A"].number_format == "@"  # codes kept as text
+    assert ws.max_row == 1  # no pre-created rows: appended data starts at row 2
     assert len(wb.worksheets) == 2  # the instructions sheet
 
 
