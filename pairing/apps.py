@@ -1,6 +1,28 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PairingConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'pairing'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "pairing"
+    verbose_name = _("School twinning")
+
+    def ready(self):
+        from jinpin import audit, registry
+        from jinpin.scope import Role
+
+        from . import demo, exporters, scoping, views  # noqa: F401 - registrations
+        from .models import (
+            Activity, Agreement, AgreementSchool, Attachment, Donation, JointProject, Milestone, Minimum, SchoolYear,
+            Secondment, Semester,
+        )
+
+        scoping.register_all()
+        for model in (Agreement, AgreementSchool, Activity, Attachment, Secondment, JointProject, Donation, Milestone,
+                      Minimum, SchoolYear, Semester):
+            audit.register(model)
+        registry.menu(_("Twinning"), "pairing:agreement_list", order=30)
+        registry.menu(_("Compliance"), "pairing:compliance", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR, Role.INSPECTOR}, order=31)
+        registry.menu(_("Coverage"), "pairing:coverage", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR, Role.INSPECTOR}, order=32)
+        registry.home_panel(views.home_panel, order=30)
+        registry.demo_seeder(demo.seed_pairing, order=40)

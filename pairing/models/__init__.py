@@ -1,0 +1,22 @@
+"""结对帮扶 school twinning: agreements, the activity log, and the minimums they are held to."""
+
+from .agreements import Agreement, AgreementForm, AgreementSchool, AgreementStatus, Milestone, MilestoneKind, MilestoneStatus
+from .activities import (
+    Activity,
+    ActivityKind,
+    Attachment,
+    Direction,
+    Donation,
+    DonationCategory,
+    JointProject,
+    ProjectStatus,
+    Secondment,
+)
+from .calendar import SchoolYear, Semester
+from .compliance import Evidence, Minimum, Period
+
+__all__ = [
+    "Agreement", "AgreementForm", "AgreementSchool", "AgreementStatus", "Milestone", "MilestoneKind", "MilestoneStatus",
+    "Activity", "ActivityKind", "Attachment", "Direction", "Donation", "DonationCategory", "JointProject", "ProjectStatus",
+    "Secondment", "SchoolYear", "Semester", "Evidence", "Minimum", "Period",
+]

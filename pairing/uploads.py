@@ -1,0 +1,126 @@
+"""Uploaded documents and photos of 结对帮扶: kept under ``PRIVATE_ROOT`` (never a public URL),
+checked by size and by their first bytes, and served only by scoped views."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
+from django.http import FileResponse
+from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext_lazy as _
+
+from jinpin import audit
+
+MAX_BYTES = 10 * 1024 * 1024
+
+PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
+EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png"}
+DOCUMENT_TYPES = (PDF, JPEG, PNG)
+IMAGE_TYPES = (JPEG, PNG)
+
+
+@deconstructible
+class PrivateStorage(FileSystemStorage):
+    """A file system storage under ``settings.PRIVATE_ROOT / "pairing"``, read at each use
+    (so tests that move PRIVATE_ROOT are honoured). It has no URL: files are streamed by views."""
+
+    def __init__(self):
+        super().__init__()
+
+    @property
+    def base_location(self):
+        return str(Path(settings.PRIVATE_ROOT) / "pairing")
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    def url(self, name):
+        raise ValueError("private files have no URL")
+
+
+private_storage = PrivateStorage()
+
+
+def max_bytes() -> int:
+    return getattr(settings, "PAIRING_UPLOAD_MAX_BYTES", MAX_BYTES)
+
+
+def sniff(head: bytes) -> str | None:
+    """The content type told by a file's first bytes (PDF, JPEG or PNG), or None."""
+    if head.startswith(b"%PDF-"):
+        return PDF
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    return None
+
+
+def check(upload, *, allowed=DOCUMENT_TYPES) -> str:
+    """Validate an uploaded file; return its content type. Raises ValidationError with a clear message."""
+    limit = max_bytes()
+    if upload.size > limit:
+        raise ValidationError(
+            _("The file is too large (%(size)s MB); the limit is %(limit)s MB."),
+            params={"size": f"{upload.size / 1048576:.1f}", "limit": f"{limit / 1048576:.0f}"},
+            code="too_large",
+        )
+    if upload.size == 0:
+        raise ValidationError(_("The file is empty."), code="empty")
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    kind = sniff(head)
+    if kind not in allowed:
+        names = ", ".join({PDF: "PDF", JPEG: "JPEG", PNG: "PNG"}[t] for t in allowed)
+        raise ValidationError(_("This file is not an accepted type (%(types)s)."), params={"types": names}, code="bad_type")
+    return kind
+
+
+def upload_to(prefix):
+    """A random stored name under ``prefix/`` with the extension of the checked type; the user's
+    own file name is kept on the row only for display."""
+
+    def path(instance, filename):
+        kind = getattr(instance, "content_type", "") or getattr(instance, "document_type", "") or ""
+        ext = EXTENSIONS.get(kind, ".bin")
+        return f"{prefix}/{uuid.uuid4().hex}{ext}"
+
+    path.__qualname__ = path.__name__ = f"upload_to_{prefix}"
+    return path
+
+
+def upload_agreement(instance, filename):
+    return upload_to("agreements")(instance, filename)
+
+
+def upload_activity(instance, filename):
+    return upload_to("activities")(instance, filename)
+
+
+def upload_milestone(instance, filename):
+    return upload_to("milestones")(instance, filename)
+
+
+def serve(request, field_file, *, content_type: str, filename: str, obj, inline: bool = False):
+    """Stream a private file after the caller has checked scope; leaves an audit record."""
+    if not field_file:
+        from django.http import Http404
+
+        raise Http404
+    try:
+        fh = field_file.storage.open(field_file.name, "rb")
+    except FileNotFoundError:
+        from django.http import Http404
+
+        raise Http404 from None
+    audit.log(obj, request=request, event="download", file=filename)
+    response = FileResponse(fh, as_attachment=not inline, filename=filename, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
