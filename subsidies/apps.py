@@ -8,12 +8,13 @@ class SubsidiesConfig(AppConfig):
     verbose_name = _("Student subsidies")
 
     def ready(self):
-        from jinpin import audit
+        from jinpin import audit, registry
 
-        from . import scoping
+        from . import demo, exporters, scoping  # noqa: F401 - registrations
         from .models import Allocation, Award, Enrolment, Household, HouseholdStatus, RateVersion, Scheme, Student
         from .services import batch  # noqa: F401 - registers the job kind
 
         scoping.register_all()
         for model in (Household, HouseholdStatus, Student, Enrolment, Scheme, RateVersion, Award, Allocation):
             audit.register(model)
+        registry.demo_seeder(demo.seed_subsidies, order=50)

@@ -390,3 +390,16 @@ def batch_start(*, period: Period, county: County | None, request=None, user=Non
 
 
 jobs.register(JOB_KIND, run_job, permission=permission)
+
+
+def run_now(*, period: Period, county: County | None = None, user, chunk_size: int | None = None):
+    """Run a batch in this process (demo seeder, tests, shell); returns the finished Job."""
+    from jinpin.models import Job
+
+    params = {"period": period.pk, "county": county.pk if county else None}
+    if chunk_size:
+        params["chunk_size"] = chunk_size
+    job = Job.objects.create(kind=JOB_KIND, params=params, title=f"batch {period.code}", created_by=user)
+    jobs.execute(job.pk)
+    job.refresh_from_db()
+    return job

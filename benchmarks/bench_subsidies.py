@@ -1,0 +1,254 @@
+#!/usr/bin/env python
+"""Benchmark of the subsidy batch (精准救助 测算) and of the award roster export.
+
+    .venv/bin/python benchmarks/bench_subsidies.py [--scale 10] [--db jinpin_bench_subsidies] [--workers 2]
+
+Uses a dedicated PostgreSQL database (created if missing; DATABASE_URL's server), builds
+or reuses ``seed_demo --scale N`` data (N=10: 1,000,000 students, 300,000 households),
+then, on the same database in the same run:
+
+1. the *limit*: one hand-written ``INSERT … SELECT`` producing every award row;
+2. the *batch*: the real job (Celery worker with ``--workers`` processes, chunks, progress,
+   conflict handling and change report), from an empty awards table;
+3. checks both produced exactly the same rows, and prints ``batch/limit ratio: R``;
+4. the award roster export (openpyxl write-only through jinpin.exports) at 100,000 and
+   1,000,000 rows, each in a fresh process, with time and peak memory (ru_maxrss).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+BASE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE))
+
+
+def setup(db: str) -> None:
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    u = urlparse(base)
+    os.environ["DATABASE_URL"] = f"{u.scheme}://{u.netloc}/{db}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jinpin.settings")
+    os.environ.setdefault("CONN_MAX_AGE", "0")
+    import psycopg2
+
+    conn = psycopg2.connect(host=u.hostname or "127.0.0.1", port=u.port or 5432, user=u.username or "postgres",
+                            password=u.password or None, dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db])
+        if not cur.fetchone():
+            cur.execute(f'CREATE DATABASE "{db}"')
+    conn.close()
+    import django
+
+    django.setup()
+
+
+# The limit: the 2016 rules written by hand, one statement, no chunks, no conflict handling.
+LIMIT_SQL = """
+INSERT INTO subsidies_award (student_id, scheme_id, period_id, school_id, county_id, amount, rate_version_id, facts, status, created_at, updated_at)
+WITH b AS MATERIALIZED (
+    SELECT e.student_id, e.school_id, sc.county_id, e.stage, st.birth_date, st.is_orphan, st.is_disabled, st.is_special_ed,
+           st.is_boarder, st.is_dibao,
+           COALESCE(v.poverty, 'none') <> 'none' AS poor_village, sc.location = 'rural' AS rural,
+           COALESCE(h.is_dibao, FALSE) AS h_dibao, COALESCE(h.is_tekun, FALSE) AS h_tekun,
+           hs.status IN ('verified', 'returned') AS poor,
+           jsonb_build_object(
+               'date', %(d)s::date, 'school', e.school_id, 'stage', e.stage, 'grade', e.grade,
+               'poor_village', COALESCE(v.poverty, 'none'), 'rural', sc.location = 'rural',
+               'household', st.household_id, 'household_status', hs.status,
+               'dibao', st.is_dibao OR COALESCE(h.is_dibao, FALSE), 'tekun', COALESCE(h.is_tekun, FALSE),
+               'orphan', st.is_orphan, 'disabled', st.is_disabled, 'special_ed', st.is_special_ed,
+               'boarder', st.is_boarder, 'birth_date', st.birth_date) AS facts
+    FROM subsidies_enrolment e
+    JOIN subsidies_student st ON st.id = e.student_id
+    JOIN schools_school sc ON sc.id = e.school_id
+    LEFT JOIN schools_village v ON v.id = sc.village_id
+    LEFT JOIN subsidies_household h ON h.id = st.household_id
+    LEFT JOIN LATERAL (SELECT s.status FROM subsidies_householdstatus s WHERE s.household_id = st.household_id
+                       AND s.effective_on <= %(d)s ORDER BY s.effective_on DESC, s.id DESC LIMIT 1) hs ON TRUE
+    WHERE e.school_year = 2016
+)
+SELECT student_id, scheme, %(period)s, school_id, county_id, amount, rate, facts, 'candidate', now(), now() FROM (
+    SELECT b.*, %(preschool)s AS scheme, %(r_preschool)s AS rate, CASE WHEN poor THEN 1500 ELSE 1000 END::numeric(10,2) AS amount FROM b
+      WHERE stage = 'kindergarten' AND poor_village AND birth_date <= %(age3)s AND birth_date > %(age6)s
+        AND (poor OR is_dibao OR is_orphan OR is_disabled)
+    UNION ALL
+    SELECT b.*, %(fee_waiver)s, %(r_fee_waiver)s, 0 FROM b WHERE stage IN ('primary', 'junior', 'nine_year', 'special') AND poor_village
+    UNION ALL
+    SELECT b.*, %(boarding_fee_waiver)s, %(r_boarding_fee_waiver)s, 0 FROM b
+      WHERE stage IN ('primary', 'junior', 'nine_year', 'special') AND rural AND is_boarder
+    UNION ALL
+    SELECT b.*, %(textbooks)s, %(r_textbooks)s, 0 FROM b
+      WHERE stage IN ('primary', 'junior', 'nine_year', 'senior', 'vocational', 'special') AND (poor OR is_dibao OR (h_dibao AND poor))
+    UNION ALL
+    SELECT b.*, %(boarding_allowance)s, %(r_boarding_allowance)s, CASE stage WHEN 'primary' THEN 1000 ELSE 1250 END FROM b
+      WHERE stage IN ('primary', 'junior') AND is_boarder AND poor
+    UNION ALL
+    SELECT b.*, %(nutrition)s, %(r_nutrition)s,
+           CASE WHEN is_orphan THEN 3650 WHEN is_special_ed OR stage = 'special' THEN 2000 ELSE 600 END FROM b
+      WHERE poor OR is_dibao OR is_orphan
+    UNION ALL
+    SELECT b.*, %(vocational_tuition)s, %(r_vocational_tuition)s, 0 FROM b WHERE stage = 'vocational' AND poor
+    UNION ALL
+    SELECT b.*, %(senior_grant)s, %(r_senior_grant)s, CASE WHEN h_tekun THEN 3000 WHEN is_dibao OR h_dibao THEN 2000 ELSE 1500 END FROM b
+      WHERE stage = 'senior' AND poor
+) x
+"""
+
+COLS = "student_id, scheme_id, period_id, school_id, county_id, amount, rate_version_id, facts, status"
+
+
+def sql(statement, params=None):
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(statement, params)
+        return cur.fetchall() if cur.description else None
+
+
+def empty_awards():
+    sql("TRUNCATE subsidies_award CASCADE")
+    sql("VACUUM ANALYZE subsidies_award")
+    sql("CHECKPOINT")
+
+
+def run_limit(period) -> float:
+    import datetime as dt
+
+    from subsidies.models import Scheme
+    from subsidies.services.batch import _years_before
+
+    d = period.decisive_date
+    params = {"d": d, "period": period.pk, "age3": _years_before(d, 3), "age6": _years_before(d, 6)}
+    for s in Scheme.objects.all():
+        params[s.code] = s.pk
+        rate = s.rate_on(d)
+        params[f"r_{s.code}"] = rate.pk if rate else None
+    empty_awards()
+    t = time.perf_counter()
+    from django.db import transaction
+
+    with transaction.atomic():
+        sql(LIMIT_SQL, params)
+    return time.perf_counter() - t
+
+
+def start_worker(n):
+    from tests.conftest import _worker_env  # noqa: F401 (same env the tests give a real worker)
+
+    queue = f"bench-{os.getpid()}"
+    env = dict(os.environ, CELERY_TASK_DEFAULT_QUEUE=queue, CELERY_TASK_ALWAYS_EAGER="0")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "jinpin", "worker", "-Q", queue, "-c", str(n), "--pool", "prefork", "-l", "warning",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}@%h"],
+        cwd=BASE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    from jinpin import celery_app
+
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    for _ in range(120):
+        if celery_app.control.ping(destination=[f"{queue}@{os.uname().nodename}"], timeout=0.5):
+            return proc
+    raise SystemExit("the Celery worker did not start")
+
+
+def run_batch(period, admin) -> float:
+    from jinpin.models import Job
+    from subsidies.services import batch
+
+    empty_awards()
+    t = time.perf_counter()
+    job = batch.batch_start(period=period, county=None, user=admin)
+    while True:
+        job.refresh_from_db()
+        if job.is_finished:
+            break
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - t
+    if job.status != Job.Status.SUCCEEDED:
+        raise SystemExit(f"batch failed: {job.message}")
+    return elapsed
+
+
+def export_child(rows: int) -> None:
+    """In a fresh process: write the first ``rows`` awards of the roster; print time and peak memory."""
+    import itertools
+    import tempfile
+
+    from jinpin import exports
+    from jinpin.scope import Scope
+    from subsidies.exporters import AwardRosterExporter
+
+    exporter = AwardRosterExporter(Scope(user_id=None, role="auditor"), {})
+    with tempfile.TemporaryDirectory() as d:
+        t = time.perf_counter()
+        n = exports.write_xlsx(Path(d) / "awards.xlsx", exporter.columns, itertools.islice(exporter.rows(), rows), sheet_title="awards")
+        elapsed = time.perf_counter() - t
+        size = (Path(d) / "awards.xlsx").stat().st_size
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"export {n} rows: {elapsed:.1f} s, peak memory {peak:.0f} MB, file {size / 2**20:.1f} MB", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scale", type=int, default=10)
+    ap.add_argument("--db", default="jinpin_bench_subsidies")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each side; medians are reported")
+    ap.add_argument("--export-rows", default="100000,1000000")
+    ap.add_argument("--skip-export", action="store_true")
+    ap.add_argument("--export-child", type=int, default=0, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    setup(args.db)
+    if args.export_child:
+        return export_child(args.export_child)
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from subsidies.models import Award, Enrolment, Household, Period
+
+    t = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", scale=args.scale, only="seed_places,seed_users,seed_subsidies")
+    print(f"data: {Enrolment.objects.filter(school_year=2016).count():,} enrolled students, "
+          f"{Household.objects.count():,} households (ready in {time.perf_counter() - t:.0f} s)", flush=True)
+    period = Period.objects.get(code="2016-2017")
+    admin = get_user_model().objects.get(username="admin")
+    worker = start_worker(args.workers)
+    try:
+        limits, batches = [], []
+        for i in range(args.repeat):
+            limits.append(run_limit(period))
+            print(f"limit (one INSERT … SELECT): {limits[-1]:.1f} s, {Award.objects.count():,} rows", flush=True)
+            sql("DROP TABLE IF EXISTS bench_limit")
+            sql(f"CREATE TABLE bench_limit AS SELECT {COLS} FROM subsidies_award")
+            batches.append(run_batch(period, admin))
+            print(f"batch ({args.workers} Celery worker processes): {batches[-1]:.1f} s, {Award.objects.count():,} rows", flush=True)
+            missing = sql(f"SELECT count(*) FROM (SELECT {COLS} FROM bench_limit EXCEPT ALL SELECT {COLS} FROM subsidies_award) x")[0][0]
+            extra = sql(f"SELECT count(*) FROM (SELECT {COLS} FROM subsidies_award EXCEPT ALL SELECT {COLS} FROM bench_limit) x")[0][0]
+            if missing or extra:
+                raise SystemExit(f"rows differ: {missing} only in the limit, {extra} only in the batch")
+            print("rows identical: yes", flush=True)
+        limit, batch_t = statistics.median(limits), statistics.median(batches)
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    if not args.skip_export:
+        for n in [int(x) for x in args.export_rows.split(",") if x]:
+            subprocess.run([sys.executable, __file__, "--db", args.db, "--export-child", str(n)], check=True, cwd=BASE)
+    print(f"batch/limit ratio: {batch_t / limit:.2f}")
+
+
+if __name__ == "__main__":
+    main()
