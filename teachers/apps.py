@@ -8,9 +8,10 @@ class TeachersConfig(AppConfig):
     verbose_name = _("Teachers")
 
     def ready(self):
-        from jinpin import audit
+        from jinpin import audit, registry
+        from jinpin.scope import Role
 
-        from . import scoping
+        from . import demo, exporters, scoping, views  # noqa: F401 - registrations
         from .models import (
             Establishment,
             HonourTitle,
@@ -32,3 +33,11 @@ class TeachersConfig(AppConfig):
             TrainingRule, RuralHonourTier, RuralHonourCertificate,
         ):
             audit.register(model)
+
+        registry.menu(_("Teachers"), "teachers:teacher_list", order=20)
+        registry.menu(_("Movements"), "teachers:movement_list", order=21)
+        registry.menu(_("Training"), "teachers:compliance", order=22)
+        registry.menu(_("Vacancies"), "teachers:vacancies", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.PRINCIPAL, Role.AUDITOR}, order=23)
+        registry.menu(_("Rural honours"), "teachers:honours", order=24)
+        registry.home_panel(views.home_panel, order=20)
+        registry.demo_seeder(demo.seed_teachers, order=20)

@@ -225,3 +225,71 @@ def _log_status(movement: Movement, before: str, acting_user) -> None:
     from jinpin import audit
 
     audit.log(movement, action=audit.Action.UPDATE, actor=acting_user, changes={"status": [before, movement.status]})
+
+
+# -- registry updates -------------------------------------------------------------------------
+@transaction.atomic
+def teacher_update(*, teacher: Teacher, acting_user, changed: list[str]) -> Teacher:
+    """Save the changed fields of ``teacher``; retiring or leaving closes the open periods."""
+    from .models import TeacherStatus
+
+    teacher.full_clean()
+    with _acting(acting_user):
+        fields = [f for f in changed if f != "honours"]
+        if fields:
+            teacher.save(update_fields=[*fields, "updated_at"])
+        if teacher.status != TeacherStatus.ACTIVE and teacher.left_on:
+            for p in ServicePeriod.objects.filter(teacher=teacher, end__isnull=True):
+                service_period_close(period=p, end=max(teacher.left_on, p.start), acting_user=acting_user)
+    return teacher
+
+
+# -- training ------------------------------------------------------------------------------------
+@transaction.atomic
+def attendance_record(*, teacher: Teacher, course, hours, completed_on, certificate_no: str = "", acting_user):
+    """Record that ``teacher`` completed ``course`` (once per course; a second record is refused)."""
+    from .models import AttendanceSource, TrainingAttendance
+
+    if TrainingAttendance.objects.filter(teacher=teacher, course=course).exists():
+        raise ValidationError(
+            _("%(name)s's attendance of this course is already recorded.") % {"name": teacher.name}, code="duplicate"
+        )
+    a = TrainingAttendance(
+        teacher=teacher, course=course, hours=hours, completed_on=completed_on, certificate_no=certificate_no,
+        source=AttendanceSource.MANUAL, recorded_by=acting_user,
+    )
+    a.full_clean()
+    with _acting(acting_user):
+        a.save()
+    return a
+
+
+# -- rural-service honours ----------------------------------------------------------------------
+@transaction.atomic
+def certificates_issue(*, teachers, year: int, issued_on: dt.date, acting_user, prefix: str = "") -> int:
+    """Issue the owed rural-service certificate to each of ``teachers`` (a scoped queryset).
+
+    Recomputes what is owed in the database (so a stale page cannot issue a tier twice),
+    writes the certificates in bulk and one audit entry per certificate. The unique
+    (teacher, tier) constraint is the last guard: conflicting rows are skipped.
+    Returns how many were issued.
+    """
+    from jinpin import audit
+
+    from . import honours
+    from .models import RuralHonourCertificate, RuralHonourTier
+
+    tiers = {t.years: t for t in RuralHonourTier.objects.all()}
+    rows = list(honours.owed(teachers, year, tiers=list(tiers.values())).values_list("pk", "tier_years", "rural_days"))
+    certs = [
+        RuralHonourCertificate(
+            teacher_id=pk, tier=tiers[years], year=year, issued_on=issued_on, issued_by=acting_user,
+            rural_years=honours.years_of(days), certificate_no=f"{prefix}{year}-{years}-{pk:06d}",
+        )
+        for pk, years, days in rows
+    ]
+    created = RuralHonourCertificate.objects.bulk_create(certs, ignore_conflicts=True)
+    issued = RuralHonourCertificate.objects.filter(year=year, issued_on=issued_on, teacher_id__in=[c.teacher_id for c in created])
+    for cert in issued.select_related("teacher", "tier"):
+        audit.log(cert, action=audit.Action.CREATE, actor=acting_user, event="rural_honour_issued", tier=cert.tier.years)
+    return issued.count()

@@ -1,0 +1,186 @@
+"""Excel reports of the teachers app: roster, movements, training compliance, honours."""
+
+import datetime as dt
+
+from django.utils.translation import gettext_lazy as _
+
+from jinpin import exports, idcard
+from jinpin.exports import Column
+from schools.models import School
+
+from . import compliance as comp
+from . import honours as hon
+from .filters import MovementFilter, SchoolScopeFilter, TeacherFilter
+from .models import (
+    Movement,
+    MovementKind,
+    MovementStatus,
+    Post,
+    ProfessionalTitle,
+    RuralHonourCertificate,
+    Sex,
+    Teacher,
+    TeacherStatus,
+    TrainingRule,
+)
+
+
+def _labels(choices):
+    return {k: str(v) for k, v in choices.choices}
+
+
+@exports.register
+class RosterExporter(exports.Exporter):
+    """教职工花名册: the teacher list with its filters, in the starter's scope."""
+
+    identifier = "teachers.roster"
+    verbose_name = _("Staff roster")
+    columns = [
+        Column(_("Name"), 12), Column(_("ID number"), 22), Column(_("Sex"), 6), Column(_("Birth date"), 12, "date"),
+        Column(_("County"), 10), Column(_("School code"), 13), Column(_("School"), 28), Column(_("Post"), 12),
+        Column(_("Subject"), 10), Column(_("Professional title"), 14), Column(_("Honour titles"), 24), Column(_("Status"), 8),
+    ]
+
+    def queryset(self):
+        qs = self.scope.filter(Teacher).select_related("school__county").prefetch_related("honours")
+        f = TeacherFilter(self.params, queryset=qs, scope=self.scope)
+        return f.qs if f.is_valid() else qs.none()
+
+    def total(self):
+        return self.queryset().count()
+
+    def rows(self):
+        sexes, posts, titles, statuses = _labels(Sex), _labels(Post), _labels(ProfessionalTitle), _labels(TeacherStatus)
+        for t in self.queryset().order_by("school__county__order", "school__code", "name", "pk").iterator(chunk_size=2000):
+            s = t.school
+            yield (
+                t.name, t.id_number, sexes[t.sex], t.birth_date, s.county.name if s else "", s.code if s else "",
+                s.name if s else "", posts[t.post], t.subject, titles[t.professional_title],
+                "、".join(h.name for h in t.honours.all()), statuses[t.status],
+            )
+
+
+@exports.register
+class MovementExporter(exports.Exporter):
+    """交流轮岗: movements in a period (the list's filters)."""
+
+    identifier = "teachers.movements"
+    verbose_name = _("Teacher movements")
+    columns = [
+        Column(_("Name"), 12), Column(_("ID number"), 22), Column(_("Type"), 26), Column(_("From school"), 28),
+        Column(_("To school"), 28), Column(_("County (receiving)"), 12), Column(_("Poor village"), 10),
+        Column(_("Start date"), 12, "date"), Column(_("Planned end date"), 12, "date"), Column(_("Full-time"), 8),
+        Column(_("Status"), 10), Column(_("Took up post on"), 12, "date"), Column(_("Ended on"), 12, "date"),
+    ]
+
+    def queryset(self):
+        qs = self.scope.filter(Movement).select_related("teacher", "from_school", "to_school__county", "to_school__village")
+        f = MovementFilter(self.params, queryset=qs, scope=self.scope)
+        return f.qs if f.is_valid() else qs.none()
+
+    def total(self):
+        return self.queryset().count()
+
+    def rows(self):
+        kinds, statuses = _labels(MovementKind), _labels(MovementStatus)
+        yes, no = str(_("Yes")), str(_("No"))
+        for m in self.queryset().order_by("start", "pk").iterator(chunk_size=2000):
+            to = m.to_school
+            yield (
+                m.teacher.name, idcard.mask(m.teacher.id_number), kinds[m.kind], m.from_school.name if m.from_school else "",
+                to.name, to.county.name, yes if to.in_poor_village else no, m.start, m.end, yes if m.full_time else no,
+                statuses[m.status], m.started_on, m.ended_on,
+            )
+
+
+@exports.register
+class ComplianceExporter(exports.Exporter):
+    """培训达标: one row per teacher of the rule's target group, hours and shortfall."""
+
+    identifier = "teachers.compliance"
+    verbose_name = _("Training compliance")
+    columns = [
+        Column(_("County"), 10), Column(_("School code"), 13), Column(_("School"), 28), Column(_("Name"), 12),
+        Column(_("ID number"), 22), Column(_("Post"), 14), Column(_("Qualifying hours"), 10), Column(_("Required hours"), 10),
+        Column(_("Shortfall"), 10), Column(_("Compliant"), 8),
+    ]
+
+    def rule(self):
+        pk = str(self.params.get("rule") or "")
+        rule = TrainingRule.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
+        return rule or comp.active_rule()
+
+    def queryset(self):
+        rule = self.rule()
+        teachers = self.scope.filter(Teacher)
+        for key, field in (("county", "school__county_id"), ("school", "school_id")):
+            v = str(self.params.get(key) or "")
+            if v.isdigit():
+                teachers = teachers.filter(**{field: int(v)})
+        if self.scope.is_principal:
+            teachers = teachers.filter(school_id=self.scope.school_id)
+        if rule is None:
+            return rule, teachers.none()
+        qs = comp.compliance(rule, teachers)
+        if self.params.get("short") == "1":
+            qs = qs.filter(hours__lt=rule.threshold)
+        return rule, qs
+
+    def total(self):
+        return self.queryset()[1].count()
+
+    def rows(self):
+        rule, qs = self.queryset()
+        posts = _labels(Post)
+        yes, no = str(_("Yes")), str(_("No"))
+        qs = qs.select_related("school__county").order_by("school__county__order", "school__code", "-shortfall", "name", "pk")
+        for t in qs.iterator(chunk_size=2000):
+            yield (
+                t.school.county.name, t.school.code, t.school.name, t.name, t.id_number, posts[t.post], t.hours, rule.threshold,
+                t.shortfall, yes if t.hours >= rule.threshold else no,
+            )
+
+
+@exports.register
+class HonoursExporter(exports.Exporter):
+    """乡村教师荣誉: teachers owed a certificate in a year, then the certificates issued that year."""
+
+    identifier = "teachers.honours"
+    verbose_name = _("Rural-service honours")
+    columns = [
+        Column(_("County"), 10), Column(_("School"), 28), Column(_("Name"), 12), Column(_("ID number"), 22),
+        Column(_("Tier (years)"), 10, "int"), Column(_("Years of rural teaching"), 12), Column(_("Status"), 10),
+        Column(_("Certificate number"), 20), Column(_("Issued on"), 12, "date"),
+    ]
+
+    def year(self):
+        v = str(self.params.get("year") or "")
+        return int(v) if v.isdigit() else dt.date.today().year
+
+    def teachers(self):
+        qs = self.scope.filter(Teacher)
+        f = SchoolScopeFilter(self.params, queryset=qs, scope=self.scope)
+        return f.qs if f.is_valid() else qs.none()
+
+    def rows(self):
+        year = self.year()
+        owed_label, issued_label = str(_("Owed")), str(_("Issued"))
+        owed = hon.owed(self.teachers(), year).select_related("school__county").order_by("school__county__order", "school__code", "name")
+        for t in owed.iterator(chunk_size=2000):
+            yield (
+                t.school.county.name if t.school else "", t.school.name if t.school else "", t.name, t.id_number, t.tier_years,
+                hon.years_of(t.rural_days), owed_label, "", None,
+            )
+        issued = (
+            self.scope.filter(RuralHonourCertificate).filter(year=year, teacher__in=self.teachers())
+            .select_related("teacher__school__county", "tier").order_by("tier__years", "pk")
+        )
+        for c in issued.iterator(chunk_size=2000):
+            s = c.teacher.school
+            yield (
+                s.county.name if s else "", s.name if s else "", c.teacher.name, c.teacher.id_number, c.tier.years,
+                c.rural_years, issued_label, c.certificate_no, c.issued_on,
+            )
+
+
+__all__ = ["School"]

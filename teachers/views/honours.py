@@ -1,0 +1,78 @@
+"""Rural-service honours (乡村教师荣誉): who is owed which tier this year, and issuing certificates."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from jinpin import exports
+from jinpin.scope import role_required
+
+from .. import honours as hon
+from .. import services
+from ..filters import SchoolScopeFilter
+from ..forms import HonourIssueForm
+from ..models import RuralHonourCertificate, RuralHonourTier, Teacher
+from .registry import PAGE_SIZE
+
+
+def _year(request) -> int:
+    try:
+        year = int(request.GET.get("year") or request.POST.get("year") or dt.date.today().year)
+    except ValueError:
+        return dt.date.today().year
+    return min(max(year, 1980), 2100)
+
+
+@role_required()
+def honours(request):
+    year = _year(request)
+    f = SchoolScopeFilter(request.GET or None, queryset=request.scope.filter(Teacher), scope=request.scope)
+    owed = hon.owed(f.qs, year).select_related("school__county").order_by("-tier_years", "school__county__order", "school__code", "name")
+    page = Paginator(owed, PAGE_SIZE).get_page(request.GET.get("page"))
+    for t in page:
+        t.rural_years = hon.years_of(t.rural_days)
+    issued = (
+        request.scope.filter(RuralHonourCertificate).filter(year=year).select_related("teacher__school", "tier").order_by("tier__years", "pk")
+    )
+    return render(
+        request,
+        "teachers/honours.html",
+        {
+            "year": year, "filter": f, "page": page, "issued": issued[:200], "issued_count": issued.count(),
+            "tiers": RuralHonourTier.objects.all(), "can_write": request.scope.can_write(RuralHonourCertificate),
+            "form": HonourIssueForm(initial={"year": year}),
+        },
+    )
+
+
+@role_required(write=True)
+@require_POST
+def honour_issue(request):
+    request.scope.require_write(RuralHonourCertificate)
+    form = HonourIssueForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the honour year and the date of issue."))
+        return redirect("teachers:honours")
+    ids = [int(i) for i in request.POST.getlist("teacher") if i.isdigit()]
+    if not ids:
+        messages.error(request, _("Tick the teachers to certify."))
+    else:
+        n = services.certificates_issue(
+            teachers=request.scope.filter(Teacher).filter(pk__in=ids), year=form.cleaned_data["year"],
+            issued_on=form.cleaned_data["issued_on"], acting_user=request.user,
+        )
+        messages.success(request, _("%(n)s certificates issued.") % {"n": n})
+    return redirect(reverse("teachers:honours") + f"?year={form.cleaned_data['year']}")
+
+
+@role_required()
+@require_POST
+def honour_export(request):
+    params = {k: request.POST[k] for k in ("year", "county", "school_code") if request.POST.get(k)}
+    job = exports.start(request, "teachers.honours", params)
+    return redirect("job_detail", pk=job.pk)

@@ -1,0 +1,188 @@
+"""The teacher registry: list, detail with service history, create, edit."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from jinpin import exports
+from jinpin.scope import role_required
+
+from .. import compliance as comp
+from .. import honours as hon
+from .. import services
+from ..filters import TeacherFilter
+from ..forms import ClosePeriodForm, PeriodForm, TeacherForm
+from ..models import ServiceKind, ServicePeriod, Teacher, TeacherStatus
+
+PAGE_SIZE = 50
+
+
+def filter_params(request, filterset_cls):
+    return {k: v for k, v in request.POST.items() if k in filterset_cls.base_filters and v}
+
+
+@role_required()
+def teacher_list(request):
+    qs = request.scope.filter(Teacher).select_related("school__county").prefetch_related("honours")
+    f = TeacherFilter(request.GET or None, queryset=qs, scope=request.scope)
+    page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "teachers/teacher_list.html", {"filter": f, "page": page, "can_write": request.scope.can_write(Teacher)})
+
+
+@role_required()
+def teacher_detail(request, pk):
+    teacher = request.scope.get_or_404(Teacher.objects.select_related("school__county", "school__village"), pk=pk)
+    can_write = request.scope.can_write(Teacher, teacher)
+    rule = comp.active_rule()
+    hours = None
+    if rule is not None:
+        hours = comp.annotate_hours(rule, Teacher.objects.filter(pk=teacher.pk)).values("hours", "shortfall").first()
+    rural = hon.annotate_rural_days(Teacher.objects.filter(pk=teacher.pk), hon.honour_date(dt.date.today().year))
+    rural_days = rural.values_list("rural_days", flat=True).first()
+    return render(
+        request,
+        "teachers/teacher_detail.html",
+        {
+            "teacher": teacher,
+            "can_write": can_write,
+            "periods": teacher.service_periods.select_related("school__county", "movement").order_by("-start", "-pk"),
+            "movements": teacher.movements.select_related("from_school", "to_school").all(),
+            "attendances": teacher.attendances.select_related("course").all(),
+            "certificates": teacher.rural_certificates.select_related("tier").all(),
+            "honour_titles": teacher.honours.all(),
+            "rule": rule,
+            "hours": hours,
+            "rural_years": hon.years_of(rural_days) if rural_days is not None else 0,
+            "period_form": PeriodForm() if can_write else None,
+            "close_form": ClosePeriodForm() if can_write else None,
+        },
+    )
+
+
+@role_required(write=True)
+def teacher_create(request):
+    request.scope.require_write(Teacher)
+    form = TeacherForm(request.POST or None, scope=request.scope)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k not in ("in_post_since", "hire")}
+        try:
+            teacher = services.teacher_create(
+                acting_user=request.user,
+                start=form.cleaned_data.get("in_post_since"),
+                kind=ServiceKind.HIRE if form.cleaned_data.get("hire") else ServiceKind.RECORD,
+                **data,
+            )
+        except ValidationError as e:
+            _add_errors(form, e)
+        else:
+            messages.success(request, _("Teacher “%(name)s” registered.") % {"name": teacher.name})
+            return redirect("teachers:teacher_detail", pk=teacher.pk)
+    return render(request, "teachers/teacher_form.html", {"form": form})
+
+
+@role_required()
+def teacher_edit(request, pk):
+    teacher = request.scope.get_or_404(Teacher, write=True, pk=pk)
+    form = TeacherForm(request.POST or None, instance=teacher, scope=request.scope)
+    if request.method == "POST" and form.is_valid():
+        if form.has_changed():
+            try:
+                teacher = form.save(commit=False)
+                services.teacher_update(teacher=teacher, acting_user=request.user, changed=form.changed_data)
+                if "honours" in form.changed_data:
+                    teacher.honours.set(form.cleaned_data["honours"])
+            except ValidationError as e:
+                _add_errors(form, e)
+                return render(request, "teachers/teacher_form.html", {"form": form, "teacher": teacher})
+            messages.success(request, _("Teacher “%(name)s” saved.") % {"name": teacher.name})
+        return redirect("teachers:teacher_detail", pk=teacher.pk)
+    return render(request, "teachers/teacher_form.html", {"form": form, "teacher": teacher})
+
+
+def _add_errors(form, exc: ValidationError):
+    if hasattr(exc, "error_dict"):
+        for field, errs in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        form.add_error(None, exc)
+
+
+@role_required()
+@require_POST
+def period_add(request, pk):
+    teacher = request.scope.get_or_404(Teacher, write=True, pk=pk)
+    request.scope.require_write(ServicePeriod)
+    form = PeriodForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.service_period_open(
+                teacher=teacher, school=d["school"], start=d["start"], end=d["end"], full_time=d["full_time"],
+                kind=d["kind"], note=d["note"], acting_user=request.user,
+            )
+        except ValidationError as e:
+            for m in e.messages:
+                messages.error(request, m)
+        else:
+            messages.success(request, _("Service period recorded."))
+    else:
+        for field, errs in form.errors.items():
+            for m in errs:
+                messages.error(request, f"{form.fields[field].label if field in form.fields else ''} {m}".strip())
+    return redirect("teachers:teacher_detail", pk=teacher.pk)
+
+
+@role_required()
+@require_POST
+def period_close(request, pk, period_pk):
+    teacher = request.scope.get_or_404(Teacher, write=True, pk=pk)
+    period = request.scope.get_or_404(ServicePeriod.objects.filter(teacher=teacher), write=True, pk=period_pk)
+    form = ClosePeriodForm(request.POST)
+    if form.is_valid():
+        try:
+            services.service_period_close(period=period, end=form.cleaned_data["end"], acting_user=request.user)
+        except ValidationError as e:
+            for m in e.messages:
+                messages.error(request, m)
+        else:
+            messages.success(request, _("Service period closed."))
+    else:
+        messages.error(request, _("Give a valid end date."))
+    return redirect("teachers:teacher_detail", pk=teacher.pk)
+
+
+@role_required()
+@require_POST
+def teacher_export(request):
+    job = exports.start(request, "teachers.roster", filter_params(request, TeacherFilter))
+    return redirect("job_detail", pk=job.pk)
+
+
+HOME_TITLE = gettext_lazy("Teachers")
+
+
+def home_panel(request):
+    """Staff, training shortfall and honours owed in the user's area (four aggregate queries)."""
+    scope = request.scope
+    if scope.role is None:
+        return None
+    teachers = scope.filter(Teacher)
+    stats = teachers.aggregate(
+        total=Count("pk", filter=Q(status=TeacherStatus.ACTIVE)),
+        poor=Count("pk", filter=Q(status=TeacherStatus.ACTIVE, school__village__poverty__in=["provincial", "municipal"])),
+    )
+    rule = comp.active_rule()
+    training = comp.totals(rule, teachers) if rule else None
+    year = dt.date.today().year
+    owed = hon.owed(teachers, year).count()
+    return {
+        "title": HOME_TITLE, "template": "teachers/home_panel.html", "stats": stats, "rule": rule, "training": training,
+        "owed": owed, "year": year,
+    }

@@ -1,0 +1,169 @@
+"""Training (培训): courses, attendance, the 60-hour compliance pages, and the hours import."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from jinpin import exports, imports
+from jinpin.scope import role_required
+from schools.models import County, School
+
+from .. import compliance as comp
+from .. import services
+from ..forms import AttendanceForm, CourseForm, UploadForm
+from ..importers import TrainingHoursImporter
+from ..models import Teacher, TrainingAttendance, TrainingCourse, TrainingRule
+from .registry import PAGE_SIZE
+
+
+@role_required()
+def course_list(request):
+    qs = request.scope.filter(TrainingCourse).select_related("county")
+    level = request.GET.get("level")
+    if level:
+        qs = qs.filter(level=level)
+    q = (request.GET.get("q") or "").strip()
+    if q:
+        qs = qs.filter(name__icontains=q) | qs.filter(code__startswith=q.upper())
+    page = Paginator(qs.order_by("-start", "code"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request, "teachers/course_list.html",
+        {"page": page, "can_write": request.scope.can_write(TrainingCourse), "can_record": request.scope.can_write(TrainingAttendance)},
+    )
+
+
+@role_required(write=True)
+def course_create(request):
+    request.scope.require_write(TrainingCourse)
+    form = CourseForm(request.POST or None, scope=request.scope)
+    if request.method == "POST" and form.is_valid():
+        course = form.save(commit=False)
+        if request.scope.is_county_officer:
+            course.county_id = request.scope.county_id  # a county's own course
+        course.save()
+        messages.success(request, _("Course “%(name)s” created.") % {"name": course.name})
+        return redirect("teachers:course_detail", pk=course.pk)
+    return render(request, "teachers/course_form.html", {"form": form})
+
+
+@role_required()
+def course_detail(request, pk):
+    course = request.scope.get_or_404(TrainingCourse, pk=pk)
+    attendances = request.scope.filter(TrainingAttendance).filter(course=course).select_related("teacher__school")
+    page = Paginator(attendances.order_by("teacher__name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request, "teachers/course_detail.html",
+        {"course": course, "page": page, "can_record": request.scope.can_write(TrainingAttendance)},
+    )
+
+
+@role_required(write=True)
+def attendance_create(request):
+    """Record one training attendance; ``?teacher=<pk>`` fixes the teacher, ``?course=<pk>`` preselects the course."""
+    request.scope.require_write(TrainingAttendance)
+    teacher = None
+    if request.GET.get("teacher"):
+        teacher = request.scope.get_or_404(Teacher, write=True, pk=request.GET["teacher"])
+    initial = {"course": request.GET.get("course")} if request.GET.get("course") else None
+    form = AttendanceForm(request.POST or None, scope=request.scope, teacher=teacher, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.attendance_record(
+                teacher=form.teacher, course=d["course"], hours=d["hours"], completed_on=d["completed_on"],
+                certificate_no=d["certificate_no"], acting_user=request.user,
+            )
+        except ValidationError as e:
+            form.add_error(None, e)
+        else:
+            messages.success(
+                request, _("%(hours)s hours of “%(course)s” recorded for %(name)s.")
+                % {"hours": d["hours"], "course": d["course"].name, "name": form.teacher.name}
+            )
+            return redirect("teachers:teacher_detail", pk=form.teacher.pk)
+    return render(request, "teachers/attendance_form.html", {"form": form, "teacher": teacher})
+
+
+def _compliance_context(request):
+    """The rule, and the narrowing (county / school) the user asked for, within their scope."""
+    rules = list(request.scope.filter(TrainingRule).filter(is_active=True))
+    rule = None
+    if request.GET.get("rule", "").isdigit():
+        rule = next((r for r in rules if r.pk == int(request.GET["rule"])), None)
+    rule = rule or comp.active_rule()
+    school = county = None
+    if request.scope.is_principal:
+        school = request.scope.get_or_404(School.objects.select_related("county"), pk=request.scope.school_id)
+    elif request.GET.get("school", "").isdigit():
+        school = request.scope.get_or_404(School.objects.select_related("county"), pk=request.GET["school"])
+    if school is None:
+        if request.scope.is_county_officer:
+            county = request.scope.get_or_404(County, pk=request.scope.county_id)
+        elif request.GET.get("county", "").isdigit():
+            county = request.scope.get_or_404(County, pk=request.GET["county"])
+    return rules, rule, county, school
+
+
+@role_required()
+def compliance(request):
+    """City → county → school: the counts per group, and at school level who is short and by how much."""
+    rules, rule, county, school = _compliance_context(request)
+    ctx = {"rules": rules, "rule": rule, "county": county, "school": school}
+    if rule is None:
+        return render(request, "teachers/compliance.html", ctx)
+    teachers = request.scope.filter(Teacher)
+    if school is not None:
+        teachers = teachers.filter(school=school)
+        qs = comp.compliance(rule, teachers).select_related("school").order_by("-shortfall", "name", "pk")
+        if request.GET.get("short") != "0":
+            qs = qs.filter(hours__lt=rule.threshold)
+        ctx["page"] = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        ctx["level"] = "school"
+        ctx["only_short"] = request.GET.get("short") != "0"
+        ctx["can_record"] = request.scope.can_write(TrainingAttendance)
+    elif county is not None:
+        teachers = teachers.filter(school__county=county)
+        rows = list(comp.summary_by(rule, teachers, "school_id", "school__name", "school__code"))
+        ctx["rows"] = sorted(rows, key=lambda r: (-r["short"], r["school__code"]))
+        ctx["level"] = "county"
+    else:
+        rows = list(comp.summary_by(rule, teachers, "school__county_id", "school__county__name", "school__county__order"))
+        ctx["rows"] = sorted(rows, key=lambda r: r["school__county__order"])
+        ctx["level"] = "city"
+    ctx["totals"] = comp.totals(rule, teachers)
+    return render(request, "teachers/compliance.html", ctx)
+
+
+@role_required()
+@require_POST
+def compliance_export(request):
+    params = {k: request.POST[k] for k in ("rule", "county", "school", "short") if request.POST.get(k)}
+    job = exports.start(request, "teachers.compliance", params)
+    return redirect("job_detail", pk=job.pk)
+
+
+@role_required()
+def import_template(request):
+    response = HttpResponse(
+        imports.template(TrainingHoursImporter), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''training-hours-template.xlsx"
+    return response
+
+
+@role_required(write=True)
+def import_hours(request):
+    if not request.scope.can_write(TrainingAttendance):
+        raise PermissionDenied
+    form = UploadForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        report = imports.run(TrainingHoursImporter(scope=request.scope, user=request.user, request=request), form.cleaned_data["file"])
+        if report.ok:
+            messages.success(request, imports.IMPORT_DONE % report.__dict__)
+            return redirect("teachers:compliance")
+    return render(request, "teachers/import.html", {"form": form, "report": report})
