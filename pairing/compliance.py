@@ -22,6 +22,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -97,7 +98,10 @@ def _evidence_part(m: Minimum, params: list) -> str:
 
 def result_sql(agreements, *, years, today, minimums) -> tuple[str, list]:
     """The ``WITH ...`` prefix defining ``result(agreement_id, minimum_id, period_id, n, state, ...)``."""
-    inner, inner_params = agreements.values("pk").query.sql_with_params()
+    try:
+        inner, inner_params = agreements.values("pk").query.sql_with_params()
+    except EmptyResultSet:  # e.g. pk__in=[]
+        inner, inner_params = "SELECT 0 WHERE 1 = 0", ()
     year_ids = [y.pk for y in years] or [0]
     ys = ", ".join(["%s"] * len(year_ids))
     min_ids = [m.pk for m in minimums] or [0]

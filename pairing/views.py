@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,6 +48,14 @@ def _apply_errors(form, exc: ValidationError):
             form.add_error(None, m)
 
 
+def _count_of(model, fk):
+    """A correlated COUNT subquery: evaluated for the rows of the page only (no GROUP BY over the whole list)."""
+    return Coalesce(
+        Subquery(model.objects.filter(**{fk: OuterRef("pk")}).order_by().values(fk).annotate(n=Count("pk")).values("n")[:1]),
+        0,
+    )
+
+
 def current_year(today=None):
     today = today or timezone.localdate()
     return SchoolYear.objects.containing(today).first() or SchoolYear.objects.filter(starts_on__lte=today).order_by("-starts_on").first()
@@ -55,7 +64,7 @@ def current_year(today=None):
 # -- agreements ----------------------------------------------------------------------------
 @role_required()
 def agreement_list(request):
-    qs = _agreements(request).annotate(n_activities=Count("activities"))
+    qs = _agreements(request).annotate(n_activities=_count_of(Activity, "agreement")).order_by("-signed_on", "-pk")
     f = AgreementFilter(request.GET or None, queryset=qs, scope=request.scope)
     page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "pairing/agreement_list.html", {"filter": f, "page": page, "can_write": request.scope.can_write(Agreement)})
@@ -164,7 +173,8 @@ def agreement_detail(request, pk):
         "agreement": agreement,
         "periods": periods,
         "year_by_id": year_by_id,
-        "activities": agreement.activities.select_related("semester__school_year").annotate(n_files=Count("attachments"))[:20],
+        "activities": agreement.activities.select_related("semester__school_year").annotate(
+            n_files=_count_of(Attachment, "activity"))[:20],
         "n_activities": agreement.activities.count(),
         "secondments": agreement.secondments.select_related("from_school", "to_school"),
         "projects": agreement.projects.all(),
@@ -197,7 +207,7 @@ def _loggable(request, pk):
 def activity_list(request):
     qs = request.scope.filter(Activity).select_related(
         "agreement__helping_school", "agreement__county", "semester__school_year", "created_by"
-    ).annotate(n_files=Count("attachments"))
+    ).annotate(n_files=_count_of(Attachment, "activity")).order_by("-held_on", "-pk")
     f = ActivityFilter(request.GET or None, queryset=qs, scope=request.scope)
     page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "pairing/activity_list.html", {"filter": f, "page": page})
