@@ -9,8 +9,9 @@ class SubsidiesConfig(AppConfig):
 
     def ready(self):
         from jinpin import audit, registry
+        from jinpin.scope import Role
 
-        from . import demo, exporters, scoping  # noqa: F401 - registrations
+        from . import demo, exporters, scoping, views  # noqa: F401 - registrations
         from .models import Allocation, Award, Enrolment, Household, HouseholdStatus, RateVersion, Scheme, Student
         from .services import batch  # noqa: F401 - registers the job kind
 
@@ -18,3 +19,9 @@ class SubsidiesConfig(AppConfig):
         for model in (Household, HouseholdStatus, Student, Enrolment, Scheme, RateVersion, Award, Allocation):
             audit.register(model)
         registry.demo_seeder(demo.seed_subsidies, order=50)
+        everyone_but_inspectors = {Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.PRINCIPAL, Role.AUDITOR}
+        registry.menu(_("Subsidies"), "subsidies:award_list", roles=everyone_but_inspectors, order=40)
+        registry.menu(_("Subsidy batch"), "subsidies:batch", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR}, order=41)
+        registry.menu(_("Funds"), "subsidies:allocation_list", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR}, order=42)
+        registry.menu(_("Schemes"), "subsidies:scheme_list", roles=everyone_but_inspectors, order=43)
+        registry.home_panel(views.home_panel, order=40)

@@ -1,4 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "subsidies"
-urlpatterns = []
+urlpatterns = [
+    path("", views.award_list, name="award_list"),
+    path("awards/<int:pk>/", views.award_detail, name="award_detail"),
+    path("awards/action/", views.award_action, name="award_action"),
+    path("awards/export/", views.award_export, name="award_export"),
+    path("batch/", views.batch_page, name="batch"),
+    path("batch/<int:pk>/", views.run_detail, name="run_detail"),
+    path("allocations/", views.allocation_list, name="allocation_list"),
+    path("schemes/", views.scheme_list, name="scheme_list"),
+    path("schemes/new/", views.scheme_edit, name="scheme_create"),
+    path("schemes/<int:pk>/edit/", views.scheme_edit, name="scheme_edit"),
+    path("schemes/<int:pk>/rates/new/", views.rate_create, name="rate_create"),
+]

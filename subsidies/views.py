@@ -1,3 +1,209 @@
-from django.shortcuts import render
+"""精准救助 pages: the award list with bulk steps, the batch, allocations, schemes and rates."""
 
-# Create your views here.
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, Sum
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from jinpin import exports
+from jinpin.scope import Role, role_required
+
+from .exporters import FULL_ID_ROLES
+from .filters import FILTER_KEYS, AwardFilter
+from .forms import AllocationForm, AwardActionForm, BatchForm, RateVersionForm, SchemeForm
+from .models import Allocation, Award, AwardStatus, BatchChange, BatchRun, Scheme
+from .services import batch, workflow
+
+PAGE_SIZE = 50
+
+
+def _award_filter(request, data):
+    qs = request.scope.filter(Award).select_related("student", "scheme", "school", "county", "period").order_by("pk")
+    return AwardFilter(data or None, queryset=qs, scope=request.scope)
+
+
+def _filtered(f):
+    """The filter's rows: all when nothing is filtered, none when a filter value is invalid."""
+    if not f.is_bound:
+        return f.queryset
+    return f.qs if f.is_valid() else f.queryset.none()
+
+
+@role_required()
+def award_list(request):
+    f = _award_filter(request, request.GET)
+    qs = _filtered(f)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    totals = qs.aggregate(n=Count("pk"), amount=Sum("amount"))
+    actions = workflow.allowed_actions(request.scope)
+    return render(request, "subsidies/award_list.html", {
+        "filter": f, "page": page, "totals": totals, "full_ids": request.scope.role in FULL_ID_ROLES,
+        "action_form": AwardActionForm(actions=actions) if actions else None,
+        "query": urlencode({k: v for k, v in request.GET.items() if k in FILTER_KEYS and v}),
+    })
+
+
+@role_required()
+def award_detail(request, pk):
+    award = request.scope.get_or_404(
+        Award.objects.select_related("student__household__village", "scheme", "school", "county", "period", "rate_version"), pk=pk
+    )
+    steps = award.steps.select_related("actor")
+    return render(request, "subsidies/award_detail.html", {
+        "award": award, "steps": steps, "full_ids": request.scope.role in FULL_ID_ROLES,
+    })
+
+
+@role_required(write=True)
+@require_POST
+def award_action(request):
+    actions = workflow.allowed_actions(request.scope)
+    if not actions:
+        raise PermissionDenied
+    form = AwardActionForm(request.POST, actions=actions)
+    query = request.POST.get("query", "")
+    back = reverse("subsidies:award_list") + (f"?{query}" if query else "")
+    if not form.is_valid():
+        for errs in form.errors.values():
+            for e in errs:
+                messages.error(request, e)
+        return redirect(back)
+    if form.cleaned_data["all_matching"]:
+        from django.http import QueryDict
+
+        f = _award_filter(request, QueryDict(query))
+        awards = _filtered(f)
+    else:
+        ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+        if not ids:
+            messages.error(request, _("Select at least one award."))
+            return redirect(back)
+        awards = Award.objects.filter(pk__in=ids)
+    try:
+        out = workflow.award_transition(awards=awards, action=form.cleaned_data["action"], acting_user=request.user,
+                                        scope=request.scope, reason=form.cleaned_data["reason"], request=request)
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+        return redirect(back)
+    messages.success(request, _("%(n)s awards moved.") % {"n": out.moved})
+    if out.refused_own:
+        messages.warning(request, _("%(n)s awards were not approved: you applied for them yourself, and nobody approves their own submission.")
+                         % {"n": out.refused_own})
+    if out.skipped:
+        messages.warning(request, _("%(n)s awards were left as they are: this step does not apply to their status.") % {"n": out.skipped})
+    return redirect(back)
+
+
+@role_required()
+@require_POST
+def award_export(request):
+    params = {k: v for k, v in request.POST.items() if k in FILTER_KEYS and v}
+    job = exports.start(request, "subsidies.awards", params)
+    return redirect("job_detail", pk=job.pk)
+
+
+@role_required()
+def batch_page(request):
+    can_run = request.scope.role in (Role.CITY_ADMIN, Role.COUNTY_OFFICER)
+    form = BatchForm(request.POST or None, scope=request.scope) if can_run else None
+    if request.method == "POST":
+        if not can_run:
+            raise PermissionDenied
+        if form.is_valid():
+            job = batch.batch_start(period=form.cleaned_data["period"], county=form.cleaned_data["county"], request=request)
+            return redirect("job_detail", pk=job.pk)
+    runs = request.scope.filter(BatchRun).select_related("period", "county", "job", "job__created_by")[:20]
+    return render(request, "subsidies/batch.html", {"form": form, "runs": runs})
+
+
+@role_required()
+def run_detail(request, pk):
+    run = request.scope.get_or_404(BatchRun.objects.select_related("period", "county", "job"), pk=pk)
+    changes = run.changes.select_related("award__student", "award__scheme", "award__school").order_by("applied", "kind", "pk")
+    page = Paginator(changes, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "subsidies/run_detail.html", {"run": run, "page": page, "full_ids": request.scope.role in FULL_ID_ROLES})
+
+
+@role_required()
+def allocation_list(request):
+    allocations = request.scope.filter(Allocation).select_related("scheme", "county")
+    used = {
+        (r["scheme_id"], r["county_id"], r["period__school_year"]): r
+        for r in request.scope.filter(Award).values("scheme_id", "county_id", "period__school_year").annotate(
+            approved=Sum("amount", filter=Q(status__in=[AwardStatus.APPROVED, AwardStatus.PAID])),
+            paid=Sum("amount", filter=Q(status=AwardStatus.PAID)),
+        )
+    }
+    rows = []
+    for a in allocations:
+        u = used.get((a.scheme_id, a.county_id, a.school_year), {})
+        approved = u.get("approved") or 0
+        rows.append({"a": a, "approved": approved, "paid": u.get("paid") or 0, "left": a.amount - approved})
+    can_write = request.scope.can_write(Allocation)
+    form = AllocationForm(request.POST or None, scope=request.scope) if can_write else None
+    if request.method == "POST":
+        if not can_write:
+            raise PermissionDenied
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Allocation saved."))
+            return redirect("subsidies:allocation_list")
+    return render(request, "subsidies/allocation_list.html", {"rows": rows, "form": form})
+
+
+@role_required()
+def scheme_list(request):
+    schemes = Scheme.objects.prefetch_related("rates").order_by("order", "code")
+    return render(request, "subsidies/scheme_list.html", {"schemes": schemes, "can_write": request.scope.can_write(Scheme)})
+
+
+@role_required(write=True)
+def scheme_edit(request, pk=None):
+    scheme = request.scope.get_or_404(Scheme, write=True, pk=pk) if pk else None
+    if scheme is None:
+        request.scope.require_write(Scheme)
+    form = SchemeForm(request.POST or None, instance=scheme, scope=request.scope)
+    if request.method == "POST" and form.is_valid():
+        scheme = form.save()
+        messages.success(request, _("Scheme “%(name)s” saved.") % {"name": scheme.name})
+        return redirect("subsidies:scheme_list")
+    return render(request, "subsidies/form.html", {"form": form, "title": scheme.name if scheme else _("New scheme")})
+
+
+@role_required(write=True)
+def rate_create(request, pk):
+    scheme = request.scope.get_or_404(Scheme, write=True, pk=pk)
+    form = RateVersionForm(request.POST or None, scheme=scheme)
+    if request.method == "POST" and form.is_valid():
+        rate = form.save(commit=False)
+        rate.created_by = request.user
+        rate.save()
+        messages.success(request, _("New rates of %(scheme)s from %(date)s saved; awards of earlier periods keep theirs.")
+                         % {"scheme": scheme.name, "date": rate.effective_from})
+        return redirect("subsidies:scheme_list")
+    return render(request, "subsidies/form.html", {"form": form, "title": _("New rates: %(scheme)s") % {"scheme": scheme.name}})
+
+
+HOME_TITLE = gettext_lazy("Student subsidies")
+
+
+def home_panel(request):
+    scope = request.scope
+    if scope.role is None or scope.is_inspector:
+        return None
+    stats = scope.filter(Award).aggregate(
+        students=Count("student", distinct=True, filter=Q(status__in=[AwardStatus.APPROVED, AwardStatus.PAID])),
+        pending=Count("pk", filter=Q(status__in=[AwardStatus.APPLIED, AwardStatus.REVIEWED])),
+        paid=Sum("amount", filter=Q(status=AwardStatus.PAID)),
+    )
+    return {"title": HOME_TITLE, "template": "subsidies/home_panel.html", "stats": stats}
+
+
+__all__ = ["BatchChange"]

@@ -1,0 +1,36 @@
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from schools.models import County, School
+
+from .models import Award, AwardStatus, Period, Scheme
+
+
+class AwardFilter(django_filters.FilterSet):
+    """Filters of the award list, of its bulk actions ("all matching") and of its export."""
+
+    q = django_filters.CharFilter(label=_("Student name or ID"), method="search")
+    period = django_filters.ModelChoiceFilter(label=_("Period"), queryset=Period.objects.all())
+    scheme = django_filters.ModelChoiceFilter(label=_("Scheme"), queryset=Scheme.objects.all())
+    county = django_filters.ModelChoiceFilter(label=_("County"), queryset=County.objects.all())
+    school = django_filters.ModelChoiceFilter(label=_("School"), queryset=School.objects.all())
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=AwardStatus.choices)
+
+    class Meta:
+        model = Award
+        fields = ["q", "period", "scheme", "county", "school", "status"]
+
+    def __init__(self, data=None, *args, scope, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.filters["county"].queryset = scope.filter(County)
+        self.filters["school"].queryset = scope.filter(School)
+
+    def search(self, qs, name, value):
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(Q(student__name__icontains=value) | Q(student__id_number=value.upper()))
+
+
+FILTER_KEYS = ("q", "period", "scheme", "county", "school", "status")

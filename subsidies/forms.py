@@ -1,0 +1,132 @@
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from jinpin.scope import ScopedFormMixin
+from schools.models import County, Stage
+
+from .models import Allocation, Group, Period, RateVersion, Scheme
+from .services.workflow import ACTIONS, A
+
+
+class BatchForm(ScopedFormMixin, forms.Form):
+    period = forms.ModelChoiceField(label=_("Period"), queryset=Period.objects.all())
+    county = forms.ModelChoiceField(label=_("County"), queryset=County.objects.all(), required=False,
+                                    help_text=_("Leave empty for the whole city (city administrator)."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.scope.is_county_officer:
+            self.fields["county"].initial = self.scope.county_id
+            self.fields["county"].required = True
+            self.fields["county"].empty_label = None
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("county") and not self.scope.is_city_admin:
+            self.add_error("county", _("Choose your county."))
+        return data
+
+
+class AwardActionForm(forms.Form):
+    action = forms.ChoiceField(label=_("Action"), choices=[])
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False,
+                             help_text=_("Required to return or reject."))
+    ids = forms.CharField(required=False, widget=forms.MultipleHiddenInput)
+    all_matching = forms.BooleanField(label=_("All awards matching the filter"), required=False)
+
+    def __init__(self, *args, actions, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import AwardStep
+
+        labels = dict(AwardStep.Action.choices)
+        self.fields["action"].choices = [(a, labels[a]) for a in actions]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") in (A.RETURN, A.REJECT) and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("A return or a rejection needs a reason."))
+        return data
+
+
+class AllocationForm(ScopedFormMixin, forms.ModelForm):
+    class Meta:
+        model = Allocation
+        fields = ["scheme", "county", "school_year", "amount", "note"]
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount < 0:
+            raise ValidationError(_("An allocation cannot be negative."))
+        return amount
+
+
+class SchemeForm(ScopedFormMixin, forms.ModelForm):
+    stages = forms.MultipleChoiceField(label=_("Stages"), choices=Stage.choices, required=False, widget=forms.CheckboxSelectMultiple,
+                                       help_text=_("None ticked means every stage."))
+    groups = forms.MultipleChoiceField(label=_("Eligible groups (any of)"), choices=[c for c in Group.choices if c[0] != Group.ANY],
+                                       required=False, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = Scheme
+        fields = ["code", "name", "kind", "funding_source", "stages", "poor_village_school", "rural_school", "boarders_only",
+                  "min_age", "max_age", "groups", "amount_rule", "is_active", "order", "description"]
+
+
+class RateVersionForm(forms.ModelForm):
+    """Rates from a date on. Lines are typed one per row: ``condition | amount | share | label``."""
+
+    lines = forms.CharField(
+        label=_("Amount lines"), widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("One per row, first match wins: condition | amount | share (tiers only) | label. "
+                    "Conditions: any, group:orphan, group:special_ed, group:hardship, group:poor, stage:primary, level:undergraduate …"),
+    )
+
+    class Meta:
+        model = RateVersion
+        fields = ["effective_from", "lines", "average", "note"]
+
+    def __init__(self, *args, scheme, **kwargs):
+        self.scheme = scheme
+        super().__init__(*args, **kwargs)
+        self.instance.scheme = scheme
+        current = scheme.rates.order_by("-effective_from").first()
+        if current is not None and not self.is_bound:
+            self.fields["lines"].initial = "\n".join(
+                " | ".join(str(x) for x in (line["when"], line["amount"], line.get("share") or "", line.get("label") or "")).rstrip(" |")
+                for line in current.lines
+            )
+            self.fields["average"].initial = current.average
+
+    def clean_lines(self):
+        lines = []
+        for n, raw in enumerate(self.cleaned_data["lines"].splitlines(), 1):
+            if not raw.strip():
+                continue
+            parts = [p.strip() for p in raw.split("|")]
+            parts += [""] * (4 - len(parts))
+            when, amount, share, label = parts[:4]
+            try:
+                Decimal(amount)
+                if share:
+                    Decimal(share)
+            except InvalidOperation:
+                raise ValidationError(_("Row %(n)s: “%(v)s” is not a number.") % {"n": n, "v": amount if share == "" else f"{amount} / {share}"}) from None
+            line = {"when": when, "amount": amount}
+            if share:
+                line["share"] = share
+            if label:
+                line["label"] = label
+            lines.append(line)
+        return lines
+
+    def clean(self):
+        data = super().clean()
+        if data.get("effective_from") and RateVersion.objects.filter(scheme=self.scheme, effective_from=data["effective_from"]).exists():
+            self.add_error("effective_from", _("This scheme already has rates from that date; choose another date (awards keep the version they used)."))
+        return data
+
+
+__all__ = ["BatchForm", "AwardActionForm", "AllocationForm", "SchemeForm", "RateVersionForm", "ACTIONS"]

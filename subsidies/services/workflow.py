@@ -1,0 +1,196 @@
+"""The award process, each step its own record: apply 申报 → review 评审 → approve 审核 (→ pay 发放).
+
+Every transition is set-based and bulk (long lists are the normal case): the awards
+are locked, the allowed ones moved with one UPDATE, and one ``AwardStep`` per award
+records who, when and why. Rules:
+
+* a return or a rejection needs a reason; a return goes back one step; a rejected
+  award goes back to the school, which may apply again;
+* nobody approves an award they applied for themselves;
+* approving beyond the scheme's allocation for the county and year is refused, with
+  the shortfall shown (cash schemes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from jinpin import audit
+from jinpin.scope import Role, Scope
+
+from ..models import Allocation, Award, AwardStatus, AwardStep, Scheme, SchemeKind
+
+S = AwardStatus
+A = AwardStep.Action
+
+
+@dataclass(frozen=True)
+class Move:
+    action: str
+    label: str
+    roles: frozenset
+    moves: dict  # from status -> to status
+    needs_reason: bool = False
+
+
+SCHOOL = frozenset({Role.PRINCIPAL})
+COUNTY = frozenset({Role.COUNTY_OFFICER, Role.CITY_ADMIN})
+
+MOVES = {
+    A.APPLY: Move(A.APPLY, gettext_lazy("Apply"), SCHOOL, {S.CANDIDATE: S.APPLIED, S.REJECTED: S.APPLIED}),
+    A.REVIEW: Move(A.REVIEW, gettext_lazy("Review"), SCHOOL, {S.APPLIED: S.REVIEWED}),
+    A.APPROVE: Move(A.APPROVE, gettext_lazy("Approve"), COUNTY, {S.REVIEWED: S.APPROVED}),
+}
+#: returns and rejections depend on who acts: each goes back one step from where the award is
+RETURNS = {
+    Role.PRINCIPAL: {S.APPLIED: S.CANDIDATE, S.REVIEWED: S.APPLIED},
+    Role.COUNTY_OFFICER: {S.REVIEWED: S.APPLIED, S.APPROVED: S.REVIEWED},
+    Role.CITY_ADMIN: {S.REVIEWED: S.APPLIED, S.APPROVED: S.REVIEWED},
+}
+REJECTS = {
+    Role.PRINCIPAL: {S.APPLIED: S.REJECTED},
+    Role.COUNTY_OFFICER: {S.REVIEWED: S.REJECTED},
+    Role.CITY_ADMIN: {S.REVIEWED: S.REJECTED},
+}
+ACTIONS = (A.APPLY, A.REVIEW, A.APPROVE, A.RETURN, A.REJECT)
+
+
+@dataclass
+class Outcome:
+    moved: int = 0
+    skipped: int = 0  # not in a status this action applies to
+    refused_own: int = 0  # approvals of one's own applications
+    messages: list = field(default_factory=list)
+
+
+def moves_for(action: str, scope: Scope) -> dict:
+    if scope.read_only:
+        return {}
+    if action in MOVES:
+        m = MOVES[action]
+        return dict(m.moves) if scope.role in m.roles else {}
+    if action == A.RETURN:
+        return RETURNS.get(scope.role, {})
+    if action == A.REJECT:
+        return REJECTS.get(scope.role, {})
+    return {}
+
+
+def allowed_actions(scope: Scope) -> list[str]:
+    return [a for a in ACTIONS if moves_for(a, scope)]
+
+
+def allocation_shortfalls(awards) -> list[dict]:
+    """For the awards about to be approved: per scheme, county and year, what the allocation lacks.
+
+    Three aggregate queries whatever the number of awards.
+    """
+    wanted = list(
+        awards.filter(scheme__kind=SchemeKind.CASH)
+        .values("scheme_id", "county_id", "period__school_year")
+        .annotate(total=Sum("amount"))
+    )
+    if not wanted:
+        return []
+    keys = {(w["scheme_id"], w["county_id"], w["period__school_year"]) for w in wanted}
+    q = Q()
+    for scheme, county, year in keys:
+        q |= Q(scheme_id=scheme, county_id=county, period__school_year=year)
+    committed = {
+        (r["scheme_id"], r["county_id"], r["period__school_year"]): r["total"]
+        for r in Award.objects.filter(q, status__in=[S.APPROVED, S.PAID]).values("scheme_id", "county_id", "period__school_year").annotate(total=Sum("amount"))
+    }
+    qa = Q()
+    for scheme, county, year in keys:
+        qa |= Q(scheme_id=scheme, county_id=county, school_year=year)
+    allocated = {(a.scheme_id, a.county_id, a.school_year): a for a in Allocation.objects.filter(qa).select_related("scheme", "county")}
+    names = dict(Scheme.objects.filter(pk__in={k[0] for k in keys}).values_list("pk", "name"))
+    out = []
+    for w in wanted:
+        key = (w["scheme_id"], w["county_id"], w["period__school_year"])
+        alloc = allocated.get(key)
+        budget = alloc.amount if alloc else Decimal("0.00")
+        need = (committed.get(key) or Decimal("0")) + w["total"]
+        if need > budget:
+            out.append({"scheme": names[key[0]], "county_id": key[1], "year": key[2], "allocation": budget,
+                        "committed": committed.get(key) or Decimal("0.00"), "requested": w["total"], "shortfall": need - budget})
+    return out
+
+
+@transaction.atomic
+def award_transition(*, awards, action: str, acting_user, scope: Scope, reason: str = "", request=None) -> Outcome:
+    """Move the in-scope ``awards`` (a queryset) by ``action``. All or nothing; raises ValidationError."""
+    moves = moves_for(action, scope)
+    if not moves:
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if action in (A.RETURN, A.REJECT) and not reason:
+        raise ValidationError(_("A return or a rejection needs a reason."))
+    qs = scope.filter(awards).filter(status__in=list(moves))
+    out = Outcome()
+    total = scope.filter(awards).count()
+    if action == A.APPROVE:
+        own = AwardStep.objects.filter(award=OuterRef("pk"), action=A.APPLY, actor=acting_user)
+        out.refused_own = qs.filter(Exists(own)).count()
+        qs = qs.exclude(Exists(own))
+    ids = list(qs.select_for_update(of=("self",)).values_list("pk", flat=True))
+    if action == A.APPROVE and ids:
+        short = allocation_shortfalls(Award.objects.filter(pk__in=ids))
+        if short:
+            raise ValidationError(
+                [_("Approving these awards exceeds the allocation of %(scheme)s for %(year)s: allocated %(allocation)s, "
+                   "already approved %(committed)s, requested %(requested)s; short by %(shortfall)s yuan.") % s for s in short]
+            )
+    now = timezone.now()
+    steps = []
+    for from_status, to_status in moves.items():
+        group = list(Award.objects.filter(pk__in=ids, status=from_status).values_list("pk", flat=True))
+        if not group:
+            continue
+        Award.objects.filter(pk__in=group, status=from_status).update(status=to_status, updated_at=now)
+        steps += [AwardStep(award_id=pk, action=action, from_status=from_status, to_status=to_status, actor=acting_user, reason=reason[:300])
+                  for pk in group]
+        out.moved += len(group)
+    AwardStep.objects.bulk_create(steps, batch_size=5000)
+    out.skipped = total - out.moved - out.refused_own
+    if out.moved:
+        audit.log(acting_user, action=audit.Action.UPDATE, actor=acting_user, request=request, event="award_" + action,
+                  awards=len(ids), award_ids=ids[:1000], reason=reason)
+    return out
+
+
+def demo_year(stdout, *, period, admin):
+    """Take the demo's 汶上县 awards from application to approval (payouts add the payment)."""
+    from django.contrib.auth import get_user_model
+
+    from jinpin.scope import get_scope
+    from schools.models import County
+
+    from ..models import Allocation
+
+    User = get_user_model()
+    county = County.objects.filter(code="370830").first()
+    officer = User.objects.filter(username="officer_wenshang").first()
+    if county is None or officer is None:
+        return
+    for scheme in Scheme.objects.filter(kind=SchemeKind.CASH):
+        for c in County.objects.all():
+            need = Award.objects.filter(scheme=scheme, county=c, period=period).aggregate(t=Sum("amount"))["t"] or Decimal("0")
+            Allocation.objects.get_or_create(scheme=scheme, county=c, school_year=period.school_year,
+                                             defaults={"amount": (need * Decimal("1.05")).quantize(Decimal("1000")) + 1000})
+    # the schools apply and review (as the city admin acting for each school's principal in the demo)
+    awards = Award.objects.filter(period=period, county=county)
+    for school_id in awards.values_list("school_id", flat=True).distinct():
+        s = Scope(user_id=admin.pk, role=Role.PRINCIPAL, county_id=county.pk, school_id=school_id)
+        for action in (A.APPLY, A.REVIEW):
+            award_transition(awards=awards.filter(school_id=school_id), action=action, acting_user=admin, scope=s)
+    out = award_transition(awards=awards, action=A.APPROVE, acting_user=officer, scope=get_scope(officer))
+    stdout.write(f"  {county.name}: {out.moved} awards applied, reviewed and approved")

@@ -1,0 +1,147 @@
+"""Pages: scope (404), read-only (403), bulk actions, masked IDs, constant query counts, forms with validation."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from jinpin.models import Job
+from subsidies.models import Allocation, Award, RateVersion, Scheme
+
+from .factories import household, pupil
+
+pytestmark = [pytest.mark.django_db]
+
+
+@pytest.fixture
+def awards(places, period):
+    w = places
+    nutrition = Scheme.objects.get(code="nutrition")
+    rate = nutrition.rates.get()
+    out = []
+    for i, school in enumerate([w.weak_a] * 5 + [w.weak_b]):
+        s = pupil(school, household=household(school.village, ("verified", "2016-01-15")))
+        out.append(Award.objects.create(student=s, scheme=nutrition, period=period, school=school, county=school.county,
+                                        amount=Decimal("600.00"), rate_version=rate, facts={"household_status": "verified"}))
+    return out
+
+
+def test_award_list_scope_and_masking(places, awards, client_for):
+    w = places
+    r = client_for(w.principal_a).get(reverse("subsidies:award_list"))
+    assert r.status_code == 200
+    assert {a.pk for a in r.context["page"]} == {a.pk for a in awards[:5]}
+    body = r.content.decode()
+    assert awards[0].student.masked_id in body and awards[0].student.id_number not in body
+    r = client_for(w.auditor).get(reverse("subsidies:award_list"))
+    assert len(r.context["page"]) == 6 and awards[0].student.id_number in r.content.decode()
+    r = client_for(w.officer_b).get(reverse("subsidies:award_list"))
+    assert {a.pk for a in r.context["page"]} == {awards[5].pk}
+
+
+def test_award_list_query_count_is_constant(places, awards, client_for, django_assert_max_num_queries, period):
+    c = client_for(places.officer_a)
+    with django_assert_max_num_queries(12):
+        c.get(reverse("subsidies:award_list"))
+    for school in [places.weak_a] * 20:
+        s = pupil(school)
+        Award.objects.create(student=s, scheme=awards[0].scheme, period=period, school=school, county=school.county,
+                             amount=Decimal("600.00"), rate_version=awards[0].rate_version, facts={})
+    with django_assert_max_num_queries(12):
+        c.get(reverse("subsidies:award_list"))
+
+
+def test_award_detail_scope(places, awards, client_for):
+    url = reverse("subsidies:award_detail", args=[awards[0].pk])
+    assert client_for(places.principal_a).get(url).status_code == 200
+    assert client_for(places.officer_a).get(url).status_code == 200
+    assert client_for(places.officer_b).get(url).status_code == 404
+    assert client_for(places.principal_b).get(url).status_code == 404
+    assert client_for(places.principal_strong_a).get(url).status_code == 404
+
+
+def test_bulk_actions_through_the_page(places, awards, client_for):
+    w = places
+    url = reverse("subsidies:award_action")
+    c = client_for(w.principal_a)
+    r = c.post(url, {"action": "apply", "ids": [awards[0].pk, awards[1].pk, awards[5].pk]})
+    assert r.status_code == 302
+    assert set(Award.objects.filter(status="applied").values_list("pk", flat=True)) == {awards[0].pk, awards[1].pk}
+    c.post(url, {"action": "apply", "all_matching": "on", "query": f"school={w.weak_a.pk}"})
+    assert Award.objects.filter(status="applied").count() == 5
+    c.post(url, {"action": "review", "all_matching": "on", "query": ""})
+    r = client_for(w.officer_a).post(url, {"action": "return", "ids": [awards[0].pk]})
+    assert Award.objects.get(pk=awards[0].pk).status == "reviewed"  # no reason: refused
+    client_for(w.officer_a).post(url, {"action": "return", "ids": [awards[0].pk], "reason": "材料不全"})
+    assert Award.objects.get(pk=awards[0].pk).status == "applied"
+
+
+def test_auditor_and_inspector_cannot_act(places, awards, client_for):
+    url = reverse("subsidies:award_action")
+    assert client_for(places.auditor).post(url, {"action": "apply", "ids": [awards[0].pk]}).status_code == 403
+    assert client_for(places.inspector).post(url, {"action": "apply", "ids": [awards[0].pk]}).status_code == 403
+    assert client_for(places.auditor).post(reverse("subsidies:batch"), {}).status_code == 403
+    assert client_for(places.auditor).post(reverse("subsidies:allocation_list"), {}).status_code == 403
+    assert client_for(places.auditor).get(reverse("subsidies:scheme_edit", args=[awards[0].scheme_id])).status_code == 403
+    assert client_for(places.officer_a).get(reverse("subsidies:scheme_edit", args=[awards[0].scheme_id])).status_code == 403
+
+
+def test_officer_starts_the_county_batch(places, period, client_for, django_capture_on_commit_callbacks):
+    if connection.vendor != "postgresql":
+        pytest.skip("the batch runs on PostgreSQL")
+    w = places
+    pupil(w.weak_a, household=household(w.village_a, ("verified", "2016-01-15")))
+    c = client_for(w.officer_a)
+    assert c.get(reverse("subsidies:batch")).status_code == 200
+    r = c.post(reverse("subsidies:batch"), {"period": period.pk, "county": w.county_b.pk})
+    assert r.status_code == 200 and "county" in r.context["form"].errors  # another county is not a choice
+    with django_capture_on_commit_callbacks(execute=True):
+        r = c.post(reverse("subsidies:batch"), {"period": period.pk, "county": w.county_a.pk})
+    job = Job.objects.get()
+    assert r.status_code == 302 and r.url == reverse("job_detail", args=[job.pk])
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and Award.objects.count() == 3
+    run = job.subsidy_run
+    assert client_for(w.officer_a).get(reverse("subsidies:run_detail", args=[run.pk])).status_code == 200
+    assert client_for(w.officer_b).get(reverse("subsidies:run_detail", args=[run.pk])).status_code == 404
+
+
+def test_allocations_city_admin_sets_them(places, period, client_for):
+    w = places
+    nutrition = Scheme.objects.get(code="nutrition")
+    data = {"scheme": nutrition.pk, "county": w.county_a.pk, "school_year": 2016, "amount": "50000.00", "note": ""}
+    assert client_for(w.officer_a).post(reverse("subsidies:allocation_list"), data).status_code == 403
+    r = client_for(w.admin).post(reverse("subsidies:allocation_list"), {**data, "amount": "-1"})
+    assert r.status_code == 200 and not Allocation.objects.exists()
+    assert client_for(w.admin).post(reverse("subsidies:allocation_list"), data).status_code == 302
+    r = client_for(w.officer_a).get(reverse("subsidies:allocation_list"))
+    assert r.status_code == 200 and len(r.context["rows"]) == 1
+    assert len(client_for(w.officer_b).get(reverse("subsidies:allocation_list")).context["rows"]) == 0
+
+
+def test_rate_form_validates_tiers_and_dates(places, period, client_for):
+    c = client_for(places.admin)
+    preschool = Scheme.objects.get(code="preschool")
+    url = reverse("subsidies:rate_create", args=[preschool.pk])
+    assert c.get(url).status_code == 200
+    bad = {"effective_from": "2017-01-01", "average": "1200", "lines": "group:poor | 1600 | 0.4 | 一档\nany | 1000 | 0.6 | 二档"}
+    r = c.post(url, bad)
+    assert r.status_code == 200 and "1240.00" in str(r.context["form"].errors)
+    r = c.post(url, {**bad, "effective_from": "2016-01-01", "lines": "group:poor | 1500 | 0.4\nany | 1000 | 0.6"})
+    assert "effective_from" in r.context["form"].errors
+    r = c.post(url, {**bad, "lines": "group:poor | 1500 | 0.4\nany | 1000 | 0.6"})
+    assert r.status_code == 302
+    assert preschool.rates.count() == 2 and RateVersion.objects.get(scheme=preschool, effective_from="2017-01-01").created_by == places.admin
+
+
+def test_scheme_form_validation(places, client_for):
+    c = client_for(places.admin)
+    loan = Scheme.objects.get(code="student_loan")
+    url = reverse("subsidies:scheme_edit", args=[loan.pk])
+    data = {"code": loan.code, "name": loan.name, "kind": "loan", "funding_source": "central", "amount_rule": "fixed",
+            "min_age": 10, "max_age": 5, "order": 1, "groups": ["poor"]}
+    r = c.post(url, data)
+    assert r.status_code == 200
+    errors = r.context["form"].errors
+    assert "max_age" in errors and "amount_rule" in errors
