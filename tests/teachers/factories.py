@@ -15,11 +15,11 @@ class TeacherFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     class Params:
-        birth = dt.date(1980, 5, 17)
+        birth = factory.Sequence(lambda n: dt.date(1970, 1, 1) + dt.timedelta(days=n))
 
     name = factory.Sequence(lambda n: f"教师{n}")
     sex = "F"
-    id_number = factory.LazyAttributeSequence(lambda o, n: idcard.make("370830", o.birth, 100 + n, o.sex))
+    id_number = factory.LazyAttributeSequence(lambda o, n: idcard.make("370830", o.birth, 100 + (n % 400) * 2, o.sex))
     birth_date = factory.SelfAttribute("birth")
     post = Post.TEACHER
     subject = "语文"

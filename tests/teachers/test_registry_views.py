@@ -1,0 +1,123 @@
+"""The teacher registry: scope, duplicates by ID number, ID validation, service history."""
+
+import datetime as dt
+
+import pytest
+from auditlog.models import LogEntry
+from django.urls import reverse
+
+from jinpin import idcard
+from teachers.models import HonourTitle, ServicePeriod, Teacher
+
+from .factories import TeacherFactory
+
+D = dt.date
+
+
+def new_teacher_data(world, **over):
+    number = idcard.make("370830", D(1988, 3, 4), 211, "M")
+    data = {
+        "id_number": number, "name": "赵 建国", "sex": "", "birth_date": "", "school": world.weak_a.pk, "post": "teacher",
+        "subject": "数学", "professional_title": "second", "phone": "", "in_post_since": "2016-09-01", "hire": "on",
+    }
+    data.update(over)
+    return data
+
+
+def test_principal_registers_a_teacher_birth_and_sex_from_id(world, client_for):
+    r = client_for(world.principal_a).post(reverse("teachers:teacher_create"), new_teacher_data(world))
+    assert r.status_code == 302, r.context["form"].errors
+    t = Teacher.objects.get()
+    assert (t.name, t.sex, t.birth_date, t.school) == ("赵 建国", "M", D(1988, 3, 4), world.weak_a)
+    p = ServicePeriod.objects.get(teacher=t)
+    assert (p.school, p.start, p.end, p.kind, p.full_time) == (world.weak_a, D(2016, 9, 1), None, "hire", True)
+    assert LogEntry.objects.get_for_object(t).get().actor == world.principal_a
+
+
+def test_bad_checksum_is_a_clear_error(world, client_for):
+    number = idcard.make("370830", D(1988, 3, 4), 211, "M")
+    wrong = number[:17] + ("0" if number[17] != "0" else "1")
+    r = client_for(world.officer_a).post(reverse("teachers:teacher_create"), new_teacher_data(world, id_number=wrong))
+    assert r.status_code == 200
+    assert "check character" in " ".join(r.context["form"].errors["id_number"])
+    assert not Teacher.objects.exists()
+
+
+def test_birth_date_must_agree_with_id(world, client_for):
+    r = client_for(world.officer_a).post(reverse("teachers:teacher_create"), new_teacher_data(world, birth_date="1988-03-05"))
+    assert r.status_code == 200
+    assert "birth_date" in r.context["form"].errors
+
+
+def test_duplicate_in_scope_names_the_record(world, client_for, staff):
+    data = new_teacher_data(world, id_number=staff.weak_a.id_number, school=world.strong_a.pk)
+    r = client_for(world.officer_a).post(reverse("teachers:teacher_create"), data)
+    msg = " ".join(r.context["form"].errors["id_number"])
+    assert staff.weak_a.name in msg and reverse("teachers:teacher_detail", args=[staff.weak_a.pk]) in msg
+
+
+def test_duplicate_outside_scope_does_not_leak(world, client_for, staff):
+    data = new_teacher_data(world, id_number=staff.weak_b.id_number)
+    r = client_for(world.officer_a).post(reverse("teachers:teacher_create"), data)
+    msg = " ".join(r.context["form"].errors["id_number"])
+    assert "outside your area" in msg
+    assert staff.weak_b.name not in msg and world.weak_b.name not in msg
+    assert Teacher.objects.filter(id_number=staff.weak_b.id_number).count() == 1
+
+
+def test_principal_cannot_register_into_another_school(world, client_for):
+    r = client_for(world.principal_a).post(reverse("teachers:teacher_create"), new_teacher_data(world, school=world.strong_a.pk))
+    assert "school" in r.context["form"].errors
+
+
+def test_access_rules(world, client_for, staff):
+    t = staff.weak_a
+    detail, edit = reverse("teachers:teacher_detail", args=[t.pk]), reverse("teachers:teacher_edit", args=[t.pk])
+    for user in (world.admin, world.officer_a, world.principal_a, world.auditor, world.inspector):
+        assert client_for(user).get(detail).status_code == 200
+    for user in (world.officer_b, world.principal_b, world.principal_strong_a):
+        assert client_for(user).get(detail).status_code == 404
+        assert client_for(user).get(edit).status_code == 404
+    auditor = client_for(world.auditor)
+    assert auditor.get(edit).status_code == 403
+    assert auditor.post(edit, {"name": "x"}).status_code == 403
+    assert auditor.get(reverse("teachers:teacher_create")).status_code == 403
+    assert auditor.post(reverse("teachers:period_add", args=[t.pk]), {}).status_code == 403
+
+
+def test_list_scope_and_constant_queries(world, client_for, staff, django_assert_max_num_queries):
+    honour = HonourTitle.objects.get(name="骨干教师")
+    for _ in range(25):
+        TeacherFactory(school=world.weak_a).honours.add(honour)
+    c = client_for(world.officer_a)
+    with django_assert_max_num_queries(9):
+        r = c.get(reverse("teachers:teacher_list"))
+    names = {t.school_id for t in r.context["page"]}
+    assert names == {world.weak_a.pk, world.strong_a.pk}
+    r = c.get(reverse("teachers:teacher_list") + "?backbone=true")
+    assert r.context["page"].paginator.count == 25
+    r = c.get(reverse("teachers:teacher_list") + f"?county={world.county_b.pk}")
+    assert r.context["filter"].errors  # another county is not a valid choice
+
+
+def test_edit_retire_closes_service(world, client_for, staff):
+    t = staff.weak_a
+    data = {
+        "id_number": t.id_number, "name": t.name, "sex": t.sex, "birth_date": t.birth_date.isoformat(), "post": "teacher",
+        "subject": "语文", "professional_title": "none", "phone": "", "status": "retired", "left_on": "2024-07-01",
+        "honours": [HonourTitle.objects.get(name="教学能手").pk],
+    }
+    r = client_for(world.principal_a).post(reverse("teachers:teacher_edit", args=[t.pk]), data)
+    assert r.status_code == 302, r.context["form"].errors
+    t.refresh_from_db()
+    assert t.status == "retired" and t.is_backbone
+    assert t.service_periods.get().end == D(2024, 7, 1)
+
+
+def test_period_add_refuses_overlap_with_message(world, client_for, staff):
+    url = reverse("teachers:period_add", args=[staff.weak_a.pk])
+    r = client_for(world.officer_a).post(url, {"school_code": world.strong_b.code, "start": "2012-01-01", "full_time": "on", "kind": "record"}, follow=True)
+    assert any("full-time" in str(m) for m in r.context["messages"])
+    assert staff.weak_a.service_periods.count() == 1
+    r = client_for(world.officer_a).post(url, {"school_code": world.strong_b.code, "start": "2005-09-01", "end": "2010-09-01", "full_time": "on", "kind": "record"})
+    assert staff.weak_a.service_periods.count() == 2
