@@ -154,7 +154,8 @@ def write_xlsx(path, columns, rows, *, sheet_title="Sheet", progress=None, max_r
     wb = Workbook(write_only=True)
     per_sheet = max_rows - 1  # the header takes one row
     header_font = Font(bold=True)
-    convert = _converters(wb, columns)
+    ws_ref = [None]  # the sheet being written (cells are created on it)
+    convert = _row_converter(wb, ws_ref, columns)
     title = _sheet_title(sheet_title)
 
     def new_sheet(n):
@@ -172,14 +173,14 @@ def write_xlsx(path, columns, rows, *, sheet_title="Sheet", progress=None, max_r
         return ws
 
     sheet_no = 1
-    ws = new_sheet(sheet_no)
+    ws = ws_ref[0] = new_sheet(sheet_no)
     written = in_sheet = 0
     for row in rows:
         if in_sheet == per_sheet:
             sheet_no += 1
-            ws = new_sheet(sheet_no)
+            ws = ws_ref[0] = new_sheet(sheet_no)
             in_sheet = 0
-        ws.append([conv(ws, v) if v is not None else None for conv, v in zip(convert, row)])
+        ws.append(convert(row))
         written += 1
         in_sheet += 1
         if progress is not None and not written % 1000:
@@ -203,12 +204,13 @@ def _sheet_title(title: str) -> str:
     return title[:31]
 
 
-def _converters(wb, columns):
-    """One function per column turning a value into what ``ws.append`` takes.
+def _row_converter(wb, ws_ref, columns):
+    """A function turning one row (tuple) into what ``ws.append`` takes.
 
-    Formatted columns get a cell carrying a copy of a template style array
-    (cheap); plain values pass through untouched, which keeps the writer close
-    to raw openpyxl speed.
+    Only what must change is touched: text that could be read as a formula, text with
+    characters XML cannot hold, datetimes with a time zone, and money/date cells that
+    carry a number format (a cell sharing a copied style array, which is cheap). Plain
+    values pass straight through, which keeps the writer close to raw openpyxl speed.
     """
     scratch = wb.create_sheet("_styles")
 
@@ -220,50 +222,53 @@ def _converters(wb, columns):
 
     quoted = style_of(quotePrefix=True)
     formats = {"money": MONEY_FORMAT, "date": DATE_FORMAT, "datetime": DATETIME_FORMAT, "percent": "0.00%"}
-    column_styles = [style_of(number_format=formats[c.kind]) if c.kind in formats else None for c in columns]
+    styled = [(i, style_of(number_format=formats[c.kind]), c.kind) for i, c in enumerate(columns) if c.kind in formats]
     wb.remove(scratch)
+    text_cols = [i for i, c in enumerate(columns) if c.kind not in formats]
 
-    def text(ws, v):
+    def text(v):
         if not isinstance(v, str):
             if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
                 return v
             v = str(v)
-        if ILLEGAL_CHARACTERS_RE.search(v):
+        if not v.isprintable() and ILLEGAL_CHARACTERS_RE.search(v):
             v = ILLEGAL_CHARACTERS_RE.sub("", v)
         if v and v[0] in FORMULA_TRIGGERS:
             # A string cell with a quote prefix: Excel shows the text and never
             # evaluates it, even after the user edits the cell.
-            cell = WriteOnlyCell(ws)
+            cell = WriteOnlyCell(ws_ref[0])
             cell._value = v
             cell.data_type = "s"
             cell._style = copy(quoted)
             return cell
         return v
 
-    def integer(ws, v):
-        return v if isinstance(v, int) else text(ws, v)
-
-    def styled_for(kind, style):
-        def styled(ws, v):
-            if isinstance(v, dt.datetime) and v.tzinfo is not None:
+    def convert(row):
+        row = list(row)
+        for i in text_cols:
+            v = row[i]
+            if v is None:
+                continue
+            if v.__class__ is str:
+                if v and (v[0] in FORMULA_TRIGGERS or not v.isprintable()):
+                    row[i] = text(v)
+            elif v.__class__ is not int:
+                row[i] = text(v)
+        for i, style, kind in styled:
+            v = row[i]
+            if v is None:
+                continue
+            if v.__class__ is dt.datetime and v.tzinfo is not None:
                 v = v.astimezone(_LOCAL).replace(tzinfo=None)
             elif kind == "money" and not isinstance(v, (Decimal, int, float)):
-                return text(ws, v)
-            cell = WriteOnlyCell(ws, v)
+                row[i] = text(v)
+                continue
+            cell = WriteOnlyCell(ws_ref[0], v)
             cell._style = copy(style)
-            return cell
+            row[i] = cell
+        return row
 
-        return styled
-
-    out = []
-    for c, style in zip(columns, column_styles):
-        if style is not None:
-            out.append(styled_for(c.kind, style))
-        elif c.kind == "int":
-            out.append(integer)
-        else:
-            out.append(text)
-    return out
+    return convert
 
 
 def safe_filename(name: str) -> str:

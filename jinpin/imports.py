@@ -140,7 +140,9 @@ class Importer:
 
 
 def read_rows(fileobj, *, max_bytes: int | None = None, max_rows: int | None = None):
-    """Check an uploaded xlsx and return (header, rows): rows as (excel_row_no, [values]).
+    """Check an uploaded xlsx and return (header, body): the body's first row is Excel row 2.
+
+    Empty rows are kept (calamine pads empty cells with ""); ``non_empty_rows`` skips them.
 
     Raises ``FileRejected`` with a user message for anything unsafe or malformed.
     """
@@ -169,11 +171,14 @@ def read_rows(fileobj, *, max_bytes: int | None = None, max_rows: int | None = N
     if not values:
         raise FileRejected(_("The first sheet is empty: the header row is missing."))
     header = [str(v).strip() if v is not None else "" for v in values[0]]
-    rows = []
-    for i, r in enumerate(values[1:], start=2):
-        if any(v not in (None, "") for v in r):
-            rows.append((i, list(r)))
-    return header, rows
+    return header, values[1:]
+
+
+def non_empty_rows(body):
+    """(Excel row number, values) for each row that has something in it."""
+    for i, r in enumerate(body, start=2):
+        if r.count("") + r.count(None) < len(r):
+            yield i, r
 
 
 def _read_limited(fileobj, max_bytes: int) -> bytes:
@@ -258,8 +263,11 @@ def _check_text_traps(s: str, kind: str) -> str:
     return s
 
 
-def convert(col: Col, v):
-    """Turn one cell into the value the importer receives, or raise CellError."""
+def convert(col: Col, v, lookup: dict | None = None):
+    """Turn one cell into the value the importer receives, or raise CellError.
+
+    ``lookup`` is ``choice_lookup(col.choices)``, computed once per import by the caller.
+    """
     if v is None or (isinstance(v, str) and v.strip(" \t\r\n" + SPACES) == ""):
         if col.required:
             raise CellError(_("This column is required."))
@@ -334,7 +342,7 @@ def convert(col: Col, v):
         raise CellError(_("Write 是 or 否 (yes or no), not “%(value)s”.") % {"value": v})
     if kind == "choice":
         s = _check_text_traps(_as_text(v), kind)
-        lookup = choice_lookup(col.choices)
+        lookup = lookup if lookup is not None else choice_lookup(col.choices)
         if s in lookup:
             return lookup[s]
         with override("zh-hans"):
@@ -356,38 +364,67 @@ def choice_lookup(choices) -> dict[str, str]:
 # -- running an import ----------------------------------------------------------------
 def run(importer: Importer, fileobj, *, keep_copy: bool = True) -> ImportReport:
     """Validate the whole file, then save all rows in one transaction, or nothing."""
+    report, cleaned = validate(importer, fileobj)
+    if not report.ok:
+        return report
+    stored = _keep_copy(fileobj) if keep_copy else ""
+    with transaction.atomic():
+        report.created, report.updated, report.unchanged = importer.save(cleaned)
+        audit.log(
+            importer.user,
+            action=audit.Action.ACCESS,
+            actor=importer.user,
+            request=importer.request,
+            event="import",
+            importer=importer.identifier,
+            rows=report.total,
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            stored_copy=stored,
+        )
+    return report
+
+
+def validate(importer: Importer, fileobj) -> tuple[ImportReport, list[dict]]:
+    """Check the file and every row; nothing is written. Returns the report and the clean rows."""
     report = ImportReport()
     try:
         header, raw_rows = read_rows(fileobj)
     except FileRejected as exc:
         report.file_error = str(exc)
-        return report
+        return report, []
     positions = {}
     for col in importer.columns:
         names = col.headers()
         idx = next((i for i, h in enumerate(header) if h in names), None)
         if idx is None and col.required:
             report.file_error = _("The column “%(column)s” is missing from the header row. Download the template again.") % {"column": col.header}
-            return report
+            return report, []
         positions[col.key] = idx
+    raw_rows = list(non_empty_rows(raw_rows))
     report.total = len(raw_rows)
     if not raw_rows:
         report.file_error = _("The file has a header row but no data rows.")
-        return report
+        return report, []
 
     errors: list[RowError] = []
     importer._errors = errors
     cleaned: list[dict] = []
+    plan = [
+        (col, positions[col.key], choice_lookup(col.choices) if col.kind == "choice" else None, str(col.header))
+        for col in importer.columns
+    ]
     for row_no, values in raw_rows:
         row = {"_row": row_no}
         bad = False
-        for col in importer.columns:
-            idx = positions[col.key]
-            raw = values[idx] if idx is not None and idx < len(values) else None
+        n = len(values)
+        for col, idx, lookup, header_label in plan:
+            raw = values[idx] if idx is not None and idx < n else None
             try:
-                row[col.key] = convert(col, raw)
+                row[col.key] = convert(col, raw, lookup)
             except CellError as exc:
-                errors.append(RowError(row_no, str(col.header), str(exc)))
+                errors.append(RowError(row_no, header_label, str(exc)))
                 bad = True
         if not bad:
             cleaned.append(row)
@@ -409,25 +446,7 @@ def run(importer: Importer, fileobj, *, keep_copy: bool = True) -> ImportReport:
         errors.sort(key=lambda e: e.row)
         report.errors = errors[:MAX_ERRORS]
         report.more_errors = max(0, len(errors) - MAX_ERRORS)
-        return report
-
-    stored = _keep_copy(fileobj) if keep_copy else ""
-    with transaction.atomic():
-        report.created, report.updated, report.unchanged = importer.save(cleaned)
-        audit.log(
-            importer.user,
-            action=audit.Action.ACCESS,
-            actor=importer.user,
-            request=importer.request,
-            event="import",
-            importer=importer.identifier,
-            rows=report.total,
-            created=report.created,
-            updated=report.updated,
-            unchanged=report.unchanged,
-            stored_copy=stored,
-        )
-    return report
+    return report, cleaned
 
 
 def _keep_copy(fileobj) -> str:

@@ -140,7 +140,8 @@ def test_content_security_policy_is_sent(client):
 
 
 def test_check_deploy_is_clean():
-    env = dict(os.environ, SECURE="1", DEBUG="0", SECRET_KEY="x" * 20 + "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789!@#$", ALLOWED_HOSTS="jinpin.example")
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(SECURE="1", DEBUG="0", SECRET_KEY="x" * 20 + "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789!@#$", ALLOWED_HOSTS="jinpin.example")
     r = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=BASE_DIR, env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     env["SECRET_KEY"] = ""
