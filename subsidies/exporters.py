@@ -65,3 +65,77 @@ class AwardRosterExporter(exports.Exporter):
         )
         for p, c, s, name, number, scheme, kind, amount, status, rate_from, hh, created in qs.iterator(chunk_size=5000):
             yield (p, c, s, name, number if full else mask(number), scheme, kinds[kind], amount, statuses[status], rate_from, hh or "", created)
+
+
+def _officer_of(scope, county_id) -> bool:
+    return scope.is_city_admin or scope.is_auditor or (scope.is_county_officer and scope.county_id == county_id)
+
+
+@exports.register
+class BankFileExporter(exports.Exporter):
+    """The bank file of one payout batch: payee, full resident ID, account and amount per line."""
+
+    identifier = "subsidies.bank_file"
+    verbose_name = _("Bank payment file")
+    columns = [
+        Column(_("Line number"), 12, "int"),
+        Column(_("Payee"), 12),
+        Column(_("Student"), 12),
+        Column(_("Resident ID"), 21),
+        Column(_("Bank account"), 24),
+        Column(_("Amount"), 12, "money"),
+        Column(_("Scheme"), 18),
+        Column(_("School"), 28),
+        Column(_("Result"), 10),
+        Column(_("Bank reference"), 16),
+        Column(_("Failure reason"), 20),
+    ]
+
+    @classmethod
+    def permission(cls, scope, params):
+        from .models import PayoutBatch
+
+        batch = PayoutBatch.objects.filter(pk=params.get("batch")).values_list("county_id", flat=True).first()
+        return batch is not None and _officer_of(scope, batch)
+
+    def filename(self):
+        return f"bank-file-batch-{self.params.get('batch')}.xlsx"
+
+    def rows(self):
+        from .models import PayoutLine
+
+        lines = self.scope.filter(PayoutLine).filter(batch_id=self.params.get("batch")).order_by("pk").values_list(
+            "pk", "payee_name", "award__student__name", "award__student__id_number", "bank_account", "amount",
+            "award__scheme__name", "award__school__name")
+        for row in lines.iterator(chunk_size=5000):
+            yield (*row, "", "", "")
+
+
+@exports.register
+class ReconciliationExporter(exports.Exporter):
+    """对账: budget → awards → batch lines → paid per scheme and county, then every difference."""
+
+    identifier = "subsidies.reconciliation"
+    verbose_name = _("Reconciliation")
+    columns = [
+        Column(_("County"), 10), Column(_("Scheme"), 18), Column(_("Allocated"), 14, "money"), Column(_("Approved"), 14, "money"),
+        Column(_("In payout batches"), 14, "money"), Column(_("Paid"), 14, "money"), Column(_("Recoveries open"), 14, "money"),
+        Column(_("Recovered"), 14, "money"),
+    ]
+
+    @classmethod
+    def permission(cls, scope, params):
+        return scope.is_city_admin or scope.is_auditor or scope.is_county_officer
+
+    def rows(self):
+        from .services.payouts import reconciliation
+
+        rep = reconciliation(scope=self.scope, school_year=int(self.params.get("year") or 2016), county_id=self.params.get("county") or None)
+        for r in rep.rows:
+            yield (r.county, r.scheme, r.budget, r.approved, r.in_batches, r.paid, r.recoveries_open, r.recovered)
+        t = rep.total
+        yield (str(_("Total")), "", t.budget, t.approved, t.in_batches, t.paid, t.recoveries_open, t.recovered)
+        yield ("", "", None, None, None, None, None, None)
+        yield (str(_("Differences")), "", None, None, None, None, None, None)
+        for d in rep.differences:
+            yield (str(d["kind"]), d["where"], d["amount"], None, None, None, None, None)

@@ -130,3 +130,46 @@ class RateVersionForm(forms.ModelForm):
 
 
 __all__ = ["BatchForm", "AwardActionForm", "AllocationForm", "SchemeForm", "RateVersionForm", "ACTIONS"]
+
+
+class PayoutPrepareForm(ScopedFormMixin, forms.Form):
+    county = forms.ModelChoiceField(label=_("County"), queryset=County.objects.all())
+    period = forms.ModelChoiceField(label=_("Period"), queryset=Period.objects.all())
+    funding_source = forms.ChoiceField(label=_("Funding source"), choices=[])
+
+    def __init__(self, *args, **kwargs):
+        from .models import FundingSource
+
+        super().__init__(*args, **kwargs)
+        self.fields["funding_source"].choices = FundingSource.choices
+        if self.scope.is_county_officer:
+            self.fields["county"].initial = self.scope.county_id
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("Excel file (.xlsx)"))
+
+
+class RecoveryForm(forms.Form):
+    amount = forms.DecimalField(label=_("Amount to recover"), max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class LoanForm(ScopedFormMixin, forms.ModelForm):
+    id_number = forms.CharField(label=_("Student's resident ID"), max_length=18)
+
+    class Meta:
+        from .models import LoanApplication
+
+        model = LoanApplication
+        fields = ["county", "school_year", "level", "institution", "amount"]
+
+    def clean_id_number(self):
+        from .models import Student
+
+        number = self.cleaned_data["id_number"].strip().upper()
+        student = Student.objects.filter(id_number=number).first()
+        if student is None:
+            raise ValidationError(_("No student has this ID in the registry."))
+        self.instance.student = student
+        return number

@@ -5,7 +5,10 @@ from django.db.models import Exists, OuterRef
 from jinpin import scope
 from jinpin.scope import Role
 
-from .models import Allocation, Award, BatchRun, Enrolment, Household, Period, RateVersion, Scheme, Student
+from .models import (
+    Allocation, Award, BatchRun, Enrolment, Household, LoanApplication, PayoutBatch, PayoutLine, Period, RateVersion, Recovery,
+    Scheme, Student,
+)
 
 OFFICERS = {Role.CITY_ADMIN, Role.COUNTY_OFFICER}
 CITY = {Role.CITY_ADMIN}
@@ -46,3 +49,7 @@ def register_all():
     scope.register(Period, rows=scope.everything, write=CITY)
     scope.register(Allocation, rows=scope.by_county("county_id"), write=CITY)
     scope.register(BatchRun, rows=scope.by_county("county_id"), write=OFFICERS)
+    scope.register(PayoutBatch, rows=scope.by_county("county_id", inspectors=False), write=OFFICERS)
+    scope.register(PayoutLine, rows=scope.by_county("batch__county_id", inspectors=False), write=OFFICERS)
+    scope.register(Recovery, rows=scope.by_county("award__county_id", inspectors=False), write=OFFICERS)
+    scope.register(LoanApplication, rows=scope.by_county("county_id", inspectors=False), write=OFFICERS)

@@ -15,4 +15,13 @@ urlpatterns = [
     path("schemes/new/", views.scheme_edit, name="scheme_create"),
     path("schemes/<int:pk>/edit/", views.scheme_edit, name="scheme_edit"),
     path("schemes/<int:pk>/rates/new/", views.rate_create, name="rate_create"),
+    path("awards/<int:pk>/recover/", views.award_recover, name="award_recover"),
+    path("payouts/", views.payout_list, name="payout_list"),
+    path("payouts/<int:pk>/", views.payout_detail, name="payout_detail"),
+    path("payouts/<int:pk>/send/", views.payout_send, name="payout_send"),
+    path("payouts/<int:pk>/bank-file/", views.payout_bank_file, name="payout_bank_file"),
+    path("payouts/<int:pk>/return/", views.payout_return, name="payout_return"),
+    path("reconciliation/", views.reconciliation_page, name="reconciliation"),
+    path("loans/", views.loan_list, name="loan_list"),
+    path("loans/<int:pk>/disburse/", views.loan_disburse, name="loan_disburse"),
 ]

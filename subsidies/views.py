@@ -57,6 +57,9 @@ def award_detail(request, pk):
     steps = award.steps.select_related("actor")
     return render(request, "subsidies/award_detail.html", {
         "award": award, "steps": steps, "full_ids": request.scope.role in FULL_ID_ROLES,
+        "can_recover": award.status == AwardStatus.PAID and request.scope.role in (Role.CITY_ADMIN, Role.COUNTY_OFFICER)
+        and request.scope.can_write(Award, award),
+        "recover_form": RecoveryForm(initial={"amount": award.amount}),
     })
 
 
@@ -207,3 +210,145 @@ def home_panel(request):
 
 
 __all__ = ["BatchChange"]
+
+
+# -- payouts, reconciliation, recoveries, loans -------------------------------------------
+from jinpin import imports  # noqa: E402
+
+from .forms import LoanForm, PayoutPrepareForm, RecoveryForm, UploadForm  # noqa: E402
+from .models import LoanApplication, PayoutBatch, PayoutLine, Recovery  # noqa: E402
+from .services import payouts  # noqa: E402
+
+PAYOUT_ROLES = (Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR)
+
+
+@role_required(*PAYOUT_ROLES)
+def payout_list(request):
+    can_write = request.scope.can_write(PayoutBatch)
+    form = PayoutPrepareForm(request.POST or None, scope=request.scope) if can_write else None
+    if request.method == "POST":
+        if not can_write:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                b = payouts.payout_prepare(acting_user=request.user, scope=request.scope, request=request, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Payout batch prepared."))
+                return redirect("subsidies:payout_detail", pk=b.pk)
+    batches = request.scope.filter(PayoutBatch).select_related("county", "period", "created_by").annotate(
+        n=Count("lines"), total=Sum("lines__amount"),
+        paid=Sum("lines__amount", filter=Q(lines__status=PayoutLine.Status.PAID)),
+        failed=Count("lines", filter=Q(lines__status=PayoutLine.Status.FAILED)),
+    )[:100]
+    return render(request, "subsidies/payout_list.html", {"batches": batches, "form": form})
+
+
+@role_required(*PAYOUT_ROLES)
+def payout_detail(request, pk):
+    batch_ = request.scope.get_or_404(PayoutBatch.objects.select_related("county", "period", "created_by", "sent_by"), pk=pk)
+    lines = batch_.lines.select_related("award__student", "award__scheme", "award__school").order_by("pk")
+    page = Paginator(lines, PAGE_SIZE).get_page(request.GET.get("page"))
+    totals = batch_.lines.aggregate(n=Count("pk"), total=Sum("amount"), paid=Sum("amount", filter=Q(status=PayoutLine.Status.PAID)),
+                                    failed=Sum("amount", filter=Q(status=PayoutLine.Status.FAILED)))
+    return render(request, "subsidies/payout_detail.html", {
+        "batch": batch_, "page": page, "totals": totals, "can_write": request.scope.can_write(PayoutBatch, batch_),
+        "upload": UploadForm(), "full_ids": request.scope.role in FULL_ID_ROLES,
+    })
+
+
+@role_required(*PAYOUT_ROLES)
+@require_POST
+def payout_send(request, pk):
+    batch_ = request.scope.get_or_404(PayoutBatch, write=True, pk=pk)
+    try:
+        payouts.payout_send(batch=batch_, acting_user=request.user, scope=request.scope, request=request)
+        messages.success(request, _("Batch marked as sent to the bank."))
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    return redirect("subsidies:payout_detail", pk=pk)
+
+
+@role_required(*PAYOUT_ROLES)
+@require_POST
+def payout_bank_file(request, pk):
+    batch_ = request.scope.get_or_404(PayoutBatch, pk=pk)
+    job = exports.start(request, "subsidies.bank_file", {"batch": batch_.pk})
+    return redirect("job_detail", pk=job.pk)
+
+
+@role_required(*PAYOUT_ROLES)
+def payout_return(request, pk):
+    batch_ = request.scope.get_or_404(PayoutBatch, write=True, pk=pk)
+    if batch_.status != PayoutBatch.Status.SENT:
+        messages.error(request, _("Import the bank's return file once the batch has been sent."))
+        return redirect("subsidies:payout_detail", pk=pk)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        report = imports.run(payouts.BankReturnImporter(batch=batch_, scope=request.scope, user=request.user, request=request),
+                             form.cleaned_data["file"])
+        if report.ok:
+            messages.success(request, imports.IMPORT_DONE % report.__dict__)
+            return redirect("subsidies:payout_detail", pk=pk)
+    return render(request, "subsidies/import.html", {"form": form, "report": report, "title": _("Bank return file")})
+
+
+@role_required(*PAYOUT_ROLES)
+def reconciliation_page(request):
+    year = int(request.GET.get("year") or 2016)
+    county = request.GET.get("county") or None
+    rep = payouts.reconciliation(scope=request.scope, school_year=year, county_id=int(county) if county and county.isdigit() else None)
+    if request.method == "POST":
+        job = exports.start(request, "subsidies.reconciliation", {"year": year, "county": county})
+        return redirect("job_detail", pk=job.pk)
+    return render(request, "subsidies/reconciliation.html", {"rep": rep, "year": year})
+
+
+@role_required(Role.CITY_ADMIN, Role.COUNTY_OFFICER, write=True)
+@require_POST
+def award_recover(request, pk):
+    award = request.scope.get_or_404(Award, write=True, pk=pk)
+    form = RecoveryForm(request.POST)
+    if form.is_valid():
+        try:
+            payouts.recovery_create(award=award, acting_user=request.user, scope=request.scope, request=request, **form.cleaned_data)
+            messages.success(request, _("Recovery recorded; the reconciliation carries it until it is settled."))
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+    else:
+        messages.error(request, _("Give the amount and the reason."))
+    return redirect("subsidies:award_detail", pk=pk)
+
+
+@role_required(*PAYOUT_ROLES)
+def loan_list(request):
+    can_write = request.scope.can_write(LoanApplication)
+    form = LoanForm(request.POST or None, scope=request.scope) if can_write else None
+    if request.method == "POST":
+        if not can_write:
+            raise PermissionDenied
+        if form.is_valid():
+            loan = form.save(commit=False)
+            loan.status = LoanApplication.Status.APPROVED
+            loan.save()
+            messages.success(request, _("Loan approved."))
+            return redirect("subsidies:loan_list")
+    loans = request.scope.filter(LoanApplication).select_related("student", "county")[:200]
+    return render(request, "subsidies/loan_list.html", {"loans": loans, "form": form, "full_ids": request.scope.role in FULL_ID_ROLES})
+
+
+@role_required(Role.CITY_ADMIN, Role.COUNTY_OFFICER, write=True)
+@require_POST
+def loan_disburse(request, pk):
+    loan = request.scope.get_or_404(LoanApplication, write=True, pk=pk)
+    try:
+        payouts.loan_disburse(loan=loan, acting_user=request.user, scope=request.scope, request=request)
+        messages.success(request, _("Loan disbursed."))
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    return redirect("subsidies:loan_list")
+
+
+__all__ += ["Recovery"]

@@ -2,6 +2,7 @@
 
 from .awards import Award, AwardStatus, AwardStep, BatchChange, BatchChunk, BatchRun
 from .funds import Allocation
+from .payouts import LoanApplication, LoanLevel, PayoutBatch, PayoutLine, Recovery
 from .registry import (
     POOR_STATUSES,
     Enrolment,
@@ -10,10 +11,11 @@ from .registry import (
     HouseholdStatus,
     Student,
 )
-from .schemes import AmountRule, Group, Period, RateVersion, Scheme, SchemeKind
+from .schemes import AmountRule, FundingSource, Group, Period, RateVersion, Scheme, SchemeKind
 
 __all__ = [
     "POOR_STATUSES", "Household", "HouseholdStatus", "Student", "Enrolment", "EnrolmentConflict",
-    "Scheme", "SchemeKind", "AmountRule", "Group", "RateVersion", "Period",
+    "Scheme", "SchemeKind", "FundingSource", "AmountRule", "Group", "RateVersion", "Period",
     "Award", "AwardStatus", "AwardStep", "BatchRun", "BatchChunk", "BatchChange", "Allocation",
+    "PayoutBatch", "PayoutLine", "Recovery", "LoanApplication", "LoanLevel",
 ]

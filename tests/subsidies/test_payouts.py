@@ -1,0 +1,162 @@
+"""Payout batches, the bank's return file, reconciliation to the yuan, recoveries and loan caps."""
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from openpyxl import Workbook
+
+from jinpin import imports
+from jinpin.scope import get_scope
+from subsidies.exporters import BankFileExporter
+from subsidies.models import (
+    Allocation, Award, AwardStatus, LoanApplication, PayoutBatch, PayoutLine, RateVersion, Recovery, Scheme,
+)
+from subsidies.services import payouts
+from subsidies.services.workflow import award_transition
+
+from .factories import household, pupil
+
+pytestmark = [pytest.mark.django_db]
+
+
+@pytest.fixture
+def approved(places, period):
+    """Four approved cash awards in county A (nutrition 600 ×3, boarding 1,000 ×1) and allocations."""
+    w = places
+    nutrition, boarding = Scheme.objects.get(code="nutrition"), Scheme.objects.get(code="boarding_allowance")
+    out = []
+    for scheme, amount in ((nutrition, "600.00"), (nutrition, "600.00"), (nutrition, "600.00"), (boarding, "1000.00")):
+        s = pupil(w.weak_a, household=household(w.village_a, ("verified", "2016-01-15")))
+        out.append(Award.objects.create(student=s, scheme=scheme, period=period, school=w.weak_a, county=w.county_a,
+                                        amount=Decimal(amount), rate_version=scheme.rates.get(), facts={}))
+    Allocation.objects.create(scheme=nutrition, county=w.county_a, school_year=2016, amount=Decimal("2000.00"))
+    Allocation.objects.create(scheme=boarding, county=w.county_a, school_year=2016, amount=Decimal("1000.00"))
+    qs = Award.objects.filter(pk__in=[a.pk for a in out])
+    for user, action in ((w.principal_a, "apply"), (w.principal_a, "review"), (w.officer_a, "approve")):
+        award_transition(awards=qs, action=action, acting_user=user, scope=get_scope(user))
+    return out
+
+
+def prepare(w, period):
+    return payouts.payout_prepare(county=w.county_a, period=period, funding_source="central", acting_user=w.officer_a,
+                                  scope=get_scope(w.officer_a))
+
+
+def return_file(rows):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["line", "bank_account", "amount", "result", "reference", "reason"])  # column keys are accepted as headers
+    for r in rows:
+        ws.append(list(r))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return SimpleUploadedFile("return.xlsx", buf.getvalue())
+
+
+def test_prepare_send_return_and_reissue_failed_never_twice(places, period, approved):
+    w = places
+    batch = prepare(w, period)
+    lines = list(batch.lines.order_by("pk"))
+    assert len(lines) == 4 and sum(line.amount for line in lines) == Decimal("2800.00")
+    with pytest.raises(ValidationError):
+        prepare(w, period)  # nothing left to pay
+    rows = list(BankFileExporter(get_scope(w.officer_a), {"batch": batch.pk}).rows())
+    assert rows[0][3] == lines[0].award.student.id_number  # the bank file carries full IDs
+    payouts.payout_send(batch=batch, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    importer = lambda: payouts.BankReturnImporter(batch=batch, scope=get_scope(w.officer_a), user=w.officer_a)  # noqa: E731
+    bad = [(line.pk, line.bank_account, str(line.amount), "成功", f"R{line.pk}", "") for line in lines]
+    bad[1] = (lines[1].pk, lines[1].bank_account, "601.00", "成功", "", "")
+    bad[2] = (99999, lines[2].bank_account, "600.00", "成功", "", "")
+    report = imports.run(importer(), return_file(bad), keep_copy=False)
+    assert not report.ok and {e.row for e in report.errors} == {3, 4}
+    assert not PayoutLine.objects.filter(status="paid").exists()  # all or nothing
+    good = [(line.pk, line.bank_account, str(line.amount), "成功", f"R{line.pk}", "") for line in lines]
+    good[3] = (lines[3].pk, lines[3].bank_account, str(lines[3].amount), "失败", "", "账户已销户")
+    report = imports.run(importer(), return_file(good), keep_copy=False)
+    assert report.ok and report.created == 4
+    assert imports.run(importer(), return_file(good), keep_copy=False).unchanged == 4  # the same file again changes nothing
+    batch.refresh_from_db()
+    assert batch.status == PayoutBatch.Status.SETTLED
+    assert Award.objects.filter(pk__in=[a.pk for a in approved], status=AwardStatus.PAID).count() == 3
+    failed_award = Award.objects.get(pk=lines[3].award_id)
+    assert failed_award.status == AwardStatus.APPROVED and failed_award.steps.filter(action="pay").count() == 0
+    again = prepare(w, period)  # the failed line is re-issued in a later batch
+    assert list(again.lines.values_list("award_id", flat=True)) == [failed_award.pk]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PayoutLine.objects.create(batch=again, award_id=lines[0].award_id, amount=Decimal("600.00"), payee_name="x", bank_account="1")
+
+
+def test_reconciliation_agrees_to_the_yuan_and_lists_differences(places, period, approved):
+    w = places
+    scope = get_scope(w.auditor)
+    rep = payouts.reconciliation(scope=scope, school_year=2016)
+    assert (rep.total.budget, rep.total.approved, rep.total.in_batches, rep.total.paid) == (
+        Decimal("3000.00"), Decimal("2800.00"), Decimal("0.00"), Decimal("0.00"))
+    assert sum(1 for d in rep.differences if d.get("award")) == 4  # approved, not yet in a batch
+    batch = prepare(w, period)
+    payouts.payout_send(batch=batch, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    lines = list(batch.lines.order_by("pk"))
+    payouts.lines_settle(results=[{"line": line.pk, "paid": True} for line in lines], acting_user=w.officer_a, batch=batch)
+    rep = payouts.reconciliation(scope=scope, school_year=2016)
+    assert rep.total.approved == rep.total.in_batches == rep.total.paid == Decimal("2800.00")
+    assert rep.differences == []
+    nutrition = next(r for r in rep.rows if r.scheme == "营养餐补助")
+    assert (nutrition.budget, nutrition.paid) == (Decimal("2000.00"), Decimal("1800.00"))
+    # an overpayment found later is carried until settled
+    award = Award.objects.get(pk=lines[0].award_id)
+    with pytest.raises(ValidationError):
+        payouts.recovery_create(award=award, amount=award.amount + 1, reason="重复发放", acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    rec = payouts.recovery_create(award=award, amount=award.amount, reason="脱贫后仍发放", acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    rep = payouts.reconciliation(scope=scope, school_year=2016)
+    assert rep.total.recoveries_open == award.amount and any(d.get("award") == award.pk for d in rep.differences)
+    payouts.recovery_settle(recovery=rec, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    rep = payouts.reconciliation(scope=scope, school_year=2016)
+    assert (rep.total.recoveries_open, rep.total.recovered) == (Decimal("0.00"), award.amount)
+    assert Recovery.objects.get().status == "settled"
+    assert payouts.reconciliation(scope=get_scope(w.officer_b), school_year=2016).total.paid == Decimal("0.00")
+
+
+def test_loan_caps_as_data_and_again_at_disbursement(places, period):
+    w = places
+    s = pupil(w.senior_a)
+    ok = LoanApplication(student=s, county=w.county_a, school_year=2016, level="undergraduate", institution="山东大学", amount=Decimal("8000.00"))
+    ok.full_clean()
+    over = LoanApplication(student=s, county=w.county_a, school_year=2016, level="undergraduate", institution="山东大学", amount=Decimal("8000.01"))
+    with pytest.raises(ValidationError):
+        over.full_clean()
+    post = LoanApplication(student=s, county=w.county_a, school_year=2016, level="postgraduate", institution="山东大学", amount=Decimal("12000.00"))
+    post.full_clean()
+    ok.status = "approved"
+    ok.save()
+    # the cap falls before disbursement: the loan is refused at disbursement
+    loan = Scheme.objects.get(code="student_loan")
+    RateVersion.objects.create(scheme=loan, effective_from=dt.date(2016, 6, 1),
+                               lines=[{"when": "level:undergraduate", "amount": "6000.00"}, {"when": "level:postgraduate", "amount": "10000.00"}])
+    with pytest.raises(ValidationError):
+        payouts.loan_disburse(loan=ok, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    LoanApplication.objects.filter(pk=ok.pk).update(amount=Decimal("6000.00"))
+    payouts.loan_disburse(loan=ok, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    assert LoanApplication.objects.get(pk=ok.pk).status == "disbursed"
+
+
+def test_payout_pages_scope_and_read_only(places, period, approved, client_for):
+    w = places
+    batch = prepare(w, period)
+    url = reverse("subsidies:payout_detail", args=[batch.pk])
+    assert client_for(w.officer_a).get(url).status_code == 200
+    assert client_for(w.auditor).get(url).status_code == 200
+    assert client_for(w.officer_b).get(url).status_code == 404
+    assert client_for(w.principal_a).get(url).status_code == 403
+    assert client_for(w.auditor).post(reverse("subsidies:payout_send", args=[batch.pk])).status_code == 403
+    assert client_for(w.officer_b).post(reverse("subsidies:payout_send", args=[batch.pk])).status_code == 404
+    assert client_for(w.officer_a).post(reverse("subsidies:payout_send", args=[batch.pk])).status_code == 302
+    assert PayoutBatch.objects.get().status == "sent"
+    r = client_for(w.auditor).get(reverse("subsidies:reconciliation"))
+    assert r.status_code == 200 and r.context["rep"].total.in_batches == Decimal("2800.00")
+    assert client_for(w.officer_a).get(reverse("subsidies:payout_list")).status_code == 200
