@@ -1,6 +1,17 @@
+import importlib
+
 import pytest
 
 from .factories import agreement
+
+
+@pytest.fixture(autouse=True)
+def _pairing_reference_data(db):
+    """The calendar and the minimums come from a data migration; a transactional test elsewhere in
+    the suite flushes them, so put them back (the migration's own function, idempotent)."""
+    from django.apps import apps
+
+    importlib.import_module("pairing.migrations.0002_seed_calendar_and_minimums").forward(apps, None)
 
 
 @pytest.fixture

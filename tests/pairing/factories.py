@@ -29,7 +29,7 @@ def pdf(name="signed.pdf"):
 def teacher(school, name=None, backbone=False):
     n = next(_seq)
     t = Teacher.objects.create(
-        id_number=idcard.make("370830", dt.date(1980, 1, 1), n, "F"), name=name or f"老师{n}", sex="F",
+        id_number=idcard.make("370830", dt.date(1980, 1, 1), 2 * n, "F"), name=name or f"老师{n}", sex="F",
         birth_date=dt.date(1980, 1, 1), school=school,
     )
     if backbone:
