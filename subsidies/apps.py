@@ -30,4 +30,5 @@ class SubsidiesConfig(AppConfig):
         registry.menu(_("Schemes"), "subsidies:scheme_list", roles=everyone_but_inspectors, order=43)
         registry.menu(_("Payouts"), "subsidies:payout_list", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR}, order=44)
         registry.menu(_("Reconciliation"), "subsidies:reconciliation", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR}, order=45)
+        registry.menu(_("Anomalies"), "subsidies:anomalies", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR}, order=46)
         registry.home_panel(views.home_panel, order=40)

@@ -139,3 +139,53 @@ class ReconciliationExporter(exports.Exporter):
         yield (str(_("Differences")), "", None, None, None, None, None, None)
         for d in rep.differences:
             yield (str(d["kind"]), d["where"], d["amount"], None, None, None, None, None)
+
+
+@exports.register
+class AnomalyExporter(exports.Exporter):
+    """监督: the anomaly report for auditors (full IDs for the auditor)."""
+
+    identifier = "subsidies.anomalies"
+    verbose_name = _("Subsidy anomalies")
+    columns = [Column(_("Anomaly"), 34), Column(_("County"), 10), Column(_("School"), 28), Column(_("Student"), 10),
+               Column(_("Resident ID"), 21), Column(_("Scheme"), 18), Column(_("Amount"), 12, "money"), Column(_("Detail"), 40)]
+
+    @classmethod
+    def permission(cls, scope, params):
+        return scope.is_city_admin or scope.is_auditor or scope.is_county_officer
+
+    def rows(self):
+        from .models import Period
+        from .services.anomalies import anomalies
+
+        period = Period.objects.filter(pk=self.params.get("period")).first() or Period.objects.order_by("-starts_on").first()
+        if period is None:
+            return
+        for row in anomalies(self.scope, period):
+            yield tuple(str(v) if v is not None and not hasattr(v, "quantize") else v for v in row)
+
+
+@exports.register
+class HeadlineExporter(exports.Exporter):
+    """The headline figures (the report's "7,864 students aided, 48.14 million yuan" kind): students aided and amounts
+    by year, county and scheme, from the approved and paid awards."""
+
+    identifier = "subsidies.headline"
+    verbose_name = _("Subsidy headline figures")
+    columns = [Column(_("School year"), 10, "int"), Column(_("County"), 12), Column(_("Scheme"), 20), Column(_("Students aided"), 14, "int"),
+               Column(_("Awards"), 10, "int"), Column(_("Amount approved"), 16, "money"), Column(_("Amount paid"), 16, "money")]
+
+    def rows(self):
+        from django.db.models import Count, Q, Sum
+
+        aided = [AwardStatus.APPROVED, AwardStatus.PAID]
+        qs = self.scope.filter(Award).filter(status__in=aided)
+        by = (qs.values("period__school_year", "county__name", "scheme__name", "county__order", "scheme__order")
+              .annotate(students=Count("student", distinct=True), n=Count("pk"), total=Sum("amount"),
+                        paid=Sum("amount", filter=Q(status=AwardStatus.PAID)))
+              .order_by("period__school_year", "county__order", "scheme__order"))
+        for r in by:
+            yield (r["period__school_year"], r["county__name"], r["scheme__name"], r["students"], r["n"], r["total"], r["paid"] or 0)
+        for r in qs.values("period__school_year").annotate(students=Count("student", distinct=True), n=Count("pk"), total=Sum("amount"),
+                                                             paid=Sum("amount", filter=Q(status=AwardStatus.PAID))).order_by("period__school_year"):
+            yield (r["period__school_year"], str(_("Whole area")), str(_("All schemes")), r["students"], r["n"], r["total"], r["paid"] or 0)

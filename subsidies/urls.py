@@ -22,6 +22,7 @@ urlpatterns = [
     path("payouts/<int:pk>/bank-file/", views.payout_bank_file, name="payout_bank_file"),
     path("payouts/<int:pk>/return/", views.payout_return, name="payout_return"),
     path("reconciliation/", views.reconciliation_page, name="reconciliation"),
+    path("anomalies/", views.anomaly_page, name="anomalies"),
     path("loans/", views.loan_list, name="loan_list"),
     path("loans/<int:pk>/disburse/", views.loan_disburse, name="loan_disburse"),
 ]

@@ -352,3 +352,23 @@ def loan_disburse(request, pk):
 
 
 __all__ += ["Recovery"]
+
+
+@role_required(*PAYOUT_ROLES)
+def anomaly_page(request):
+    import itertools
+
+    from .models import Period
+    from .services.anomalies import anomalies
+
+    periods = Period.objects.all()
+    period = periods.filter(pk=request.GET.get("period") or 0).first() or periods.first()
+    if request.method == "POST":
+        job = exports.start(request, request.POST.get("report") if request.POST.get("report") == "subsidies.headline" else "subsidies.anomalies",
+                            {"period": period.pk if period else None})
+        return redirect("job_detail", pk=job.pk)
+    rows = list(itertools.islice(anomalies(request.scope, period), 200)) if period else []
+    counts: dict = {}
+    for r in rows:
+        counts[r[0]] = counts.get(r[0], 0) + 1
+    return render(request, "subsidies/anomalies.html", {"rows": rows, "counts": counts, "period": period, "periods": periods})

@@ -1,0 +1,172 @@
+"""监督: the auditors' anomaly checks. Each check is a generator of rows; all are set-based queries.
+
+Kinds: the same ID enrolled twice (refused imports); awards to households not verified or
+lifted out on the decisive date; amounts that differ from the rate in force for the frozen
+facts (and two exclusive categories paid); a student paid twice; and the reverse check,
+pupils the rules make eligible who received nothing.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.utils.translation import gettext as _
+
+from jinpin import idcard
+
+from ..models import (
+    POOR_STATUSES,
+    AmountRule,
+    Award,
+    AwardStatus,
+    EnrolmentConflict,
+    HouseholdStatus,
+    PayoutLine,
+    Period,
+    RateVersion,
+    Scheme,
+    SchemeKind,
+)
+from ..models.schemes import Group
+
+ACTIVE = [AwardStatus.APPLIED, AwardStatus.REVIEWED, AwardStatus.APPROVED, AwardStatus.PAID]
+LIMIT = 100_000  # rows per check in one report
+
+
+def _id(scope, number):
+    from ..exporters import FULL_ID_ROLES
+
+    return number if scope.role in FULL_ID_ROLES else idcard.mask(number)
+
+
+def duplicate_enrolments(scope, period):
+    qs = EnrolmentConflict.objects.filter(school_year=period.school_year).select_related("school__county", "existing_school")
+    if not scope.city_wide:
+        qs = qs.filter(Q(school__county_id=scope.county_id) | Q(existing_school__county_id=scope.county_id))
+    for c in qs[:LIMIT]:
+        yield (_("Same ID enrolled in two schools"), c.school.county.name, c.school.name, "", _id(scope, c.id_number), "",
+               None, _("already enrolled at %(school)s") % {"school": c.existing_school.name})
+
+
+def not_poor_on_decisive_date(scope, period):
+    """Awards of schemes that require a registered poor household, where the registry (as now corrected)
+    says the household was not verified, or was lifted out, on the decisive date."""
+    poor_only = [s.pk for s in Scheme.objects.all() if s.groups == [Group.POOR]]
+    status_then = HouseholdStatus.objects.filter(
+        household=OuterRef("student__household"), effective_on__lte=OuterRef("period__decisive_date")
+    ).order_by("-effective_on", "-pk").values("status")[:1]
+    qs = (
+        scope.filter(Award).filter(period=period, scheme_id__in=poor_only, status__in=ACTIVE)
+        .annotate(then=Subquery(status_then))
+        .filter(Q(then__isnull=True) | ~Q(then__in=POOR_STATUSES))
+        .values_list("county__name", "school__name", "student__name", "student__id_number", "scheme__name", "amount", "then")
+    )
+    labels = dict(HouseholdStatus.Status.choices)
+    for county, school, name, number, scheme, amount, then in qs[:LIMIT]:
+        yield (_("Household not a verified poor household on the decisive date"), county, school, name, _id(scope, number), scheme,
+               amount, str(labels.get(then, _("no household record"))))
+
+
+def _groups_of(facts: dict) -> set[str]:
+    poor = facts.get("household_status") in POOR_STATUSES
+    g = {Group.ANY}
+    if poor:
+        g.add(Group.POOR)
+    if facts.get("dibao") and (poor or not facts.get("household")):
+        g.add(Group.DIBAO)
+    if facts.get("tekun") and poor:
+        g.add(Group.TEKUN)
+    if poor or facts.get("dibao"):
+        g.add(Group.HARDSHIP)
+    for flag, group in (("orphan", Group.ORPHAN), ("disabled", Group.DISABLED), ("special_ed", Group.SPECIAL_ED), ("boarder", Group.BOARDER)):
+        if facts.get(flag):
+            g.add(group)
+    if facts.get("stage") == "special":
+        g.add(Group.SPECIAL_ED)
+    return g
+
+
+def wrong_amounts(scope, period):
+    """Amounts that differ from what the rate in force gives for the award's frozen facts.
+
+    Streams the awards (no query per row); for exclusive categories (nutrition meals) a lower
+    category paid to a pupil in a higher one is named as such.
+    """
+    in_force = {}
+    for scheme in Scheme.objects.exclude(kind=SchemeKind.LOAN):
+        in_force[scheme.pk] = (scheme, scheme.rate_on(period.decisive_date))
+    qs = scope.filter(Award).filter(period=period, status__in=ACTIVE).values_list(
+        "scheme_id", "rate_version_id", "amount", "facts", "county__name", "school__name", "student__name", "student__id_number")
+    n = 0
+    for scheme_id, rate_id, amount, facts, county, school, name, number in qs.iterator(chunk_size=5000):
+        scheme, rate = in_force.get(scheme_id, (None, None))
+        if rate is None:
+            continue
+        expected = rate.amount_for(groups=_groups_of(facts or {}), stage=(facts or {}).get("stage", ""))
+        if rate_id != rate.pk or expected != amount:
+            kind = (_("Exclusive categories: a different category paid") if scheme.amount_rule == AmountRule.PRIORITY
+                    else _("Amount differs from the rate in force"))
+            yield (kind, county, school, name, _id(scope, number), scheme.name, amount,
+                   _("expected %(e)s under the rates from %(d)s") % {"e": expected, "d": rate.effective_from})
+            n += 1
+            if n >= LIMIT:
+                return
+
+
+def paid_twice(scope, period):
+    awards = scope.filter(Award).filter(period=period)
+    dup = awards.values("student_id", "scheme_id").annotate(n=Count("pk")).filter(n__gt=1)
+    for d in dup[:LIMIT]:
+        yield (_("Student awarded twice for one scheme and period"), "", "", str(d["student_id"]), "", str(d["scheme_id"]), None, "")
+    lines = (PayoutLine.objects.filter(award__in=awards, status=PayoutLine.Status.PAID).values("award_id")
+             .annotate(n=Count("pk")).filter(n__gt=1))
+    for d in lines[:LIMIT]:
+        yield (_("Award paid twice"), "", "", "", "", "", None, str(d["award_id"]))
+
+
+def eligible_but_nothing(scope, period):
+    """The reverse check: what the rules give now that has no award in process (or was rejected/dropped)."""
+    if connection.vendor != "postgresql":
+        return
+    from .batch import computed_sql, schemes_for
+
+    rates = schemes_for(period)
+    if not rates:
+        return
+    county = None if scope.city_wide else scope.county_id
+    params: list = []
+    head = computed_sql(period=period, rates=rates, county_id=county, lo=None, hi=None, params=params)
+    from schools.models import County, School
+
+    from ..models import Student
+
+    sql = f"""
+    WITH {head}
+    SELECT co.name, sc.name, st.name, st.id_number, sh.name, c.amount, a.status
+    FROM computed c
+    JOIN {Student._meta.db_table} st ON st.id = c.student_id
+    JOIN {School._meta.db_table} sc ON sc.id = c.school_id
+    JOIN {County._meta.db_table} co ON co.id = c.county_id
+    JOIN {Scheme._meta.db_table} sh ON sh.id = c.scheme_id
+    LEFT JOIN {Award._meta.db_table} a ON a.student_id = c.student_id AND a.scheme_id = c.scheme_id AND a.period_id = %s
+    WHERE (a.id IS NULL OR a.status IN ('rejected', 'dropped')) AND c.facts->>'household_status' IN ('verified', 'returned')
+    ORDER BY co.name, sc.name, st.id LIMIT {LIMIT}
+    """
+    labels = dict(AwardStatus.choices)
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, period.pk])
+        for county_name, school, name, number, scheme, amount, status in cur.fetchall():
+            yield (_("Verified poor household, eligible, received nothing"), county_name, school, name, _id(scope, number), scheme, amount,
+                   str(labels[status]) if status else _("no award"))
+
+
+CHECKS = [duplicate_enrolments, not_poor_on_decisive_date, wrong_amounts, paid_twice, eligible_but_nothing]
+
+
+def anomalies(scope, period: Period):
+    """Every anomaly of the period in scope: (kind, county, school, student, ID, scheme, amount, detail)."""
+    for check in CHECKS:
+        yield from check(scope, period)
+
+
+__all__ = ["anomalies", "F", "RateVersion"]

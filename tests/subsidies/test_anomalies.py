@@ -1,0 +1,67 @@
+"""The auditors' anomaly report (PostgreSQL for the reverse check)."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from jinpin.scope import get_scope
+from subsidies.exporters import AnomalyExporter, HeadlineExporter
+from subsidies.models import Award, AwardStatus, EnrolmentConflict, HouseholdStatus
+from subsidies.services.anomalies import anomalies
+
+from .conftest import run_batch
+from .factories import household, pupil
+
+pytestmark = [pytest.mark.django_db]
+
+
+@pytest.fixture(autouse=True)
+def _postgres(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("the batch runs on PostgreSQL")
+
+
+def test_each_kind_of_anomaly_is_found(places, period):
+    w = places
+    h_lifted_later = household(w.village_a, ("verified", "2016-01-15"))
+    lifted = pupil(w.weak_a, household=h_lifted_later, is_boarder=True)
+    orphan = pupil(w.weak_a, household=household(w.village_a, ("verified", "2016-01-15")), is_orphan=True)
+    forgotten = pupil(w.weak_a, household=household(w.village_a, ("verified", "2016-01-15")))
+    run_batch(period)
+    Award.objects.exclude(student=forgotten).update(status=AwardStatus.APPROVED)
+    Award.objects.filter(student=forgotten).update(status=AwardStatus.REJECTED)
+    # the registry is corrected: lifted out before the decisive date
+    HouseholdStatus.objects.create(household=h_lifted_later, status="lifted", effective_on=dt.date(2016, 8, 15))
+    # a lower exclusive category paid to an orphan
+    Award.objects.filter(student=orphan, scheme__code="nutrition").update(amount=Decimal("600.00"))
+    EnrolmentConflict.objects.create(id_number=lifted.id_number, school_year=2016, school=w.strong_a, existing_school=w.weak_a)
+    rows = list(anomalies(get_scope(w.auditor), period))
+    kinds = {(r[0], r[3]) for r in rows}
+    assert ("Household not a verified poor household on the decisive date", lifted.name) in kinds
+    assert ("Exclusive categories: a different category paid", orphan.name) in kinds
+    assert ("Verified poor household, eligible, received nothing", forgotten.name) in kinds
+    assert any(r[0] == "Same ID enrolled in two schools" and r[4] == lifted.id_number for r in rows)
+    # masked for a county officer, and the other county sees none of it
+    officer_rows = list(anomalies(get_scope(w.officer_a), period))
+    assert officer_rows and all(lifted.id_number not in r for r in officer_rows)
+    assert list(anomalies(get_scope(w.officer_b), period)) == []
+    assert len(list(AnomalyExporter(get_scope(w.auditor), {"period": period.pk}).rows())) == len(rows)
+
+
+def test_headline_figures(places, period):
+    w = places
+    for _i in range(3):
+        pupil(w.weak_a, household=household(w.village_a, ("verified", "2016-01-15")))
+    run_batch(period)
+    Award.objects.update(status=AwardStatus.APPROVED)
+    rows = list(HeadlineExporter(get_scope(w.auditor), {}).rows())
+    total = rows[-1]
+    assert total[3] == 3 and total[5] == Decimal("1800.00")
+
+
+def test_anomaly_page_roles(places, period, client_for):
+    assert client_for(places.auditor).get(reverse("subsidies:anomalies")).status_code == 200
+    assert client_for(places.principal_a).get(reverse("subsidies:anomalies")).status_code == 403
