@@ -28,7 +28,15 @@ class SchoolFilter(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
         # Only in-scope choices in the dropdowns; an out-of-scope id is "not a valid choice".
         self.filters["county"].queryset = scope.filter(County)
-        self.filters["town"].queryset = scope.filter(Town).select_related("county")
+        # Towns of one county only (the officer's, or the county chosen in the filter):
+        # a city-wide dropdown of every town would be long and slow to render.
+        towns = scope.filter(Town)
+        county = (data or {}).get("county") if not scope.county_id else scope.county_id
+        if county and str(county).isdigit():
+            towns = towns.filter(county_id=county)
+        else:
+            towns = towns.none()
+        self.filters["town"].queryset = towns
 
     def search(self, qs, name, value):
         value = value.strip()

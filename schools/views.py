@@ -72,7 +72,7 @@ def school_export(request):
 
 @role_required()
 def village_list(request):
-    qs = request.scope.filter(Village).select_related("county", "town").annotate(n_schools=Count("schools"))
+    qs = request.scope.filter(Village).select_related("county", "town").annotate(n_schools=Count("schools")).order_by("code")
     f = VillageFilter(request.GET or None, queryset=qs, scope=request.scope)
     page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "schools/village_list.html", {"filter": f, "page": page})
