@@ -46,6 +46,7 @@ def award_list(request):
         "filter": f, "page": page, "totals": totals, "full_ids": request.scope.role in FULL_ID_ROLES,
         "action_form": AwardActionForm(actions=actions) if actions else None,
         "query": urlencode({k: v for k, v in request.GET.items() if k in FILTER_KEYS and v}),
+        "can_import": not request.scope.read_only and request.scope.role in (Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.PRINCIPAL),
     })
 
 
@@ -372,3 +373,39 @@ def anomaly_page(request):
     for r in rows:
         counts[r[0]] = counts.get(r[0], 0) + 1
     return render(request, "subsidies/anomalies.html", {"rows": rows, "counts": counts, "period": period, "periods": periods})
+
+
+def _importer_cls(kind):
+    from .importers import IMPORTERS
+
+    cls = IMPORTERS.get(kind)
+    if cls is None:
+        raise PermissionDenied
+    return cls
+
+
+@role_required()
+def import_template(request, kind):
+    from django.http import HttpResponse
+
+    cls = _importer_cls(kind)
+    response = HttpResponse(imports.template(cls), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{kind}-template.xlsx"
+    return response
+
+
+@role_required(write=True)
+def import_upload(request, kind):
+    from . import importers
+    from .models import Household, Student
+
+    cls = _importer_cls(kind)
+    request.scope.require_write(Household if kind == "households" else Student)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        report = importers.run(cls(scope=request.scope, user=request.user, request=request), form.cleaned_data["file"])
+        if report.ok:
+            messages.success(request, imports.IMPORT_DONE % report.__dict__)
+            return redirect("subsidies:award_list")
+    return render(request, "subsidies/import.html", {"form": form, "report": report, "title": cls.verbose_name, "kind": kind})
