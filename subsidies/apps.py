@@ -31,4 +31,5 @@ class SubsidiesConfig(AppConfig):
         registry.menu(_("Payouts"), "subsidies:payout_list", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR}, order=44)
         registry.menu(_("Reconciliation"), "subsidies:reconciliation", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR}, order=45)
         registry.menu(_("Anomalies"), "subsidies:anomalies", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR}, order=46)
+        registry.menu(_("Registry matching"), "subsidies:matching", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR}, order=47)
         registry.home_panel(views.home_panel, order=40)

@@ -6,7 +6,7 @@ from jinpin import scope
 from jinpin.scope import Role
 
 from .models import (
-    Allocation, Award, BatchRun, Enrolment, Household, LoanApplication, PayoutBatch, PayoutLine, Period, RateVersion, Recovery,
+    Allocation, Award, BatchRun, MatchItem, Enrolment, Household, LoanApplication, PayoutBatch, PayoutLine, Period, RateVersion, Recovery,
     Scheme, Student,
 )
 
@@ -53,3 +53,4 @@ def register_all():
     scope.register(PayoutLine, rows=scope.by_county("batch__county_id", inspectors=False), write=OFFICERS)
     scope.register(Recovery, rows=scope.by_county("award__county_id", inspectors=False), write=OFFICERS)
     scope.register(LoanApplication, rows=scope.by_county("county_id", inspectors=False), write=OFFICERS)
+    scope.register(MatchItem, rows=scope.by_county("county_id", "school_id", inspectors=False), write=frozenset())

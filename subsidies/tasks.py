@@ -18,4 +18,5 @@ def rematch_registry() -> int:
     """Weekly re-match of the poor-household registry against enrolments (Celery beat)."""
     from .services import matching
 
-    return matching.rematch()
+    run = matching.rematch()
+    return run.pk if run else 0

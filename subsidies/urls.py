@@ -24,6 +24,7 @@ urlpatterns = [
     path("reconciliation/", views.reconciliation_page, name="reconciliation"),
     path("import/<slug:kind>/", views.import_upload, name="import"),
     path("import/<slug:kind>/template/", views.import_template, name="import_template"),
+    path("matching/", views.matching_page, name="matching"),
     path("anomalies/", views.anomaly_page, name="anomalies"),
     path("loans/", views.loan_list, name="loan_list"),
     path("loans/<int:pk>/disburse/", views.loan_disburse, name="loan_disburse"),

@@ -409,3 +409,13 @@ def import_upload(request, kind):
             messages.success(request, imports.IMPORT_DONE % report.__dict__)
             return redirect("subsidies:award_list")
     return render(request, "subsidies/import.html", {"form": form, "report": report, "title": cls.verbose_name, "kind": kind})
+
+
+@role_required(*PAYOUT_ROLES, Role.PRINCIPAL)
+def matching_page(request):
+    from .models import MatchItem, MatchRun
+
+    run = MatchRun.objects.select_related("period").first()
+    items = request.scope.filter(MatchItem).filter(run=run).select_related("student", "scheme", "school") if run else MatchItem.objects.none()
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "subsidies/matching.html", {"run": run, "page": page, "full_ids": request.scope.role in FULL_ID_ROLES})

@@ -2,6 +2,7 @@
 
 from .awards import Award, AwardStatus, AwardStep, BatchChange, BatchChunk, BatchRun
 from .funds import Allocation
+from .matching import MatchItem, MatchRun
 from .payouts import LoanApplication, LoanLevel, PayoutBatch, PayoutLine, Recovery
 from .registry import (
     POOR_STATUSES,
@@ -17,5 +18,5 @@ __all__ = [
     "POOR_STATUSES", "Household", "HouseholdStatus", "Student", "Enrolment", "EnrolmentConflict",
     "Scheme", "SchemeKind", "FundingSource", "AmountRule", "Group", "RateVersion", "Period",
     "Award", "AwardStatus", "AwardStep", "BatchRun", "BatchChunk", "BatchChange", "Allocation",
-    "PayoutBatch", "PayoutLine", "Recovery", "LoanApplication", "LoanLevel",
+    "MatchRun", "MatchItem", "PayoutBatch", "PayoutLine", "Recovery", "LoanApplication", "LoanLevel",
 ]

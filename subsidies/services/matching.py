@@ -1,5 +1,59 @@
-"""Registry re-matching (as the provinces do weekly): filled in below."""
+"""Registry re-matching, as the provinces do weekly (Celery beat: ``subsidies.tasks.rematch_registry``).
+
+Compares what the rules give today (the batch's own ``computed`` SQL, read-only) with the
+period's awards, and lists pupils newly eligible, no longer eligible, or whose household
+status changed since their award. One INSERT … SELECT; nothing about the awards changes.
+"""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from ..models import Award, MatchItem, MatchRun, Period
+from .batch import _t, computed_sql, schemes_for
 
 
-def rematch() -> int:
-    return 0
+def current_period():
+    today = timezone.localdate()
+    return Period.objects.filter(starts_on__lte=today).order_by("-starts_on").first() or Period.objects.order_by("-starts_on").first()
+
+
+@transaction.atomic
+def rematch(period: Period | None = None) -> MatchRun | None:
+    if connection.vendor != "postgresql":
+        return None
+    period = period or current_period()
+    if period is None:
+        return None
+    run = MatchRun.objects.create(period=period)
+    rates = schemes_for(period)
+    if not rates:
+        return run
+    params: list = []
+    head = computed_sql(period=period, rates=rates, county_id=None, lo=None, hi=None, params=params)
+    award, item = _t(Award), _t(MatchItem)
+    sql = f"""
+    WITH {head},
+    cur AS MATERIALIZED (SELECT a.id, a.student_id, a.scheme_id, a.school_id, a.county_id, a.facts FROM {award} a
+                         WHERE a.period_id = %s AND a.status NOT IN ('dropped', 'rejected'))
+    INSERT INTO {item} (run_id, kind, student_id, scheme_id, award_id, school_id, county_id, was, now)
+    SELECT %s, 'new', c.student_id, c.scheme_id, NULL, c.school_id, c.county_id, '', COALESCE(c.facts->>'household_status', '')
+      FROM computed c LEFT JOIN cur ON cur.student_id = c.student_id AND cur.scheme_id = c.scheme_id WHERE cur.id IS NULL
+    UNION ALL
+    SELECT %s, 'gone', cur.student_id, cur.scheme_id, cur.id, cur.school_id, cur.county_id, COALESCE(cur.facts->>'household_status', ''), ''
+      FROM cur LEFT JOIN computed c ON cur.student_id = c.student_id AND cur.scheme_id = c.scheme_id WHERE c.student_id IS NULL
+    UNION ALL
+    SELECT %s, 'changed', cur.student_id, cur.scheme_id, cur.id, cur.school_id, cur.county_id,
+           COALESCE(cur.facts->>'household_status', ''), COALESCE(c.facts->>'household_status', '')
+      FROM cur JOIN computed c ON cur.student_id = c.student_id AND cur.scheme_id = c.scheme_id
+     WHERE (cur.facts->>'household_status') IS DISTINCT FROM (c.facts->>'household_status')
+    """
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, period.pk, run.pk, run.pk, run.pk])
+    counts = dict(MatchItem.objects.filter(run=run).values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
+    MatchRun.objects.filter(pk=run.pk).update(newly_eligible=counts.get("new", 0), no_longer_eligible=counts.get("gone", 0),
+                                              status_changed=counts.get("changed", 0))
+    run.refresh_from_db()
+    return run
