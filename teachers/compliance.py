@@ -4,15 +4,16 @@ A rule (``TrainingRule``, data) names a target group -- posts, and the schools' 
 designations and stages -- a period, the qualifying training levels and a minimum of hours.
 ``annotate_hours`` adds each teacher's qualifying hours as one correlated subquery (an
 index scan on ``(teacher, completed_on)`` per teacher, no Python loop);
-``summary_by`` groups the result per county or per school in the same query.
+``summary_by`` / ``totals`` group the result per county or per school in one query.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db import connection, transaction
+from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from .models import TeacherStatus, TrainingAttendance, TrainingRule
 
@@ -40,7 +41,7 @@ def qualifying_attendance(rule: TrainingRule):
 
 
 def annotate_hours(rule: TrainingRule, teachers):
-    """Add ``hours`` (qualifying hours in the period) and ``shortfall`` (0 when compliant)."""
+    """Add ``hours``: qualifying hours in the period (0 if none). See ``shortfall`` for what is missing."""
     hours = (
         qualifying_attendance(rule)
         .filter(teacher_id=OuterRef("pk"))
@@ -49,42 +50,73 @@ def annotate_hours(rule: TrainingRule, teachers):
         .annotate(total=Sum("hours"))
         .values("total")
     )
-    return teachers.annotate(
-        hours=Coalesce(Subquery(hours, output_field=DecimalField(max_digits=8, decimal_places=1)), ZERO),
-    ).annotate(shortfall=Greatest(Value(rule.threshold) - F("hours"), ZERO))
+    return teachers.annotate(hours=Coalesce(Subquery(hours, output_field=DecimalField(max_digits=8, decimal_places=1)), ZERO))
+
+
+def shortfall(rule: TrainingRule, hours) -> Decimal:
+    """Hours still missing (0 when compliant). Computed in Python: as an annotation it would repeat the subquery."""
+    return max(rule.threshold - (hours or 0), Decimal("0"))
+
+
+def with_shortfall(rule: TrainingRule, teachers):
+    """Set ``shortfall`` on each teacher of an evaluated page (annotated with ``hours``)."""
+    for t in teachers:
+        t.shortfall = shortfall(rule, t.hours)
+    return teachers
 
 
 def compliance(rule: TrainingRule, teachers):
-    """Target group of ``teachers`` (already scoped) with hours and shortfall annotated."""
+    """Target group of ``teachers`` (already scoped) with ``hours`` annotated."""
     return annotate_hours(rule, target_group(rule, teachers))
 
 
 def short_of(rule: TrainingRule, teachers):
-    """Teachers below the threshold, the largest shortfall first."""
-    return compliance(rule, teachers).filter(hours__lt=rule.threshold).order_by("-shortfall", "school_id", "name", "pk")
+    """Teachers below the threshold, the largest shortfall first (fewest hours first: the same order, one subquery less)."""
+    return compliance(rule, teachers).filter(hours__lt=rule.threshold).order_by("hours", "school_id", "name", "pk")
 
 
-def summary_by(rule: TrainingRule, teachers, *fields: str):
-    """Per group of ``fields`` (e.g. ``"school__county_id"``): how many in the group, compliant, short, hours missing."""
-    qs = compliance(rule, teachers)
-    return (
-        qs.order_by()
-        .values(*fields)
-        .annotate(
-            n=Count("pk"),
-            ok=Count("pk", filter=Q(hours__gte=rule.threshold)),
-            short=Count("pk", filter=Q(hours__lt=rule.threshold)),
-            missing=Coalesce(Sum("shortfall"), ZERO),
-        )
-        .order_by(*fields)
+def _grouped(rule: TrainingRule, teachers, fields: tuple[str, ...]) -> list[dict]:
+    """Count, compliant, short and hours missing per group, the hours subquery evaluated once per teacher.
+
+    Referencing an annotation twice in Django repeats its SQL, so a plain
+    ``values().annotate(Count(filter=...), Sum(...))`` would run the correlated subquery
+    four times per teacher. Instead the per-teacher hours become a derived table and the
+    grouping is done over it (portable SQL: CASE rather than FILTER / GREATEST).
+    """
+    aliases = {f"g{i}": F(f) for i, f in enumerate(fields)}
+    inner = annotate_hours(rule, target_group(rule, teachers)).order_by().annotate(**aliases).values(*aliases, "hours")
+    sql, params = inner.query.sql_with_params()
+    cols = ", ".join(aliases)
+    t = rule.threshold
+    outer = (
+        f"SELECT {cols + ', ' if cols else ''}COUNT(*), "
+        "SUM(CASE WHEN hours >= %s THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN hours < %s THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN hours < %s THEN %s - hours ELSE 0 END) "
+        f"FROM ({sql}) AS per_teacher"
+        + (f" GROUP BY {cols} ORDER BY {cols}" if cols else "")
     )
+    with transaction.atomic(), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            # JIT compilation costs ~0.5 s here and saves nothing (measured at 100,000 teachers)
+            cur.execute("SET LOCAL jit = off")
+        cur.execute(outer, (t, t, t, t, *params))
+        rows = cur.fetchall()
+    out = []
+    for row in rows:
+        k = len(fields)
+        d = dict(zip(fields, row[:k]))
+        n, ok, short, missing = row[k:]
+        d.update(n=n or 0, ok=ok or 0, short=short or 0, missing=Decimal(str(missing or 0)).quantize(Decimal("0.1")))
+        out.append(d)
+    return out
+
+
+def summary_by(rule: TrainingRule, teachers, *fields: str) -> list[dict]:
+    """Per group of ``fields`` (e.g. ``"school__county_id"``): in the group, compliant, short, hours missing. One query."""
+    return _grouped(rule, teachers, fields)
 
 
 def totals(rule: TrainingRule, teachers) -> dict:
-    qs = compliance(rule, teachers)
-    return qs.aggregate(
-        n=Count("pk"),
-        ok=Count("pk", filter=Q(hours__gte=rule.threshold)),
-        short=Count("pk", filter=Q(hours__lt=rule.threshold)),
-        missing=Coalesce(Sum("shortfall"), ZERO),
-    )
+    """The same figures for all of ``teachers`` at once. One query."""
+    return _grouped(rule, teachers, ())[0]

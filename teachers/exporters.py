@@ -133,11 +133,14 @@ class ComplianceExporter(exports.Exporter):
         rule, qs = self.queryset()
         posts = _labels(Post)
         yes, no = str(_("Yes")), str(_("No"))
-        qs = qs.select_related("school__county").order_by("school__county__order", "school__code", "-shortfall", "name", "pk")
-        for t in qs.iterator(chunk_size=2000):
+        qs = qs.order_by("school__county__order", "school__code", "hours", "name", "pk").values_list(
+            "school__county__name", "school__code", "school__name", "name", "id_number", "post", "hours"
+        )
+        threshold = rule.threshold if rule else 0
+        for county, code, school, name, number, post, hours in qs.iterator(chunk_size=5000):
             yield (
-                t.school.county.name, t.school.code, t.school.name, t.name, t.id_number, posts[t.post], t.hours, rule.threshold,
-                t.shortfall, yes if t.hours >= rule.threshold else no,
+                county, code, school, name, number, posts[post], hours, threshold, comp.shortfall(rule, hours),
+                yes if hours >= threshold else no,
             )
 
 

@@ -43,7 +43,8 @@ def teacher_detail(request, pk):
     rule = comp.active_rule()
     hours = None
     if rule is not None:
-        hours = comp.annotate_hours(rule, Teacher.objects.filter(pk=teacher.pk)).values("hours", "shortfall").first()
+        h = comp.annotate_hours(rule, Teacher.objects.filter(pk=teacher.pk)).values_list("hours", flat=True).get()
+        hours = {"hours": h, "shortfall": comp.shortfall(rule, h)}
     rural = hon.annotate_rural_days(Teacher.objects.filter(pk=teacher.pk), hon.honour_date(dt.date.today().year))
     rural_days = rural.values_list("rural_days", flat=True).first()
     return render(

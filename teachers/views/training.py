@@ -118,10 +118,11 @@ def compliance(request):
     teachers = request.scope.filter(Teacher)
     if school is not None:
         teachers = teachers.filter(school=school)
-        qs = comp.compliance(rule, teachers).select_related("school").order_by("-shortfall", "name", "pk")
+        qs = comp.compliance(rule, teachers).select_related("school").order_by("hours", "name", "pk")
         if request.GET.get("short") != "0":
             qs = qs.filter(hours__lt=rule.threshold)
         ctx["page"] = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        comp.with_shortfall(rule, ctx["page"])
         ctx["level"] = "school"
         ctx["only_short"] = request.GET.get("short") != "0"
         ctx["can_record"] = request.scope.can_write(TrainingAttendance)
