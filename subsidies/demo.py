@@ -150,12 +150,54 @@ def _demo_year(stdout):
         return
     job = batch.run_now(period=period, user=admin)
     stdout.write(f"  batch 2016–2017: {job.message}")
-    try:
-        from .services import workflow
-    except ImportError:
+    from .services import workflow
+
+    workflow.demo_year(stdout, period=period, admin=admin)
+    _demo_payouts(stdout, period)
+
+
+def _demo_payouts(stdout, period):
+    """汶上县 2016–2017: pay the approved awards (one line fails and is re-issued), one overpayment, a few anomalies, loans."""
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+
+    from jinpin.scope import get_scope
+
+    from .models import Award, AwardStatus, EnrolmentConflict, FundingSource, LoanApplication, PayoutLine
+    from .services import payouts
+
+    officer = get_user_model().objects.filter(username="officer_wenshang").first()
+    county = County.objects.filter(code="370830").first()
+    if officer is None or county is None:
         return
-    if hasattr(workflow, "demo_year"):
-        workflow.demo_year(stdout, period=period, admin=admin)
+    scope = get_scope(officer)
+    batch = payouts.payout_prepare(county=county, period=period, funding_source=FundingSource.CENTRAL, acting_user=officer, scope=scope)
+    payouts.payout_send(batch=batch, acting_user=officer, scope=scope)
+    lines = list(batch.lines.order_by("pk").values_list("pk", flat=True))
+    results = [{"line": pk, "paid": True, "reference": f"JN2016{pk:08d}"} for pk in lines]
+    results[-1] = {"line": lines[-1], "paid": False, "reason": "账户已冻结"}
+    paid, failed = payouts.lines_settle(results=results, acting_user=officer, batch=batch)
+    again = payouts.payout_prepare(county=county, period=period, funding_source=FundingSource.CENTRAL, acting_user=officer, scope=scope)
+    # an overpayment found later: the household had in fact been lifted out before the decisive date
+    award = Award.objects.filter(county=county, period=period, status=AwardStatus.PAID, student__household__isnull=False,
+                                 scheme__code="boarding_allowance").order_by("pk").first()
+    if award is not None:
+        HouseholdStatus.objects.create(household=award.student.household, status="lifted", effective_on=dt.date(2016, 8, 20),
+                                       reason="督查发现：已于2016年8月脱贫（补录）")
+        payouts.recovery_create(award=award, amount=award.amount, reason="脱贫后仍发放寄宿生生活补助", acting_user=officer, scope=scope)
+    # the same ID arriving from a second school (refused at import, kept for auditors)
+    s = Student.objects.filter(enrolments__school__county=county).order_by("pk").first()
+    other = School.objects.filter(county=county).exclude(enrolments__student=s).order_by("code").first()
+    if s is not None and other is not None:
+        EnrolmentConflict.objects.get_or_create(id_number=s.id_number, school_year=YEAR, school=other,
+                                                defaults={"existing_school": s.enrolments.get(school_year=YEAR).school})
+    for k, st in enumerate(Student.objects.filter(enrolments__stage=Stage.SENIOR, enrolments__school__county=county).order_by("pk")[:3]):
+        LoanApplication.objects.get_or_create(student=st, school_year=YEAR, defaults={
+            "county": county, "level": "undergraduate", "institution": ["山东大学", "曲阜师范大学", "济宁学院"][k],
+            "amount": Decimal("8000.00") if k else Decimal("6000.00"), "status": "approved"})
+    stdout.write(f"  {county.name}: payout batch #{batch.pk} {paid} paid, {failed} failed; re-issued in batch #{again.pk} "
+                 f"({PayoutLine.objects.filter(batch=again).count()} line)")
 
 
 # -- scale data with COPY ------------------------------------------------------------
