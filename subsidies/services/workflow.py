@@ -188,7 +188,7 @@ def demo_year(stdout, *, period, admin):
                                              defaults={"amount": (need * Decimal("1.05")).quantize(Decimal("1000")) + 1000})
     # the schools apply and review (as the city admin acting for each school's principal in the demo)
     awards = Award.objects.filter(period=period, county=county)
-    for school_id in awards.values_list("school_id", flat=True).distinct():
+    for school_id in awards.order_by().values_list("school_id", flat=True).distinct():
         s = Scope(user_id=admin.pk, role=Role.PRINCIPAL, county_id=county.pk, school_id=school_id)
         for action in (A.APPLY, A.REVIEW):
             award_transition(awards=awards.filter(school_id=school_id), action=action, acting_user=admin, scope=s)
