@@ -41,6 +41,32 @@ def menu_for(scope) -> list[MenuItem]:
     return [m for m in _menu if m.roles is None or scope.role in m.roles]
 
 
+@dataclass(frozen=True)
+class Section:
+    label: str
+    url_name: str
+    active: bool
+    items: list
+
+
+def sections_for(scope, namespace: str | None) -> list[Section]:
+    """The menu grouped by app (the url namespace): one top-level entry per app, with the
+    app's pages as a second row when one of them is open. Labels are the apps' verbose names."""
+    from django.apps import apps
+
+    groups: dict[str, list[MenuItem]] = {}
+    for item in menu_for(scope):
+        groups.setdefault(item.url_name.split(":")[0] if ":" in item.url_name else item.url_name, []).append(item)
+    out = []
+    for key, items in groups.items():
+        if ":" in items[0].url_name and apps.is_installed(key):
+            label = apps.get_app_config(key).verbose_name
+        else:
+            label = items[0].label
+        out.append(Section(label, items[0].url_name, key == namespace, items if len(items) > 1 else []))
+    return out
+
+
 def home_panel(fn: Callable, *, order: int = 100) -> None:
     if fn not in [f for _, f in _panels]:
         _panels.append((order, fn))

@@ -225,7 +225,7 @@ def context_processor(request):
         "scope": scope,
         "Role": Role,
         "scope_role_label": Role(scope.role).label if scope.role else "",
-        "menu_items": registry.menu_for(scope),
+        "menu_sections": registry.sections_for(scope, getattr(getattr(request, "resolver_match", None), "namespace", None)),
     }
 
 

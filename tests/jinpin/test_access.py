@@ -28,7 +28,7 @@ def test_root_sends_anonymous_to_login_and_users_home(world, client_for):
 
 
 def test_login_page_is_chinese_by_default_and_english_switchable():
-    c = Client()
+    c = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")  # Chinese whatever the browser prefers
     assert "登录" in c.get(reverse("login")).content.decode()
     c.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert "Log in" in c.get(reverse("login")).content.decode()
@@ -66,6 +66,13 @@ def test_password_change(world):
     assert r.status_code == 302
     world.officer_a.refresh_from_db()
     assert world.officer_a.check_password("Zq9!long-pass")
+
+
+def test_menu_groups_pages_by_module(world, client_for):
+    body = client_for(world.officer_a).get(reverse("schools:school_list")).content.decode()
+    assert 'class="subnav"' in body and "学校名录" in body
+    assert "审计日志" not in body  # the audit log is for auditors and the city
+    assert "审计日志" in client_for(world.auditor).get(reverse("home")).content.decode()
 
 
 def test_user_without_role_sees_nothing(client_for):
