@@ -151,7 +151,7 @@ class School(models.Model):
     class Meta:
         verbose_name = _("school")
         verbose_name_plural = _("schools")
-        ordering = ["county__order", "code"]
+        ordering = ["code"]
         indexes = [
             models.Index(fields=["county", "stage"]),
             models.Index(fields=["county", "name"]),
