@@ -160,3 +160,24 @@ def test_payout_pages_scope_and_read_only(places, period, approved, client_for):
     r = client_for(w.auditor).get(reverse("subsidies:reconciliation"))
     assert r.status_code == 200 and r.context["rep"].total.in_batches == Decimal("2800.00")
     assert client_for(w.officer_a).get(reverse("subsidies:payout_list")).status_code == 200
+
+
+def test_payout_pages_query_counts_are_constant(places, period, approved, client_for, django_assert_max_num_queries):
+    w = places
+    batch = prepare(w, period)
+    c = client_for(w.officer_a)
+    for url in (reverse("subsidies:payout_detail", args=[batch.pk]), reverse("subsidies:payout_list"),
+                reverse("subsidies:allocation_list"), reverse("subsidies:reconciliation"), reverse("home")):
+        with django_assert_max_num_queries(20):
+            assert c.get(url).status_code == 200
+    # more lines, same number of queries
+    nutrition = Scheme.objects.get(code="nutrition")
+    Allocation.objects.filter(scheme=nutrition).update(amount=Decimal("99999.00"))
+    more = []
+    for _i in range(15):
+        s = pupil(w.weak_a)
+        more.append(Award.objects.create(student=s, scheme=nutrition, period=period, school=w.weak_a, county=w.county_a,
+                                         amount=Decimal("600.00"), rate_version=nutrition.rates.get(), facts={}, status="approved"))
+    big = prepare(w, period)
+    with django_assert_max_num_queries(20):
+        assert c.get(reverse("subsidies:payout_detail", args=[big.pk])).status_code == 200
