@@ -10,6 +10,7 @@ PostgreSQL and a real Redis broker with separate workers.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -207,6 +208,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-job-files": {"task": "jinpin.tasks.purge_expired_jobs", "schedule": 3600.0},
+    # The provinces re-match the poor-household registry weekly; so do we (Monday 02:00).
+    "subsidies-rematch-registry": {
+        "task": "subsidies.tasks.rematch_registry",
+        "schedule": crontab(minute=0, hour=2, day_of_week=1),
+    },
 }
 
 LOGGING = {
