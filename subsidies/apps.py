@@ -25,6 +25,8 @@ class SubsidiesConfig(AppConfig):
         registry.demo_seeder(demo.seed_subsidies, order=50)
         everyone_but_inspectors = {Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.PRINCIPAL, Role.AUDITOR}
         registry.menu(_("Subsidies"), "subsidies:award_list", roles=everyone_but_inspectors, order=40)
+        registry.menu(_("Poor households"), "subsidies:household_list", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR, Role.INSPECTOR}, order=38)
+        registry.menu(_("Pupils"), "subsidies:student_list", roles=everyone_but_inspectors, order=39)
         registry.menu(_("Subsidy batch"), "subsidies:batch", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR}, order=41)
         registry.menu(_("Funds"), "subsidies:allocation_list", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR}, order=42)
         registry.menu(_("Schemes"), "subsidies:scheme_list", roles=everyone_but_inspectors, order=43)

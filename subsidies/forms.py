@@ -173,3 +173,19 @@ class LoanForm(ScopedFormMixin, forms.ModelForm):
             raise ValidationError(_("No student has this ID in the registry."))
         self.instance.student = student
         return number
+
+
+class HouseholdStatusForm(forms.ModelForm):
+    """A status change of a household (动态管理): a new record, never an edit of the past."""
+
+    class Meta:
+        from .models import HouseholdStatus
+
+        model = HouseholdStatus
+        fields = ["status", "effective_on", "reason"]
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError(_("Say why the status changes (e.g. the 回头看 review, 稳定脱贫)."))
+        return reason

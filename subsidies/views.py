@@ -419,3 +419,58 @@ def matching_page(request):
     items = request.scope.filter(MatchItem).filter(run=run).select_related("student", "scheme", "school") if run else MatchItem.objects.none()
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "subsidies/matching.html", {"run": run, "page": page, "full_ids": request.scope.role in FULL_ID_ROLES})
+
+
+# -- the registry ------------------------------------------------------------------------
+@role_required()
+def household_list(request):
+    from django.utils import timezone
+
+    from .models import Household
+
+    qs = request.scope.filter(Household).select_related("village__town", "village__county").with_status_on(timezone.localdate())
+    q = (request.GET.get("q") or "").strip()
+    if q:
+        qs = qs.filter(Q(number__startswith=q) | Q(head_name__icontains=q))
+    page = Paginator(qs.annotate(n_students=Count("students")).order_by("number"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "subsidies/household_list.html", {"page": page, "q": q})
+
+
+@role_required()
+def household_detail(request, pk):
+    from .forms import HouseholdStatusForm
+    from .models import Household
+
+    household = request.scope.get_or_404(Household.objects.select_related("village__county"), pk=pk)
+    can_write = request.scope.can_write(Household, household)
+    form = HouseholdStatusForm(request.POST or None) if can_write else None
+    if request.method == "POST":
+        if not can_write:
+            raise PermissionDenied
+        if form.is_valid():
+            st = form.save(commit=False)
+            st.household, st.recorded_by = household, request.user
+            st.save()
+            messages.success(request, _("Status recorded; awards already made keep the facts they were based on."))
+            return redirect("subsidies:household_detail", pk=pk)
+    students = request.scope.filter(household.students.all())
+    return render(request, "subsidies/household_detail.html", {
+        "household": household, "statuses": household.statuses.select_related("recorded_by"), "form": form,
+        "students": students, "full_ids": request.scope.role in FULL_ID_ROLES,
+    })
+
+
+@role_required()
+def student_list(request):
+    from .models import Enrolment, Student
+
+    year = request.GET.get("year") or ""
+    qs = request.scope.filter(Enrolment).select_related("student__household", "school").order_by("school__code", "grade", "student_id")
+    if year.isdigit():
+        qs = qs.filter(school_year=int(year))
+    q = (request.GET.get("q") or "").strip()
+    if q:
+        qs = qs.filter(Q(student__name__icontains=q) | Q(student__id_number=q.upper()))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "subsidies/student_list.html", {"page": page, "q": q, "year": year,
+                                                            "full_ids": request.scope.role in FULL_ID_ROLES, "Student": Student})
