@@ -145,3 +145,34 @@ def test_scheme_form_validation(places, client_for):
     assert r.status_code == 200
     errors = r.context["form"].errors
     assert "max_age" in errors and "amount_rule" in errors
+
+
+def test_scheme_edit_saves_data_rules(places, client_for):
+    c = client_for(places.admin)
+    s = Scheme.objects.get(code="boarding_allowance")
+    data = {"code": s.code, "name": "寄宿生生活补助（调整）", "kind": "cash", "funding_source": "central", "amount_rule": "by_stage",
+            "stages": ["primary", "junior", "nine_year"], "groups": ["poor", "dibao"], "boarders_only": "on", "order": 4, "is_active": "on"}
+    r = c.post(reverse("subsidies:scheme_edit", args=[s.pk]), data)
+    assert r.status_code == 302
+    s.refresh_from_db()
+    assert s.stages == ["primary", "junior", "nine_year"] and s.groups == ["poor", "dibao"] and s.boarders_only
+
+
+def test_loans_page_cap_and_disbursement(places, client_for):
+    from subsidies.models import LoanApplication
+
+    from .factories import pupil as make_pupil
+
+    w = places
+    s = make_pupil(w.senior_a)
+    c = client_for(w.officer_a)
+    data = {"id_number": s.id_number, "county": w.county_a.pk, "school_year": 2016, "level": "undergraduate",
+            "institution": "山东大学", "amount": "8500.00"}
+    r = c.post(reverse("subsidies:loan_list"), data)
+    assert r.status_code == 200 and "amount" in r.context["form"].errors
+    assert c.post(reverse("subsidies:loan_list"), {**data, "amount": "8000.00"}).status_code == 302
+    loan = LoanApplication.objects.get()
+    assert client_for(w.officer_b).post(reverse("subsidies:loan_disburse", args=[loan.pk])).status_code == 404
+    assert client_for(w.auditor).post(reverse("subsidies:loan_disburse", args=[loan.pk])).status_code == 403
+    assert c.post(reverse("subsidies:loan_disburse", args=[loan.pk])).status_code == 302
+    assert LoanApplication.objects.get().status == "disbursed"
