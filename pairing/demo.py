@@ -284,9 +284,11 @@ def _seed_scale(rnd, cal, previous, today, scale):
             projects.append(JointProject(agreement=a, title="结对课题", started_on=signed + dt.timedelta(days=rnd.randrange(200))))
     Secondment.objects.bulk_create(secs, batch_size=5000)
     JointProject.objects.bulk_create(projects, batch_size=5000)
-    with connection.cursor() as c:
-        if connection.vendor == "postgresql":
-            c.execute(f"ANALYZE {Activity._meta.db_table}")
+    if connection.vendor == "postgresql":
+        # fresh statistics, or the planner takes a county's thousand agreements for eight
+        with connection.cursor() as c:
+            for model in (Activity, Agreement, AgreementSchool, Secondment, JointProject, School):
+                c.execute(f"ANALYZE {model._meta.db_table}")
 
 
 def _add_weak_schools(n):

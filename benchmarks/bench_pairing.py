@@ -1,0 +1,161 @@
+"""Benchmark: 结对帮扶 compliance at 10,000 agreements / 1,000,000 activities.
+
+    .venv/bin/python benchmarks/bench_pairing.py [--scale 10] [--runs 3] [--reseed]
+
+Works in its own PostgreSQL database (``BENCH_DATABASE_URL``, default
+``postgres://postgres@127.0.0.1:5432/jinpin_bench_pairing``), which it creates, migrates
+and fills with ``seed_demo --only seed_places,seed_users,seed_pairing --scale N`` (N=10:
+10,000 synthetic agreements and 1,000,000 activities written with COPY, plus the demo
+city's). The data is kept between runs; ``--reseed`` starts from an empty database.
+
+Prints the median of ``--runs`` runs of: the county compliance page (the county officer of
+the county with most agreements, and the city administrator over the whole city) through
+Django's test client with its query count; the ranking query alone; the compliance matrix
+export (every agreement x minimum x period of the last two school years) written to an xlsx
+by the export framework's writer, with its rows and peak memory; and the activity log list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/jinpin_bench_pairing"
+
+
+def ensure_database(url: str, reseed: bool) -> None:
+    from urllib.parse import urlparse
+
+    import psycopg2
+
+    u = urlparse(url)
+    name = u.path.lstrip("/")
+    conn = psycopg2.connect(host=u.hostname, port=u.port or 5432, user=u.username or "postgres", password=u.password, dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        if reseed:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cur.fetchone() is None:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+def timed(fn, runs: int):
+    times, result = [], None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--reseed", action="store_true")
+    args = parser.parse_args()
+
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    ensure_database(url, args.reseed)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jinpin.settings")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
+    import logging
+
+    import django
+
+    django.setup()
+    logging.disable(logging.INFO)
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, setup_test_environment
+
+    from jinpin import exports
+    from jinpin.scope import get_scope
+    from pairing import compliance
+    from pairing.exporters import ComplianceExporter
+    from pairing.models import Activity, Agreement
+
+    call_command("migrate", verbosity=0)
+    want = args.scale * 1000
+    if Agreement.objects.filter(content__startswith="【合成】").count() < want:
+        t0 = time.perf_counter()
+        call_command("seed_demo", scale=args.scale, only="seed_places,seed_users,seed_pairing")
+        print(f"seeded in {time.perf_counter() - t0:.1f} s")
+    with connection.cursor() as c:  # what autovacuum does on a live database after a bulk load
+        for table in ("pairing_activity", "pairing_agreement", "pairing_agreementschool", "pairing_secondment",
+                      "pairing_jointproject", "schools_school"):
+            c.execute(f"VACUUM ANALYZE {table}")
+    n_agreements, n_activities = Agreement.objects.count(), Activity.objects.count()
+    print(f"data: {n_agreements:,} agreements, {n_activities:,} activities (scale {args.scale}); PostgreSQL "
+          f"{connection.cursor().connection.server_version}")
+    setup_test_environment()
+    User = get_user_model()
+    county_id = Agreement.objects.values("county_id").annotate(n=Count("pk")).order_by("-n")[0]["county_id"]
+    officer = User.objects.filter(membership__role="county_officer", membership__county_id=county_id).first()
+    admin = User.objects.get(username="admin")
+    years = compliance.years_upto(last=2)
+
+    def page(user, url):
+        c = Client()
+        c.force_login(user)
+        c.get(url)  # warm: session, scope, plan cache
+
+        def run():
+            with CaptureQueriesContext(connection) as q:
+                r = c.get(url)
+            assert r.status_code == 200, r.status_code
+            return len(q)
+
+        return timed(run, args.runs)
+
+    n_county = Agreement.objects.filter(county_id=county_id).count()
+    t, q = page(officer, "/pairing/compliance/")
+    print(f"county compliance page ({n_county:,} agreements, current year), officer: median {t * 1000:.0f} ms, {q} queries")
+    t, q = page(officer, "/pairing/compliance/?missed=1&page=3")
+    print(f"county compliance page, only missed, page 3: median {t * 1000:.0f} ms, {q} queries")
+    t, q = page(admin, "/pairing/compliance/")
+    print(f"city compliance page ({n_agreements:,} agreements), admin: median {t * 1000:.0f} ms, {q} queries")
+    t, q = page(admin, f"/pairing/compliance/?year={years[0].pk}")
+    print(f"city compliance page, previous year {years[0].name}: median {t * 1000:.0f} ms, {q} queries")
+    t, q = page(admin, "/pairing/activities/")
+    print(f"activity log list (all {n_activities:,}), admin: median {t * 1000:.0f} ms, {q} queries")
+    t, q = page(officer, "/pairing/activities/")
+    print(f"activity log list, officer: median {t * 1000:.0f} ms, {q} queries")
+    t, q = page(officer, "/pairing/coverage/")
+    print(f"coverage page, officer: median {t * 1000:.0f} ms, {q} queries")
+
+    scope = get_scope(admin)
+    t, res = timed(lambda: compliance.ranking(Agreement.objects.all(), years=years, limit=50), args.runs)
+    print(f"ranking SQL alone, city, two school years: median {t * 1000:.0f} ms ({res[1]:,} agreements, "
+          f"{sum(res[2].values()):,} cells: {res[2]})")
+
+    def export():
+        exporter = ComplianceExporter(scope, {})
+        with tempfile.TemporaryDirectory() as d:
+            return exports.write_xlsx(Path(d) / "c.xlsx", exporter.columns, exporter.rows(), sheet_title="c")
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t, rows = timed(export, args.runs)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"compliance matrix export, city, {len(years)} school years: median {t:.1f} s for {rows:,} rows "
+          f"({rows / t:,.0f} rows/s); peak RSS {peak / 1024:.0f} MB (was {before / 1024:.0f} MB before)")
+    t, _ = timed(lambda: sum(1 for _ in compliance.stream(Agreement.objects.all(), years=years)), args.runs)
+    print(f"  of which the streamed SQL alone: median {t:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
