@@ -137,6 +137,13 @@ def main():
         print(f"  one county per school ({n_county:,} rows)         {t_county * 1000:8.0f} ms")
         print(f"  one school's shortfall list ({n_short} rows)      {t_school * 1000:8.0f} ms")
         print(f"  export rows, one per teacher ({n_rows:,})   {t_export * 1000:8.0f} ms")
+    from teachers import honours as hon
+
+    t_owed, n_owed = timed(lambda: hon.owed(teachers, 2016).count(), args.runs)
+    t_page, _page = timed(lambda: hon.with_teachers(hon.owed(teachers, 2016)[:50]), args.runs)
+    print(f"rural-service honours 2016: {n_owed:,} owed a certificate")
+    print(f"  count owed, city-wide                      {t_owed * 1000:8.0f} ms")
+    print(f"  first page of the list, city-wide          {t_page * 1000:8.0f} ms")
     print(f"\nmedian of {args.runs} runs each")
 
 

@@ -241,7 +241,7 @@ def _seed_certificates(teachers):
     if tier is None:
         return
     ids = [t.pk for t in teachers]
-    owed = honours.owed(Teacher.objects.filter(pk__in=ids), 2016).filter(tier_years=10).values_list("pk", "rural_days")[:40]
+    owed = [(r["teacher_id"], r["rural_day_count"]) for r in honours.owed(Teacher.objects.filter(pk__in=ids), 2016) if r["tier_years"] == 10][:40]
     RuralHonourCertificate.objects.bulk_create(
         [RuralHonourCertificate(teacher_id=pk, tier=tier, year=2016, issued_on=dt.date(2016, 9, 10), rural_years=honours.years_of(days),
                                 certificate_no=f"JN2016-10-{pk:06d}") for pk, days in owed],

@@ -10,6 +10,7 @@ from schools.models import School
 
 from . import compliance as comp
 from . import honours as hon
+from .db import no_jit
 from .filters import MovementFilter, SchoolScopeFilter, TeacherFilter
 from .models import (
     Movement,
@@ -137,11 +138,12 @@ class ComplianceExporter(exports.Exporter):
             "school__county__name", "school__code", "school__name", "name", "id_number", "post", "hours"
         )
         threshold = rule.threshold if rule else 0
-        for county, code, school, name, number, post, hours in qs.iterator(chunk_size=5000):
-            yield (
-                county, code, school, name, number, posts[post], hours, threshold, comp.shortfall(rule, hours),
-                yes if hours >= threshold else no,
-            )
+        with no_jit():
+            for county, code, school, name, number, post, hours in qs.iterator(chunk_size=5000):
+                yield (
+                    county, code, school, name, number, posts[post], hours, threshold, comp.shortfall(rule, hours),
+                    yes if hours >= threshold else no,
+                )
 
 
 @exports.register
@@ -168,12 +170,21 @@ class HonoursExporter(exports.Exporter):
     def rows(self):
         year = self.year()
         owed_label, issued_label = str(_("Owed")), str(_("Issued"))
-        owed = hon.owed(self.teachers(), year).select_related("school__county").order_by("school__county__order", "school__code", "name")
-        for t in owed.iterator(chunk_size=2000):
-            yield (
-                t.school.county.name if t.school else "", t.school.name if t.school else "", t.name, t.id_number, t.tier_years,
-                hon.years_of(t.rural_days), owed_label, "", None,
-            )
+        chunk = []
+
+        def flush():
+            for r in hon.with_teachers(chunk):
+                t = r["teacher"]
+                s = t.school
+                yield (s.county.name if s else "", s.name if s else "", t.name, t.id_number, r["tier_years"], r["rural_years"], owed_label, "", None)
+
+        with no_jit():
+            for r in hon.owed(self.teachers(), year).iterator(chunk_size=2000):
+                chunk.append(r)
+                if len(chunk) == 2000:
+                    yield from flush()
+                    chunk = []
+            yield from flush()
         issued = (
             self.scope.filter(RuralHonourCertificate).filter(year=year, teacher__in=self.teachers())
             .select_related("teacher__school__county", "tier").order_by("tier__years", "pk")

@@ -280,7 +280,7 @@ def certificates_issue(*, teachers, year: int, issued_on: dt.date, acting_user, 
     from .models import RuralHonourCertificate, RuralHonourTier
 
     tiers = {t.years: t for t in RuralHonourTier.objects.all()}
-    rows = list(honours.owed(teachers, year, tiers=list(tiers.values())).values_list("pk", "tier_years", "rural_days"))
+    rows = [(r["teacher_id"], r["tier_years"], r["rural_day_count"]) for r in honours.owed(teachers, year, tiers=list(tiers.values()))]
     certs = [
         RuralHonourCertificate(
             teacher_id=pk, tier=tiers[years], year=year, issued_on=issued_on, issued_by=acting_user,

@@ -14,6 +14,7 @@ from jinpin.scope import role_required
 
 from .. import honours as hon
 from .. import services
+from ..db import no_jit
 from ..filters import SchoolScopeFilter
 from ..forms import HonourIssueForm
 from ..models import RuralHonourCertificate, RuralHonourTier, Teacher
@@ -32,10 +33,9 @@ def _year(request) -> int:
 def honours(request):
     year = _year(request)
     f = SchoolScopeFilter(request.GET or None, queryset=request.scope.filter(Teacher), scope=request.scope)
-    owed = hon.owed(f.qs, year).select_related("school__county").order_by("-tier_years", "school__county__order", "school__code", "name")
-    page = Paginator(owed, PAGE_SIZE).get_page(request.GET.get("page"))
-    for t in page:
-        t.rural_years = hon.years_of(t.rural_days)
+    with no_jit():
+        page = Paginator(hon.owed(f.qs, year), PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = hon.with_teachers(page.object_list)
     issued = (
         request.scope.filter(RuralHonourCertificate).filter(year=year).select_related("teacher__school", "tier").order_by("tier__years", "pk")
     )

@@ -17,6 +17,7 @@ from jinpin.scope import role_required
 from .. import compliance as comp
 from .. import honours as hon
 from .. import services
+from ..db import no_jit
 from ..filters import TeacherFilter
 from ..forms import ClosePeriodForm, PeriodForm, TeacherForm
 from ..models import ServiceKind, ServicePeriod, Teacher, TeacherStatus
@@ -182,7 +183,8 @@ def home_panel(request):
     rule = comp.active_rule()
     training = comp.totals(rule, teachers) if rule else None
     year = dt.date.today().year
-    owed = hon.owed(teachers, year).count()
+    with no_jit():
+        owed = hon.owed(teachers, year).count()
     return {
         "title": HOME_TITLE, "template": "teachers/home_panel.html", "stats": stats, "rule": rule, "training": training,
         "owed": owed, "year": year,

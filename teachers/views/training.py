@@ -14,6 +14,7 @@ from schools.models import County, School
 
 from .. import compliance as comp
 from .. import services
+from ..db import no_jit
 from ..forms import AttendanceForm, CourseForm, UploadForm
 from ..importers import TrainingHoursImporter
 from ..models import Teacher, TrainingAttendance, TrainingCourse, TrainingRule
@@ -121,8 +122,9 @@ def compliance(request):
         qs = comp.compliance(rule, teachers).select_related("school").order_by("hours", "name", "pk")
         if request.GET.get("short") != "0":
             qs = qs.filter(hours__lt=rule.threshold)
-        ctx["page"] = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-        comp.with_shortfall(rule, ctx["page"])
+        with no_jit():
+            ctx["page"] = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+            comp.with_shortfall(rule, ctx["page"])
         ctx["level"] = "school"
         ctx["only_short"] = request.GET.get("short") != "0"
         ctx["can_record"] = request.scope.can_write(TrainingAttendance)

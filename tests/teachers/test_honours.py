@@ -22,7 +22,7 @@ def rural_teacher(world, start, end=None, school=None, full_time=True):
 
 
 def owed(year, **kw):
-    return {t.pk: t.tier_years for t in hon.owed(Teacher.objects.all(), year, **kw)}
+    return {r["teacher_id"]: r["tier_years"] for r in hon.owed(Teacher.objects.all(), year, **kw)}
 
 
 def test_ten_years_reached_exactly_on_the_honour_date(world):
@@ -40,7 +40,7 @@ def test_period_straddling_the_honour_date_counts_only_up_to_it(world):
     # a closed period ending after the honour date: also cut at the date
     u = rural_teacher(world, D(1990, 1, 1), end=D(2030, 1, 1))
     days = hon.annotate_rural_days(Teacher.objects.filter(pk=u.pk), D(2016, 12, 31)).get().rural_days
-    assert days == D(2017, 1, 1) - D(1990, 1, 1)
+    assert days == (D(2017, 1, 1) - D(1990, 1, 1)).days
 
 
 def test_only_full_time_rural_service_counts_and_periods_add_up(world):
@@ -74,7 +74,7 @@ def test_pages_issue_and_scope(world, client_for):
     a = rural_teacher(world, D(1990, 9, 1))
     b = rural_teacher(world, D(1990, 9, 1), school=world.weak_b)
     r = client_for(world.officer_a).get(reverse("teachers:honours") + "?year=2016")
-    assert [t.pk for t in r.context["page"]] == [a.pk]
+    assert [row["teacher"] for row in r.context["page"]] == [a]
     assert client_for(world.auditor).get(reverse("teachers:honours") + "?year=2016").context["page"].paginator.count == 2
     # officer A ticks B (out of scope, forged): ignored; A gets the certificate
     client_for(world.officer_a).post(reverse("teachers:honour_issue"), {"year": 2016, "issued_on": "2016-09-10", "teacher": [a.pk, b.pk]})
