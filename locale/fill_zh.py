@@ -24,7 +24,7 @@ for e in po:
         if t:
             e.msgstr_plural = {0: t}
             e.flags = [f for f in e.flags if f != "fuzzy"]
-        elif not e.msgstr_plural.get(0):
+        elif not e.msgstr_plural.get(0) or "fuzzy" in e.flags:
             missing.append(e.msgid)
         continue
     t = terms.ZH.get(e.msgid)
