@@ -14,6 +14,19 @@ def _pairing_reference_data(db):
     importlib.import_module("pairing.migrations.0002_seed_calendar_and_minimums").forward(apps, None)
 
 
+@pytest.fixture(autouse=True)
+def _english(request, settings):
+    """Assertions read English messages; the browser flow keeps its Chinese locale."""
+    if "browser_page" in request.fixturenames:
+        yield
+        return
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def pair(world):
     """An active one-to-one agreement in 汶上县: 汶上实验小学 helps 汶上李庄小学 (since 2016-09-01)."""
