@@ -474,3 +474,24 @@ def student_list(request):
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "subsidies/student_list.html", {"page": page, "q": q, "year": year,
                                                             "full_ids": request.scope.role in FULL_ID_ROLES, "Student": Student})
+
+
+@role_required(*PAYOUT_ROLES)
+def recovery_list(request):
+    recoveries = request.scope.filter(Recovery).select_related("award__student", "award__scheme", "award__school", "created_by")
+    return render(request, "subsidies/recovery_list.html", {
+        "recoveries": recoveries[:200], "can_write": request.scope.can_write(Recovery),
+        "full_ids": request.scope.role in FULL_ID_ROLES,
+    })
+
+
+@role_required(Role.CITY_ADMIN, Role.COUNTY_OFFICER, write=True)
+@require_POST
+def recovery_settle(request, pk):
+    rec = request.scope.get_or_404(Recovery.objects.select_related("award"), write=True, pk=pk)
+    try:
+        payouts.recovery_settle(recovery=rec, acting_user=request.user, scope=request.scope, request=request)
+        messages.success(request, _("Recovery settled."))
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    return redirect("subsidies:recovery_list")

@@ -181,3 +181,20 @@ def test_payout_pages_query_counts_are_constant(places, period, approved, client
     big = prepare(w, period)
     with django_assert_max_num_queries(20):
         assert c.get(reverse("subsidies:payout_detail", args=[big.pk])).status_code == 200
+
+
+def test_recovery_pages(places, period, approved, client_for):
+    w = places
+    batch = prepare(w, period)
+    payouts.payout_send(batch=batch, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    payouts.lines_settle(results=[{"line": pk, "paid": True} for pk in batch.lines.values_list("pk", flat=True)], acting_user=w.officer_a, batch=batch)
+    award = approved[0]
+    url = reverse("subsidies:award_recover", args=[award.pk])
+    assert client_for(w.auditor).post(url, {"amount": "600.00", "reason": "x"}).status_code == 403
+    assert client_for(w.officer_b).post(url, {"amount": "600.00", "reason": "x"}).status_code == 404
+    assert client_for(w.officer_a).post(url, {"amount": "600.00", "reason": "重复发放"}).status_code == 302
+    rec = Recovery.objects.get()
+    assert client_for(w.auditor).get(reverse("subsidies:recovery_list")).status_code == 200
+    assert client_for(w.officer_b).post(reverse("subsidies:recovery_settle", args=[rec.pk])).status_code == 404
+    assert client_for(w.officer_a).post(reverse("subsidies:recovery_settle", args=[rec.pk])).status_code == 302
+    assert Recovery.objects.get().status == "settled"
