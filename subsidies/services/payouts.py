@@ -273,6 +273,8 @@ def reconciliation(*, scope, school_year: int, county_id: int | None = None) -> 
     paid_line = PayoutLine.objects.filter(award=OuterRef("pk"), status=PayoutLine.Status.PAID)
     checks = [
         (_("Approved, not yet in a payout batch"), awards.filter(status=AwardStatus.APPROVED).exclude(Exists(live))),
+        (_("In a payout batch, awaiting the bank's result"),
+         awards.filter(Exists(PayoutLine.objects.filter(award=OuterRef("pk"), status=PayoutLine.Status.PENDING)))),
         (_("Marked paid without a paid bank line"), awards.filter(status=AwardStatus.PAID).exclude(Exists(paid_line))),
         (_("Paid bank line but the award is not marked paid"), awards.filter(Exists(paid_line)).exclude(status=AwardStatus.PAID)),
         (_("Line amount differs from the award"), awards.filter(Exists(live.exclude(amount=OuterRef("amount"))))),
