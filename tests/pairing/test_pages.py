@@ -47,7 +47,7 @@ def test_agreement_detail_constant_queries(world, many, client_for, django_asser
     a = agreement(world.strong_a, world.weak_a)
     for i in range(5):
         log(a, "seminar", dt.date(2016, 10, 1 + i))
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(24):
         r = c.get(reverse("pairing:agreement_detail", args=[a.pk]))
     assert r.status_code == 200
     assert b'data-state="met"' in r.content and b'data-state="missed"' in r.content
