@@ -6,7 +6,6 @@ from django.utils.translation import gettext_lazy as _
 
 from jinpin import exports, idcard
 from jinpin.exports import Column
-from schools.models import School
 
 from . import compliance as comp
 from . import honours as hon
@@ -196,5 +195,3 @@ class HonoursExporter(exports.Exporter):
                 c.rural_years, issued_label, c.certificate_no, c.issued_on,
             )
 
-
-__all__ = ["School"]

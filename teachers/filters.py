@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from schools.models import County, Poverty, School
+from schools.models import County, Poverty
 
 from .models import HonourTitle, Movement, MovementKind, MovementStatus, Post, Teacher, TeacherStatus
 
@@ -83,5 +83,3 @@ class SchoolScopeFilter(ScopedFilterSet):
         model = Teacher
         fields = ["county", "school_code"]
 
-
-__all__ = ["TeacherFilter", "MovementFilter", "SchoolScopeFilter", "School"]

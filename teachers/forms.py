@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -21,7 +20,6 @@ from .models import (
     Movement,
     ServiceKind,
     Teacher,
-    TeacherStatus,
     TrainingAttendance,
     TrainingCourse,
 )
@@ -247,5 +245,3 @@ class HonourIssueForm(forms.Form):
 class UploadForm(forms.Form):
     file = forms.FileField(label=_("Excel file (.xlsx)"))
 
-
-HOURS_MAX = Decimal("1000")

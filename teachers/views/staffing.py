@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -130,5 +130,3 @@ def targets(request):
     ts = request.scope.filter(Target).select_related("county")
     return render(request, "teachers/targets.html", {"progress": [target_progress(t, request.scope) for t in ts]})
 
-
-__all__ = ["vacancies", "establishment_edit", "targets", "staffing", "target_progress", "Q"]

@@ -3,7 +3,6 @@
 import datetime as dt
 from decimal import Decimal
 
-import pytest
 from django.urls import reverse
 
 from teachers import compliance as comp

@@ -4,7 +4,6 @@ import datetime as dt
 import io
 from decimal import Decimal
 
-import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 

@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-import pytest
 from auditlog.models import LogEntry
 from django.urls import reverse
 
