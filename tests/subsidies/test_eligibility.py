@@ -157,3 +157,29 @@ def test_facts_are_frozen_copies(places, period):
     HouseholdStatus.objects.create(household=h, status="lifted", effective_on=dt.date(2016, 12, 1))
     a.refresh_from_db()
     assert a.facts["household_status"] == "verified"
+
+
+def test_vocational_textbooks_and_preschool_outside_poor_villages(places, period):
+    from tests.factories import SchoolFactory
+
+    w = places
+    vocational = SchoolFactory(county=w.county_a, code="0830000006", name="汶上职专", stage=Stage.VOCATIONAL)
+    town_kinder = SchoolFactory(county=w.county_a, code="0830000007", name="汶上实验幼儿园", stage=Stage.KINDERGARTEN)
+    h = verified(w.village_a)
+    voc_poor = pupil(vocational, household=h, birth_date=dt.date(2000, 5, 1))
+    voc_other = pupil(vocational, is_dibao=True, birth_date=dt.date(2000, 5, 1))
+    kinder_town = pupil(town_kinder, household=h, birth_date=dt.date(2012, 5, 1))
+    run_batch(period)
+    assert awards(voc_poor) == {"vocational_tuition": Decimal("0.00"), "textbooks": Decimal("0.00"), "nutrition": Decimal("600.00")}
+    assert "vocational_tuition" not in awards(voc_other) and "textbooks" in awards(voc_other)
+    assert "preschool" not in awards(kinder_town) and "textbooks" not in awards(kinder_town)  # no textbooks in kindergarten
+    assert awards(kinder_town)["nutrition"] == Decimal("600.00")
+
+
+def test_an_inactive_scheme_or_one_without_rates_is_not_awarded(places, period):
+    w = places
+    child = pupil(w.weak_a, household=verified(w.village_a))
+    Scheme.objects.filter(code="nutrition").update(is_active=False)
+    RateVersion.objects.filter(scheme__code="textbooks").delete()
+    run_batch(period)
+    assert set(awards(child)) == {"fee_waiver"}
