@@ -132,13 +132,25 @@ def _seed_demo(rnd, cal, previous, current, today):
     _demo_history(rnd, cal, agreements, plans, statuses, previous, current, today)
 
 
-def _teachers_by_school(school_ids):
-    try:
-        from teachers.models import Teacher
-    except ImportError:  # pragma: no cover
-        return {}
+def _teachers_by_school(school_ids, helper_ids=()):
+    """The teachers of the pairs' schools, backbone teachers first. A helping school without any
+    backbone teacher gets the 骨干教师 title for its first two teachers (the teachers demo gives
+    no honours yet, and the backbone-visit minimum needs them)."""
+    from teachers.models import HonourTitle, Teacher
+
+    title = HonourTitle.objects.filter(name="骨干教师", is_backbone=True).first()
+    if title is not None:
+        have = set(Teacher.objects.filter(school_id__in=helper_ids, honours__is_backbone=True).values_list("school_id", flat=True))
+        Through = Teacher.honours.through
+        grant = []
+        for school_id in set(helper_ids) - have:
+            for pk in Teacher.objects.filter(school_id=school_id).order_by("pk").values_list("pk", flat=True)[:2]:
+                grant.append(Through(teacher_id=pk, honourtitle_id=title.pk))
+        Through.objects.bulk_create(grant, ignore_conflicts=True)
     out = {}
-    for t in Teacher.objects.filter(school_id__in=school_ids).only("pk", "school_id", "name").order_by("pk"):
+    for t in Teacher.objects.filter(school_id__in=school_ids).with_is_backbone().only("pk", "school_id", "name").order_by(
+        "-is_backbone_a", "pk"
+    ):
         out.setdefault(t.school_id, []).append(t)
     return out
 
@@ -146,7 +158,7 @@ def _teachers_by_school(school_ids):
 def _demo_history(rnd, cal, agreements, plans, profiles, previous, current, today):
     acts, act_people, secs, projects, donations, milestones = [], [], [], [], [], []
     school_ids = {a.helping_school_id for a in agreements} | {s.pk for _h, hs, _f in plans for s in hs}
-    staff = _teachers_by_school(school_ids)
+    staff = _teachers_by_school(school_ids, {a.helping_school_id for a in agreements})
     semesters = [s for s in cal.semesters if s.school_year_id in (previous.pk, current.pk) and s.starts_on <= today]
     for a, (_helper, helped, _form), profile in zip(agreements, plans, profiles):
         if a.status == AgreementStatus.DRAFT:
@@ -171,7 +183,14 @@ def _demo_history(rnd, cal, agreements, plans, profiles, previous, current, toda
                 pupils=rnd.choice([0, 0, 30, 45, 60]) if kind in (ActivityKind.STUDENT_EXCHANGE, ActivityKind.FESTIVAL) else 0,
                 summary=SUMMARIES[kind],
             ))
-            people = staff.get(a.helping_school_id, [])[:3] + staff.get(helped[0].pk, [])[:3]
+            helpers = staff.get(a.helping_school_id, [])
+            if kind == ActivityKind.BACKBONE_TRAINING:
+                # run by the helping school's backbone teachers (listed first), as the service requires
+                people = [t for t in helpers if t.is_backbone_a][:2]
+                if people:
+                    act_people.append((len(acts) - 1, people))
+                return
+            people = helpers[:3] + staff.get(helped[0].pk, [])[:3]
             if people:
                 act_people.append((len(acts) - 1, rnd.sample(people, min(len(people), rnd.randint(2, 4)))))
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from jinpin import audit
 
 from .models import (
-    Activity, Agreement, AgreementSchool, AgreementStatus, Attachment, Direction, Donation, JointProject, Milestone,
+    Activity, ActivityKind, Agreement, AgreementSchool, AgreementStatus, Attachment, Direction, Donation, JointProject, Milestone,
     MilestoneStatus, SchoolYear, Secondment, Semester,
 )
 
@@ -141,6 +141,8 @@ def activity_log(*, agreement, kind, held_on, summary, place="", online_link="",
     """Log one session under an active agreement, with its participants and checked files
     (``files`` are ``(upload, content_type)`` pairs already checked by ``uploads.check``)."""
     _check_loggable(agreement, held_on)
+    if kind == ActivityKind.BACKBONE_TRAINING:
+        _check_backbone(agreement, participants)
     activity = Activity(agreement=agreement, kind=kind, held_on=held_on, summary=summary, place=place,
                         online_link=online_link, pupils=pupils or 0, created_by=acting_user)
     activity.full_clean()
@@ -150,6 +152,20 @@ def activity_log(*, agreement, kind, held_on, summary, place="", online_link="",
     for upload, content_type in files:
         attachment_add(activity=activity, upload=upload, content_type=content_type, acting_user=acting_user)
     return activity
+
+
+def _check_backbone(agreement, participants):
+    """A backbone-teacher training visit (骨干教师送教) is run by the helping school's backbone teachers:
+    at least one participant of the helping school holds a backbone honour title."""
+    from teachers.models import Teacher
+
+    ids = [t.pk for t in participants]
+    ok = Teacher.objects.with_is_backbone().filter(pk__in=ids, school_id=agreement.helping_school_id, is_backbone_a=True).exists() if ids else False
+    if not ok:
+        raise ValidationError({"participants": _(
+            "A training visit by backbone teachers needs at least one backbone teacher (骨干教师) of the helping school "
+            "among the participants."
+        )})
 
 
 def _set_participants(activity, participants):

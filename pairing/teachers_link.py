@@ -14,14 +14,16 @@ from teachers.services import service_period_close, service_period_open
 
 class TeacherChoice(forms.ModelMultipleChoiceField):
     def label_from_instance(self, t):
-        return f"{t.name} · {t.school.name if t.school_id else ''}"
+        backbone = _(" (backbone teacher)") if getattr(t, "is_backbone_a", False) else ""
+        return f"{t.name}{backbone} · {t.school.name if t.school_id else ''}"
 
 
 def pair_teachers(agreement):
     """Active teachers of the two schools of a pair (not narrowed by the user's scope: a principal
     picks colleagues of the partner school too)."""
-    return Teacher.objects.filter(school_id__in=agreement.school_ids(), status=TeacherStatus.ACTIVE).select_related("school").order_by(
-        "school_id", "name"
+    return (
+        Teacher.objects.filter(school_id__in=agreement.school_ids(), status=TeacherStatus.ACTIVE)
+        .with_is_backbone().select_related("school").order_by("school_id", "name")
     )
 
 

@@ -112,7 +112,8 @@ def test_joint_project_counts_for_each_year_it_runs(world, pair):
 
 
 def test_backbone_training_and_resources_each_per_year(world, pair):
-    log(pair, "backbone_training", dt.date(2017, 8, 31))  # the year's last day, in the summer holiday
+    star = teacher(world.strong_a, backbone=True)
+    log(pair, "backbone_training", dt.date(2017, 8, 31), participants=[star])  # the year's last day, in the summer holiday
     cells = cells_of(pair, dt.date(2017, 9, 1))
     assert state(cells, "backbone_training_visit") == compliance.MET
     assert state(cells, "resources_shared") == compliance.MISSED
@@ -199,3 +200,15 @@ def test_secondment_teacher_must_come_from_the_sending_school(world, pair):
     with pytest.raises(ValidationError):
         services.secondment_record(agreement=pair, direction=Direction.TO_HELPED, teacher=t, starts_on=dt.date(2016, 10, 1),
                                    acting_user=world.officer_a)
+
+
+def test_backbone_visit_needs_a_backbone_teacher_of_the_helping_school(world, pair):
+    from django.core.exceptions import ValidationError
+
+    plain = teacher(world.strong_a)
+    helped_star = teacher(world.weak_a, backbone=True)
+    for people in ([], [plain], [helped_star]):
+        with pytest.raises(ValidationError) as e:
+            log(pair, "backbone_training", dt.date(2017, 4, 1), participants=people)
+        assert "backbone teacher" in " ".join(e.value.messages)
+    log(pair, "backbone_training", dt.date(2017, 4, 1), participants=[plain, teacher(world.strong_a, backbone=True)])
