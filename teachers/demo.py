@@ -131,6 +131,9 @@ def _seed_demo(rnd, courses):
             # a new hire into a poor-village school, 2016–2018 (counts for the 915 target)
             start = dt.date(2016 + rnd.randrange(3), 9, 1)
             periods.append(ServicePeriod(teacher=t, school=school, start=start, kind=ServiceKind.HIRE))
+        elif kind < 0.14:
+            # hired this year (the vacancies page's "hires" column)
+            periods.append(ServicePeriod(teacher=t, school=school, start=dt.date(today.year, 3, 1), kind=ServiceKind.HIRE))
         elif kind < 0.45 and strong:
             # earlier years at another school, then here
             other = rnd.choice(strong if school.location == Location.RURAL else schools)
@@ -146,11 +149,24 @@ def _seed_demo(rnd, courses):
         else:
             periods.append(ServicePeriod(teacher=t, school=school, start=first, kind=ServiceKind.RECORD))
     ServicePeriod.objects.bulk_create(periods, batch_size=2000)
+    _seed_departures(teachers, today)
     _seed_movements(rnd, teachers, schools)
     _seed_training(rnd, teachers, courses)
     _seed_establishments(rnd, schools)
     _seed_certificates(teachers)
     return by_number
+
+
+def _seed_departures(teachers, today):
+    """Every 45th teacher retired this summer (退补相当: the vacancies page compares departures with hires)."""
+    from .models import TeacherStatus
+
+    left_on = dt.date(today.year, 7, 1)
+    gone = [t for i, t in enumerate(teachers) if i % 45 == 7 and t.birth_date.year < 1970]
+    for t in gone:
+        t.status, t.left_on = TeacherStatus.RETIRED, left_on
+    Teacher.objects.bulk_update(gone, ["status", "left_on"])
+    ServicePeriod.objects.filter(teacher__in=gone, end__isnull=True, start__lt=left_on).update(end=left_on)
 
 
 def _seed_movements(rnd, teachers, schools):
