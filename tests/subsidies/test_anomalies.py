@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import translation
 from django.urls import reverse
 
 from jinpin.scope import get_scope
@@ -38,7 +39,8 @@ def test_each_kind_of_anomaly_is_found(places, period):
     # a lower exclusive category paid to an orphan
     Award.objects.filter(student=orphan, scheme__code="nutrition").update(amount=Decimal("600.00"))
     EnrolmentConflict.objects.create(id_number=lifted.id_number, school_year=2016, school=w.strong_a, existing_school=w.weak_a)
-    rows = list(anomalies(get_scope(w.auditor), period))
+    with translation.override("en"):
+        rows = list(anomalies(get_scope(w.auditor), period))
     kinds = {(r[0], r[3]) for r in rows}
     assert ("Household not a verified poor household on the decisive date", lifted.name) in kinds
     assert ("Exclusive categories: a different category paid", orphan.name) in kinds
