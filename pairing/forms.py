@@ -160,6 +160,10 @@ class SecondmentForm(forms.Form):
         return data
 
 
+class SecondmentEndForm(forms.Form):
+    ends_on = forms.DateField(label=_("Ends on (last day)"), widget=DATE)
+
+
 class ProjectForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     lead_names = forms.CharField(label=_("Lead teachers"), max_length=200, required=False)

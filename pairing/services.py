@@ -6,6 +6,8 @@ from the request's middleware); bulk writes add an ``audit.log`` entry.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
@@ -233,6 +235,8 @@ def _open_service(sec, acting_user):
 def secondment_end(*, secondment, ends_on, acting_user) -> Secondment:
     if ends_on < secondment.starts_on:
         raise ValidationError({"ends_on": _("The end date is before the start.")})
+    if ends_on > timezone.localdate() + dt.timedelta(days=366):
+        raise ValidationError({"ends_on": _("A secondment lasts at most a year ahead; record a later end when it is known.")})
     secondment.ends_on = ends_on
     secondment.save(update_fields=["ends_on"])
     from . import teachers_link

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/projects/new/", views.project_create, name="project_create"),
     path("<int:pk>/donations/new/", views.donation_create, name="donation_create"),
     path("<int:pk>/milestones/<int:school_pk>/", views.milestone_set, name="milestone_set"),
+    path("secondments/<int:pk>/end/", views.secondment_end, name="secondment_end"),
     path("activities/", views.activity_list, name="activity_list"),
     path("activities/<int:pk>/", views.activity_detail, name="activity_detail"),
     path("files/<int:pk>/", views.attachment_file, name="attachment_file"),

@@ -21,7 +21,7 @@ from . import compliance, services, uploads
 from .filters import ActivityFilter, AgreementFilter, DonationFilter
 from .forms import (
     ActivityForm, AgreementEditForm, AgreementEndForm, ConfirmReceiptForm, DonationForm, MilestoneForm, ProjectForm,
-    SecondmentForm,
+    SecondmentEndForm, SecondmentForm,
 )
 from .models import (
     Activity, Agreement, AgreementForm, AgreementSchool, AgreementStatus, Attachment, Donation, JointProject, Milestone,
@@ -276,6 +276,25 @@ def secondment_create(request, pk):
         )
 
     return _pair_form_view(request, pk, SecondmentForm, _("Record a secondment"), save)
+
+
+@role_required()
+def secondment_end(request, pk):
+    """Record the end of a secondment (and close the teacher's service period)."""
+    sec = request.scope.get_or_404(Secondment.objects.select_related("agreement", "service_period"), write=True, pk=pk)
+    if request.scope.read_only or not request.scope.can_write(Activity, sec.agreement):
+        raise PermissionDenied
+    form = SecondmentEndForm(request.POST or None, initial={"ends_on": sec.ends_on or timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.secondment_end(secondment=sec, ends_on=form.cleaned_data["ends_on"], acting_user=request.user)
+        except ValidationError as e:
+            _apply_errors(form, e)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("pairing:agreement_detail", pk=sec.agreement_id)
+    return render(request, "pairing/simple_form.html", {"form": form, "agreement": sec.agreement,
+                                                        "title": _("End the secondment of %(name)s") % {"name": sec.person_name}})
 
 
 @role_required()

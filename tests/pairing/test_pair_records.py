@@ -86,3 +86,39 @@ def test_ended_agreement_offers_no_logging(world, pair, client_for):
     r = client_for(world.principal_a).post(reverse("pairing:activity_create", args=[pair.pk]), {
         "kind": "seminar", "held_on": "2017-05-03", "place": "x", "pupils": 0, "summary": "x"})
     assert r.status_code == 200 and "only under an active agreement" in str(r.context["form"].non_field_errors())
+
+
+def test_ending_a_secondment_closes_the_service_period(world, pair, client_for):
+    from pairing import services
+
+    t = teacher(world.strong_a)
+    s = services.secondment_record(agreement=pair, direction="to_helped", teacher=t, starts_on=dt.date(2016, 10, 1),
+                                   acting_user=world.officer_a)
+    assert s.service_period.end is None
+    url = reverse("pairing:secondment_end", args=[s.pk])
+    assert client_for(world.principal_b).post(url, {"ends_on": "2017-01-31"}).status_code == 404
+    assert client_for(world.auditor).post(url, {"ends_on": "2017-01-31"}).status_code == 403
+    assert client_for(world.principal_a).post(url, {"ends_on": "2017-01-31"}).status_code == 302
+    s.refresh_from_db()
+    s.service_period.refresh_from_db()
+    assert s.ends_on == dt.date(2017, 1, 31) and s.service_period.end == dt.date(2017, 2, 1)
+
+
+def test_milestone_document_is_checked_stored_and_served_in_scope(world, pair, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from pairing.models import Milestone
+
+    from .factories import pdf
+
+    url = reverse("pairing:milestone_set", args=[pair.pk, world.weak_a.pk])
+    c = client_for(world.principal_a)
+    bad = {"kind": "charter", "status": "adopted", "adopted_on": "2017-03-01", "document": SimpleUploadedFile("章程.pdf", b"GIF89a")}
+    assert "document" in c.post(url, bad).context["form"].errors
+    good = {"kind": "charter", "status": "adopted", "adopted_on": "2017-03-01", "document": pdf("章程.pdf")}
+    assert c.post(url, good).status_code == 302
+    m = Milestone.objects.get()
+    assert m.document_name == "章程.pdf"
+    doc = reverse("pairing:milestone_document", args=[m.pk])
+    assert client_for(world.principal_strong_a).get(doc).status_code == 200
+    assert client_for(world.principal_b).get(doc).status_code == 404
