@@ -135,6 +135,11 @@ def main():
     print(f"activity log list (all {n_activities:,}), admin: median {t * 1000:.0f} ms, {q} queries")
     t, q = page(officer, "/pairing/activities/")
     print(f"activity log list, officer: median {t * 1000:.0f} ms, {q} queries")
+    t, q = page(admin, "/pairing/")
+    print(f"agreements list, admin: median {t * 1000:.0f} ms, {q} queries")
+    busiest = Activity.objects.values("agreement_id").annotate(n=Count("pk")).order_by("-n")[0]
+    t, q = page(admin, f"/pairing/{busiest['agreement_id']}/")
+    print(f"agreement detail ({busiest['n']} activities, every year since it began): median {t * 1000:.0f} ms, {q} queries")
     t, q = page(officer, "/pairing/coverage/")
     print(f"coverage page, officer: median {t * 1000:.0f} ms, {q} queries")
 
