@@ -1,6 +1,7 @@
 """Secondments, projects and donations through their pages, with the audit trail."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from auditlog.models import LogEntry
@@ -65,7 +66,7 @@ def test_donation_page_and_register_totals(world, pair, client_for):
             "recipient": world.weak_a.pk, "item": item, "category": "it", "quantity": 10, "value": value, "donated_on": "2016-12-01"})
         assert r.status_code == 302, r.context["form"].errors
     r = c.get(reverse("pairing:donation_list"))
-    assert r.context["totals"]["n"] == 2 and str(r.context["totals"]["value"]) == "31250.50"
+    assert r.context["totals"]["n"] == 2 and Decimal(r.context["totals"]["value"]) == Decimal("31250.50")
     assert r.context["totals"]["unconfirmed"] == 2
     assert Donation.objects.filter(recipient=world.weak_a).count() == 2
     assert client_for(world.principal_b).get(reverse("pairing:donation_list")).context["totals"]["n"] == 0
