@@ -12,8 +12,8 @@ from schools.models import County
 from . import compliance
 from .filters import ActivityFilter, AgreementFilter, DonationFilter
 from .models import (
-    Activity, ActivityKind, Agreement, AgreementForm, AgreementSchool, AgreementStatus, Donation, DonationCategory, Minimum,
-    SchoolYear, Semester,
+    Activity, ActivityKind, Agreement, AgreementForm, AgreementSchool, AgreementStatus, Donation, DonationCategory, SchoolYear,
+    Semester,
 )
 
 CHUNK = 2000
@@ -189,4 +189,4 @@ class ComplianceExporter(exports.Exporter):
         yield from flush()
 
 
-__all__ = ["AgreementExporter", "ActivityExporter", "DonationExporter", "ComplianceExporter", "Minimum"]
+__all__ = ["AgreementExporter", "ActivityExporter", "DonationExporter", "ComplianceExporter"]

@@ -9,7 +9,7 @@ from schools.models import School
 
 from . import uploads
 from .models import (
-    Activity, ActivityKind, Agreement, AgreementForm as Form, Direction, DonationCategory, MilestoneKind, MilestoneStatus,
+    Activity, Agreement, AgreementForm as Form, Direction, DonationCategory, MilestoneKind, MilestoneStatus,
     ProjectStatus,
 )
 
@@ -233,5 +233,5 @@ class MilestoneForm(forms.Form):
 
 __all__ = [
     "AgreementEditForm", "AgreementEndForm", "ActivityForm", "SecondmentForm", "ProjectForm", "DonationForm",
-    "ConfirmReceiptForm", "MilestoneForm", "ActivityKind",
+    "ConfirmReceiptForm", "MilestoneForm", "SecondmentEndForm",
 ]

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jinpin import exports
-from jinpin.scope import Role, role_required
+from jinpin.scope import role_required
 from schools.models import COMPULSORY_STAGES, County, School
 
 from . import compliance, services, uploads
@@ -24,7 +24,7 @@ from .forms import (
     SecondmentEndForm, SecondmentForm,
 )
 from .models import (
-    Activity, Agreement, AgreementForm, AgreementSchool, AgreementStatus, Attachment, Donation, JointProject, Milestone,
+    Activity, Agreement, AgreementForm, AgreementSchool, AgreementStatus, Attachment, Donation, Milestone,
     MilestoneKind, SchoolYear, Secondment, Semester,
 )
 from .models.agreements import KEY_POVERTY

@@ -1,7 +1,6 @@
 """Helpers to build 结对帮扶 data in tests."""
 
 import datetime as dt
-import io
 import itertools
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -56,4 +55,4 @@ def log(agreement, kind, day, user=None, **kw):
     return services.activity_log(agreement=agreement, kind=kind, held_on=day, acting_user=user, **kw)
 
 
-__all__ = ["png", "pdf", "teacher", "agreement", "log", "io"]
+__all__ = ["png", "pdf", "teacher", "agreement", "log"]
