@@ -865,6 +865,12 @@ ZH = {
 "drafts": "份草稿",
 "%(y)s: %(n)s agreements have missed minimums.": "%(y)s：%(n)s 份协议有未达标项。",
 "See compliance": "查看达标情况",
+"Ends on (last day)": "结束日期（最后一天）",
+"A training visit by backbone teachers needs at least one backbone teacher (骨干教师) of the helping school among the participants.": "骨干教师送教须至少有一名帮扶学校的骨干教师参加。",
+"A secondment lasts at most a year ahead; record a later end when it is known.": "挂职交流的结束日期最多登记到一年以后；更晚的结束日期待确定后再登记。",
+" (backbone teacher)": "（骨干教师）",
+"End the secondment of %(name)s": "结束%(name)s的挂职交流",
+"end": "结束",
 # subsidies
 "Student subsidies": "学生精准资助",
 "Subsidies": "学生资助",
@@ -1279,4 +1285,10 @@ ZH = {
 "Flags": "身份标记",
 "special education": "特殊教育",
 "No pupil matches.": "没有符合条件的学生。",
+"In a payout batch, awaiting the bank's result": "已列入发放批次，等待银行结果",
+"Recovery settled.": "追回已结清。",
+"Recoveries": "追回",
+"Overpayments to recover": "多发待追回",
+"Mark recovered": "标记为已追回",
+"No overpayment recorded.": "尚无多发记录。",
 }
