@@ -19,11 +19,14 @@ def id_shown(scope, number: str) -> str:
 
 
 def award_queryset(scope, params):
-    qs = scope.filter(Award)
-    for key, field in (("period", "period_id"), ("scheme", "scheme_id"), ("county", "county_id"), ("school", "school_id"), ("status", "status")):
-        if params.get(key):
-            qs = qs.filter(**{field: params[key]})
-    return qs
+    """The award list page's rows for these filters (the same FilterSet), in scope."""
+    from .filters import FILTER_KEYS, AwardFilter
+
+    data = {k: v for k, v in params.items() if k in FILTER_KEYS and v}
+    if not data:
+        return scope.filter(Award)
+    f = AwardFilter(data, queryset=scope.filter(Award), scope=scope)
+    return f.qs if f.is_valid() else Award.objects.none()
 
 
 @exports.register

@@ -14,7 +14,7 @@ class AwardFilter(django_filters.FilterSet):
     period = django_filters.ModelChoiceFilter(label=_("Period"), queryset=Period.objects.all())
     scheme = django_filters.ModelChoiceFilter(label=_("Scheme"), queryset=Scheme.objects.all())
     county = django_filters.ModelChoiceFilter(label=_("County"), queryset=County.objects.all())
-    school = django_filters.ModelChoiceFilter(label=_("School"), queryset=School.objects.all())
+    school = django_filters.CharFilter(label=_("School code"), method="by_school")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=AwardStatus.choices)
 
     class Meta:
@@ -24,7 +24,18 @@ class AwardFilter(django_filters.FilterSet):
     def __init__(self, data=None, *args, scope, **kwargs):
         super().__init__(data, *args, **kwargs)
         self.filters["county"].queryset = scope.filter(County)
-        self.filters["school"].queryset = scope.filter(School)
+        self.scope = scope
+
+    def by_school(self, qs, name, value):
+        """A school code (or id), not a drop-down: a city has thousands of schools."""
+        value = value.strip()
+        if not value:
+            return qs
+        if not value.isdigit():
+            return qs.none()
+        schools = self.scope.filter(School)
+        schools = schools.filter(code=value) if len(value) == 10 else schools.filter(pk=int(value))
+        return qs.filter(school__in=schools)
 
     def search(self, qs, name, value):
         value = value.strip()

@@ -53,8 +53,10 @@ class Award(models.Model):
         constraints = [models.UniqueConstraint(fields=["student", "scheme", "period"], name="one_award_per_student_scheme_period")]
         indexes = [
             models.Index(fields=["period", "student"]),
-            models.Index(fields=["county", "period", "status"]),
+            # covering (amount): the list's count and total for a county are an index-only scan
+            models.Index(fields=["county", "period", "status"], include=["amount"], name="award_county_period_status"),
             models.Index(fields=["school", "period", "status"]),
+            models.Index(fields=["status", "period"], name="award_status_period"),
         ]
 
     def __str__(self):
