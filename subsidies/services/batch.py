@@ -341,6 +341,8 @@ def run_job(job, scope, progress) -> jobs.JobResult:
     """The job handler: plan (once), share the chunks with helper tasks, wait, summarise."""
     from ..tasks import batch_work
 
+    if connection.vendor != "postgresql":
+        raise jobs.JobFailed(_("The batch calculation needs PostgreSQL (set DATABASE_URL)."))
     params = job.params
     period = Period.objects.get(pk=params["period"])
     with transaction.atomic():
