@@ -52,8 +52,6 @@ from . import jobs
 EXCEL_MAX_ROWS = 1_048_576
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = "#,##0.00"
-DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 
 
 @dataclass(frozen=True)
@@ -221,10 +219,13 @@ def _row_converter(wb, ws_ref, columns):
         return cell._style
 
     quoted = style_of(quotePrefix=True)
-    formats = {"money": MONEY_FORMAT, "date": DATE_FORMAT, "datetime": DATETIME_FORMAT, "percent": "0.00%"}
-    styled = [(i, style_of(number_format=formats[c.kind]), c.kind) for i, c in enumerate(columns) if c.kind in formats]
+    # Dates and datetimes need no cell of ours: openpyxl gives them a date format itself
+    # (yyyy-mm-dd, yyyy-mm-dd h:mm:ss); only aware datetimes are turned into local time.
+    formats = {"money": MONEY_FORMAT, "percent": "0.00%"}
+    styled = [(i, style_of(number_format=formats[c.kind])) for i, c in enumerate(columns) if c.kind in formats]
     wb.remove(scratch)
-    text_cols = [i for i, c in enumerate(columns) if c.kind not in formats]
+    moments = [i for i, c in enumerate(columns) if c.kind in ("date", "datetime")]
+    text_cols = [i for i, c in enumerate(columns) if c.kind not in formats and c.kind not in ("date", "datetime")]
 
     def text(v):
         if not isinstance(v, str):
@@ -254,13 +255,17 @@ def _row_converter(wb, ws_ref, columns):
                     row[i] = text(v)
             elif v.__class__ is not int:
                 row[i] = text(v)
-        for i, style, kind in styled:
+        for i in moments:
+            v = row[i]
+            if v.__class__ is dt.datetime and v.tzinfo is not None:
+                row[i] = v.astimezone(_LOCAL).replace(tzinfo=None)
+            elif v is not None and not isinstance(v, dt.date):
+                row[i] = text(v)
+        for i, style in styled:
             v = row[i]
             if v is None:
                 continue
-            if v.__class__ is dt.datetime and v.tzinfo is not None:
-                v = v.astimezone(_LOCAL).replace(tzinfo=None)
-            elif kind == "money" and not isinstance(v, (Decimal, int, float)):
+            if not isinstance(v, (Decimal, int, float)):
                 row[i] = text(v)
                 continue
             cell = WriteOnlyCell(ws_ref[0], v)
