@@ -1,6 +1,6 @@
 """Benchmark: 结对帮扶 compliance at 10,000 agreements / 1,000,000 activities.
 
-    .venv/bin/python benchmarks/bench_pairing.py [--scale 10] [--runs 3] [--reseed]
+    .venv/bin/python benchmarks/bench_pairing.py [--scale 10] [--runs 3] [--reseed] [--load 600]
 
 Works in its own PostgreSQL database (``BENCH_DATABASE_URL``, default
 ``postgres://postgres@127.0.0.1:5432/jinpin_bench_pairing``), which it creates, migrates
@@ -13,6 +13,8 @@ the county with most agreements, and the city administrator over the whole city)
 Django's test client with its query count; the ranking query alone; the compliance matrix
 export (every agreement x minimum x period of the last two school years) written to an xlsx
 by the export framework's writer, with its rows and peak memory; and the activity log list.
+With ``--load N`` it then serves the pages with gunicorn and sends N requests from 20
+concurrent clients (county officer, city administrator, demo principal), with percentiles.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ def main():
     parser.add_argument("--scale", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--load", type=int, default=0, metavar="REQUESTS",
+                        help="also serve with gunicorn and send REQUESTS requests from 20 concurrent clients")
     args = parser.parse_args()
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
@@ -160,6 +164,104 @@ def main():
           f"({rows / t:,.0f} rows/s); peak RSS {peak / 1024:.0f} MB (was {before / 1024:.0f} MB before)")
     t, _ = timed(lambda: sum(1 for _ in compliance.stream(Agreement.objects.all(), years=years)), args.runs)
     print(f"  of which the streamed SQL alone: median {t:.1f} s")
+    if args.load:
+        from schools.demo import COUNTIES
+        from schools.models import County
+
+        code = County.objects.get(pk=county_id).code
+        slug = next(s for c, _n, s, _x in COUNTIES if c == code)
+        connection.close()
+        under_load(url, args.load, f"officer_{slug}")
+
+
+def under_load(url, n_requests, officer, clients=20, port=8766):
+    """gunicorn (4 workers x 2 threads) on loopback; ``clients`` threads log in (officers, the
+    city administrator, the demo principal) and fetch the twinning pages; latency percentiles."""
+    import http.cookiejar
+    import subprocess
+    import threading
+    import urllib.parse
+    import urllib.request
+
+    env = dict(os.environ, DATABASE_URL=url, DEBUG="0", SECRET_KEY="bench-" + "x" * 40, ALLOWED_HOSTS="127.0.0.1")
+    env.pop("CELERY_BROKER_URL", None)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "jinpin.wsgi", "-b", f"127.0.0.1:{port}", "-w", "4",
+                               "--threads", "2", "--log-level", "warning"], cwd=ROOT, env=env)
+
+    def login(username):
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        opener.open(base + "/accounts/login/").read()
+        token = next(c.value for c in jar if c.name == "csrftoken")
+        data = urllib.parse.urlencode({"username": username, "password": "Jinpin@2016", "csrfmiddlewaretoken": token}).encode()
+        resp = opener.open(urllib.request.Request(base + "/accounts/login/", data=data, headers={"Referer": base + "/accounts/login/"}))
+        assert resp.geturl().endswith("/home/"), f"login failed for {username}"
+        return opener
+
+    pages = {
+        officer: ["/pairing/compliance/", "/pairing/compliance/?missed=1", "/pairing/", "/pairing/activities/", "/pairing/coverage/",
+                  "/home/"],
+        "admin": ["/pairing/compliance/", "/pairing/", "/pairing/activities/", "/pairing/donations/", "/pairing/coverage/"],
+        "principal_weak": ["/home/", "/pairing/", "/pairing/activities/"],
+    }
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(base + "/healthz").read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        users = [officer, "admin", "principal_weak"]
+        openers = [(users[i % 3], login(users[i % 3])) for i in range(clients)]
+        latencies, errors, by_page = [], [], {}
+        lock = threading.Lock()
+        deadline = time.monotonic() + 300
+
+        def run(user, opener, k):
+            for j in range(n_requests // clients):
+                if time.monotonic() > deadline:
+                    return
+                path = pages[user][(k + j) % len(pages[user])]
+                t0 = time.perf_counter()
+                try:
+                    with opener.open(base + path) as r:
+                        r.read()
+                        ok = r.status == 200
+                except OSError as exc:
+                    ok = False
+                    errors.append(f"{path}: {exc}")
+                ms = (time.perf_counter() - t0) * 1000
+                with lock:
+                    latencies.append(ms)
+                    by_page.setdefault(f"{user.split('_')[0]} {path}", []).append(ms)
+                    if not ok:
+                        errors.append(path)
+
+        t0 = time.perf_counter()
+        threads = [threading.Thread(target=run, args=(u, o, k)) for k, (u, o) in enumerate(openers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - t0
+        latencies.sort()
+
+        def pct(values, q):
+            values = sorted(values)
+            return values[min(len(values) - 1, int(q * len(values)))]
+
+        print(f"under load: {len(latencies)} requests, {clients} concurrent clients, {wall:.1f} s, "
+              f"{len(latencies) / wall:.0f} req/s, errors {len(errors)}")
+        print(f"  latency ms: p50 {pct(latencies, .5):.0f}  p95 {pct(latencies, .95):.0f}  p99 {pct(latencies, .99):.0f}  "
+              f"max {latencies[-1]:.0f}  (target p95 < 300)")
+        for name, values in sorted(by_page.items()):
+            print(f"  {name:<45} n={len(values):<4} p50 {pct(values, .5):>5.0f}  p95 {pct(values, .95):>5.0f}")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
 
 
 if __name__ == "__main__":
