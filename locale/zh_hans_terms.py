@@ -1291,4 +1291,5 @@ ZH = {
 "Overpayments to recover": "多发待追回",
 "Mark recovered": "标记为已追回",
 "No overpayment recorded.": "尚无多发记录。",
+"The batch calculation needs PostgreSQL (set DATABASE_URL).": "批量测算需要 PostgreSQL 数据库（请设置 DATABASE_URL）。",
 }
