@@ -488,6 +488,7 @@ def export(request, kind):
 
 # -- home ------------------------------------------------------------------------------------------
 HOME_TITLE = gettext_lazy("School twinning")
+HOME_PAIRS = 5  # a helping school may be in many pairs: the home page shows those most behind
 
 
 def home_panel(request):
@@ -508,8 +509,9 @@ def home_panel(request):
             pairs.append({"agreement": a, "cells": current,
                           "due": [c for c in current if c.state != compliance.MET],
                           "missed": [c for c in mine if c.state == compliance.MISSED]})
-        return {"title": HOME_TITLE, "template": "pairing/home_panel.html", "pairs": pairs, "semester": semester, "year": year,
-                "principal": True}
+        pairs.sort(key=lambda p: (-len(p["missed"]), -len(p["due"]), p["agreement"].pk))
+        return {"title": HOME_TITLE, "template": "pairing/home_panel.html", "pairs": pairs[:HOME_PAIRS], "semester": semester,
+                "year": year, "principal": True, "more": max(0, len(pairs) - HOME_PAIRS)}
     if scope.is_county_officer or scope.is_city_admin or scope.is_auditor or scope.is_inspector:
         qs = scope.filter(Agreement)
         counts = qs.aggregate(active=Count("pk", filter=Q(status=AgreementStatus.ACTIVE)),
