@@ -19,6 +19,7 @@ SQL is portable between PostgreSQL and SQLite (CTEs, CASE, window aggregates).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -284,3 +285,44 @@ def attach_evidence(cell_list, agreement: Agreement):
         elif m.evidence == Evidence.PLAN_AND_CHARTER:
             c.evidence = [ms for ms in adopted if ms.adopted_on <= c.ends_on]
     return cell_list
+
+
+# -- cached results ------------------------------------------------------------------------------
+CACHE_SECONDS = 600
+
+
+def generation() -> int:
+    """The current compliance stamp (one indexed read)."""
+    from .models import ComplianceStamp
+
+    return ComplianceStamp.objects.filter(pk=1).values_list("generation", flat=True).first() or 0
+
+
+def _bump():
+    from django.db.models import F
+
+    from .models import ComplianceStamp
+
+    if not ComplianceStamp.objects.filter(pk=1).update(generation=F("generation") + 1):
+        ComplianceStamp.objects.get_or_create(pk=1, defaults={"generation": 1})
+
+
+def touch(*args, **kwargs):
+    """Mark compliance as changed once the current transaction commits (signal receiver and helper)."""
+    transaction.on_commit(_bump)
+
+
+def cached_ranking(scope, agreements, *, key: tuple, years, today=None, **kwargs):
+    """``ranking`` cached per scope, parameters, day and compliance stamp: a repeated view of an
+    unchanged county costs one read of the stamp; any committed write changes the key."""
+    from django.core.cache import cache
+
+    today = today or timezone.localdate()
+    k = "pairing:rank:" + ":".join(map(str, (generation(), scope.role, scope.county_id, scope.school_id, today,
+                                                [y.pk for y in years], *key, sorted(kwargs.items()))))
+    k = "pairing:rank:" + hashlib.sha1(k.encode()).hexdigest()
+    hit = cache.get(k)
+    if hit is None:
+        hit = ranking(agreements, years=years, today=today, **kwargs)
+        cache.set(k, hit, CACHE_SECONDS)
+    return hit

@@ -68,6 +68,9 @@ def seed_pairing(stdout, scale):
         _seed_demo(rnd, cal, previous, current, today)
     if scale:
         _seed_scale(rnd, cal, previous, today, scale)
+    from . import compliance
+
+    compliance.touch()  # bulk writes send no signals
     stdout.write(
         f"  {Agreement.objects.count()} agreements ({Agreement.objects.filter(status=AgreementStatus.ACTIVE).count()} active), "
         f"{Activity.objects.count()} activities, {Secondment.objects.count()} secondments, {Donation.objects.count()} donations"

@@ -330,6 +330,9 @@ def calendar_reassign(*, acting_user=None) -> int:
             Semester.objects.filter(starts_on__lte=OuterRef("held_on"), ends_on__gte=OuterRef("held_on")).values("pk")[:1]
         ),
     )
+    from . import compliance
+
+    compliance.touch()
     year = SchoolYear.objects.order_by("-starts_on").first()
     if year is not None:
         audit.log(year, action=audit.Action.UPDATE, actor=acting_user, event="calendar_reassign", activities=n)

@@ -409,8 +409,10 @@ def compliance_page(request):
         page_no = max(1, int(request.GET.get("page", 1)))
     except ValueError:
         page_no = 1
-    rows, total, totals = compliance.ranking(qs, years=[year] if year else [], limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE,
-                                             order=order, only_missed=only_missed)
+    rows, total, totals = compliance.cached_ranking(
+        request.scope, qs, key=("page", county.pk if county else None), years=[year] if year else [], limit=PAGE_SIZE,
+        offset=(page_no - 1) * PAGE_SIZE, order=order, only_missed=only_missed,
+    )
     by_id = {a.pk: a for a in _agreements(request).filter(pk__in=[r[0] for r in rows])}
     ranked = [(by_id[r[0]], r[1], r[2], r[3]) for r in rows if r[0] in by_id]
     pages = max(1, -(-total // PAGE_SIZE))
@@ -516,7 +518,8 @@ def home_panel(request):
         qs = scope.filter(Agreement)
         counts = qs.aggregate(active=Count("pk", filter=Q(status=AgreementStatus.ACTIVE)),
                               draft=Count("pk", filter=Q(status=AgreementStatus.DRAFT)))
-        _, total, totals = compliance.ranking(qs, years=[year] if year else [], limit=1, only_missed=True)
+        _, total, totals = compliance.cached_ranking(scope, qs, key=("home",), years=[year] if year else [], limit=1,
+                                                     only_missed=True)
         return {"title": HOME_TITLE, "template": "pairing/home_panel.html", "counts": counts, "with_missed": total,
                 "totals": totals, "year": year}
     return None

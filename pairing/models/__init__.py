@@ -13,10 +13,10 @@ from .activities import (
     Secondment,
 )
 from .calendar import SchoolYear, Semester
-from .compliance import Evidence, Minimum, Period
+from .compliance import ComplianceStamp, Evidence, Minimum, Period
 
 __all__ = [
     "Agreement", "AgreementForm", "AgreementSchool", "AgreementStatus", "Milestone", "MilestoneKind", "MilestoneStatus",
     "Activity", "ActivityKind", "Attachment", "Direction", "Donation", "DonationCategory", "JointProject", "ProjectStatus",
-    "Secondment", "SchoolYear", "Semester", "Evidence", "Minimum", "Period",
+    "Secondment", "SchoolYear", "Semester", "ComplianceStamp", "Evidence", "Minimum", "Period",
 ]

@@ -54,3 +54,21 @@ class Minimum(models.Model):
                 raise ValidationError({"activity_kinds": _("Unknown activity types: %(k)s") % {"k": ", ".join(bad)}})
         if self.required < 1:
             raise ValidationError({"required": _("At least 1.")})
+
+
+class ComplianceStamp(models.Model):
+    """A counter bumped after every committed write that can change compliance (one row).
+
+    Cached compliance results are keyed by it, so every web process sees a write at once
+    without sharing a cache; it is bumped after commit, so it never holds a lock in the
+    writer's transaction.
+    """
+
+    generation = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("compliance stamp")
+        default_permissions = ()
+
+    def __str__(self):
+        return str(self.generation)

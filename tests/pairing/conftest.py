@@ -12,6 +12,9 @@ def _pairing_reference_data(db):
     from django.apps import apps
 
     importlib.import_module("pairing.migrations.0002_seed_calendar_and_minimums").forward(apps, None)
+    from django.core.cache import cache
+
+    cache.clear()  # cached compliance is keyed by ids that a rolled-back test may hand out again
 
 
 @pytest.fixture(autouse=True)

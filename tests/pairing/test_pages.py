@@ -37,7 +37,7 @@ def many(world):
 @pytest.mark.parametrize("name", ["agreement_list", "activity_list", "donation_list", "compliance", "coverage"])
 def test_list_pages_run_a_constant_number_of_queries(world, many, client_for, django_assert_max_num_queries, name):
     c = client_for(world.officer_a)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         r = c.get(reverse(f"pairing:{name}"))
     assert r.status_code == 200
 
@@ -124,3 +124,19 @@ def test_one_to_many_form_and_activation_via_the_page(world, client_for):
     assert r.status_code == 302
     a.refresh_from_db()
     assert a.status == AgreementStatus.ACTIVE and a.links.filter(active=True).count() == 2
+
+
+def test_compliance_page_is_cached_until_a_write_commits(world, pair, client_for, django_assert_max_num_queries):
+    from django.test import TestCase
+
+    from pairing.models import SchoolYear
+
+    c = client_for(world.officer_a)
+    url = reverse("pairing:compliance") + f"?o=met&year={SchoolYear.objects.get(name='2016–2017').pk}"
+    c.get(url)
+    with django_assert_max_num_queries(8):  # the stamp, no compliance statement
+        r = c.get(url)
+    assert r.context["totals"]["met"] == 0
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        log(pair, "joint_research", dt.date(2016, 10, 1))
+    assert client_for(world.officer_a).get(url).context["totals"]["met"] == 1
