@@ -871,6 +871,8 @@ ZH = {
 " (backbone teacher)": "（骨干教师）",
 "End the secondment of %(name)s": "结束%(name)s的挂职交流",
 "end": "结束",
+"compliance stamp": "达标统计版本标记",
+"%(n)s more pair": "另有 %(n)s 对结对学校",
 # subsidies
 "Student subsidies": "学生精准资助",
 "Subsidies": "学生资助",
