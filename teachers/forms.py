@@ -112,6 +112,10 @@ class PeriodForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=ServiceKind.choices, initial=ServiceKind.RECORD)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
+    def __init__(self, *args, scope=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope = scope
+
     def clean_school_code(self):
         code = self.cleaned_data["school_code"].strip()
         school = School.objects.filter(code=code).first()
@@ -124,6 +128,15 @@ class PeriodForm(forms.Form):
         data = super().clean()
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             self.add_error("end", _("The end date cannot be before the start date."))
+        school = data.get("school")
+        if school is not None and data.get("full_time") and not data.get("end") and self.scope is not None:
+            # an open full-time period makes the school the teacher's current one: moving a teacher
+            # outside the user's area goes through a movement, never through the history
+            if not self.scope.filter(School).filter(pk=school.pk).exists():
+                self.add_error(
+                    "school_code",
+                    _("A current full-time post can only be recorded at a school in your area; plan a movement instead."),
+                )
         return data
 
 

@@ -115,8 +115,25 @@ def test_edit_retire_closes_service(world, client_for, staff):
 
 def test_period_add_refuses_overlap_with_message(world, client_for, staff):
     url = reverse("teachers:period_add", args=[staff.weak_a.pk])
-    r = client_for(world.officer_a).post(url, {"school_code": world.strong_b.code, "start": "2012-01-01", "full_time": "on", "kind": "record"}, follow=True)
-    assert any("full-time" in str(m) for m in r.context["messages"])
+    r = client_for(world.officer_a).post(url, {"school_code": world.strong_a.code, "start": "2012-01-01", "full_time": "on", "kind": "record"}, follow=True)
+    assert any("two full-time posts" in str(m) for m in r.context["messages"])
     assert staff.weak_a.service_periods.count() == 1
     r = client_for(world.officer_a).post(url, {"school_code": world.strong_b.code, "start": "2005-09-01", "end": "2010-09-01", "full_time": "on", "kind": "record"})
     assert staff.weak_a.service_periods.count() == 2
+
+
+def test_period_add_cannot_move_a_teacher_out_of_the_users_area(world, client_for, staff):
+    """An open full-time period becomes the current school: outside the user's area it is a movement, not history."""
+    t = staff.weak_a
+    c = client_for(world.principal_a)
+    period = t.service_periods.get()
+    c.post(reverse("teachers:period_close", args=[t.pk, period.pk]), {"end": "2020-01-01"})
+    url = reverse("teachers:period_add", args=[t.pk])
+    r = c.post(url, {"school_code": world.weak_b.code, "start": "2020-01-01", "full_time": "on", "kind": "record"}, follow=True)
+    assert any("in your area" in str(m) for m in r.context["messages"])
+    t.refresh_from_db()
+    assert t.school == world.weak_a and t.service_periods.count() == 1
+    assert client_for(world.principal_b).get(reverse("teachers:teacher_detail", args=[t.pk])).status_code == 404
+    # earlier service anywhere in the city stays recordable
+    r = c.post(url, {"school_code": world.weak_b.code, "start": "2001-09-01", "end": "2005-09-01", "full_time": "on", "kind": "record"})
+    assert t.service_periods.filter(school=world.weak_b).count() == 1
