@@ -146,7 +146,7 @@ def period_add(request, pk):
 def period_close(request, pk, period_pk):
     teacher = request.scope.get_or_404(Teacher, write=True, pk=pk)
     period = request.scope.get_or_404(ServicePeriod.objects.filter(teacher=teacher), write=True, pk=period_pk)
-    form = ClosePeriodForm(request.POST, scope=request.scope)
+    form = ClosePeriodForm(request.POST)
     if form.is_valid():
         try:
             services.service_period_close(period=period, end=form.cleaned_data["end"], acting_user=request.user)

@@ -18,6 +18,6 @@ def test_checksum_duplicate_and_overlap_messages_are_chinese(world, staff, clien
     msg = " ".join(r.context["form"].errors["id_number"])
     assert staff.weak_b.name not in msg and any("\u4e00" <= ch <= "\u9fff" for ch in msg)
     url = reverse("teachers:period_add", args=[staff.weak_a.pk])
-    r = c.post(url, {"school_code": world.strong_b.code, "start": "2012-01-01", "full_time": "on", "kind": "record"},
+    r = c.post(url, {"school_code": world.strong_a.code, "start": "2012-01-01", "full_time": "on", "kind": "record"},
                HTTP_ACCEPT_LANGUAGE="zh-hans", follow=True)
     assert any("全职" in str(m) for m in r.context["messages"])
