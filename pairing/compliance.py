@@ -239,6 +239,18 @@ def ranking(agreements, *, years, today=None, limit=50, offset=0, order="missed"
     return [(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows], int(first[4]), totals
 
 
+def count(agreements, *, years, today=None, minimums=None) -> int:
+    """How many cells ``stream`` yields (for an export's progress bar)."""
+    today = today or timezone.localdate()
+    minimums = active_minimums() if minimums is None else minimums
+    if not years:
+        return 0
+    sql, params = result_sql(agreements, years=years, today=today, minimums=minimums)
+    with transaction.atomic(), connection.cursor() as c:
+        _execute(c, sql + "SELECT COUNT(*) FROM result", params)
+        return c.fetchone()[0]
+
+
 def stream(agreements, *, years, today=None, minimums=None, chunk=5000):
     """Yield ``(agreement_id, minimum_id, pk_kind, period_id, n, state)`` in agreement order,
     from a server-side cursor on PostgreSQL (flat memory)."""

@@ -153,6 +153,12 @@ class ComplianceExporter(exports.Exporter):
             years = compliance.years_upto(today)
         return qs, years, today
 
+    def total(self):
+        if self.params.get("missed") == "1":
+            return None
+        qs, years, today = self._inputs()
+        return compliance.count(qs, years=years, today=today)
+
     def rows(self):
         qs, years, today = self._inputs()
         minimums = compliance.active_minimums()
