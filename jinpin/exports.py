@@ -39,7 +39,6 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone, translation
-from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -97,10 +96,6 @@ _exporters: dict[str, type[Exporter]] = {}
 def register(cls: type[Exporter]) -> type[Exporter]:
     _exporters[cls.identifier] = cls
     return cls
-
-
-def get_exporter(identifier: str) -> type[Exporter]:
-    return _exporters[identifier]
 
 
 def start(request, identifier: str, params: dict | None = None):
@@ -274,7 +269,3 @@ def _row_converter(wb, ws_ref, columns):
         return row
 
     return convert
-
-
-def safe_filename(name: str) -> str:
-    return get_valid_filename(name) or "export.xlsx"

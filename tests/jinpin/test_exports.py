@@ -123,3 +123,15 @@ def test_job_status_json(world, client_for, django_capture_on_commit_callbacks):
     job = Job.objects.get(created_by=world.officer_a)
     data = c.get(reverse("job_status", args=[job.pk])).json()
     assert data["finished"] and data["percent"] == 100 and data["download_url"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["job_detail", "job_status", "job_download", "job_retry"])
+def test_every_job_url_is_404_for_anyone_else(world, client_for, name):
+    job = Job.objects.create(kind="export", params={"exporter": "schools.schools", "params": {}}, title="t",
+                             created_by=world.officer_a, status=Job.Status.FAILED)
+    url = reverse(name, args=[job.pk])
+    for other in (world.officer_b, world.principal_a, world.admin, world.auditor):
+        c = client_for(other)
+        r = c.post(url) if name == "job_retry" else c.get(url)
+        assert r.status_code == 404, (other, name)
