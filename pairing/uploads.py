@@ -108,8 +108,19 @@ def upload_milestone(instance, filename):
     return upload_to("milestones")(instance, filename)
 
 
+def download_name(filename: str, content_type: str) -> str:
+    """The name a download is offered under: the uploader's name with the extension of the type the
+    file's bytes were checked to be (a PDF uploaded as ``x.html`` is offered as ``x.pdf``)."""
+    ext = EXTENSIONS.get(content_type, ".bin")
+    stem = os.path.splitext(os.path.basename(filename or ""))[0].strip() or "file"
+    return stem + ext
+
+
 def serve(request, field_file, *, content_type: str, filename: str, obj, inline: bool = False):
-    """Stream a private file after the caller has checked scope; leaves an audit record."""
+    """Stream a private file after the caller has checked scope; leaves an audit record.
+
+    The type and the offered name come from the checked bytes, never from the uploader's
+    name or claimed type."""
     if not field_file:
         from django.http import Http404
 
@@ -120,6 +131,10 @@ def serve(request, field_file, *, content_type: str, filename: str, obj, inline:
         from django.http import Http404
 
         raise Http404 from None
+    if content_type not in EXTENSIONS:
+        content_type = "application/octet-stream"
+        inline = False
+    filename = download_name(filename, content_type)
     audit.log(obj, request=request, event="download", file=filename)
     response = FileResponse(fh, as_attachment=not inline, filename=filename, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from pairing.models import Activity, Attachment
 
-from .factories import JPEG, png
+from .factories import JPEG, PNG as PNG_BYTES, png
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +53,18 @@ def test_agreement_document_type_checked(world, client_for):
             "signed_on": "2016-09-01", "document": SimpleUploadedFile("协议.pdf", b"<html>not a pdf</html>")}
     r = c.post(reverse("pairing:agreement_create"), data)
     assert r.status_code == 200 and "document" in r.context["form"].errors
+
+
+def test_download_name_follows_the_checked_type_not_the_uploaders_name(world, pair, client_for):
+    """A PDF uploaded as ``x.html`` is offered as ``x.pdf``: a saved download never opens as a web page."""
+    r = post(client_for(world.principal_a), pair, [SimpleUploadedFile("纪要.html", b"%PDF-1.7\n<script>alert(1)</script>"),
+                                                   SimpleUploadedFile("课堂.svg", PNG_BYTES)])
+    assert r.status_code == 302
+    doc, photo = Attachment.objects.order_by("pk")
+    c = client_for(world.principal_strong_a)
+    got = c.get(reverse("pairing:attachment_file", args=[doc.pk]))
+    assert got["Content-Type"] == "application/pdf" and got["X-Content-Type-Options"] == "nosniff"
+    assert got["Content-Disposition"].startswith("attachment;")
+    assert ".pdf" in got["Content-Disposition"] and ".html" not in got["Content-Disposition"]
+    got = c.get(reverse("pairing:attachment_file", args=[photo.pk]))
+    assert got["Content-Type"] == "image/png" and ".png" in got["Content-Disposition"] and ".svg" not in got["Content-Disposition"]
