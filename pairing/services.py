@@ -312,9 +312,15 @@ def milestone_set(*, school, kind, status, drafted_on=None, adopted_on=None, doc
     ms.status, ms.drafted_on, ms.adopted_on, ms.updated_by = status, drafted_on, adopted_on, acting_user
     if status == MilestoneStatus.DRAFTED:
         ms.adopted_on = None
-    _set_document(ms, document, document_type)
+    fields = ["status", "drafted_on", "adopted_on", "updated_by", "updated_at"]
+    if document is not None:
+        _set_document(ms, document, document_type)
+        fields += ["document", "document_name", "document_type"]
     ms.full_clean(exclude=["document"])
-    ms.save()
+    if ms.pk is None:
+        ms.save()
+    else:
+        ms.save(update_fields=fields)
     return ms
 
 

@@ -123,3 +123,29 @@ def test_milestone_document_is_checked_stored_and_served_in_scope(world, pair, c
     doc = reverse("pairing:milestone_document", args=[m.pk])
     assert client_for(world.principal_strong_a).get(doc).status_code == 200
     assert client_for(world.principal_b).get(doc).status_code == 404
+
+
+def test_milestone_update_saves_only_its_fields(world, pair):
+    """An existing milestone row is saved with ``update_fields`` (and the change is still audited)."""
+    from django.db.models.signals import post_save
+
+    from pairing import services
+    from pairing.models import Milestone, MilestoneKind, MilestoneStatus
+
+    services.milestone_set(school=world.weak_a, kind=MilestoneKind.PLAN, status=MilestoneStatus.DRAFTED,
+                           drafted_on=dt.date(2016, 10, 1), acting_user=world.principal_a)
+    seen = []
+
+    def spy(sender, instance, update_fields, **kw):
+        seen.append(update_fields)
+
+    post_save.connect(spy, sender=Milestone)
+    try:
+        services.milestone_set(school=world.weak_a, kind=MilestoneKind.PLAN, status=MilestoneStatus.ADOPTED,
+                               drafted_on=dt.date(2016, 10, 1), adopted_on=dt.date(2016, 12, 1), acting_user=world.principal_a)
+    finally:
+        post_save.disconnect(spy, sender=Milestone)
+    assert seen and seen[0] is not None and "school" not in seen[0] and "status" in seen[0]
+    m = Milestone.objects.get()
+    assert m.status == MilestoneStatus.ADOPTED and m.adopted_on == dt.date(2016, 12, 1)
+    assert LogEntry.objects.get_for_object(m).count() == 2
