@@ -125,6 +125,23 @@ def allocation_shortfalls(awards) -> list[dict]:
     return out
 
 
+def _lock_allocations(awards) -> None:
+    """Lock the allocations the ``awards`` draw on (in pk order, so two approvers never deadlock).
+
+    Two officers approving different awards of the same scheme, county and year at the
+    same moment would otherwise both read the approved total before either commits,
+    and together pass the allocation. Holding the allocation row serialises them: the
+    second reads the total (a new snapshot per statement) after the first commits.
+    """
+    keys = set(awards.filter(scheme__kind=SchemeKind.CASH).order_by().values_list("scheme_id", "county_id", "period__school_year").distinct())
+    if not keys:
+        return
+    q = Q()
+    for scheme, county, year in keys:
+        q |= Q(scheme_id=scheme, county_id=county, school_year=year)
+    list(Allocation.objects.filter(q).order_by("pk").select_for_update().values_list("pk", flat=True))
+
+
 @transaction.atomic
 def award_transition(*, awards, action: str, acting_user, scope: Scope, reason: str = "", request=None) -> Outcome:
     """Move the in-scope ``awards`` (a queryset) by ``action``. All or nothing; raises ValidationError."""
@@ -143,6 +160,7 @@ def award_transition(*, awards, action: str, acting_user, scope: Scope, reason: 
         qs = qs.exclude(Exists(own))
     ids = list(qs.select_for_update(of=("self",)).values_list("pk", flat=True))
     if action == A.APPROVE and ids:
+        _lock_allocations(Award.objects.filter(pk__in=ids))
         short = allocation_shortfalls(Award.objects.filter(pk__in=ids))
         if short:
             raise ValidationError(
