@@ -15,7 +15,7 @@ from .. import services
 from ..filters import MovementFilter
 from ..forms import MovementForm, TransitionForm
 from ..models import Movement, MovementStatus, Teacher
-from .registry import PAGE_SIZE, filter_params
+from .registry import PAGE_SIZE, filter_params, pk_param
 
 
 @role_required()
@@ -31,7 +31,7 @@ def movement_create(request):
     request.scope.require_write(Movement)
     teacher = None
     if request.GET.get("teacher"):
-        teacher = request.scope.get_or_404(Teacher, pk=request.GET["teacher"])
+        teacher = request.scope.get_or_404(Teacher, pk=pk_param(request.GET["teacher"]))
     form = MovementForm(request.POST or None, scope=request.scope, teacher=teacher)
     if request.method == "POST" and form.is_valid():
         movement = form.save(commit=False)

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,6 +24,13 @@ from ..forms import ClosePeriodForm, PeriodForm, TeacherForm
 from ..models import ServiceKind, ServicePeriod, Teacher, TeacherStatus
 
 PAGE_SIZE = 50
+
+
+def pk_param(value: str) -> int:
+    """A record id from the query string: anything but a plain number is a 404, never a 500."""
+    if not value.isdigit() or len(value) > 18:
+        raise Http404
+    return int(value)
 
 
 def filter_params(request, filterset_cls):

@@ -18,7 +18,7 @@ from ..db import no_jit
 from ..forms import AttendanceForm, CourseForm, UploadForm
 from ..importers import TrainingHoursImporter
 from ..models import Teacher, TrainingAttendance, TrainingCourse, TrainingRule
-from .registry import PAGE_SIZE
+from .registry import PAGE_SIZE, pk_param
 
 
 @role_required()
@@ -68,8 +68,8 @@ def attendance_create(request):
     request.scope.require_write(TrainingAttendance)
     teacher = None
     if request.GET.get("teacher"):
-        teacher = request.scope.get_or_404(Teacher, write=True, pk=request.GET["teacher"])
-    initial = {"course": request.GET.get("course")} if request.GET.get("course") else None
+        teacher = request.scope.get_or_404(Teacher, write=True, pk=pk_param(request.GET["teacher"]))
+    initial = {"course": request.GET["course"]} if request.GET.get("course", "").isdigit() else None
     form = AttendanceForm(request.POST or None, scope=request.scope, teacher=teacher, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
