@@ -113,6 +113,9 @@ def award_action(request):
     if out.refused_own:
         messages.warning(request, _("%(n)s awards were not approved: you applied for them yourself, and nobody approves their own submission.")
                          % {"n": out.refused_own})
+    if out.in_payout:
+        messages.warning(request, _("%(n)s awards were left approved: they are in a payout batch. A line that fails at the bank frees its award.")
+                         % {"n": out.in_payout})
     if out.skipped:
         messages.warning(request, _("%(n)s awards were left as they are: this step does not apply to their status.") % {"n": out.skipped})
     return redirect(back)

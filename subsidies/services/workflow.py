@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from jinpin import audit
 from jinpin.scope import Role, Scope
 
-from ..models import Allocation, Award, AwardStatus, AwardStep, Scheme, SchemeKind
+from ..models import Allocation, Award, AwardStatus, AwardStep, PayoutLine, Scheme, SchemeKind
 
 S = AwardStatus
 A = AwardStep.Action
@@ -68,6 +68,7 @@ class Outcome:
     moved: int = 0
     skipped: int = 0  # not in a status this action applies to
     refused_own: int = 0  # approvals of one's own applications
+    in_payout: int = 0  # approved awards already in a payout batch (pending or paid line): they stay approved
     messages: list = field(default_factory=list)
 
 
@@ -158,6 +159,13 @@ def award_transition(*, awards, action: str, acting_user, scope: Scope, reason: 
         own = AwardStep.objects.filter(award=OuterRef("pk"), action=A.APPLY, actor=acting_user)
         out.refused_own = qs.filter(Exists(own)).count()
         qs = qs.exclude(Exists(own))
+    if S.APPROVED in moves:
+        # an award in a payout batch is money on its way to the bank: taking it back to review (and then
+        # rejecting it) would leave a line paid for an award that is no longer approved
+        live = PayoutLine.objects.filter(award=OuterRef("pk")).exclude(status=PayoutLine.Status.FAILED)
+        in_payout = Q(status=S.APPROVED) & Exists(live)
+        out.in_payout = qs.filter(in_payout).count()
+        qs = qs.exclude(in_payout)
     ids = list(qs.select_for_update(of=("self",)).values_list("pk", flat=True))
     if action == A.APPROVE and ids:
         _lock_allocations(Award.objects.filter(pk__in=ids))
@@ -178,7 +186,7 @@ def award_transition(*, awards, action: str, acting_user, scope: Scope, reason: 
                   for pk in group]
         out.moved += len(group)
     AwardStep.objects.bulk_create(steps, batch_size=5000)
-    out.skipped = total - out.moved - out.refused_own
+    out.skipped = total - out.moved - out.refused_own - out.in_payout
     if out.moved:
         audit.log(acting_user, action=audit.Action.UPDATE, actor=acting_user, request=request, event="award_" + action,
                   awards=len(ids), award_ids=ids[:1000], reason=reason)

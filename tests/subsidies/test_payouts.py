@@ -198,3 +198,19 @@ def test_recovery_pages(places, period, approved, client_for):
     assert client_for(w.officer_b).post(reverse("subsidies:recovery_settle", args=[rec.pk])).status_code == 404
     assert client_for(w.officer_a).post(reverse("subsidies:recovery_settle", args=[rec.pk])).status_code == 302
     assert Recovery.objects.get().status == "settled"
+
+
+def test_an_award_in_a_payout_batch_cannot_be_returned_to_review(places, period, approved):
+    """Returning an approved award whose line is on its way to the bank would leave money paid to a non-approved award."""
+    w = places
+    batch = prepare(w, period)
+    qs = Award.objects.filter(pk__in=[a.pk for a in approved])
+    out = award_transition(awards=qs, action="return", acting_user=w.officer_a, scope=get_scope(w.officer_a), reason="再核实")
+    assert (out.moved, out.in_payout) == (0, 4)
+    assert qs.filter(status=AwardStatus.APPROVED).count() == 4
+    # once the bank fails a line, its award is free again and may go back for review
+    payouts.payout_send(batch=batch, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    failed = batch.lines.order_by("pk").first()
+    payouts.lines_settle(results=[{"line": failed.pk, "paid": False, "reason": "账户已销户"}], acting_user=w.officer_a, batch=batch)
+    out = award_transition(awards=qs, action="return", acting_user=w.officer_a, scope=get_scope(w.officer_a), reason="更正账户")
+    assert out.moved == 1 and Award.objects.get(pk=failed.award_id).status == AwardStatus.REVIEWED
