@@ -173,8 +173,13 @@ BankReturnImporter.columns = [
 @transaction.atomic
 def recovery_create(*, award: Award, amount: Decimal, reason: str, acting_user, scope, request=None) -> Recovery:
     _require_officer(scope, award.county_id)
+    award = Award.objects.select_for_update().get(pk=award.pk)  # two officers recording at once: one after the other
     if award.status != AwardStatus.PAID:
         raise ValidationError(_("Only a paid award can be recovered."))
+    already = award.recoveries.aggregate(t=Sum("amount"))["t"] or ZERO
+    if amount is not None and already + amount > award.amount:
+        raise ValidationError(_("Recoveries of this award would total %(total)s yuan, more than the %(amount)s yuan paid.")
+                              % {"total": already + amount, "amount": award.amount})
     rec = Recovery(award=award, amount=amount, reason=reason.strip(), created_by=acting_user)
     if not rec.reason:
         raise ValidationError(_("A recovery needs a reason."))

@@ -214,3 +214,16 @@ def test_an_award_in_a_payout_batch_cannot_be_returned_to_review(places, period,
     payouts.lines_settle(results=[{"line": failed.pk, "paid": False, "reason": "账户已销户"}], acting_user=w.officer_a, batch=batch)
     out = award_transition(awards=qs, action="return", acting_user=w.officer_a, scope=get_scope(w.officer_a), reason="更正账户")
     assert out.moved == 1 and Award.objects.get(pk=failed.award_id).status == AwardStatus.REVIEWED
+
+
+def test_recoveries_of_one_award_never_total_more_than_was_paid(places, period, approved):
+    w = places
+    batch = prepare(w, period)
+    payouts.payout_send(batch=batch, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    payouts.lines_settle(results=[{"line": pk, "paid": True} for pk in batch.lines.values_list("pk", flat=True)], acting_user=w.officer_a, batch=batch)
+    award = Award.objects.get(pk=approved[0].pk)  # 600.00 paid
+    payouts.recovery_create(award=award, amount=Decimal("400.00"), reason="部分重复", acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    with pytest.raises(ValidationError):
+        payouts.recovery_create(award=award, amount=Decimal("600.00"), reason="重复发放", acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    payouts.recovery_create(award=award, amount=Decimal("200.00"), reason="余额", acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    assert sum(r.amount for r in Recovery.objects.filter(award=award)) == Decimal("600.00")
