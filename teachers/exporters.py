@@ -158,8 +158,7 @@ class HonoursExporter(exports.Exporter):
     ]
 
     def year(self):
-        v = str(self.params.get("year") or "")
-        return int(v) if v.isdigit() else dt.date.today().year
+        return hon.year_from(self.params.get("year"), dt.date.today().year)
 
     def teachers(self):
         qs = self.scope.filter(Teacher)

@@ -23,6 +23,17 @@ from .models import RuralHonourCertificate, RuralHonourTier, ServicePeriod, Teac
 DAYS_PER_YEAR = 365.25
 
 
+FIRST_YEAR, LAST_YEAR = 1980, 2100
+
+
+def year_from(value, default: int) -> int:
+    """A year typed into a query string or a form, kept within the years the records can hold."""
+    value = str(value or "").strip()
+    if not value.isdigit() or len(value) > 4:
+        return default
+    return min(max(int(value), FIRST_YEAR), LAST_YEAR)
+
+
 def honour_date(year: int) -> dt.date:
     return dt.date(year, 12, 31)
 

@@ -22,11 +22,7 @@ from .registry import PAGE_SIZE
 
 
 def _year(request) -> int:
-    try:
-        year = int(request.GET.get("year") or request.POST.get("year") or dt.date.today().year)
-    except ValueError:
-        return dt.date.today().year
-    return min(max(year, 1980), 2100)
+    return hon.year_from(request.GET.get("year") or request.POST.get("year"), dt.date.today().year)
 
 
 @role_required()
@@ -73,6 +69,7 @@ def honour_issue(request):
 @role_required()
 @require_POST
 def honour_export(request):
-    params = {k: request.POST[k] for k in ("year", "county", "school_code") if request.POST.get(k)}
+    params = {k: request.POST[k] for k in ("county", "school_code") if request.POST.get(k)}
+    params["year"] = _year(request)
     job = exports.start(request, "teachers.honours", params)
     return redirect("job_detail", pk=job.pk)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from jinpin.scope import role_required
 from schools.models import County, Poverty, School
 
+from .. import honours as hon
 from ..forms import EstablishmentForm
 from ..models import Establishment, ServiceKind, ServicePeriod, Target, TargetMetric, Teacher, TeacherStatus
 from .registry import PAGE_SIZE
@@ -51,10 +52,7 @@ def staffing(schools, year: int):
 
 @role_required()
 def vacancies(request):
-    try:
-        year = int(request.GET.get("year") or dt.date.today().year)
-    except ValueError:
-        year = dt.date.today().year
+    year = hon.year_from(request.GET.get("year"), dt.date.today().year)
     show_all = request.GET.get("all") == "1"
     qs = staffing(request.scope.filter(School).select_related("county", "village"), year).filter(establishment__isnull=False)
     if not show_all:

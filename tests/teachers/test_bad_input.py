@@ -22,3 +22,20 @@ def test_a_nonsense_teacher_id_in_the_query_string_is_a_404(officer, name, value
 def test_a_nonsense_course_id_only_drops_the_preselection(officer):
     r = officer.get(reverse("teachers:attendance_create") + "?course=abc")
     assert r.status_code == 200 and not r.context["form"].initial.get("course")
+
+
+@pytest.mark.parametrize("year", ["99999", "0", "-5", "2016x"])
+def test_an_absurd_year_on_the_vacancies_page_is_not_a_500(officer, year):
+    r = officer.get(reverse("teachers:vacancies") + f"?year={year}")
+    assert r.status_code == 200 and 1980 <= r.context["year"] <= 2100
+
+
+def test_an_absurd_honours_export_year_still_gives_a_file(world, client_for, django_capture_on_commit_callbacks):
+    from jinpin.models import Job
+
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client_for(world.officer_a).post(reverse("teachers:honour_export"), {"year": "99999"})
+    assert r.status_code == 302
+    job = Job.objects.get(kind="export")
+    assert job.status == Job.Status.SUCCEEDED, job.message
+    assert 1980 <= job.params["params"]["year"] <= 2100
