@@ -161,7 +161,7 @@ def movement_start(*, movement: Movement, on: dt.date, acting_user) -> Movement:
     same day and opens a full-time period at the receiving school; a part-time one (a visit,
     support sessions) opens a part-time period and leaves the home post as it is.
     """
-    if on < movement.start - dt.timedelta(days=366):
+    if (movement.start - on).days > 366:  # subtraction of dates: no overflow near year 1
         raise ValidationError(_("The start date is too far from the planned start."))
     teacher = _lock_teacher(movement.teacher)
     with _acting(acting_user):

@@ -39,3 +39,14 @@ def test_an_absurd_honours_export_year_still_gives_a_file(world, client_for, dja
     job = Job.objects.get(kind="export")
     assert job.status == Job.Status.SUCCEEDED, job.message
     assert 1980 <= job.params["params"]["year"] <= 2100
+
+
+def test_starting_a_movement_planned_in_year_one_is_a_message(world, staff, officer):
+    from teachers.models import Movement, MovementStatus
+
+    m = Movement.objects.create(teacher=staff.weak_a, kind="regular_rotation", from_school=world.weak_a, to_school=world.strong_a,
+                                start="0001-01-02")
+    r = officer.post(reverse("teachers:movement_transition", args=[m.pk, "start"]), {"on": "0001-01-02"}, follow=True)
+    assert r.status_code == 200 and r.context["messages"]
+    m.refresh_from_db()
+    assert m.status == MovementStatus.PLANNED
