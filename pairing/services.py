@@ -210,6 +210,8 @@ def secondment_record(*, agreement, direction, starts_on, person_name="", teache
     """挂职交流: place a person of one school in the other. With a teacher from the teachers registry
     it also opens a service period at the host school in the teacher's history."""
     _check_loggable(agreement, starts_on, "starts_on")
+    if ends_on is not None:
+        _check_secondment_end(starts_on, ends_on)
     from_id, to_id = _pair_schools(agreement, direction, helped_school)
     if teacher is not None and teacher.school_id != from_id:
         raise ValidationError({"teacher": _("The teacher must belong to the sending school.")})
@@ -231,12 +233,16 @@ def _open_service(sec, acting_user):
     teachers_link.open_for(sec, acting_user)
 
 
-@transaction.atomic
-def secondment_end(*, secondment, ends_on, acting_user) -> Secondment:
-    if ends_on < secondment.starts_on:
+def _check_secondment_end(starts_on, ends_on):
+    if ends_on < starts_on:
         raise ValidationError({"ends_on": _("The end date is before the start.")})
     if ends_on > timezone.localdate() + dt.timedelta(days=366):
         raise ValidationError({"ends_on": _("A secondment lasts at most a year ahead; record a later end when it is known.")})
+
+
+@transaction.atomic
+def secondment_end(*, secondment, ends_on, acting_user) -> Secondment:
+    _check_secondment_end(secondment.starts_on, ends_on)
     secondment.ends_on = ends_on
     secondment.save(update_fields=["ends_on"])
     from . import teachers_link

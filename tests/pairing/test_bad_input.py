@@ -1,0 +1,26 @@
+"""Forged or absurd input gets a clear message, never a 500, and saves nothing."""
+
+import pytest
+from django.urls import reverse
+
+from pairing.models import Secondment
+from teachers.models import ServicePeriod
+
+from .factories import teacher
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def officer(world, client_for):
+    c = client_for(world.officer_a)
+    c.raise_request_exception = False
+    return c
+
+
+def test_a_secondment_ending_in_year_9999_is_a_message(world, pair, officer):
+    t = teacher(world.weak_a)
+    r = officer.post(reverse("pairing:secondment_create", args=[pair.pk]), {
+        "direction": "to_helping", "teacher": t.pk, "starts_on": "2017-03-01", "ends_on": "9999-12-31"})
+    assert r.status_code == 200 and "ends_on" in r.context["form"].errors
+    assert not Secondment.objects.exists() and not ServicePeriod.objects.filter(teacher=t).exists()
