@@ -31,7 +31,7 @@ class AwardFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return qs
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit() and len(value) <= 18):
             return qs.none()
         schools = self.scope.filter(School)
         schools = schools.filter(code=value) if len(value) == 10 else schools.filter(pk=int(value))

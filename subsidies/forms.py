@@ -109,9 +109,8 @@ class RateVersionForm(forms.ModelForm):
             parts += [""] * (4 - len(parts))
             when, amount, share, label = parts[:4]
             try:
-                Decimal(amount)
-                if share:
-                    Decimal(share)
+                if not Decimal(amount).is_finite() or (share and not Decimal(share).is_finite()):
+                    raise InvalidOperation
             except InvalidOperation:
                 raise ValidationError(_("Row %(n)s: “%(v)s” is not a number.") % {"n": n, "v": amount if share == "" else f"{amount} / {share}"}) from None
             line = {"when": when, "amount": amount}

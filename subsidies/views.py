@@ -36,6 +36,19 @@ class CountedPaginator(Paginator):
         return self._known_count
 
 
+def _int_param(value, *, default=None, max_value=2**63 - 1):
+    """A positive id or number from a query string or a forged POST; ``default`` for anything else."""
+    value = (value or "").strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 19 or not 0 < int(value) <= max_value:
+        return default
+    return int(value)
+
+
+def _search_text(request) -> str:
+    """The search box's text, without the NUL characters PostgreSQL refuses in a string."""
+    return (request.GET.get("q") or "").replace("\x00", "").strip()
+
+
 def _award_filter(request, data):
     qs = request.scope.filter(Award).select_related("student", "scheme", "school", "county", "period").order_by("pk")
     return AwardFilter(data or None, queryset=qs, scope=request.scope)
@@ -97,7 +110,7 @@ def award_action(request):
         f = _award_filter(request, QueryDict(query))
         awards = _filtered(f)
     else:
-        ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+        ids = [n for n in (_int_param(i) for i in request.POST.getlist("ids")) if n is not None]
         if not ids:
             messages.error(request, _("Select at least one award."))
             return redirect(back)
@@ -315,9 +328,9 @@ def payout_return(request, pk):
 
 @role_required(*PAYOUT_ROLES)
 def reconciliation_page(request):
-    year = int(request.GET.get("year") or 2016)
-    county = request.GET.get("county") or None
-    rep = payouts.reconciliation(scope=request.scope, school_year=year, county_id=int(county) if county and county.isdigit() else None)
+    year = _int_param(request.GET.get("year"), default=2016, max_value=9999)
+    county = _int_param(request.GET.get("county"))
+    rep = payouts.reconciliation(scope=request.scope, school_year=year, county_id=county)
     if request.method == "POST":
         job = exports.start(request, "subsidies.reconciliation", {"year": year, "county": county})
         return redirect("job_detail", pk=job.pk)
@@ -380,7 +393,7 @@ def anomaly_page(request):
     from .services.anomalies import anomalies
 
     periods = Period.objects.all()
-    period = periods.filter(pk=request.GET.get("period") or 0).first() or periods.first()
+    period = periods.filter(pk=_int_param(request.GET.get("period"), default=0)).first() or periods.first()
     if request.method == "POST":
         job = exports.start(request, request.POST.get("report") if request.POST.get("report") == "subsidies.headline" else "subsidies.anomalies",
                             {"period": period.pk if period else None})
@@ -446,7 +459,7 @@ def household_list(request):
     from .models import Household
 
     plain = request.scope.filter(Household)
-    q = (request.GET.get("q") or "").strip()
+    q = _search_text(request)
     if q:
         plain = plain.filter(Q(number__startswith=q) | Q(head_name__icontains=q))
     qs = plain.select_related("village__town", "village__county").with_status_on(timezone.localdate())
@@ -485,15 +498,15 @@ def household_detail(request, pk):
 def student_list(request):
     from .models import Enrolment, Student
 
-    year = request.GET.get("year") or ""
+    year = _int_param(request.GET.get("year"), max_value=9999)
     qs = request.scope.filter(Enrolment).select_related("student__household", "school").order_by("pk")
-    if year.isdigit():
-        qs = qs.filter(school_year=int(year))
-    q = (request.GET.get("q") or "").strip()
+    if year:
+        qs = qs.filter(school_year=year)
+    q = _search_text(request)
     if q:
         qs = qs.filter(Q(student__name__icontains=q) | Q(student__id_number=q.upper()))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "subsidies/student_list.html", {"page": page, "q": q, "year": year,
+    return render(request, "subsidies/student_list.html", {"page": page, "q": q, "year": year or "",
                                                             "full_ids": request.scope.role in FULL_ID_ROLES, "Student": Student})
 
 

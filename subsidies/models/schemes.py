@@ -13,6 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from schools.models import Stage
 
 
+#: an award's amount is numeric(10, 2): a rate must fit in it
+MAX_AMOUNT = Decimal("100000000")
+
+
 class SchemeKind(models.TextChoices):
     CASH = "cash", _("Cash")
     WAIVER = "waiver", _("Fee waiver")
@@ -143,6 +147,10 @@ class RateVersion(models.Model):
                 share = Decimal(str(line["share"])) if line.get("share") not in (None, "") else None
             except (InvalidOperation, ValueError):
                 raise ValidationError(_("Line %(i)s: the amount or share is not a number.") % {"i": i}) from None
+            if not amount.is_finite() or (share is not None and not share.is_finite()):
+                raise ValidationError(_("Line %(i)s: the amount or share is not a number.") % {"i": i})
+            if amount >= MAX_AMOUNT:
+                raise ValidationError(_("Line %(i)s: the amount is more than %(max)s yuan.") % {"i": i, "max": MAX_AMOUNT - Decimal("0.01")})
             if amount < 0:
                 raise ValidationError(_("Line %(i)s: the amount is negative.") % {"i": i})
             out.append({"when": str(line["when"]), "amount": amount, "share": share, "label": line.get("label", "")})

@@ -176,3 +176,24 @@ def test_loans_page_cap_and_disbursement(places, client_for):
     assert client_for(w.auditor).post(reverse("subsidies:loan_disburse", args=[loan.pk])).status_code == 403
     assert c.post(reverse("subsidies:loan_disburse", args=[loan.pk])).status_code == 302
     assert LoanApplication.objects.get().status == "disbursed"
+
+
+def test_nonsense_input_gets_a_page_not_a_500(places, awards, client_for):
+    """Forged ids, odd digits, NUL characters and impossible numbers in query strings and POSTs."""
+    w = places
+    c, admin = client_for(w.officer_a), client_for(w.admin)
+    for url in (reverse("subsidies:reconciliation") + "?year=abc&county=x", reverse("subsidies:reconciliation") + "?year=²",
+                reverse("subsidies:anomalies") + "?period=abc", reverse("subsidies:household_list") + "?q=%00",
+                reverse("subsidies:student_list") + "?q=a%00b&year=²", reverse("subsidies:award_list") + "?school=²"):
+        assert c.get(url).status_code == 200, url
+    r = c.post(reverse("subsidies:award_action"), {"action": "apply", "ids": ["²", "-1", "99999999999999999999999"]})
+    assert r.status_code == 302  # nothing valid selected: a message, not an error
+    assert c.post(reverse("subsidies:reconciliation") + "?county=abc").status_code == 302
+    job = Job.objects.latest("created_at")
+    assert job.params["params"]["county"] is None
+    boarding = Scheme.objects.get(code="boarding_allowance")
+    for lines in ("stage:primary | NaN\nstage:junior | 1250", "stage:primary | 1e12\nstage:junior | 1250",
+                  "stage:primary | Infinity\nstage:junior | 1250"):
+        r = admin.post(reverse("subsidies:rate_create", args=[boarding.pk]), {"effective_from": "2018-01-01", "lines": lines})
+        assert r.status_code == 200 and r.context["form"].errors, lines
+    assert not RateVersion.objects.filter(scheme=boarding, effective_from="2018-01-01").exists()
