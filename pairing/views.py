@@ -405,10 +405,9 @@ def compliance_page(request):
         qs = qs.filter(county=county)
     only_missed = request.GET.get("missed") == "1"
     order = request.GET.get("o", "missed")
-    try:
-        page_no = max(1, int(request.GET.get("page", 1)))
-    except ValueError:
-        page_no = 1
+    page_param = request.GET.get("page", "")
+    # a page number past any real list (the database's OFFSET is a bigint) is the first page
+    page_no = max(1, int(page_param)) if page_param.isdigit() and len(page_param) <= 7 else 1
     rows, total, totals = compliance.cached_ranking(
         request.scope, qs, key=("page", county.pk if county else None), years=[year] if year else [], limit=PAGE_SIZE,
         offset=(page_no - 1) * PAGE_SIZE, order=order, only_missed=only_missed,

@@ -24,3 +24,9 @@ def test_a_secondment_ending_in_year_9999_is_a_message(world, pair, officer):
         "direction": "to_helping", "teacher": t.pk, "starts_on": "2017-03-01", "ends_on": "9999-12-31"})
     assert r.status_code == 200 and "ends_on" in r.context["form"].errors
     assert not Secondment.objects.exists() and not ServicePeriod.objects.filter(teacher=t).exists()
+
+
+@pytest.mark.parametrize("page", ["999999999999999999999999", "-3", "x", "2"])
+def test_the_compliance_page_survives_any_page_number(world, pair, officer, page):
+    r = officer.get(reverse("pairing:compliance") + f"?page={page}&year=99999999999999999999&county=99999999999999999999")
+    assert r.status_code == 200
