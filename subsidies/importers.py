@@ -127,6 +127,9 @@ class StudentImporter(Importer):
                                .values_list("number", "pk"))
         ids = [r["id_number"] for r in rows]
         self.students = {s.id_number: s for s in Student.objects.filter(id_number__in=ids)}
+        # a pupil known elsewhere (another school, another county) may be enrolled here, but their record --
+        # name, household, flags, payee and bank account -- is changed only by someone whose area holds them
+        self.in_scope = set(self.scope.filter(Student).filter(id_number__in=ids).values_list("id_number", flat=True))
         self.enrolments = {
             (e.student.id_number, e.school_year): e
             for e in Enrolment.objects.filter(student__id_number__in=ids).select_related("student", "school")
@@ -154,6 +157,14 @@ class StudentImporter(Importer):
             self.error("grade", _("The grade is between 1 and 12."))
         if not 2000 <= row["school_year"] <= 2100:
             self.error("school_year", _("The school year is the year it starts, e.g. 2016."))
+        known = self.students.get(row["id_number"])
+        if known is not None and row["id_number"] not in self.in_scope:
+            household_id = self.households.get(row["household_number"]) if row["household_number"] else None
+            for key, given, kept in (("household_number", household_id, known.household_id), ("payee_name", row["payee_name"], known.payee_name),
+                                     ("bank_account", row["bank_account"], known.bank_account)):
+                if given and given != kept:
+                    self.error(key, _("This pupil's record is kept by a school outside your area; leave this cell empty or as it is "
+                                      "there, and ask that school or the county office to change it."))
         other = self.enrolments.get((row["id_number"], row["school_year"]))
         if school is not None and other is not None and other.school_id != school.pk:
             self.error("school_code", _("This pupil is already enrolled at %(school)s in %(year)s: the same ID cannot be enrolled in two schools in one year.")
@@ -183,7 +194,7 @@ class StudentImporter(Importer):
                 new_enrol.append((s, row["school_year"], enrol))
                 created += 1
                 continue
-            diff = [k for k in fields if getattr(s, k) != values[k]]
+            diff = [k for k in fields if getattr(s, k) != values[k]] if row["id_number"] in self.in_scope else []
             for k in diff:
                 setattr(s, k, values[k])
             if diff:

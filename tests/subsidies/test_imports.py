@@ -131,3 +131,24 @@ def test_import_pages(places, client_for):
     r = client_for(w.officer_a).post(reverse("subsidies:import", args=["households"]),
                                      {"file": xlsx(HH, [("H1", "王", "", w.village_a.code, 2, "否", "否", "verified", dt.date(2016, 1, 1))])})
     assert r.status_code == 302 and Household.objects.filter(number="H1").exists()
+
+
+def test_a_principal_cannot_rewrite_another_area_pupils_bank_account_by_import(places):
+    """A pupil of 泗水 (county B) in another principal's roster: the enrolment may be added, the record is not theirs to change."""
+    from .factories import household, pupil
+
+    w = places
+    child = pupil(w.weak_b, year=2015, bank_account="6228000000000000001", payee_name="母亲", household=household(w.village_b))
+    row = [child.id_number, child.name, "", "", "", "否", "否", "否", "否", "否", w.weak_a.code, 2016, "primary", 3, "张三",
+           "6228999999999999999"]
+    report = run(importers.StudentImporter, w.principal_a, ST, [row])
+    assert not report.ok
+    assert {e.column for e in report.errors} == {col(importers.StudentImporter, "payee_name"), col(importers.StudentImporter, "bank_account")}
+    row[14] = row[15] = ""
+    row[1] = "改名"
+    report = run(importers.StudentImporter, w.principal_a, ST, [row])
+    assert report.ok, report.errors
+    child.refresh_from_db()
+    assert (child.bank_account, child.payee_name, child.name, child.household_id is not None) == ("6228000000000000001", "母亲", child.name, True)
+    assert child.name != "改名"
+    assert Enrolment.objects.filter(student=child, school=w.weak_a, school_year=2016).exists()
