@@ -315,6 +315,10 @@ def milestone_set(*, school, kind, status, drafted_on=None, adopted_on=None, doc
         raise ValidationError({"adopted_on": _("Give the date it was adopted.")})
     if adopted_on and adopted_on > timezone.localdate():
         raise ValidationError({"adopted_on": _("The date cannot be in the future.")})
+    if drafted_on and drafted_on > timezone.localdate():
+        raise ValidationError({"drafted_on": _("The date cannot be in the future.")})
+    if drafted_on and adopted_on and status == MilestoneStatus.ADOPTED and adopted_on < drafted_on:
+        raise ValidationError({"adopted_on": _("It cannot be adopted before it was drafted.")})
     ms.status, ms.drafted_on, ms.adopted_on, ms.updated_by = status, drafted_on, adopted_on, acting_user
     if status == MilestoneStatus.DRAFTED:
         ms.adopted_on = None

@@ -30,3 +30,16 @@ def test_a_secondment_ending_in_year_9999_is_a_message(world, pair, officer):
 def test_the_compliance_page_survives_any_page_number(world, pair, officer, page):
     r = officer.get(reverse("pairing:compliance") + f"?page={page}&year=99999999999999999999&county=99999999999999999999")
     assert r.status_code == 200
+
+
+@pytest.mark.parametrize("dates, field", [
+    ({"drafted_on": "2017-05-01", "adopted_on": "2017-01-01"}, "adopted_on"),
+    ({"drafted_on": "9999-12-31", "adopted_on": "2017-01-01"}, "drafted_on"),
+])
+def test_milestone_dates_in_the_wrong_order_are_refused(world, pair, client_for, dates, field):
+    from pairing.models import Milestone
+
+    r = client_for(world.principal_a).post(reverse("pairing:milestone_set", args=[pair.pk, world.weak_a.pk]),
+                                           {"kind": "plan", "status": "adopted", **dates})
+    assert r.status_code == 200 and field in r.context["form"].errors
+    assert not Milestone.objects.exists()
