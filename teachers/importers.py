@@ -94,10 +94,35 @@ class TrainingHoursImporter(Importer):
                     )
                 )
             elif a.hours != hours or a.completed_on != done or (row["certificate_no"] or a.certificate_no) != a.certificate_no:
+                before = {"hours": a.hours, "completed_on": a.completed_on, "certificate_no": a.certificate_no}
                 a.hours, a.completed_on, a.certificate_no = hours, done, row["certificate_no"] or a.certificate_no
-                changed.append(a)
+                changes = {k: [str(v), str(getattr(a, k))] for k, v in before.items() if v != getattr(a, k)}
+                changed.append((a, f"{row['teacher'].name} · {row['course']}", changes))
             else:
                 unchanged += 1
         TrainingAttendance.objects.bulk_create(new, batch_size=5000)
-        TrainingAttendance.objects.bulk_update(changed, ["hours", "completed_on", "certificate_no"], batch_size=5000)
+        TrainingAttendance.objects.bulk_update([a for a, _r, _c in changed], ["hours", "completed_on", "certificate_no"], batch_size=5000)
+        self._log_updates(changed)
         return len(new), len(changed), unchanged
+
+    def _log_updates(self, changed):
+        """One audit entry per attendance the file changed, with the values it replaced (written in bulk:
+        the import's own entry records the counts and the stored file, not what was overwritten)."""
+        if not changed:
+            return
+        from django.contrib.contenttypes.models import ContentType
+
+        from jinpin import audit
+
+        ct = ContentType.objects.get_for_model(TrainingAttendance)
+        addr = audit.remote_addr(self.request)
+        audit.LogEntry.objects.bulk_create(
+            [
+                audit.LogEntry(
+                    content_type=ct, object_pk=str(a.pk), object_id=a.pk, object_repr=repr_, action=audit.Action.UPDATE,
+                    changes=changes, actor=self.user, remote_addr=addr, additional_data={"event": "import", "importer": self.identifier},
+                )
+                for a, repr_, changes in changed
+            ],
+            batch_size=5000,
+        )

@@ -109,3 +109,20 @@ def test_template_headers_and_view(world, staff, course, client_for):
     assert client_for(world.auditor).post(reverse("teachers:import_hours"), {"file": f}).status_code == 403
     t = client_for(world.auditor).get(reverse("teachers:import_template"))
     assert t.status_code == 200 and t["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_an_import_that_overwrites_hours_leaves_the_old_value_in_the_audit_log(world, staff, course):
+    """A provider's corrected sheet may replace hours entered by hand: the audit log keeps what was replaced."""
+    from auditlog.models import LogEntry
+
+    from teachers.services import attendance_record
+
+    a = attendance_record(teacher=staff.weak_a, course=course, hours=Decimal("30"), completed_on=dt.date(2017, 3, 10),
+                          acting_user=world.principal_a)
+    report = run(world.officer_a, [[staff.weak_a.id_number, staff.weak_a.name, "SD2017-01", 8, None, "P-9"]])
+    assert report.ok and report.updated == 1, report.errors
+    a.refresh_from_db()
+    assert a.hours == Decimal("8.0")
+    entry = LogEntry.objects.get_for_object(a).filter(action=LogEntry.Action.UPDATE).get()
+    assert entry.actor == world.officer_a
+    assert entry.changes["hours"] == ["30.0", "8.0"] and entry.changes["certificate_no"] == ["", "P-9"]
