@@ -16,6 +16,7 @@ from jinpin import idcard
 from jinpin.imports import Col, Importer
 from schools.models import School, Stage, Village
 
+from .history import log_changes
 from .models import Enrolment, EnrolmentConflict, Household, HouseholdStatus, Student
 
 FLAGS = ("is_orphan", "is_disabled", "is_special_ed", "is_boarder", "is_dibao")
@@ -64,7 +65,7 @@ class HouseholdImporter(Importer):
 
     def save(self, rows):
         created = updated = unchanged = 0
-        new, changed_rows, statuses = [], [], []
+        new, changed_rows, statuses, history = [], [], [], []
         fields = ("head_name", "head_id_number", "village_id", "members", "is_dibao", "is_tekun")
         for row in rows:
             values = {"head_name": row["head_name"], "head_id_number": row["head_id_number"] or "",
@@ -75,6 +76,8 @@ class HouseholdImporter(Importer):
                 new.append((Household(number=row["number"], **values), row))
                 continue
             diff = [k for k in fields if getattr(h, k) != values[k]]
+            if diff:
+                history.append((h, {k: (getattr(h, k), values[k]) for k in diff}))
             for k in diff:
                 setattr(h, k, values[k])
             if diff:
@@ -94,6 +97,7 @@ class HouseholdImporter(Importer):
         created = len(new)
         if changed_rows:
             Household.objects.bulk_update(changed_rows, fields, batch_size=2000)
+            log_changes(history, actor=self.user, request=self.request, event="import", importer=self.identifier)
         HouseholdStatus.objects.bulk_create(statuses, batch_size=2000)
         return created, updated, unchanged
 
@@ -180,6 +184,7 @@ class StudentImporter(Importer):
         created = updated = unchanged = 0
         fields = ("name", "birth_date", "sex", "household_id", *FLAGS, "payee_name", "bank_account")
         new_students, changed_students, new_enrol, changed_enrol = [], [], [], []
+        student_history, enrol_history = [], []
         for row in rows:
             values = {"name": row["name"], "birth_date": row["birth_date"], "sex": row["sex"],
                       "household_id": self.households.get(row["household_number"]) if row["household_number"] else None,
@@ -195,6 +200,8 @@ class StudentImporter(Importer):
                 created += 1
                 continue
             diff = [k for k in fields if getattr(s, k) != values[k]] if row["id_number"] in self.in_scope else []
+            if diff:
+                student_history.append((s, {k: (getattr(s, k), values[k]) for k in diff}))
             for k in diff:
                 setattr(s, k, values[k])
             if diff:
@@ -205,6 +212,8 @@ class StudentImporter(Importer):
                 new_enrol.append((s, row["school_year"], enrol))
             else:
                 ediff = [k for k in enrol if getattr(e, k) != enrol[k]]
+                if ediff:
+                    enrol_history.append((e, {k: (getattr(e, k), enrol[k]) for k in ediff}))
                 for k in ediff:
                     setattr(e, k, enrol[k])
                 if ediff:
@@ -219,6 +228,8 @@ class StudentImporter(Importer):
         Enrolment.objects.bulk_create([Enrolment(student=s, school_year=y, **enrol) for s, y, enrol in new_enrol], batch_size=2000)
         if changed_enrol:
             Enrolment.objects.bulk_update(changed_enrol, ["school_id", "stage", "grade"], batch_size=2000)
+        for history in (student_history, enrol_history):
+            log_changes(history, actor=self.user, request=self.request, event="import", importer=self.identifier)
         return created, updated, unchanged
 
 

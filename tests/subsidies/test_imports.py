@@ -152,3 +152,22 @@ def test_a_principal_cannot_rewrite_another_area_pupils_bank_account_by_import(p
     assert (child.bank_account, child.payee_name, child.name, child.household_id is not None) == ("6228000000000000001", "母亲", child.name, True)
     assert child.name != "改名"
     assert Enrolment.objects.filter(student=child, school=w.weak_a, school_year=2016).exists()
+
+
+def test_an_import_that_changes_a_pupil_leaves_before_and_after_in_the_audit_log(places):
+    from django.contrib.contenttypes.models import ContentType
+
+    from jinpin.audit import LogEntry
+
+    w = places
+    row = [kid(40), "赵六", "", "", "", "否", "否", "否", "否", "否", w.weak_a.code, 2016, "primary", 3, "赵母", "6228000000000000040"]
+    assert run(importers.StudentImporter, w.principal_a, ST, [row]).ok
+    row[15], row[13] = "6228000000000000041", 4
+    report = run(importers.StudentImporter, w.principal_a, ST, [row])
+    assert report.ok and report.updated == 1
+    student = Student.objects.get(id_number=kid(40))
+    entry = LogEntry.objects.get(content_type=ContentType.objects.get_for_model(Student), object_pk=str(student.pk), action=LogEntry.Action.UPDATE)
+    assert entry.actor == w.principal_a and entry.changes == {"bank_account": ["6228000000000000040", "6228000000000000041"]}
+    enrolment = Enrolment.objects.get(student=student)
+    entry = LogEntry.objects.get(content_type=ContentType.objects.get_for_model(Enrolment), object_pk=str(enrolment.pk))
+    assert entry.changes == {"grade": ["3", "4"]}
