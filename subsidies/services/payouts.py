@@ -98,24 +98,31 @@ def lines_settle(*, results: list[dict], acting_user, batch: PayoutBatch) -> tup
     now = timezone.now()
     paid_ids = [r["line"] for r in results if r["paid"]]
     failed = [r for r in results if not r["paid"]]
+    # the lines this call settles, locked: what the audit says moved is what moved
+    paid_ids = list(PayoutLine.objects.select_for_update().filter(pk__in=paid_ids, batch=batch, status=PayoutLine.Status.PENDING)
+                    .order_by("pk").values_list("pk", flat=True))
     n_paid = PayoutLine.objects.filter(pk__in=paid_ids, batch=batch, status=PayoutLine.Status.PENDING).update(
         status=PayoutLine.Status.PAID, settled_at=now)
     refs = {r["line"]: r for r in results}
     for line in PayoutLine.objects.filter(pk__in=paid_ids, batch=batch).only("pk"):
         if refs[line.pk].get("reference"):
             PayoutLine.objects.filter(pk=line.pk).update(bank_reference=refs[line.pk]["reference"][:40])
-    n_failed = 0
+    n_failed, failed_ids = 0, []
     for r in failed:  # failures are few; each keeps its own reason
-        n_failed += PayoutLine.objects.filter(pk=r["line"], batch=batch, status=PayoutLine.Status.PENDING).update(
+        n = PayoutLine.objects.filter(pk=r["line"], batch=batch, status=PayoutLine.Status.PENDING).update(
             status=PayoutLine.Status.FAILED, settled_at=now, failure_reason=(r.get("reason") or "")[:200],
             bank_reference=(r.get("reference") or "")[:40])
+        if n:
+            n_failed += n
+            failed_ids.append(r["line"])
     award_ids = list(PayoutLine.objects.filter(pk__in=paid_ids, batch=batch).values_list("award_id", flat=True))
-    moved = list(Award.objects.filter(pk__in=award_ids, status=AwardStatus.APPROVED).values_list("pk", flat=True))
-    Award.objects.filter(pk__in=moved).update(status=AwardStatus.PAID, updated_at=now)
+    moved = list(Award.objects.select_for_update().filter(pk__in=award_ids, status=AwardStatus.APPROVED).values_list("pk", flat=True))
+    Award.objects.filter(pk__in=moved, status=AwardStatus.APPROVED).update(status=AwardStatus.PAID, updated_at=now)
     AwardStep.objects.bulk_create([AwardStep(award_id=pk, action=AwardStep.Action.PAY, from_status=AwardStatus.APPROVED,
                                              to_status=AwardStatus.PAID, actor=acting_user, reason=f"payout batch {batch.pk}") for pk in moved])
     _settle_if_complete(batch.pk)
-    audit.log(batch, action=audit.Action.UPDATE, actor=acting_user, event="bank_return", paid=n_paid, failed=n_failed)
+    audit.log(batch, action=audit.Action.UPDATE, actor=acting_user, event="bank_return", paid=n_paid, failed=n_failed,
+              paid_lines=paid_ids, failed_lines=failed_ids, awards_paid=moved)
     return n_paid, n_failed
 
 

@@ -227,3 +227,18 @@ def test_recoveries_of_one_award_never_total_more_than_was_paid(places, period, 
         payouts.recovery_create(award=award, amount=Decimal("600.00"), reason="重复发放", acting_user=w.officer_a, scope=get_scope(w.officer_a))
     payouts.recovery_create(award=award, amount=Decimal("200.00"), reason="余额", acting_user=w.officer_a, scope=get_scope(w.officer_a))
     assert sum(r.amount for r in Recovery.objects.filter(award=award)) == Decimal("600.00")
+
+
+def test_the_bank_return_audit_names_each_line_and_award_it_settled(places, period, approved):
+    from jinpin.audit import LogEntry
+
+    w = places
+    batch = prepare(w, period)
+    payouts.payout_send(batch=batch, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    lines = list(batch.lines.order_by("pk"))
+    payouts.lines_settle(results=[{"line": lines[0].pk, "paid": True}, {"line": lines[1].pk, "paid": False, "reason": "销户"}],
+                         acting_user=w.officer_a, batch=batch)
+    entry = LogEntry.objects.filter(additional_data__event="bank_return").get()
+    assert entry.actor == w.officer_a
+    assert (entry.additional_data["paid_lines"], entry.additional_data["failed_lines"], entry.additional_data["awards_paid"]) == (
+        [lines[0].pk], [lines[1].pk], [lines[0].award_id])
