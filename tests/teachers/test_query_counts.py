@@ -1,0 +1,49 @@
+"""Training, vacancy and compliance pages run a constant number of queries, however many rows."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from teachers.models import Establishment, Movement, ServiceKind
+from teachers.services import attendance_record, service_period_open
+
+from .factories import CourseFactory, TeacherFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def grow(world, course, n):
+    for _ in range(n):
+        t = TeacherFactory()
+        service_period_open(teacher=t, school=world.weak_a, start=dt.date(1985, 9, 1), full_time=True, kind=ServiceKind.HIRE,
+                            acting_user=world.admin)
+        attendance_record(teacher=t, course=course, hours=Decimal("10"), completed_on=course.end, acting_user=world.admin)
+        Movement.objects.create(teacher=t, kind="support_teaching", from_school=world.weak_a, to_school=world.strong_a,
+                                start=dt.date(2017, 9, 1))
+        CourseFactory(level="city")
+
+
+PAGES = [
+    ("course_list", "", 6),
+    ("course_detail", "", 7),
+    ("vacancies", "", 8),
+    ("compliance", "", 15),
+    ("compliance", "?county={county}", 15),
+    ("compliance", "?school={school}&short=0", 16),
+]
+
+
+@pytest.mark.parametrize("name, query, limit", PAGES)
+def test_pages_constant_queries(world, rule, client_for, django_assert_max_num_queries, name, query, limit):
+    course = CourseFactory(level="city")
+    Establishment.objects.create(school=world.weak_a, posts=50)
+    Establishment.objects.create(school=world.strong_a, posts=50)
+    grow(world, course, 12)
+    url = reverse(f"teachers:{name}", args=[course.pk] if name == "course_detail" else []) + query.format(
+        county=world.county_a.pk, school=world.weak_a.pk)
+    c = client_for(world.officer_a)
+    with django_assert_max_num_queries(limit):
+        r = c.get(url)
+    assert r.status_code == 200
