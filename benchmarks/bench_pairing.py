@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import statistics
 import sys
 import tempfile
 import time
@@ -32,32 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/jinpin_bench_pairing"
 
-
-def ensure_database(url: str, reseed: bool) -> None:
-    from urllib.parse import urlparse
-
-    import psycopg2
-
-    u = urlparse(url)
-    name = u.path.lstrip("/")
-    conn = psycopg2.connect(host=u.hostname, port=u.port or 5432, user=u.username or "postgres", password=u.password, dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        if reseed:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-
-
-def timed(fn, runs: int):
-    times, result = [], None
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), result
+from benchmarks.bench_teachers import ensure_database, timed  # noqa: E402 - one copy of the helpers
 
 
 def main():
