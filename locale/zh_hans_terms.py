@@ -553,6 +553,7 @@ ZH = {
 "Departures %(year)s": "%(year)s 年减员",
 "Edit establishment": "编辑编制",
 "No school with unfilled posts.": "没有空编的学校。",
+"A current full-time post can only be recorded at a school in your area; plan a movement instead.": "当前全职岗位只能登记在您辖区内的学校；请改为安排交流轮岗。",
 # pairing
 "School twinning": "结对帮扶",
 "Twinning": "结对帮扶",
@@ -873,6 +874,7 @@ ZH = {
 "end": "结束",
 "compliance stamp": "达标统计版本标记",
 "%(n)s more pair": "另有 %(n)s 对结对学校",
+"It cannot be adopted before it was drafted.": "审定日期不能早于起草日期。",
 # subsidies
 "Student subsidies": "学生精准资助",
 "Subsidies": "学生资助",
@@ -1294,4 +1296,9 @@ ZH = {
 "Mark recovered": "标记为已追回",
 "No overpayment recorded.": "尚无多发记录。",
 "The batch calculation needs PostgreSQL (set DATABASE_URL).": "批量测算需要 PostgreSQL 数据库（请设置 DATABASE_URL）。",
+"This student already has a loan application for %(year)s.": "该学生 %(year)s 学年已有贷款申请。",
+"This pupil's record is kept by a school outside your area; leave this cell empty or as it is there, and ask that school or the county office to change it.": "该学生的信息由您辖区以外的学校维护；请将此单元格留空或保持与原记录一致，如需修改请联系该校或县级教育行政部门。",
+"Line %(i)s: the amount is more than %(max)s yuan.": "第 %(i)s 行：金额超过 %(max)s 元。",
+"Recoveries of this award would total %(total)s yuan, more than the %(amount)s yuan paid.": "该资助的追回合计将达 %(total)s 元，超过已发放的 %(amount)s 元。",
+"%(n)s awards were left approved: they are in a payout batch. A line that fails at the bank frees its award.": "%(n)s 条资助记录仍为已审核：已列入发放批次。银行发放失败的明细会释放对应的资助记录。",
 }
