@@ -173,6 +173,16 @@ class LoanForm(ScopedFormMixin, forms.ModelForm):
         self.instance.student = student
         return number
 
+    def clean(self):
+        from .models import LoanApplication
+
+        data = super().clean()
+        # the (student, year) constraint involves a field the form does not show, so ModelForm skips it
+        student_id, year = self.instance.student_id, data.get("school_year")
+        if student_id and year and LoanApplication.objects.filter(student_id=student_id, school_year=year).exclude(pk=self.instance.pk).exists():
+            self.add_error("school_year", _("This student already has a loan application for %(year)s.") % {"year": year})
+        return data
+
 
 class HouseholdStatusForm(forms.ModelForm):
     """A status change of a household (动态管理): a new record, never an edit of the past."""

@@ -197,3 +197,17 @@ def test_nonsense_input_gets_a_page_not_a_500(places, awards, client_for):
         r = admin.post(reverse("subsidies:rate_create", args=[boarding.pk]), {"effective_from": "2018-01-01", "lines": lines})
         assert r.status_code == 200 and r.context["form"].errors, lines
     assert not RateVersion.objects.filter(scheme=boarding, effective_from="2018-01-01").exists()
+
+
+def test_a_second_loan_for_the_same_student_and_year_is_a_form_error(places, client_for):
+    from subsidies.models import LoanApplication
+
+    w = places
+    s = pupil(w.senior_a)
+    c = client_for(w.officer_a)
+    data = {"county": w.county_a.pk, "school_year": 2016, "level": "undergraduate", "institution": "山东大学", "amount": "5000",
+            "id_number": s.id_number}
+    assert c.post(reverse("subsidies:loan_list"), data).status_code == 302
+    r = c.post(reverse("subsidies:loan_list"), dict(data, amount="3000"))
+    assert r.status_code == 200 and "school_year" in r.context["form"].errors
+    assert LoanApplication.objects.filter(student=s).count() == 1
