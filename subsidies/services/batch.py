@@ -211,7 +211,9 @@ def _chunk_sql(*, run: BatchRun, period: Period, rates: list[SchemeRate], lo: in
     head = computed_sql(period=period, rates=rates, county_id=run.county_id, lo=lo, hi=hi, params=params)
     award, change = _t(Award), _t(BatchChange)
     writable = ", ".join(f"'{s}'" for s in BATCH_WRITABLE)
-    county = "AND a.county_id = %s" if run.county_id else ""
+    # a county run also takes the awards of the pupils it computes that an earlier enrolment put in another county:
+    # a pupil who moved must have their award moved (or listed), not be left dropped where they no longer are
+    county = "AND (a.county_id = %s OR a.student_id IN (SELECT student_id FROM base))" if run.county_id else ""
     cur_params = [period.pk, lo, hi, [sr.scheme.pk for sr in rates]] + ([run.county_id] if run.county_id else [])
     sql = f"""
     WITH {head},

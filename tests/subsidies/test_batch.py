@@ -105,3 +105,21 @@ def test_job_shows_summary(places, period):
     job = run_batch(period)
     assert job.status == Job.Status.SUCCEEDED
     assert BatchRun.objects.get(job=job).created == 3 and "3" in job.message
+
+
+def test_a_pupil_who_moves_county_is_not_left_dropped(places, period):
+    """County runs: the award follows a pupil whose enrolment moved from 汶上 (A) to 泗水 (B)."""
+    from subsidies.models import Enrolment
+
+    w = places
+    child = pupil(w.weak_a, household=household(w.village_a, ("verified", "2016-01-15")))
+    run_batch(period, county=w.county_a)
+    award = Award.objects.get(student=child, scheme__code="nutrition")
+    assert (award.county_id, award.status) == (w.county_a.pk, AwardStatus.CANDIDATE)
+    Enrolment.objects.filter(student=child).update(school=w.weak_b)
+    run_batch(period, county=w.county_a)  # no longer enrolled in A
+    assert Award.objects.get(pk=award.pk).status == AwardStatus.DROPPED
+    run_batch(period, county=w.county_b)  # enrolled in B: eligible again, in B
+    award.refresh_from_db()
+    assert (award.county_id, award.school_id, award.status) == (w.county_b.pk, w.weak_b.pk, AwardStatus.CANDIDATE)
+    assert BatchChange.objects.filter(award=award, kind="changed", applied=True).exists()
