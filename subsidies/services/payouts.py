@@ -95,6 +95,11 @@ def _settle_if_complete(batch_id):
 @transaction.atomic
 def lines_settle(*, results: list[dict], acting_user, batch: PayoutBatch) -> tuple[int, int]:
     """Apply the bank's results: ``[{"line": id, "paid": bool, "reference": str, "reason": str}]``. Returns (paid, failed)."""
+    # the batch row, locked: two return files of one batch are applied one after the other, and only to a batch
+    # the bank has been sent (a prepared batch's lines have not left the office)
+    status = PayoutBatch.objects.select_for_update().filter(pk=batch.pk).values_list("status", flat=True).first()
+    if status not in (PayoutBatch.Status.SENT, PayoutBatch.Status.SETTLED):
+        raise ValidationError(_("Import the bank's return file once the batch has been sent."))
     now = timezone.now()
     paid_ids = [r["line"] for r in results if r["paid"]]
     failed = [r for r in results if not r["paid"]]

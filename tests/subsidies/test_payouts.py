@@ -242,3 +242,13 @@ def test_the_bank_return_audit_names_each_line_and_award_it_settled(places, peri
     assert entry.actor == w.officer_a
     assert (entry.additional_data["paid_lines"], entry.additional_data["failed_lines"], entry.additional_data["awards_paid"]) == (
         [lines[0].pk], [lines[1].pk], [lines[0].award_id])
+
+
+def test_lines_of_a_batch_not_yet_sent_cannot_be_settled(places, period, approved):
+    w = places
+    batch = prepare(w, period)
+    with pytest.raises(ValidationError):
+        payouts.lines_settle(results=[{"line": pk, "paid": True} for pk in batch.lines.values_list("pk", flat=True)],
+                             acting_user=w.officer_a, batch=batch)
+    assert not PayoutLine.objects.filter(status="paid").exists()
+    assert not Award.objects.filter(status=AwardStatus.PAID).exists()
