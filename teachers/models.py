@@ -80,18 +80,8 @@ class TeacherQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=TeacherStatus.ACTIVE)
 
-    def backbone(self):
-        """Holders of a backbone title (骨干教师 or any title flagged as such)."""
-        return self.filter(Exists(HonourTitle.objects.filter(teachers=OuterRef("pk"), is_backbone=True)))
-
-    def famous(self):
-        return self.filter(Exists(HonourTitle.objects.filter(teachers=OuterRef("pk"), is_famous=True)))
-
     def with_is_backbone(self):
         return self.annotate(is_backbone_a=Exists(HonourTitle.objects.filter(teachers=OuterRef("pk"), is_backbone=True)))
-
-    def in_poor_villages(self):
-        return self.filter(school__village__poverty__in=[Poverty.PROVINCIAL, Poverty.MUNICIPAL])
 
 
 class Teacher(models.Model):
@@ -191,11 +181,6 @@ class MovementStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-class MovementQuerySet(models.QuerySet):
-    def into_poor_villages(self):
-        return self.filter(to_school__village__poverty__in=[Poverty.PROVINCIAL, Poverty.MUNICIPAL])
-
-
 class Movement(models.Model):
     """交流轮岗: a teacher's move from one school to another for a while (or for good).
 
@@ -223,8 +208,6 @@ class Movement(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-
-    objects = MovementQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("movement")
@@ -270,9 +253,6 @@ class ServicePeriodQuerySet(models.QuerySet):
             qs = qs.filter(start__lt=end)
         return qs
 
-    def rural(self):
-        return self.filter(school__location="rural")
-
 
 class ServicePeriod(models.Model):
     """A period in one school (任职经历): ``[start, end)``, full-time or not.
@@ -315,15 +295,6 @@ class ServicePeriod(models.Model):
     def clean(self):
         if self.end and self.start and self.end < self.start:
             raise ValidationError({"end": _("The end date cannot be before the start date.")})
-
-    @property
-    def is_open(self) -> bool:
-        return self.end is None
-
-    def days(self, until: dt.date) -> int:
-        """Days of this period before ``until`` (exclusive)."""
-        stop = min(self.end or until, until)
-        return max(0, (stop - self.start).days)
 
 
 # -- establishment and targets -------------------------------------------------------------

@@ -220,7 +220,3 @@ class Donation(models.Model):
 
     def __str__(self):
         return f"{self.item} × {self.quantity}"
-
-    @property
-    def is_received(self) -> bool:
-        return self.received_on is not None

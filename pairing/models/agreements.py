@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from schools.models import Location, Poverty, School
@@ -31,13 +31,6 @@ HELPER_LOCATIONS = (Location.URBAN, Location.COUNTY_TOWN)
 class AgreementQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=AgreementStatus.ACTIVE)
-
-    def of_school(self, school_id):
-        """Agreements a school is in, on either side (no join fan-out: a subquery)."""
-        return self.filter(
-            Q(helping_school_id=school_id)
-            | Q(pk__in=AgreementSchool.objects.filter(school_id=school_id).values("agreement_id"))
-        )
 
 
 class Agreement(models.Model):
@@ -227,8 +220,3 @@ class Milestone(models.Model):
     def clean(self):
         if self.status == MilestoneStatus.ADOPTED and not self.adopted_on:
             raise ValidationError({"adopted_on": _("Give the date it was adopted.")})
-
-
-def helped_school_exists(school_ref="pk"):
-    """``Exists`` of an active agreement link for the outer school (used by the coverage page)."""
-    return Exists(AgreementSchool.objects.filter(school_id=OuterRef(school_ref), active=True))

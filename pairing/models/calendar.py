@@ -15,9 +15,6 @@ class PeriodQuerySet(models.QuerySet):
     def containing(self, day):
         return self.filter(starts_on__lte=day, ends_on__gte=day)
 
-    def started_by(self, day):
-        return self.filter(starts_on__lte=day)
-
 
 class SchoolYear(models.Model):
     """学年, e.g. 2016–2017: 1 September to 31 August."""
