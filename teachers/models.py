@@ -425,8 +425,15 @@ class TrainingAttendance(models.Model):
         return f"{self.teacher} · {self.course}"
 
     def clean(self):
+        errors = {}
         if self.course_id and self.hours is not None and self.hours > self.course.hours:
-            raise ValidationError({"hours": _("More hours than the course offers (%(h)s).") % {"h": self.course.hours}})
+            errors["hours"] = _("More hours than the course offers (%(h)s).") % {"h": self.course.hours}
+        if self.course_id and self.completed_on and not (self.course.start <= self.completed_on <= self.course.end):
+            errors["completed_on"] = _("The date is outside the course (%(s)s – %(e)s).") % {
+                "s": self.course.start, "e": self.course.end
+            }
+        if errors:
+            raise ValidationError(errors)
 
 
 class TrainingRule(models.Model):

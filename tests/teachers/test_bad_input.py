@@ -50,3 +50,16 @@ def test_starting_a_movement_planned_in_year_one_is_a_message(world, staff, offi
     assert r.status_code == 200 and r.context["messages"]
     m.refresh_from_db()
     assert m.status == MovementStatus.PLANNED
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "2017-02-28", "0001-01-01"])
+def test_an_attendance_dated_outside_its_course_is_refused(world, staff, client_for, day):
+    from teachers.models import TrainingAttendance
+
+    from .factories import CourseFactory
+
+    course = CourseFactory()  # 2017-03-01 – 2017-03-10
+    r = client_for(world.principal_a).post(reverse("teachers:attendance_create") + f"?teacher={staff.weak_a.pk}",
+                                           {"course": course.pk, "hours": "", "completed_on": day, "certificate_no": ""})
+    assert r.status_code == 200 and "completed_on" in r.context["form"].errors
+    assert not TrainingAttendance.objects.exists()
