@@ -252,3 +252,21 @@ def test_lines_of_a_batch_not_yet_sent_cannot_be_settled(places, period, approve
                              acting_user=w.officer_a, batch=batch)
     assert not PayoutLine.objects.filter(status="paid").exists()
     assert not Award.objects.filter(status=AwardStatus.PAID).exists()
+
+
+def test_settling_bank_results_takes_the_same_queries_for_one_line_or_many(places, period, approved):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    w = places
+    batch = prepare(w, period)
+    payouts.payout_send(batch=batch, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    lines = list(batch.lines.order_by("pk"))
+    with CaptureQueriesContext(connection) as one:
+        payouts.lines_settle(results=[{"line": lines[0].pk, "paid": True, "reference": "R0"}], acting_user=w.officer_a, batch=batch)
+    with CaptureQueriesContext(connection) as many:
+        payouts.lines_settle(results=[{"line": lines[1].pk, "paid": True, "reference": "R1"}, {"line": lines[2].pk, "paid": False, "reason": "销户"}],
+                             acting_user=w.officer_a, batch=batch)
+    assert len(many.captured_queries) == len(one.captured_queries)  # the batch stays open (line 4 pending) in both
+    got = list(PayoutLine.objects.filter(batch=batch).order_by("pk").values_list("status", "bank_reference", "failure_reason"))
+    assert got == [("paid", "R0", ""), ("paid", "R1", ""), ("failed", "", "销户"), ("pending", "", "")]
