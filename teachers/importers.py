@@ -106,23 +106,13 @@ class TrainingHoursImporter(Importer):
         return len(new), len(changed), unchanged
 
     def _log_updates(self, changed):
-        """One audit entry per attendance the file changed, with the values it replaced (written in bulk:
-        the import's own entry records the counts and the stored file, not what was overwritten)."""
-        if not changed:
-            return
-        from django.contrib.contenttypes.models import ContentType
-
+        """One audit entry per attendance the file changed, with the values it replaced (the import's
+        own entry records the counts and the stored file, not what was overwritten)."""
         from jinpin import audit
 
-        ct = ContentType.objects.get_for_model(TrainingAttendance)
-        addr = audit.remote_addr(self.request)
-        audit.LogEntry.objects.bulk_create(
-            [
-                audit.LogEntry(
-                    content_type=ct, object_pk=str(a.pk), object_id=a.pk, object_repr=repr_, action=audit.Action.UPDATE,
-                    changes=changes, actor=self.user, remote_addr=addr, additional_data={"event": "import", "importer": self.identifier},
-                )
-                for a, repr_, changes in changed
-            ],
-            batch_size=5000,
+        from .db import log_many
+
+        log_many(
+            TrainingAttendance, [(a.pk, text, changes) for a, text, changes in changed], action=audit.Action.UPDATE,
+            actor=self.user, request=self.request, event="import", importer=self.identifier,
         )

@@ -270,13 +270,14 @@ def certificates_issue(*, teachers, year: int, issued_on: dt.date, acting_user, 
     """Issue the owed rural-service certificate to each of ``teachers`` (a scoped queryset).
 
     Recomputes what is owed in the database (so a stale page cannot issue a tier twice),
-    writes the certificates in bulk and one audit entry per certificate. The unique
+    writes the certificates in bulk and one audit entry per certificate (in one INSERT). The unique
     (teacher, tier) constraint is the last guard: conflicting rows are skipped.
     Returns how many were issued.
     """
     from jinpin import audit
 
     from . import honours
+    from .db import log_many
     from .models import RuralHonourCertificate, RuralHonourTier
 
     tiers = {t.years: t for t in RuralHonourTier.objects.all()}
@@ -289,7 +290,13 @@ def certificates_issue(*, teachers, year: int, issued_on: dt.date, acting_user, 
         for pk, years, days in rows
     ]
     created = RuralHonourCertificate.objects.bulk_create(certs, ignore_conflicts=True)
-    issued = RuralHonourCertificate.objects.filter(year=year, issued_on=issued_on, teacher_id__in=[c.teacher_id for c in created])
-    for cert in issued.select_related("teacher", "tier"):
-        audit.log(cert, action=audit.Action.CREATE, actor=acting_user, event="rural_honour_issued", tier=cert.tier.years)
-    return issued.count()
+    issued = list(
+        RuralHonourCertificate.objects.filter(year=year, issued_on=issued_on, teacher_id__in=[c.teacher_id for c in created])
+        .values_list("pk", "teacher__name", "tier__years", "certificate_no")
+    )
+    log_many(
+        RuralHonourCertificate,
+        [(pk, f"{name} · {years}", {"tier": [None, years], "certificate_no": [None, no]}) for pk, name, years, no in issued],
+        action=audit.Action.CREATE, actor=acting_user, event="rural_honour_issued", year=year,
+    )
+    return len(issued)

@@ -80,3 +80,20 @@ def test_pages_issue_and_scope(world, client_for):
     assert list(RuralHonourCertificate.objects.values_list("teacher_id", "tier__years")) == [(a.pk, 20)]
     assert client_for(world.auditor).post(reverse("teachers:honour_issue"), {"year": 2016, "issued_on": "2016-09-10", "teacher": [b.pk]}).status_code == 403
     assert client_for(world.principal_a).post(reverse("teachers:honour_issue"), {"year": 2016, "issued_on": "2016-09-10", "teacher": [a.pk]}).status_code == 403
+
+
+def test_issuing_many_certificates_costs_the_same_queries_as_a_few(world, django_assert_max_num_queries):
+    """Certificates and their audit entries are written in bulk (no query per teacher)."""
+    from auditlog.models import LogEntry
+
+    few = [rural_teacher(world, D(1990, 9, 1)) for _ in range(2)]
+    with django_assert_max_num_queries(8) as few_q:
+        assert services.certificates_issue(teachers=Teacher.objects.filter(pk__in=[t.pk for t in few]), year=2016,
+                                           issued_on=D(2016, 9, 10), acting_user=world.admin) == 2
+    many = [rural_teacher(world, D(1990, 9, 1)) for _ in range(12)]
+    with django_assert_max_num_queries(len(few_q.captured_queries)):
+        assert services.certificates_issue(teachers=Teacher.objects.filter(pk__in=[t.pk for t in many]), year=2016,
+                                           issued_on=D(2016, 9, 10), acting_user=world.admin) == 12
+    cert = RuralHonourCertificate.objects.get(teacher=many[0])
+    entry = LogEntry.objects.get_for_object(cert).get()
+    assert entry.actor == world.admin and entry.additional_data["event"] == "rural_honour_issued" and entry.changes["tier"] == [None, 20]
