@@ -27,7 +27,7 @@ def course_list(request):
     level = request.GET.get("level")
     if level:
         qs = qs.filter(level=level)
-    q = (request.GET.get("q") or "").strip()
+    q = (request.GET.get("q") or "").replace("\x00", "").strip()  # PostgreSQL refuses NUL in a string
     if q:
         qs = qs.filter(name__icontains=q) | qs.filter(code__startswith=q.upper())
     page = Paginator(qs.order_by("-start", "code"), PAGE_SIZE).get_page(request.GET.get("page"))

@@ -63,3 +63,11 @@ def test_an_attendance_dated_outside_its_course_is_refused(world, staff, client_
                                            {"course": course.pk, "hours": "", "completed_on": day, "certificate_no": ""})
     assert r.status_code == 200 and "completed_on" in r.context["form"].errors
     assert not TrainingAttendance.objects.exists()
+
+
+def test_a_nul_character_in_the_course_search_is_not_a_500(officer):
+    from .factories import CourseFactory
+
+    CourseFactory(name="远程研修")
+    r = officer.get(reverse("teachers:course_list") + "?q=%00%E8%BF%9C%E7%A8%8B")
+    assert r.status_code == 200 and r.context["page"].paginator.count == 1
