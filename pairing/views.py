@@ -169,6 +169,7 @@ def agreement_detail(request, pk):
     helped_ids = [link.school_id for link in agreement.links.all()]
     milestones = {(m.school_id, m.kind): m for m in Milestone.objects.filter(school_id__in=helped_ids)}
     milestone_rows = [(link.school, [(k, milestones.get((link.school_id, k))) for k in MilestoneKind.values]) for link in agreement.links.all()]
+    donations = list(agreement.donations.select_related("recipient", "received_by"))
     ctx = {
         "agreement": agreement,
         "periods": periods,
@@ -178,12 +179,13 @@ def agreement_detail(request, pk):
         "n_activities": agreement.activities.count(),
         "secondments": agreement.secondments.select_related("from_school", "to_school"),
         "projects": agreement.projects.all(),
-        "donations": agreement.donations.select_related("recipient", "received_by"),
+        "donations": donations,
         "milestone_rows": milestone_rows,
         "can_manage": scope.can_write(Agreement, agreement),
         "can_log": agreement.is_active and scope.can_write(Activity, agreement),
-        "can_milestone": scope.can_write(Milestone) and (not scope.is_principal or scope.school_id in helped_ids),
-        "my_school_id": scope.school_id,
+        # the links offered are exactly those the target views accept (no link that ends in a 403)
+        "milestone_schools": {link.school_id for link in agreement.links.all() if _may_set_milestone(scope, link.school)},
+        "confirmable": {d.pk for d in donations if not d.received_on and _may_confirm(scope, d, agreement)},
     }
     return render(request, "pairing/agreement_detail.html", ctx)
 
@@ -347,6 +349,18 @@ def donation_list(request):
     return render(request, "pairing/donation_list.html", {"filter": f, "page": page, "totals": totals})
 
 
+def _may_set_milestone(scope, school) -> bool:
+    """The helped school's principal, an officer of its county, or the city."""
+    return scope.can_write(Milestone) and not (scope.is_principal and scope.school_id != school.pk) and not (
+        scope.is_county_officer and school.county_id != scope.county_id
+    )
+
+
+def _may_confirm(scope, donation, agreement) -> bool:
+    """The receiving school's principal, an officer of the agreement's county, or the city (``services.donation_confirm``)."""
+    return scope.can_write(Donation, agreement) and (not scope.is_principal or scope.school_id == donation.recipient_id)
+
+
 @role_required()
 def milestone_set(request, pk, school_pk):
     agreement = request.scope.get_or_404(_agreements(request), pk=pk)
@@ -354,9 +368,7 @@ def milestone_set(request, pk, school_pk):
     if link is None:
         raise PermissionDenied
     scope = request.scope
-    if not scope.can_write(Milestone) or (scope.is_principal and scope.school_id != school_pk) or (
-        scope.is_county_officer and link.school.county_id != scope.county_id
-    ):
+    if not _may_set_milestone(scope, link.school):
         raise PermissionDenied
     form = MilestoneForm(request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind")})
     if request.method == "POST" and form.is_valid():

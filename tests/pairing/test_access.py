@@ -117,3 +117,25 @@ def test_milestone_is_set_by_the_helped_school_principal_only(world, pair, clien
     assert client_for(world.principal_strong_a).post(url, data).status_code == 403
     assert client_for(world.principal_a).post(url, data).status_code == 302
     assert client_for(world.auditor).post(url, data).status_code == 403
+
+
+def test_detail_offers_only_the_milestone_and_receipt_links_the_user_may_follow(world, client_for):
+    """泗水's officer reads a pair its school helps in 汶上 but may not set 汶上's milestones or confirm its receipts."""
+    import datetime as dt
+
+    from pairing import services
+
+    from .factories import agreement
+
+    a = agreement(world.strong_b, world.weak_a)
+    d = services.donation_record(agreement=a, recipient=world.weak_a, item="图书", category="books", quantity=1, value="1",
+                                 donated_on=dt.date(2017, 3, 1), acting_user=world.admin)
+    milestone = reverse("pairing:milestone_set", args=[a.pk, world.weak_a.pk])
+    confirm = reverse("pairing:donation_confirm", args=[d.pk])
+    for user, offered in ((world.officer_b, False), (world.principal_b, False), (world.officer_a, True), (world.principal_a, True),
+                          (world.inspector, False), (world.auditor, False)):
+        page = client_for(user).get(reverse("pairing:agreement_detail", args=[a.pk])).content.decode()
+        for url in (milestone, confirm):
+            assert (url in page) == offered, (user.username, url)
+            followed = client_for(user).get(url).status_code
+            assert (followed == 200) == offered, (user.username, url, followed)
