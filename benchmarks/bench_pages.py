@@ -2,7 +2,7 @@
 
 Builds a dedicated database (``jinpin_bench`` on the local PostgreSQL, or $BENCH_DATABASE_URL)
 with ``seed_demo --scale N --only seed_places,seed_users`` (N=10: 10,000 extra schools), starts
-gunicorn on 127.0.0.1, logs 20 clients in as a county officer and as the city administrator,
+gunicorn on 127.0.0.1 (3 sync workers for 2 cores by default), logs 20 clients in as a county officer and as the city administrator,
 and reports latency percentiles. Loopback only; bounded in requests and time.
 
     .venv/bin/python benchmarks/bench_pages.py [--scale 10] [--requests 600]
@@ -46,6 +46,8 @@ def main():
     ap.add_argument("--scale", type=int, default=10)
     ap.add_argument("--requests", type=int, default=600)
     ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--workers", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jinpin_bench")
     subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", url.rsplit("/", 1)[1]], stderr=subprocess.DEVNULL)
@@ -54,8 +56,10 @@ def main():
     sh("migrate", "--noinput", env=env)
     sh("seed_demo", "--scale", str(args.scale), "--only", "seed_places,seed_users", env=env)
     sh("collectstatic", "--noinput", env=env)
+    # fresh planner statistics, as autovacuum would have them on a live database
+    subprocess.run(["psql", "-q", url, "-c", "ANALYZE"], check=True)
     gunicorn = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "jinpin.wsgi", "-b", f"127.0.0.1:{PORT}", "-w", "4", "--threads", "2", "--log-level", "warning"],
+        [str(Path(sys.executable).parent / "gunicorn"), "jinpin.wsgi", "-b", f"127.0.0.1:{PORT}", "-w", str(args.workers), "--threads", str(args.threads), "--log-level", "warning"],
         cwd=ROOT, env=env,
     )
     try:
@@ -67,7 +71,7 @@ def main():
                 time.sleep(0.2)
         pages = ["/schools/", "/schools/?is_weak=true", "/schools/?o=-pupils&page=20", "/schools/?stage=primary&poverty=provincial", "/schools/villages/", "/home/"]
         openers = [client("officer_wenshang" if i % 2 else "admin") for i in range(args.clients)]
-        latencies, errors = [], []
+        latencies, errors, by_path = [], [], {}
         lock = threading.Lock()
         per_client = args.requests // args.clients
         deadline = time.monotonic() + 300
@@ -88,6 +92,7 @@ def main():
                 dt = (time.perf_counter() - t0) * 1000
                 with lock:
                     latencies.append(dt)
+                    by_path.setdefault(path, []).append(dt)
                     if not ok:
                         errors.append(path)
 
@@ -101,6 +106,9 @@ def main():
         latencies.sort()
         p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
         print(f"{len(latencies)} requests, {args.clients} concurrent clients, {wall:.1f} s, {len(latencies) / wall:.0f} req/s, errors {len(errors)}")
+        for path, values in sorted(by_path.items()):
+            values.sort()
+            print(f"  {path:<45} p50 {values[len(values) // 2]:.0f} ms  p95 {values[int(0.95 * len(values))]:.0f} ms")
         print(f"latency ms: p50 {p(0.5):.0f}  p95 {p(0.95):.0f}  p99 {p(0.99):.0f}  max {latencies[-1]:.0f}  mean {statistics.mean(latencies):.0f}  (target p95 < 300)")
     finally:
         gunicorn.terminate()
