@@ -18,7 +18,7 @@ from ..db import no_jit
 from ..filters import SchoolScopeFilter
 from ..forms import HonourIssueForm
 from ..models import RuralHonourCertificate, RuralHonourTier, Teacher
-from .registry import PAGE_SIZE
+from .registry import PAGE_SIZE, export_params
 
 
 def _year(request) -> int:
@@ -69,7 +69,7 @@ def honour_issue(request):
 @role_required()
 @require_POST
 def honour_export(request):
-    params = {k: request.POST[k] for k in ("county", "school_code") if request.POST.get(k)}
+    params = export_params(request, ("county", "school_code"))
     params["year"] = _year(request)
     job = exports.start(request, "teachers.honours", params)
     return redirect("job_detail", pk=job.pk)

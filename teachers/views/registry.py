@@ -33,8 +33,13 @@ def pk_param(value: str) -> int:
     return int(value)
 
 
+def export_params(request, keys) -> dict:
+    """The export form's values for ``keys``: plain strings a job can store (PostgreSQL's JSON refuses NUL)."""
+    return {k: v for k, v in request.POST.items() if k in keys and v and "\x00" not in v}
+
+
 def filter_params(request, filterset_cls):
-    return {k: v for k, v in request.POST.items() if k in filterset_cls.base_filters and v}
+    return export_params(request, filterset_cls.base_filters)
 
 
 @role_required()

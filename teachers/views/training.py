@@ -18,7 +18,7 @@ from ..db import no_jit
 from ..forms import AttendanceForm, CourseForm, UploadForm
 from ..importers import TrainingHoursImporter
 from ..models import Teacher, TrainingAttendance, TrainingCourse, TrainingRule
-from .registry import PAGE_SIZE, pk_param
+from .registry import PAGE_SIZE, export_params, pk_param
 
 
 @role_required()
@@ -144,7 +144,7 @@ def compliance(request):
 @role_required()
 @require_POST
 def compliance_export(request):
-    params = {k: request.POST[k] for k in ("rule", "county", "school", "short") if request.POST.get(k)}
+    params = export_params(request, ("rule", "county", "school", "short"))
     job = exports.start(request, "teachers.compliance", params)
     return redirect("job_detail", pk=job.pk)
 

@@ -71,3 +71,19 @@ def test_a_nul_character_in_the_course_search_is_not_a_500(officer):
     CourseFactory(name="远程研修")
     r = officer.get(reverse("teachers:course_list") + "?q=%00%E8%BF%9C%E7%A8%8B")
     assert r.status_code == 200 and r.context["page"].paginator.count == 1
+
+
+@pytest.mark.parametrize("name, data", [
+    ("teacher_export", {"county": "99999999999999999999", "honour": "abc", "school_code": "08\x00", "q": "\x00"}),
+    ("movement_export", {"county": "abc", "start_from": "99999-01-01", "q": "张\x00"}),
+    ("compliance_export", {"county": "99999999999999999999", "school": "\x00", "rule": "99999999999999999999"}),
+    ("honour_export", {"year": "\x00", "county": "\x00", "school_code": "x"}),
+])
+def test_forged_export_forms_give_a_job_not_a_500(world, officer, django_capture_on_commit_callbacks, name, data):
+    from jinpin.models import Job
+
+    with django_capture_on_commit_callbacks(execute=True):
+        r = officer.post(reverse(f"teachers:{name}"), data)
+    assert r.status_code == 302
+    job = Job.objects.get(kind="export")
+    assert job.status == Job.Status.SUCCEEDED, job.message
