@@ -494,7 +494,7 @@ def export(request, kind):
         raise PermissionDenied
     identifier, filterset = EXPORTS[kind]
     allowed = set(filterset.base_filters) if filterset else {"year", "county", "missed"}
-    params = {k: v for k, v in request.POST.items() if k in allowed and v}
+    params = {k: v for k, v in request.POST.items() if k in allowed and v and "\x00" not in v}  # NUL: not storable as JSON
     job = exports.start(request, identifier, params)
     return redirect("job_detail", pk=job.pk)
 

@@ -43,3 +43,16 @@ def test_milestone_dates_in_the_wrong_order_are_refused(world, pair, client_for,
                                            {"kind": "plan", "status": "adopted", **dates})
     assert r.status_code == 200 and field in r.context["form"].errors
     assert not Milestone.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["agreements", "activities", "donations", "compliance"])
+def test_forged_export_forms_give_a_job_not_a_500(world, pair, officer, django_capture_on_commit_callbacks, kind):
+    from jinpin.models import Job
+
+    with django_capture_on_commit_callbacks(execute=True):
+        r = officer.post(reverse("pairing:export", args=[kind]), {
+            "q": "\x00", "county": "99999999999999999999", "year": "99999999999999999999", "agreement": "1e400",
+            "start": "2017-99-01", "school_year": "-1", "received": "x", "missed": "1"})
+    assert r.status_code == 302
+    job = Job.objects.get(kind="export")
+    assert job.status == Job.Status.SUCCEEDED, job.message
