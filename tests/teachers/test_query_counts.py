@@ -47,3 +47,32 @@ def test_pages_constant_queries(world, rule, client_for, django_assert_max_num_q
     with django_assert_max_num_queries(limit):
         r = c.get(url)
     assert r.status_code == 200
+
+
+def test_teacher_detail_constant_queries(world, rule, client_for, django_assert_max_num_queries):
+    """The teacher page lists the whole history, training and certificates without a query per row."""
+    from teachers.models import HonourTitle, ServicePeriod
+
+    t = TeacherFactory()
+    service_period_open(teacher=t, school=world.weak_a, start=dt.date(2015, 9, 1), full_time=True, kind=ServiceKind.HIRE,
+                        acting_user=world.admin)
+    t.honours.set(HonourTitle.objects.all())
+    c = client_for(world.officer_a)
+
+    years = iter(range(1970, 2010))
+
+    def add(n):
+        for _ in range(n):
+            i = next(years) - 1990
+            course = CourseFactory(level="city")
+            attendance_record(teacher=t, course=course, hours=Decimal("5"), completed_on=course.end, acting_user=world.admin)
+            ServicePeriod.objects.create(teacher=t, school=world.strong_b, start=dt.date(1990 + i, 9, 1), end=dt.date(1990 + i, 12, 1))
+            Movement.objects.create(teacher=t, kind="support_teaching", from_school=world.weak_a, to_school=world.strong_a,
+                                    start=dt.date(2016, 9, 1), full_time=False)
+
+    add(2)
+    with django_assert_max_num_queries(16) as few:
+        assert c.get(reverse("teachers:teacher_detail", args=[t.pk])).status_code == 200
+    add(10)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert c.get(reverse("teachers:teacher_detail", args=[t.pk])).status_code == 200
