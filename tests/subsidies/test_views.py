@@ -211,3 +211,16 @@ def test_a_second_loan_for_the_same_student_and_year_is_a_form_error(places, cli
     r = c.post(reverse("subsidies:loan_list"), dict(data, amount="3000"))
     assert r.status_code == 200 and "school_year" in r.context["form"].errors
     assert LoanApplication.objects.filter(student=s).count() == 1
+
+
+def test_forged_id_lists_move_nothing_outside_the_actor_s_area(places, awards, client_for):
+    """Another school's principal and another county's officer post the ids of 汶上 weak_a's awards."""
+    w = places
+    url = reverse("subsidies:award_action")
+    ids = [a.pk for a in awards[:5]]
+    assert client_for(w.principal_strong_a).post(url, {"action": "apply", "ids": ids}).status_code == 302
+    assert not Award.objects.filter(pk__in=ids).exclude(status="candidate").exists()
+    Award.objects.filter(pk__in=ids).update(status="reviewed")
+    assert client_for(w.officer_b).post(url, {"action": "approve", "ids": ids}).status_code == 302
+    assert client_for(w.officer_b).post(url, {"action": "reject", "ids": ids, "reason": "伪造"}).status_code == 302
+    assert set(Award.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"reviewed"}
