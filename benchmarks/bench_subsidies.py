@@ -11,7 +11,10 @@ then, on the same database in the same run:
 2. the *batch*: the real job (Celery worker with ``--workers`` processes, chunks, progress,
    conflict handling and change report), from an empty awards table;
 3. checks both produced exactly the same rows, and prints ``batch/limit ratio: R``;
-4. the award roster export (openpyxl write-only through jinpin.exports) at 100,000 and
+4. one streaming process (server-side cursor, the rules in Python, COPY) producing the same rows:
+   PERFORMANCE.md's reference for "two Celery workers on one batch within 1.2× of one streaming
+   process"; prints ``batch (N workers)/stream (one process) ratio: R``;
+5. the award roster export (openpyxl write-only through jinpin.exports) at 100,000 and
    1,000,000 rows, each in a fresh process, with time and peak memory (ru_maxrss).
 """
 
@@ -142,6 +145,104 @@ def run_limit(period) -> float:
     return time.perf_counter() - t
 
 
+def _stream_rules(period):
+    """The enabled schemes as Python predicates (the same data the batch turns into SQL)."""
+    from subsidies.models import POOR_STATUSES, Group
+    from subsidies.services.batch import _years_before, schemes_for
+
+    d = period.decisive_date
+    rules = []
+    for sr in schemes_for(period):
+        s = sr.scheme
+        rules.append((s.pk, sr.rate.pk, sr.rate.parsed_lines(), frozenset(s.stages or ()), s.poor_village_school, s.rural_school,
+                      s.boarders_only, _years_before(d, s.min_age) if s.min_age is not None else None,
+                      _years_before(d, s.max_age + 1) if s.max_age is not None else None, frozenset(s.groups or ())))
+    poor_statuses = frozenset(POOR_STATUSES)
+
+    def groups_of(r):
+        poor = r["hh_status"] in poor_statuses
+        g = {Group.ANY}
+        if poor:
+            g.add(Group.POOR)
+        if r["is_dibao"] or (r["h_dibao"] and poor):
+            g.add(Group.DIBAO)
+        if r["h_tekun"] and poor:
+            g.add(Group.TEKUN)
+        if poor or r["is_dibao"]:
+            g.add(Group.HARDSHIP)
+        for flag, group in (("is_orphan", Group.ORPHAN), ("is_disabled", Group.DISABLED), ("is_boarder", Group.BOARDER)):
+            if r[flag]:
+                g.add(group)
+        if r["is_special_ed"] or r["stage"] == "special":
+            g.add(Group.SPECIAL_ED)
+        return g
+
+    def awards(r):
+        groups = None
+        for scheme_id, rate_id, lines, stages, poor_village, rural, boarders, born_by, born_after, want in rules:
+            if (stages and r["stage"] not in stages) or (poor_village and not r["poor_village"]) or (rural and not r["rural"]) or (
+                    boarders and not r["is_boarder"]) or (born_by and r["birth_date"] > born_by) or (born_after and r["birth_date"] <= born_after):
+                continue
+            if groups is None:
+                groups = groups_of(r)
+            if want and not (want & groups):
+                continue
+            for line in lines:  # first line that holds gives the amount
+                kind, _sep, value = line["when"].partition(":")
+                if line["when"] == "any" or (kind == "group" and value in groups) or (kind == "stage" and value == r["stage"]):
+                    yield scheme_id, rate_id, line["amount"]
+                    break
+
+    return awards
+
+
+def run_stream(period) -> float:
+    """One streaming process: the students' facts through a server-side cursor, the rules in Python, COPY of the awards.
+
+    The PERFORMANCE.md reference the batch's two workers are measured against (target: within 1.2×).
+    """
+    import io
+
+    from django.db import connection, transaction
+
+    from subsidies.services.batch import base_sql
+
+    empty_awards()
+    awards = _stream_rules(period)
+    params: list = []
+    base = base_sql(school_year=period.school_year, decisive=period.decisive_date, county_id=None, lo=None, hi=None, params=params)
+    t = time.perf_counter()
+    n = 0
+    with transaction.atomic():
+        raw = connection.connection  # psycopg2: a named cursor streams; COPY runs between its fetches
+        src = raw.cursor(name="bench_stream")
+        src.itersize = 20_000
+        src.execute(f"SELECT student_id, school_id, county_id, stage, birth_date, is_orphan, is_disabled, is_special_ed, is_boarder, "
+                    f"is_dibao, poor_village, rural, h_dibao, h_tekun, hh_status, facts::text FROM ({base}) b", params)
+        names = ["student_id", "school_id", "county_id", "stage", "birth_date", "is_orphan", "is_disabled", "is_special_ed", "is_boarder",
+                 "is_dibao", "poor_village", "rural", "h_dibao", "h_tekun", "hh_status", "facts"]
+        out = raw.cursor()
+        copy = (f"COPY subsidies_award (student_id, scheme_id, period_id, school_id, county_id, amount, rate_version_id, facts, status, "
+                f"created_at, updated_at) FROM STDIN")
+        now = time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime())
+        while True:
+            rows = src.fetchmany(20_000)
+            if not rows:
+                break
+            buf = io.StringIO()
+            for row in rows:
+                r = dict(zip(names, row))
+                facts = r["facts"].replace("\\", "\\\\")
+                for scheme_id, rate_id, amount in awards(r):
+                    buf.write(f"{r['student_id']}\t{scheme_id}\t{period.pk}\t{r['school_id']}\t{r['county_id']}\t{amount}\t{rate_id}\t"
+                              f"{facts}\tcandidate\t{now}\t{now}\n")
+                    n += 1
+            buf.seek(0)
+            out.copy_expert(copy, buf)
+        src.close()
+    return time.perf_counter() - t
+
+
 def start_worker(n):
     from tests.conftest import _worker_env  # noqa: F401 (same env the tests give a real worker)
 
@@ -207,6 +308,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=1, help="runs of each side; medians are reported")
     ap.add_argument("--export-rows", default="100000,1000000")
     ap.add_argument("--skip-export", action="store_true")
+    ap.add_argument("--skip-stream", action="store_true", help="skip the one-process streaming reference")
     ap.add_argument("--export-child", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
     setup(args.db)
@@ -227,7 +329,7 @@ def main():
     admin = get_user_model().objects.get(username="admin")
     worker = start_worker(args.workers)
     try:
-        limits, batches = [], []
+        limits, batches, streams = [], [], []
         for i in range(args.repeat):
             limits.append(run_limit(period))
             print(f"limit (one INSERT … SELECT): {limits[-1]:.1f} s, {Award.objects.count():,} rows", flush=True)
@@ -240,6 +342,15 @@ def main():
             if missing or extra:
                 raise SystemExit(f"rows differ: {missing} only in the limit, {extra} only in the batch")
             print("rows identical: yes", flush=True)
+            if not args.skip_stream:
+                streams.append(run_stream(period))
+                print(f"stream (one process: server-side cursor, rules in Python, COPY): {streams[-1]:.1f} s, "
+                      f"{Award.objects.count():,} rows", flush=True)
+                differ = sql(f"SELECT count(*) FROM ((SELECT {COLS} FROM bench_limit EXCEPT ALL SELECT {COLS} FROM subsidies_award) UNION ALL "
+                             f"(SELECT {COLS} FROM subsidies_award EXCEPT ALL SELECT {COLS} FROM bench_limit)) x")[0][0]
+                if differ:
+                    raise SystemExit(f"the streaming process's rows differ from the limit's: {differ}")
+                print("stream rows identical: yes", flush=True)
         limit, batch_t = statistics.median(limits), statistics.median(batches)
     finally:
         worker.terminate()
@@ -247,6 +358,8 @@ def main():
     if not args.skip_export:
         for n in [int(x) for x in args.export_rows.split(",") if x]:
             subprocess.run([sys.executable, __file__, "--db", args.db, "--export-child", str(n)], check=True, cwd=BASE)
+    if streams:
+        print(f"batch ({args.workers} workers)/stream (one process) ratio: {batch_t / statistics.median(streams):.2f}")
     print(f"batch/limit ratio: {batch_t / limit:.2f}")
 
 
