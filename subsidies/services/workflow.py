@@ -167,6 +167,13 @@ def award_transition(*, awards, action: str, acting_user, scope: Scope, reason: 
         out.in_payout = qs.filter(in_payout).count()
         qs = qs.exclude(in_payout)
     ids = list(qs.select_for_update(of=("self",)).values_list("pk", flat=True))
+    if S.APPROVED in moves and ids:
+        # again, now that the awards are locked: a payout batch prepared while we waited for the lock has
+        # committed its lines, and this new statement sees them (the lock alone re-checks only the award row)
+        late = set(Award.objects.filter(pk__in=ids).filter(in_payout).values_list("pk", flat=True))
+        if late:
+            ids = [pk for pk in ids if pk not in late]
+            out.in_payout += len(late)
     if action == A.APPROVE and ids:
         _lock_allocations(Award.objects.filter(pk__in=ids))
         short = allocation_shortfalls(Award.objects.filter(pk__in=ids))

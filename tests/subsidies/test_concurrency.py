@@ -56,3 +56,43 @@ def test_two_simultaneous_approvals_cannot_pass_the_allocation_together(world):
     assert not t.is_alive()
     assert outcome["second"] == "refused"
     assert Award.objects.filter(status=AwardStatus.APPROVED).count() == 1
+
+
+def test_a_return_waiting_for_a_payout_batch_being_prepared_leaves_its_awards_approved(world):
+    """An officer returns approved awards while another prepares the payout batch that takes them."""
+    from subsidies.models import Period, PayoutLine
+    from subsidies.services import payouts
+
+    seed_schemes()
+    w = world
+    period = Period.objects.get(code="2016-2017")
+    nutrition = Scheme.objects.get(code="nutrition")
+    awards = []
+    for _i in range(2):
+        s = pupil(w.weak_a, household=household(w.village_a, ("verified", "2016-01-15")))
+        awards.append(Award.objects.create(student=s, scheme=nutrition, period=period, school=w.weak_a, county=w.county_a,
+                                           amount=Decimal("600.00"), rate_version=nutrition.rates.get(), facts={},
+                                           status=AwardStatus.APPROVED))
+    scope = get_scope(w.officer_a)
+    preparing = threading.Event()
+    outcome = {}
+
+    def returner():
+        try:
+            preparing.wait(10)
+            out = award_transition(awards=Award.objects.filter(pk__in=[a.pk for a in awards]), action="return",
+                                   acting_user=w.officer_a, scope=scope, reason="再核实")
+            outcome["moved"] = out.moved
+        finally:
+            connection.close()
+
+    t = threading.Thread(target=returner)
+    t.start()
+    with transaction.atomic():
+        payouts.payout_prepare(county=w.county_a, period=period, funding_source="central", acting_user=w.officer_a, scope=scope)
+        preparing.set()
+        t.join(1.5)  # the return waits for the awards' locks
+    t.join(10)
+    assert not t.is_alive() and outcome["moved"] == 0
+    assert Award.objects.filter(status=AwardStatus.APPROVED).count() == 2
+    assert PayoutLine.objects.filter(status="pending").count() == 2
