@@ -124,7 +124,13 @@ def teacher_create(*, acting_user, start: dt.date | None = None, kind: str = Ser
     teacher = Teacher(**fields)
     teacher.full_clean()
     with _acting(acting_user):
-        teacher.save()
+        try:
+            with transaction.atomic():
+                teacher.save()
+        except IntegrityError as e:  # the same ID number registered meanwhile (a double submit, another office)
+            raise ValidationError(
+                {"id_number": _("This ID number is already registered; reload the page to find the record.")}, code="duplicate"
+            ) from e
         if honours is not None:
             teacher.honours.set(honours)
         if teacher.school_id and start:
@@ -260,7 +266,13 @@ def attendance_record(*, teacher: Teacher, course, hours, completed_on, certific
     )
     a.full_clean()
     with _acting(acting_user):
-        a.save()
+        try:
+            with transaction.atomic():
+                a.save()
+        except IntegrityError as e:  # recorded meanwhile (a double submit): the unique constraint is the last guard
+            raise ValidationError(
+                _("%(name)s's attendance of this course is already recorded.") % {"name": teacher.name}, code="duplicate"
+            ) from e
     return a
 
 

@@ -87,3 +87,52 @@ def test_forged_export_forms_give_a_job_not_a_500(world, officer, django_capture
     assert r.status_code == 302
     job = Job.objects.get(kind="export")
     assert job.status == Job.Status.SUCCEEDED, job.message
+
+
+def test_a_double_submitted_teacher_is_a_message_not_a_500(world, monkeypatch):
+    """Both submits pass the form's duplicate check before either saves: the database's unique index decides."""
+    import datetime as dt
+
+    from django.core.exceptions import ValidationError
+    from django.db.models import QuerySet
+
+    from jinpin import idcard
+    from teachers import services
+    from teachers.models import Teacher
+
+    data = {"id_number": idcard.make("370830", dt.date(1988, 3, 4), 211, "M"), "name": "赵建国", "sex": "M",
+            "birth_date": dt.date(1988, 3, 4), "school": world.weak_a, "post": "teacher"}
+    services.teacher_create(acting_user=world.principal_a, start=dt.date(2016, 9, 1), **data)
+    real = QuerySet.exists
+    # the second request checked before the first saved
+    monkeypatch.setattr(QuerySet, "exists", lambda self: False if self.model is Teacher else real(self))
+    with pytest.raises(ValidationError) as e:
+        services.teacher_create(acting_user=world.principal_a, start=dt.date(2016, 9, 1), **data)
+    monkeypatch.undo()
+    assert "id_number" in e.value.error_dict
+    assert Teacher.objects.count() == 1
+
+
+def test_a_double_submitted_attendance_is_a_message_not_a_500(world, staff, monkeypatch):
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.core.exceptions import ValidationError
+    from django.db.models import QuerySet
+
+    from teachers import services
+    from teachers.models import TrainingAttendance
+
+    from .factories import CourseFactory
+
+    course = CourseFactory()
+    services.attendance_record(teacher=staff.weak_a, course=course, hours=Decimal("30"), completed_on=dt.date(2017, 3, 10),
+                               acting_user=world.principal_a)
+    real = QuerySet.exists
+    # the second request checked before the first saved
+    monkeypatch.setattr(QuerySet, "exists", lambda self: False if self.model is TrainingAttendance else real(self))
+    with pytest.raises(ValidationError, match="already recorded"):
+        services.attendance_record(teacher=staff.weak_a, course=course, hours=Decimal("30"), completed_on=dt.date(2017, 3, 10),
+                                   acting_user=world.principal_a)
+    monkeypatch.undo()
+    assert TrainingAttendance.objects.count() == 1
