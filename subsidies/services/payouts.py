@@ -295,11 +295,14 @@ def reconciliation(*, scope, school_year: int, county_id: int | None = None) -> 
         (_("Marked paid without a paid bank line"), awards.filter(status=AwardStatus.PAID).exclude(Exists(paid_line))),
         (_("Paid bank line but the award is not marked paid"), awards.filter(Exists(paid_line)).exclude(status=AwardStatus.PAID)),
         (_("Line amount differs from the award"), awards.filter(Exists(live.exclude(amount=OuterRef("amount"))))),
-        (_("Overpayment to recover"), awards.filter(recoveries__status=Recovery.Status.OPEN)),
+        # one row per award, with what is still to recover (not the award's amount: a recovery may be partial)
+        (_("Overpayment to recover"), awards.annotate(open_recovery=Sum("recoveries__amount", filter=Q(recoveries__status=Recovery.Status.OPEN)))
+         .filter(open_recovery__gt=0)),
     ]
     for label, qs in checks:
         for a in qs.select_related("student", "scheme", "school")[:500]:
-            rep.differences.append({"kind": label, "where": f"{a.school.name} · {a.student.name} · {a.scheme.name}", "amount": a.amount, "award": a.pk})
+            rep.differences.append({"kind": label, "where": f"{a.school.name} · {a.student.name} · {a.scheme.name}",
+                                    "amount": getattr(a, "open_recovery", None) or a.amount, "award": a.pk})
     return rep
 
 

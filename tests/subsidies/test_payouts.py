@@ -270,3 +270,17 @@ def test_settling_bank_results_takes_the_same_queries_for_one_line_or_many(place
     assert len(many.captured_queries) == len(one.captured_queries)  # the batch stays open (line 4 pending) in both
     got = list(PayoutLine.objects.filter(batch=batch).order_by("pk").values_list("status", "bank_reference", "failure_reason"))
     assert got == [("paid", "R0", ""), ("paid", "R1", ""), ("failed", "", "销户"), ("pending", "", "")]
+
+
+def test_reconciliation_lists_an_overpayment_once_with_what_is_left_to_recover(places, period, approved):
+    w = places
+    batch = prepare(w, period)
+    payouts.payout_send(batch=batch, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    payouts.lines_settle(results=[{"line": pk, "paid": True} for pk in batch.lines.values_list("pk", flat=True)], acting_user=w.officer_a, batch=batch)
+    award = Award.objects.get(pk=approved[0].pk)
+    for amount in ("100.00", "150.00"):
+        payouts.recovery_create(award=award, amount=Decimal(amount), reason="部分重复", acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    rep = payouts.reconciliation(scope=get_scope(w.auditor), school_year=2016)
+    rows = [d for d in rep.differences if d.get("award") == award.pk]
+    assert [d["amount"] for d in rows] == [Decimal("250.00")]
+    assert rep.total.recoveries_open == Decimal("250.00")
