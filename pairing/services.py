@@ -328,7 +328,11 @@ def milestone_set(*, school, kind, status, drafted_on=None, adopted_on=None, doc
         fields += ["document", "document_name", "document_type"]
     ms.full_clean(exclude=["document"])
     if ms.pk is None:
-        ms.save()
+        try:
+            with transaction.atomic():
+                ms.save()
+        except IntegrityError as e:  # created meanwhile (a double submit): the unique (school, kind) decides
+            raise ValidationError(_("This milestone was just recorded by someone else; reload the page.")) from e
     else:
         ms.save(update_fields=fields)
     return ms

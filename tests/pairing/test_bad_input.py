@@ -56,3 +56,25 @@ def test_forged_export_forms_give_a_job_not_a_500(world, pair, officer, django_c
     assert r.status_code == 302
     job = Job.objects.get(kind="export")
     assert job.status == Job.Status.SUCCEEDED, job.message
+
+
+def test_a_double_submitted_first_milestone_is_a_message_not_a_500(world, pair, monkeypatch):
+    import datetime as dt
+
+    from django.core.exceptions import ValidationError
+    from django.db.models import QuerySet
+
+    from pairing import services
+    from pairing.models import Milestone, MilestoneKind, MilestoneStatus
+
+    kw = dict(school=world.weak_a, kind=MilestoneKind.PLAN, status=MilestoneStatus.DRAFTED, drafted_on=dt.date(2016, 10, 1),
+              acting_user=world.principal_a)
+    services.milestone_set(**kw)
+    real_first, real_exists = QuerySet.first, QuerySet.exists
+    # the second request looked before the first saved
+    monkeypatch.setattr(QuerySet, "first", lambda self: None if self.model is Milestone else real_first(self))
+    monkeypatch.setattr(QuerySet, "exists", lambda self: False if self.model is Milestone else real_exists(self))
+    with pytest.raises(ValidationError, match="reload"):
+        services.milestone_set(**kw)
+    monkeypatch.undo()
+    assert Milestone.objects.count() == 1
