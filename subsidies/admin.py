@@ -9,6 +9,13 @@ from .models import Period, RateVersion, Scheme
 class PeriodAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "school_year", "starts_on", "ends_on", "decisive_date"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # awards froze their facts, rates and allocation year on these: moving them afterwards would make every
+        # rerun and anomaly check judge the period on another date than its awards were
+        if obj is not None and obj.awards.exists():
+            return ["school_year", "starts_on", "ends_on", "decisive_date"]
+        return []
+
 
 class RateInline(admin.TabularInline):
     model = RateVersion

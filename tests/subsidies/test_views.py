@@ -224,3 +224,19 @@ def test_forged_id_lists_move_nothing_outside_the_actor_s_area(places, awards, c
     assert client_for(w.officer_b).post(url, {"action": "approve", "ids": ids}).status_code == 302
     assert client_for(w.officer_b).post(url, {"action": "reject", "ids": ids, "reason": "伪造"}).status_code == 302
     assert set(Award.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"reviewed"}
+
+
+def test_a_period_with_awards_keeps_its_decisive_date_in_the_admin(places, awards, period, client):
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+
+    su = get_user_model().objects.create_superuser("t_root", "root@example.org", "pw-Jinpin-2016")
+    client.force_login(su)
+    url = reverse("admin:subsidies_period_change", args=[period.pk])
+    data = {"code": period.code, "name": period.name, "school_year": 2016, "starts_on": "2016-09-01", "ends_on": "2017-08-31",
+            "decisive_date": "2017-03-01"}
+    r = client.post(url, data)
+    assert r.status_code in (200, 302)
+    period.refresh_from_db()
+    assert period.decisive_date != dt.date(2017, 3, 1)
