@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -45,9 +46,14 @@ def course_create(request):
         course = form.save(commit=False)
         if request.scope.is_county_officer:
             course.county_id = request.scope.county_id  # a county's own course
-        course.save()
-        messages.success(request, _("Course “%(name)s” created.") % {"name": course.name})
-        return redirect("teachers:course_detail", pk=course.pk)
+        try:
+            with transaction.atomic():
+                course.save()
+        except IntegrityError:  # the same code registered meanwhile (a double submit): the unique index decides
+            form.add_error("code", _("A course with this code was just registered; reload the course list."))
+        else:
+            messages.success(request, _("Course “%(name)s” created.") % {"name": course.name})
+            return redirect("teachers:course_detail", pk=course.pk)
     return render(request, "teachers/course_form.html", {"form": form})
 
 

@@ -136,3 +136,21 @@ def test_a_double_submitted_attendance_is_a_message_not_a_500(world, staff, monk
                                    acting_user=world.principal_a)
     monkeypatch.undo()
     assert TrainingAttendance.objects.count() == 1
+
+
+def test_a_double_submitted_course_is_a_message_not_a_500(world, client_for, monkeypatch):
+    from django.db.models import QuerySet
+
+    from teachers.models import TrainingCourse
+
+    data = {"code": "SD2017-09", "name": "远程研修", "provider": "省教师教育网", "level": "city", "mode": "remote", "hours": "30",
+            "start": "2017-03-01", "end": "2017-03-10"}
+    c = client_for(world.officer_a)
+    assert c.post(reverse("teachers:course_create"), data).status_code == 302
+    real = QuerySet.exists
+    # the second request checked before the first saved
+    monkeypatch.setattr(QuerySet, "exists", lambda self: False if self.model is TrainingCourse else real(self))
+    r = c.post(reverse("teachers:course_create"), data)
+    monkeypatch.undo()
+    assert r.status_code == 200 and "code" in r.context["form"].errors
+    assert TrainingCourse.objects.count() == 1
