@@ -6,6 +6,7 @@ import operator
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
@@ -83,11 +84,16 @@ def establishment_edit(request, school_pk):
     form = EstablishmentForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         if form.has_changed() or instance.pk is None:
-            if instance.pk is None:
-                form.save()
-            else:
-                e = form.save(commit=False)
-                e.save(update_fields=[*form.changed_data, "updated_at"])
+            try:
+                with transaction.atomic():
+                    if instance.pk is None:
+                        form.save()
+                    else:
+                        e = form.save(commit=False)
+                        e.save(update_fields=[*form.changed_data, "updated_at"])
+            except IntegrityError:  # created meanwhile (a double submit): one establishment per school
+                form.add_error(None, _("The establishment of this school was just recorded; reload the page."))
+                return render(request, "teachers/establishment_form.html", {"form": form, "school": school})
             messages.success(request, _("Establishment of %(school)s saved.") % {"school": school.name})
         return redirect("teachers:vacancies")
     return render(request, "teachers/establishment_form.html", {"form": form, "school": school})

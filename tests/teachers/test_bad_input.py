@@ -154,3 +154,21 @@ def test_a_double_submitted_course_is_a_message_not_a_500(world, client_for, mon
     monkeypatch.undo()
     assert r.status_code == 200 and "code" in r.context["form"].errors
     assert TrainingCourse.objects.count() == 1
+
+
+def test_a_double_submitted_first_establishment_is_a_message_not_a_500(world, client_for, monkeypatch):
+    from django.db.models import QuerySet
+
+    from teachers.models import Establishment
+
+    c = client_for(world.officer_a)
+    url = reverse("teachers:establishment_edit", args=[world.weak_a.pk])
+    assert c.post(url, {"posts": 9}).status_code == 302
+    real_first, real_exists = QuerySet.first, QuerySet.exists
+    # the second request looked before the first saved
+    monkeypatch.setattr(QuerySet, "first", lambda self: None if self.model is Establishment else real_first(self))
+    monkeypatch.setattr(QuerySet, "exists", lambda self: False if self.model is Establishment else real_exists(self))
+    r = c.post(url, {"posts": 10})
+    monkeypatch.undo()
+    assert r.status_code == 200 and r.context["form"].non_field_errors()
+    assert Establishment.objects.get().posts == 9
