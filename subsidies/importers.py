@@ -44,11 +44,9 @@ class HouseholdImporter(Importer):
         numbers = [r["number"] for r in rows]
         self.existing = {h.number: h for h in Household.objects.filter(number__in=numbers)}
         self.visible = set(self.scope.filter(Household).filter(number__in=numbers).values_list("number", flat=True))
-        latest = {}
-        for household_id, status, on in (HouseholdStatus.objects.filter(household__number__in=numbers)
-                                         .order_by("household_id", "effective_on", "pk").values_list("household_id", "status", "effective_on")):
-            latest[household_id] = (status, on)
-        self.latest = latest
+        # every status already on file: a row's "status since date" that is already recorded adds nothing, even when a
+        # later change (脱贫, 返贫) has been recorded since -- re-importing an older register must not duplicate history
+        self.recorded = set(HouseholdStatus.objects.filter(household__number__in=numbers).values_list("household_id", "status", "effective_on"))
 
     def clean_row(self, row):
         if row["village_code"] not in self.villages:
@@ -82,7 +80,7 @@ class HouseholdImporter(Importer):
                 setattr(h, k, values[k])
             if diff:
                 changed_rows.append(h)
-            status_changed = self.latest.get(h.pk) != (row["status"], row["status_date"])
+            status_changed = (h.pk, row["status"], row["status_date"]) not in self.recorded
             if status_changed:
                 statuses.append(HouseholdStatus(household=h, status=row["status"], effective_on=row["status_date"],
                                                 reason=_("imported"), recorded_by=self.user))

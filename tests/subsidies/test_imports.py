@@ -171,3 +171,14 @@ def test_an_import_that_changes_a_pupil_leaves_before_and_after_in_the_audit_log
     enrolment = Enrolment.objects.get(student=student)
     entry = LogEntry.objects.get(content_type=ContentType.objects.get_for_model(Enrolment), object_pk=str(enrolment.pk))
     assert entry.changes == {"grade": ["3", "4"]}
+
+
+def test_reimporting_an_older_register_does_not_duplicate_the_status_history(places):
+    w = places
+    rows = [("H100", "王大", "", w.village_a.code, 4, "否", "否", "verified", dt.date(2016, 1, 15))]
+    assert run(importers.HouseholdImporter, w.officer_a, HH, rows).created == 1
+    h = Household.objects.get(number="H100")
+    HouseholdStatus.objects.create(household=h, status="lifted", effective_on=dt.date(2016, 9, 1), reason="稳定脱贫")
+    report = run(importers.HouseholdImporter, w.officer_a, HH, rows)  # the office sends the January register again
+    assert report.ok and (report.updated, report.unchanged) == (0, 1)
+    assert list(h.statuses.order_by("effective_on").values_list("status", flat=True)) == ["verified", "lifted"]
