@@ -235,8 +235,9 @@ def _log_status(movement: Movement, before: str, acting_user) -> None:
 
 # -- registry updates -------------------------------------------------------------------------
 @transaction.atomic
-def teacher_update(*, teacher: Teacher, acting_user, changed: list[str]) -> Teacher:
-    """Save the changed fields of ``teacher``; retiring or leaving closes the open periods."""
+def teacher_update(*, teacher: Teacher, acting_user, changed: list[str], honours=None) -> Teacher:
+    """Save the changed fields of ``teacher`` (and its honour titles, when given) in one transaction;
+    retiring or leaving closes the open periods."""
     from .models import TeacherStatus
 
     teacher.full_clean()
@@ -244,6 +245,8 @@ def teacher_update(*, teacher: Teacher, acting_user, changed: list[str]) -> Teac
         fields = [f for f in changed if f != "honours"]
         if fields:
             teacher.save(update_fields=[*fields, "updated_at"])
+        if honours is not None:
+            teacher.honours.set(honours)
         if teacher.status != TeacherStatus.ACTIVE and teacher.left_on:
             for p in ServicePeriod.objects.filter(teacher=teacher, end__isnull=True):
                 service_period_close(period=p, end=max(teacher.left_on, p.start), acting_user=acting_user)

@@ -110,9 +110,10 @@ def teacher_edit(request, pk):
         if form.has_changed():
             try:
                 teacher = form.save(commit=False)
-                services.teacher_update(teacher=teacher, acting_user=request.user, changed=form.changed_data)
-                if "honours" in form.changed_data:
-                    teacher.honours.set(form.cleaned_data["honours"])
+                services.teacher_update(
+                    teacher=teacher, acting_user=request.user, changed=form.changed_data,
+                    honours=form.cleaned_data["honours"] if "honours" in form.changed_data else None,
+                )
             except ValidationError as e:
                 _add_errors(form, e)
                 return render(request, "teachers/teacher_form.html", {"form": form, "teacher": teacher})

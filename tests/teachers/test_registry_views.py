@@ -137,3 +137,24 @@ def test_period_add_cannot_move_a_teacher_out_of_the_users_area(world, client_fo
     # earlier service anywhere in the city stays recordable
     r = c.post(url, {"school_code": world.weak_b.code, "start": "2001-09-01", "end": "2005-09-01", "full_time": "on", "kind": "record"})
     assert t.service_periods.filter(school=world.weak_b).count() == 1
+
+
+def test_edit_is_all_or_nothing(world, client_for, staff, monkeypatch):
+    """The fields and the honour titles are saved in one transaction: a failure keeps the old record whole."""
+    t = staff.weak_a
+    manager_cls = type(t.honours)  # one class per relation (cached on the descriptor)
+
+    def boom(self, *a, **kw):
+        raise RuntimeError("honours could not be written")
+
+    monkeypatch.setattr(manager_cls, "set", boom)
+    c = client_for(world.principal_a)
+    c.raise_request_exception = False
+    data = {
+        "id_number": t.id_number, "name": "改名", "sex": t.sex, "birth_date": t.birth_date.isoformat(), "post": "teacher",
+        "subject": "语文", "professional_title": "none", "phone": "", "status": "active", "left_on": "",
+        "honours": [HonourTitle.objects.get(name="教学能手").pk],
+    }
+    assert c.post(reverse("teachers:teacher_edit", args=[t.pk]), data).status_code == 500
+    t.refresh_from_db()
+    assert t.name != "改名" and not t.honours.exists()
