@@ -129,13 +129,18 @@ class PeriodForm(forms.Form):
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             self.add_error("end", _("The end date cannot be before the start date."))
         school = data.get("school")
-        if school is not None and data.get("full_time") and not data.get("end") and self.scope is not None:
-            # an open full-time period makes the school the teacher's current one: moving a teacher
-            # outside the user's area goes through a movement, never through the history
-            if not self.scope.filter(School).filter(pk=school.pk).exists():
+        if school is not None and self.scope is not None and not self.scope.filter(School).filter(pk=school.pk).exists():
+            if data.get("full_time") and not data.get("end"):
+                # an open full-time period makes the school the teacher's current one: moving a teacher
+                # outside the user's area goes through a movement, never through the history
                 self.add_error(
                     "school_code",
                     _("A current full-time post can only be recorded at a school in your area; plan a movement instead."),
+                )
+            elif data.get("kind") and data["kind"] != ServiceKind.RECORD:
+                # hires, transfers and movements count towards that area's targets: its own office records them
+                self.add_error(
+                    "kind", _("Service at a school outside your area is recorded as earlier service (on record)."),
                 )
         return data
 

@@ -158,3 +158,26 @@ def test_edit_is_all_or_nothing(world, client_for, staff, monkeypatch):
     assert c.post(reverse("teachers:teacher_edit", args=[t.pk]), data).status_code == 500
     t.refresh_from_db()
     assert t.name != "改名" and not t.honours.exists()
+
+
+def test_history_outside_the_users_area_does_not_count_towards_its_targets(world, client_for, staff):
+    """A hire or movement period at another county's school would raise that county's target progress."""
+    from teachers.views.staffing import target_progress
+    from teachers.models import Target
+    from jinpin.scope import get_scope
+
+    def progress():
+        return {p["target"].metric: p["city"] for p in target_progress(Target.objects.all(), get_scope(world.admin))}
+
+    before = progress()
+    url = reverse("teachers:period_add", args=[staff.weak_a.pk])
+    c = client_for(world.principal_a)
+    for kind in ("hire", "movement", "transfer"):
+        r = c.post(url, {"school_code": world.weak_b.code, "start": "2017-01-01", "end": "2017-06-01", "full_time": "on", "kind": kind},
+                   follow=True)
+        assert any("outside your area" in str(m) for m in r.context["messages"]), kind
+    assert progress() == before
+    assert not ServicePeriod.objects.filter(school=world.weak_b, teacher=staff.weak_a).exists()
+    # as earlier service it is kept
+    c.post(url, {"school_code": world.weak_b.code, "start": "2007-01-01", "end": "2008-06-01", "full_time": "on", "kind": "record"})
+    assert ServicePeriod.objects.filter(school=world.weak_b, teacher=staff.weak_a).count() == 1
