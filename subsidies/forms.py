@@ -154,6 +154,15 @@ class RecoveryForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
+class ResolveDifferenceForm(forms.Form):
+    """How an officer settles a batch rerun's open difference on an award, and why."""
+
+    resolution = forms.ChoiceField(label=_("Resolution"), choices=[
+        ("accept", _("Accept the new amount")), ("withdraw", _("Withdraw the award")), ("keep", _("Keep as is (justify)")),
+    ])
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
 class LoanForm(ScopedFormMixin, forms.ModelForm):
     id_number = forms.CharField(label=_("Student's resident ID"), max_length=18)
 

@@ -6,6 +6,7 @@ app_name = "subsidies"
 urlpatterns = [
     path("", views.award_list, name="award_list"),
     path("awards/<int:pk>/", views.award_detail, name="award_detail"),
+    path("awards/<int:pk>/resolve/", views.award_resolve, name="award_resolve"),
     path("awards/action/", views.award_action, name="award_action"),
     path("awards/export/", views.award_export, name="award_export"),
     path("households/", views.household_list, name="household_list"),

@@ -16,7 +16,7 @@ from jinpin.scope import Role, role_required
 
 from .exporters import FULL_ID_ROLES
 from .filters import FILTER_KEYS, AwardFilter
-from .forms import AllocationForm, AwardActionForm, BatchForm, RateVersionForm, SchemeForm
+from .forms import AllocationForm, AwardActionForm, BatchForm, RateVersionForm, ResolveDifferenceForm, SchemeForm
 from .models import Allocation, Award, AwardStatus, BatchChange, BatchRun, Scheme
 from .services import batch, workflow
 
@@ -82,12 +82,42 @@ def award_detail(request, pk):
         Award.objects.select_related("student__household__village", "scheme", "school", "county", "period", "rate_version"), pk=pk
     )
     steps = award.steps.select_related("actor")
+    difference = workflow.open_difference(award)
+    can_resolve = (difference is not None and request.scope.role in workflow.RESOLVERS and not request.scope.read_only
+                   and request.scope.can_write(Award, award))
     return render(request, "subsidies/award_detail.html", {
         "award": award, "steps": steps, "full_ids": request.scope.role in FULL_ID_ROLES,
+        "difference": difference, "resolve_form": ResolveDifferenceForm() if can_resolve else None,
+        "resolved": BatchChange.objects.filter(award=award).exclude(resolution="").exclude(resolution="superseded")
+        .select_related("run", "resolved_by").order_by("-resolved_at"),
         "can_recover": award.status == AwardStatus.PAID and request.scope.role in (Role.CITY_ADMIN, Role.COUNTY_OFFICER)
         and request.scope.can_write(Award, award),
         "recover_form": RecoveryForm(initial={"amount": award.amount}),
     })
+
+
+@role_required(write=True)
+@require_POST
+def award_resolve(request, pk):
+    """Resolve an award's open batch difference (accept the new amount / withdraw / keep as is), with a reason."""
+    if request.scope.role not in workflow.RESOLVERS:
+        raise PermissionDenied
+    request.scope.get_or_404(Award, write=True, pk=pk)
+    form = ResolveDifferenceForm(request.POST)
+    if not form.is_valid():
+        for errs in form.errors.values():
+            for e in errs:
+                messages.error(request, e)
+        return redirect("subsidies:award_detail", pk=pk)
+    try:
+        change = workflow.resolve_difference(award_id=pk, resolution=form.cleaned_data["resolution"], reason=form.cleaned_data["reason"],
+                                             acting_user=request.user, scope=request.scope, request=request)
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+        return redirect("subsidies:award_detail", pk=pk)
+    messages.success(request, _("Difference resolved: %(resolution)s.") % {"resolution": change.get_resolution_display()})
+    return redirect("subsidies:award_detail", pk=pk)
 
 
 @role_required(write=True)
@@ -126,6 +156,10 @@ def award_action(request):
     if out.refused_own:
         messages.warning(request, _("%(n)s awards were not approved: you applied for them yourself, and nobody approves their own submission.")
                          % {"n": out.refused_own})
+    if out.open_difference:
+        messages.error(request, _("%(n)s awards were not approved: a batch rerun found them no longer eligible or their amount changed, "
+                                  "and nobody has resolved that difference yet. Resolve it on the award's page (accept the new amount, "
+                                  "withdraw the award, or keep it as is with a justification), then approve.") % {"n": out.open_difference})
     if out.in_payout:
         messages.warning(request, _("%(n)s awards were left approved: they are in a payout batch. A line that fails at the bank frees its award.")
                          % {"n": out.in_payout})
@@ -159,9 +193,17 @@ def batch_page(request):
 @role_required()
 def run_detail(request, pk):
     run = request.scope.get_or_404(BatchRun.objects.select_related("period", "county", "job"), pk=pk)
-    changes = run.changes.select_related("award__student", "award__scheme", "award__school").order_by("applied", "kind", "pk")
+    changes = run.changes.select_related("award__student", "award__scheme", "award__school", "resolved_by").order_by("applied", "kind", "pk")
+    state = request.GET.get("state", "")
+    if state == "open":
+        changes = changes.filter(applied=False, resolution="")
+    elif state == "resolved":
+        changes = changes.filter(applied=False).exclude(resolution="")
+    counts = run.changes.filter(applied=False).order_by().aggregate(
+        open=Count("pk", filter=Q(resolution="")), resolved=Count("pk", filter=~Q(resolution="")))
     page = Paginator(changes, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "subsidies/run_detail.html", {"run": run, "page": page, "full_ids": request.scope.role in FULL_ID_ROLES})
+    return render(request, "subsidies/run_detail.html", {"run": run, "page": page, "full_ids": request.scope.role in FULL_ID_ROLES,
+                                                         "counts": counts, "state": state})
 
 
 @role_required()

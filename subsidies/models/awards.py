@@ -73,6 +73,8 @@ class AwardStep(models.Model):
         RETURN = "return", _("Returned one step")
         REJECT = "reject", _("Rejected")
         PAY = "pay", _("Paid (发放)")
+        WITHDRAW = "withdraw", _("Withdrawn (batch difference)")
+        ACCEPT = "accept", _("New amount accepted (batch difference)")
 
     award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="steps", verbose_name=_("award"))
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
@@ -134,8 +136,21 @@ class BatchChunk(models.Model):
         constraints = [models.UniqueConstraint(fields=["run", "lo"], name="one_chunk_per_run_start")]
 
 
+class Resolution(models.TextChoices):
+    ACCEPT = "accept", _("New amount accepted")
+    WITHDRAW = "withdraw", _("Award withdrawn")
+    KEEP = "keep", _("Kept as is")
+    SUPERSEDED = "superseded", _("Superseded by a later run")
+
+
 class BatchChange(models.Model):
-    """What a rerun found different from an existing award, for review (never applied to acted-on awards)."""
+    """What a rerun found different from an existing award, for review (never applied to acted-on awards).
+
+    A difference not applied is an open item on the award (核查差异): the award cannot be approved until an
+    officer resolves it (accept the new amount, withdraw the award, or keep it as is), saying why.
+    """
+
+    Resolution = Resolution
 
     class Kind(models.TextChoices):
         NEW = "new", _("New")
@@ -151,7 +166,28 @@ class BatchChange(models.Model):
     old_facts = models.JSONField(null=True)
     new_facts = models.JSONField(null=True)
     applied = models.BooleanField(_("applied to the award"), default=False)
+    # what the rerun computed besides amount and facts, so that accepting the difference can apply it whole
+    new_rate_version = models.ForeignKey(RateVersion, on_delete=models.PROTECT, null=True, related_name="+")
+    new_school = models.ForeignKey(School, on_delete=models.PROTECT, null=True, related_name="+")
+    new_county = models.ForeignKey(County, on_delete=models.PROTECT, null=True, related_name="+")
+    # a difference not applied (the award was already in process) is an open item until an officer resolves it
+    resolution = models.CharField(_("resolution"), max_length=10, choices=Resolution.choices, blank=True, default="")
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                    verbose_name=_("resolved by"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolution_reason = models.CharField(_("why"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["run", "award"]
-        indexes = [models.Index(fields=["run", "kind"])]
+        indexes = [
+            models.Index(fields=["run", "kind"]),
+            models.Index(fields=["award"], condition=models.Q(applied=False, resolution=""), name="batchchange_open_by_award"),
+        ]
+
+    @property
+    def is_open(self) -> bool:
+        return not self.applied and not self.resolution
+
+
+#: open differences (listed for review, not applied, not resolved)
+OPEN_DIFFERENCE = models.Q(applied=False, resolution="")

@@ -226,8 +226,13 @@ def _chunk_sql(*, run: BatchRun, period: Period, rates: list[SchemeRate], lo: in
                cur.facts AS old_facts, c.facts AS new_facts, c.rate_version_id, c.school_id, c.county_id,
                CASE WHEN c.student_id IS NULL THEN 'dropped' ELSE 'changed' END AS kind
         FROM cur LEFT JOIN computed c ON c.student_id = cur.student_id AND c.scheme_id = cur.scheme_id
-        WHERE (c.student_id IS NULL AND cur.status NOT IN ('dropped', 'rejected'))
-           OR (c.student_id IS NOT NULL AND (c.amount <> cur.amount OR c.facts <> cur.facts OR cur.status = 'dropped'))
+        WHERE ((c.student_id IS NULL AND cur.status NOT IN ('dropped', 'rejected'))
+            OR (c.student_id IS NOT NULL AND (c.amount <> cur.amount OR c.facts <> cur.facts OR cur.status = 'dropped')))
+          -- an officer who kept the award as is, with a justification, for this very difference is not asked again
+          AND NOT (cur.status NOT IN ({writable}) AND EXISTS (
+              SELECT 1 FROM {change} k WHERE k.award_id = cur.id AND k.resolution = 'keep'
+                 AND k.kind = CASE WHEN c.student_id IS NULL THEN 'dropped' ELSE 'changed' END
+                 AND k.new_amount IS NOT DISTINCT FROM c.amount AND k.new_facts IS NOT DISTINCT FROM c.facts))
     ),
     ins AS (
         INSERT INTO {award} ({INSERT_COLUMNS})
@@ -248,15 +253,26 @@ def _chunk_sql(*, run: BatchRun, period: Period, rates: list[SchemeRate], lo: in
         RETURNING 1
     ),
     logged AS (
-        INSERT INTO {change} (run_id, award_id, kind, status, old_amount, new_amount, old_facts, new_facts, applied)
-        SELECT %s, award_id, kind, status, old_amount, new_amount, old_facts, new_facts, status IN ({writable}) FROM diff
+        INSERT INTO {change} (run_id, award_id, kind, status, old_amount, new_amount, old_facts, new_facts, applied,
+                              new_rate_version_id, new_school_id, new_county_id, resolution, resolution_reason)
+        SELECT %s, award_id, kind, status, old_amount, new_amount, old_facts, new_facts, status IN ({writable}),
+               rate_version_id, school_id, county_id, '', '' FROM diff
         RETURNING applied
+    ),
+    superseded AS (
+        -- this run re-judged these awards: an earlier run's open difference gives way to what this run found
+        -- (a new open item if the difference is still there, nothing to resolve if it is gone)
+        UPDATE {change} o SET resolution = 'superseded', resolved_at = now()
+        WHERE o.award_id IN (SELECT id FROM cur) AND o.run_id <> %s AND NOT o.applied AND o.resolution = ''
+        RETURNING 1
     )
     SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM drp),
-           (SELECT count(*) FROM logged WHERE NOT applied), (SELECT count(DISTINCT student_id) FROM base)
+           (SELECT count(*) FROM logged WHERE NOT applied), (SELECT count(DISTINCT student_id) FROM base),
+           (SELECT count(*) FROM superseded)
     """
     params.extend(cur_params)
     params.append(period.pk)
+    params.append(run.pk)
     params.append(run.pk)
     return sql, params
 
@@ -323,7 +339,7 @@ def _work_one(run: BatchRun, rates) -> int | None:
                     sql, params = _chunk_sql(run=run, period=run.period, rates=rates, lo=chunk.lo, hi=chunk.hi)
                     with connection.cursor() as cur:
                         cur.execute(sql, params)
-                        created, updated, dropped, flagged, _students = cur.fetchone()
+                        created, updated, dropped, flagged, _students, _superseded = cur.fetchone()
                 else:
                     created = updated = dropped = flagged = 0
                 BatchChunk.objects.filter(pk=chunk.pk).update(

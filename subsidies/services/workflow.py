@@ -26,7 +26,8 @@ from django.utils.translation import gettext_lazy
 from jinpin import audit
 from jinpin.scope import Role, Scope
 
-from ..models import Allocation, Award, AwardStatus, AwardStep, PayoutLine, Scheme, SchemeKind
+from ..models import Allocation, Award, AwardStatus, AwardStep, BatchChange, PayoutLine, Scheme, SchemeKind
+from ..models.awards import OPEN_DIFFERENCE
 
 S = AwardStatus
 A = AwardStep.Action
@@ -69,6 +70,7 @@ class Outcome:
     skipped: int = 0  # not in a status this action applies to
     refused_own: int = 0  # approvals of one's own applications
     in_payout: int = 0  # approved awards already in a payout batch (pending or paid line): they stay approved
+    open_difference: int = 0  # approvals refused: a batch rerun listed a difference nobody has resolved yet
     messages: list = field(default_factory=list)
 
 
@@ -159,6 +161,10 @@ def award_transition(*, awards, action: str, acting_user, scope: Scope, reason: 
         own = AwardStep.objects.filter(award=OuterRef("pk"), action=A.APPLY, actor=acting_user)
         out.refused_own = qs.filter(Exists(own)).count()
         qs = qs.exclude(Exists(own))
+        # a rerun found the award no longer eligible or its amount changed: approve only once an officer resolved it
+        open_diff = Exists(BatchChange.objects.filter(OPEN_DIFFERENCE, award=OuterRef("pk")))
+        out.open_difference = qs.filter(open_diff).count()
+        qs = qs.exclude(open_diff)
     if S.APPROVED in moves:
         # an award in a payout batch is money on its way to the bank: taking it back to review (and then
         # rejecting it) would leave a line paid for an award that is no longer approved
@@ -174,6 +180,12 @@ def award_transition(*, awards, action: str, acting_user, scope: Scope, reason: 
         if late:
             ids = [pk for pk in ids if pk not in late]
             out.in_payout += len(late)
+    if action == A.APPROVE and ids:
+        # again, under the lock: a batch chunk that committed a difference while we waited is seen by this statement
+        late = set(Award.objects.filter(pk__in=ids).filter(open_diff).values_list("pk", flat=True))
+        if late:
+            ids = [pk for pk in ids if pk not in late]
+            out.open_difference += len(late)
     if action == A.APPROVE and ids:
         _lock_allocations(Award.objects.filter(pk__in=ids))
         short = allocation_shortfalls(Award.objects.filter(pk__in=ids))
@@ -193,11 +205,83 @@ def award_transition(*, awards, action: str, acting_user, scope: Scope, reason: 
                   for pk in group]
         out.moved += len(group)
     AwardStep.objects.bulk_create(steps, batch_size=5000)
-    out.skipped = total - out.moved - out.refused_own - out.in_payout
+    out.skipped = total - out.moved - out.refused_own - out.in_payout - out.open_difference
     if out.moved:
         audit.log(acting_user, action=audit.Action.UPDATE, actor=acting_user, request=request, event="award_" + action,
                   awards=len(ids), award_ids=ids[:1000], reason=reason)
     return out
+
+
+RESOLVERS = frozenset({Role.COUNTY_OFFICER, Role.CITY_ADMIN})
+
+
+def open_difference(award) -> BatchChange | None:
+    """The award's open batch difference (the latest run's), or None."""
+    return BatchChange.objects.filter(OPEN_DIFFERENCE, award=award).select_related("run", "new_rate_version").order_by("-pk").first()
+
+
+@transaction.atomic
+def resolve_difference(*, award_id: int, resolution: str, reason: str, acting_user, scope: Scope, request=None) -> BatchChange:
+    """Resolve the open batch difference of an award (核查差异): who, when, why, audited.
+
+    * ``accept`` — the award takes what the rerun computed (amount, facts, rate version, school); only before
+      approval (an approved award is returned to review first, a paid one goes through a recovery);
+    * ``withdraw`` — the award is withdrawn (no longer eligible); not once it is in a payout batch or paid;
+    * ``keep`` — the award stays as it is; the justification is recorded and a later rerun finding the same
+      difference does not ask again.
+    """
+    R = BatchChange.Resolution
+    if scope.read_only or scope.role not in RESOLVERS:
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Resolving a difference needs a reason."))
+    award = scope.get_or_404(Award.objects.select_for_update(of=("self",)), write=True, pk=award_id)
+    opened = list(BatchChange.objects.filter(OPEN_DIFFERENCE, award=award).select_for_update().order_by("-pk"))
+    if not opened:
+        raise ValidationError(_("This award has no open difference (someone may have resolved it just now)."))
+    change = opened[0]
+    before = {"status": award.status, "amount": str(award.amount)}
+    step = None
+    if resolution == R.ACCEPT:
+        if change.kind != BatchChange.Kind.CHANGED or change.new_amount is None:
+            raise ValidationError(_("Only a changed amount can be accepted; the pupil is no longer eligible: withdraw the award "
+                                    "or keep it with a justification."))
+        if award.status not in (S.APPLIED, S.REVIEWED):
+            raise ValidationError(_("A new amount can be accepted only before approval: return an approved award to review first; "
+                                    "an overpaid award is recovered from the award's page."))
+        award.amount, award.facts = change.new_amount, change.new_facts or award.facts
+        fields = ["amount", "facts", "updated_at"]
+        for attr in ("rate_version_id", "school_id", "county_id"):
+            value = getattr(change, "new_" + attr)
+            if value is not None:
+                setattr(award, attr, value)
+                fields.append(attr)
+        award.save(update_fields=fields)
+        step = AwardStep(award=award, action=A.ACCEPT, from_status=award.status, to_status=award.status, actor=acting_user)
+    elif resolution == R.WITHDRAW:
+        if award.status not in (S.APPLIED, S.REVIEWED, S.APPROVED):
+            raise ValidationError(_("Only an award not yet paid can be withdrawn; a paid award is recovered from the award's page."))
+        if PayoutLine.objects.filter(award=award).exclude(status=PayoutLine.Status.FAILED).exists():
+            raise ValidationError(_("This award is in a payout batch and cannot be withdrawn; a line that fails at the bank frees it."))
+        step = AwardStep(award=award, action=A.WITHDRAW, from_status=award.status, to_status=S.DROPPED, actor=acting_user)
+        award.status = S.DROPPED
+        award.save(update_fields=["status", "updated_at"])
+    elif resolution != R.KEEP:
+        raise ValidationError(_("Choose how to resolve the difference."))
+    if step is not None:
+        step.reason = reason[:300]
+        step.save()
+    now = timezone.now()
+    BatchChange.objects.filter(pk=change.pk).update(resolution=resolution, resolved_by=acting_user, resolved_at=now,
+                                                   resolution_reason=reason[:300])
+    # older open items of the same award (earlier runs) are settled by the same decision
+    BatchChange.objects.filter(pk__in=[c.pk for c in opened[1:]]).update(resolution=R.SUPERSEDED, resolved_by=acting_user, resolved_at=now)
+    audit.log(award, action=audit.Action.UPDATE, actor=acting_user, request=request, event="batch_difference_resolved",
+              change=change.pk, run=change.run_id, kind=change.kind, resolution=resolution, reason=reason,
+              changes={"status": [before["status"], award.status], "amount": [before["amount"], str(award.amount)]})
+    change.resolution, change.resolved_by, change.resolved_at, change.resolution_reason = resolution, acting_user, now, reason[:300]
+    return change
 
 
 def demo_year(stdout, *, period, admin):
