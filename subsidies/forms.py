@@ -173,12 +173,19 @@ class LoanForm(ScopedFormMixin, forms.ModelForm):
         fields = ["county", "school_year", "level", "institution", "amount"]
 
     def clean_id_number(self):
-        from .models import Student
+        from django.db.models import Exists, OuterRef
+
+        from .models import Household, Student
 
         number = self.cleaned_data["id_number"].strip().upper()
-        student = Student.objects.filter(id_number=number).first()
+        # only the user's area: a pupil enrolled there, or of a poor household there. Whether the ID exists elsewhere
+        # in the city is never revealed (one message for "nowhere" and "not in your area")
+        households = self.scope.filter(Household).filter(pk=OuterRef("household_id"))
+        candidates = Student.objects.filter(id_number=number)
+        student = (self.scope.filter(candidates).first()
+                   or candidates.filter(Exists(households)).first())
         if student is None:
-            raise ValidationError(_("No student has this ID in the registry."))
+            raise ValidationError(_("No student with this ID in the registry of your area."))
         self.instance.student = student
         return number
 

@@ -240,3 +240,27 @@ def test_a_period_with_awards_keeps_its_decisive_date_in_the_admin(places, award
     assert r.status_code in (200, 302)
     period.refresh_from_db()
     assert period.decisive_date != dt.date(2017, 3, 1)
+
+
+def test_the_loan_form_looks_an_id_up_only_in_the_users_area(places, client_for):
+    """An officer learns nothing about IDs outside their county: the same message whether the ID exists there or nowhere."""
+    from jinpin import idcard
+    from subsidies.models import LoanApplication
+
+    from .factories import household
+
+    w = places
+    elsewhere = pupil(w.weak_b)  # enrolled in county B only
+    home = pupil(w.weak_b, household=household(w.village_a, ("verified", "2016-01-15")))  # schooled in B, household in A
+    nowhere = idcard.make("370830", elsewhere.birth_date, 997, "M")
+    c = client_for(w.officer_a)
+    data = {"county": w.county_a.pk, "school_year": 2016, "level": "undergraduate", "institution": "山东大学", "amount": "5000"}
+    errors = []
+    for number in (elsewhere.id_number, nowhere):
+        r = c.post(reverse("subsidies:loan_list"), dict(data, id_number=number))
+        assert r.status_code == 200
+        errors.append(r.context["form"].errors["id_number"])
+    assert errors[0] == errors[1]
+    assert c.post(reverse("subsidies:loan_list"), dict(data, id_number=home.id_number)).status_code == 302
+    assert client_for(w.admin).post(reverse("subsidies:loan_list"), dict(data, id_number=elsewhere.id_number)).status_code == 302
+    assert LoanApplication.objects.count() == 2
