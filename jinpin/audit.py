@@ -19,7 +19,7 @@ from auditlog.registry import auditlog
 register = auditlog.register
 Action = LogEntry.Action
 
-__all__ = ["register", "log", "Action", "LogEntry", "set_actor", "remote_addr"]
+__all__ = ["register", "log", "log_many", "Action", "LogEntry", "set_actor", "remote_addr"]
 
 
 def remote_addr(request) -> str | None:
@@ -46,3 +46,25 @@ def log(instance, *, action: int = Action.ACCESS, actor=None, request=None, chan
         changes=changes or {},
         additional_data=data or None,
     )
+
+
+def log_many(model, entries, *, action: int, actor, request=None, **data) -> int:
+    """Audit entries for rows written in bulk, in one INSERT (``log`` writes one per call).
+
+    ``entries`` are ``(pk, text, changes)``: the row's id, how it reads in the log, and
+    ``{field: [before, after]}``; ``data`` goes into every entry's ``additional_data``.
+    Runs in the caller's transaction.
+    """
+    from django.contrib.contenttypes.models import ContentType
+
+    ct = ContentType.objects.get_for_model(model)
+    addr = remote_addr(request)
+    rows = [
+        LogEntry(
+            content_type=ct, object_pk=str(pk), object_id=pk, object_repr=text, action=action, changes=changes or {},
+            actor=actor, remote_addr=addr, additional_data=data or None,
+        )
+        for pk, text, changes in entries
+    ]
+    LogEntry.objects.bulk_create(rows, batch_size=5000)
+    return len(rows)

@@ -25,7 +25,6 @@ from typing import Callable
 from django import forms
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
@@ -253,6 +252,19 @@ def role_required(*roles, write: bool = False):
         return wrapped
 
     return decorator
+
+
+class ScopedFilterSetMixin:
+    """A django-filter FilterSet taking ``scope=``: every model-choice filter over a registered
+    model offers only in-scope rows, so an out-of-scope id is "not a valid choice"."""
+
+    def __init__(self, data=None, *args, scope: Scope, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.scope = scope
+        for f in self.filters.values():
+            qs = getattr(f, "queryset", None)
+            if isinstance(qs, models.QuerySet) and qs.model._meta.concrete_model in _rules:
+                f.queryset = scope.filter(qs)
 
 
 class ScopedFormMixin:

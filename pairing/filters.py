@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jinpin.filters import ScopedFilterSet
 from schools.models import County
 
 from .models import Activity, ActivityKind, Agreement, AgreementForm, AgreementStatus, Donation, DonationCategory, SchoolYear
@@ -15,13 +16,6 @@ def _search_agreements(qs, prefix, value):
 
     linked = AgreementSchool.objects.filter(school__name__icontains=value).values("agreement_id")
     return qs.filter(Q(**{f"{prefix}helping_school__name__icontains": value}) | Q(**{f"{prefix}pk__in": linked}))
-
-
-class ScopedFilterSet(django_filters.FilterSet):
-    def __init__(self, data=None, *args, scope, **kwargs):
-        super().__init__(data, *args, **kwargs)
-        if "county" in self.filters:
-            self.filters["county"].queryset = scope.filter(County)
 
 
 class AgreementFilter(ScopedFilterSet):

@@ -2,10 +2,12 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jinpin.filters import ScopedFilterSet
+
 from .models import County, Location, Poverty, School, Stage, Town, Village
 
 
-class SchoolFilter(django_filters.FilterSet):
+class SchoolFilter(ScopedFilterSet):
     """Filters of the schools list and of its export (the same class serves both)."""
 
     q = django_filters.CharFilter(label=_("Name or code"), method="search")
@@ -25,9 +27,7 @@ class SchoolFilter(django_filters.FilterSet):
         fields = ["q", "county", "town", "stage", "location", "is_weak", "poverty"]
 
     def __init__(self, data=None, *args, scope, **kwargs):
-        super().__init__(data, *args, **kwargs)
-        # Only in-scope choices in the dropdowns; an out-of-scope id is "not a valid choice".
-        self.filters["county"].queryset = scope.filter(County)
+        super().__init__(data, *args, scope=scope, **kwargs)
         # Towns of one county only (the officer's, or the county chosen in the filter):
         # a city-wide dropdown of every town would be long and slow to render.
         towns = scope.filter(Town)
@@ -48,7 +48,7 @@ class SchoolFilter(django_filters.FilterSet):
         return qs.filter(village__poverty=value)
 
 
-class VillageFilter(django_filters.FilterSet):
+class VillageFilter(ScopedFilterSet):
     q = django_filters.CharFilter(label=_("Name or code"), method="search")
     county = django_filters.ModelChoiceFilter(label=_("County"), queryset=County.objects.all())
     poverty = django_filters.ChoiceFilter(label=_("Poverty designation"), choices=Poverty.choices)
@@ -56,10 +56,6 @@ class VillageFilter(django_filters.FilterSet):
     class Meta:
         model = Village
         fields = ["q", "county", "poverty"]
-
-    def __init__(self, data=None, *args, scope, **kwargs):
-        super().__init__(data, *args, **kwargs)
-        self.filters["county"].queryset = scope.filter(County)
 
     def search(self, qs, name, value):
         value = value.strip()

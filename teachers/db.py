@@ -5,29 +5,6 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 
 
-def log_many(model, entries, *, action, actor, request=None, **data) -> int:
-    """Audit entries for rows written in bulk, in one INSERT (``audit.log`` writes one per call).
-
-    ``entries`` are ``(pk, text, changes)``: the row's id, how it reads in the log, and
-    ``{field: [before, after]}``; ``data`` goes into every entry's ``additional_data``.
-    """
-    from django.contrib.contenttypes.models import ContentType
-
-    from jinpin import audit
-
-    ct = ContentType.objects.get_for_model(model)
-    addr = audit.remote_addr(request)
-    rows = [
-        audit.LogEntry(
-            content_type=ct, object_pk=str(pk), object_id=pk, object_repr=text, action=action, changes=changes or {},
-            actor=actor, remote_addr=addr, additional_data=data or None,
-        )
-        for pk, text, changes in entries
-    ]
-    audit.LogEntry.objects.bulk_create(rows, batch_size=5000)
-    return len(rows)
-
-
 @contextmanager
 def no_jit():
     """Run the block in a transaction with PostgreSQL's JIT compiler off.

@@ -4,17 +4,10 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
+from jinpin.filters import ScopedFilterSet
 from schools.models import County, Poverty
 
 from .models import HonourTitle, Movement, MovementKind, MovementStatus, Post, Teacher, TeacherStatus
-
-
-class ScopedFilterSet(django_filters.FilterSet):
-    def __init__(self, data=None, *args, scope, **kwargs):
-        super().__init__(data, *args, **kwargs)
-        self.scope = scope
-        if "county" in self.filters:
-            self.filters["county"].queryset = scope.filter(County)
 
 
 class TeacherFilter(ScopedFilterSet):

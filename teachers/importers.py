@@ -110,7 +110,7 @@ class TrainingHoursImporter(Importer):
         own entry records the counts and the stored file, not what was overwritten)."""
         from jinpin import audit
 
-        from .db import log_many
+        from jinpin.audit import log_many
 
         log_many(
             TrainingAttendance, [(a.pk, text, changes) for a, text, changes in changed], action=audit.Action.UPDATE,

@@ -292,7 +292,7 @@ def certificates_issue(*, teachers, year: int, issued_on: dt.date, acting_user, 
     from jinpin import audit
 
     from . import honours
-    from .db import log_many
+    from jinpin.audit import log_many
     from .models import RuralHonourCertificate, RuralHonourTier
 
     tiers = {t.years: t for t in RuralHonourTier.objects.all()}
