@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jinpin import exports
+from jinpin.forms import add_errors
 from jinpin.scope import role_required
 from schools.models import COMPULSORY_STAGES, County, School
 
@@ -36,16 +37,6 @@ def _agreements(request):
     return request.scope.filter(Agreement).select_related("helping_school", "county").prefetch_related(
         Prefetch("links", queryset=AgreementSchool.objects.select_related("school").order_by("school__code"))
     )
-
-
-def _apply_errors(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errs in exc.error_dict.items():
-            for e in errs:
-                form.add_error(field if field in form.fields else None, e)
-    else:
-        for m in exc.messages:
-            form.add_error(None, m)
 
 
 def _count_of(model, fk):
@@ -83,7 +74,7 @@ def agreement_create(request):
                 document_type=form.document_type, acting_user=request.user, scope=request.scope,
             )
         except ValidationError as e:
-            _apply_errors(form, e)
+            add_errors(form, e)
         else:
             messages.success(request, _("Draft agreement saved. Activate it once it is signed."))
             return redirect("pairing:agreement_detail", pk=agreement.pk)
@@ -111,7 +102,7 @@ def agreement_edit(request, pk):
                 document=d["document"], document_type=form.document_type, acting_user=request.user,
             )
         except ValidationError as e:
-            _apply_errors(form, e)
+            add_errors(form, e)
         else:
             messages.success(request, _("Agreement saved."))
             return redirect("pairing:agreement_detail", pk=pk)
@@ -141,7 +132,7 @@ def agreement_end(request, pk):
             services.agreement_end(agreement=agreement, ended_on=form.cleaned_data["ended_on"],
                                    reason=form.cleaned_data["reason"], acting_user=request.user)
         except ValidationError as e:
-            _apply_errors(form, e)
+            add_errors(form, e)
         else:
             messages.success(request, _("The agreement has ended."))
             return redirect("pairing:agreement_detail", pk=pk)
@@ -229,7 +220,7 @@ def activity_create(request, pk):
                 files=form.checked_files, acting_user=request.user,
             )
         except ValidationError as e:
-            _apply_errors(form, e)
+            add_errors(form, e)
         else:
             messages.success(request, _("Activity logged."))
             return redirect("pairing:activity_detail", pk=activity.pk)
@@ -261,7 +252,7 @@ def _pair_form_view(request, pk, form_cls, template_title, save):
         try:
             save(agreement, form.cleaned_data)
         except ValidationError as e:
-            _apply_errors(form, e)
+            add_errors(form, e)
         else:
             messages.success(request, _("Saved."))
             return redirect("pairing:agreement_detail", pk=agreement.pk)
@@ -291,7 +282,7 @@ def secondment_end(request, pk):
         try:
             services.secondment_end(secondment=sec, ends_on=form.cleaned_data["ends_on"], acting_user=request.user)
         except ValidationError as e:
-            _apply_errors(form, e)
+            add_errors(form, e)
         else:
             messages.success(request, _("Saved."))
             return redirect("pairing:agreement_detail", pk=sec.agreement_id)
@@ -331,7 +322,7 @@ def donation_confirm(request, pk):
             services.donation_confirm(donation=donation, received_on=form.cleaned_data["received_on"], acting_user=request.user,
                                       scope=request.scope)
         except ValidationError as e:
-            _apply_errors(form, e)
+            add_errors(form, e)
         else:
             messages.success(request, _("Receipt confirmed."))
             return redirect("pairing:agreement_detail", pk=donation.agreement_id)
@@ -378,7 +369,7 @@ def milestone_set(request, pk, school_pk):
                                    adopted_on=d["adopted_on"], document=d["document"], document_type=form.document_type,
                                    acting_user=request.user)
         except ValidationError as e:
-            _apply_errors(form, e)
+            add_errors(form, e)
         else:
             messages.success(request, _("Saved."))
             return redirect("pairing:agreement_detail", pk=agreement.pk)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jinpin import exports
+from jinpin.forms import add_errors
 from jinpin.scope import role_required
 
 from .. import compliance as comp
@@ -95,7 +96,7 @@ def teacher_create(request):
                 **data,
             )
         except ValidationError as e:
-            _add_errors(form, e)
+            add_errors(form, e)
         else:
             messages.success(request, _("Teacher “%(name)s” registered.") % {"name": teacher.name})
             return redirect("teachers:teacher_detail", pk=teacher.pk)
@@ -115,19 +116,11 @@ def teacher_edit(request, pk):
                     honours=form.cleaned_data["honours"] if "honours" in form.changed_data else None,
                 )
             except ValidationError as e:
-                _add_errors(form, e)
+                add_errors(form, e)
                 return render(request, "teachers/teacher_form.html", {"form": form, "teacher": teacher})
             messages.success(request, _("Teacher “%(name)s” saved.") % {"name": teacher.name})
         return redirect("teachers:teacher_detail", pk=teacher.pk)
     return render(request, "teachers/teacher_form.html", {"form": form, "teacher": teacher})
-
-
-def _add_errors(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errs in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errs)
-    else:
-        form.add_error(None, exc)
 
 
 @role_required()

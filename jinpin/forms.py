@@ -1,0 +1,15 @@
+"""Small form helpers shared by every app."""
+
+from django.core.exceptions import ValidationError
+
+
+def add_errors(form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on ``form``: field errors on their fields (or on the
+    whole form when the form has no such field), message-only errors on the whole form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
