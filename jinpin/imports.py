@@ -36,7 +36,11 @@ from pathlib import Path
 
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
+from django import forms
 from django.conf import settings
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -515,5 +519,32 @@ def template(importer_cls) -> bytes:
     return out.getvalue()
 
 
-# module-level lazy strings used by views
+# -- the two views every import needs --------------------------------------------------
 IMPORT_DONE = gettext_lazy("Imported %(total)s rows: %(created)s new, %(updated)s updated, %(unchanged)s unchanged.")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Excel file (.xlsx)"))
+
+
+def template_response(importer_cls, filename: str) -> HttpResponse:
+    """The importer's blank template as a download."""
+    response = HttpResponse(template(importer_cls), content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return response
+
+
+def upload_view(request, importer_cls, *, template_name: str, success_url: str, context: dict | None = None, **importer_kwargs):
+    """GET shows the upload form; POST runs the import. All rows saved: a message and a redirect
+    to ``success_url``; anything wrong: the same page with the file's or the rows' problems
+    (``includes/import_report.html``) and nothing saved. The caller checks permissions first."""
+    form = UploadForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        importer = importer_cls(scope=request.scope, user=request.user, request=request, **importer_kwargs)
+        report = run(importer, form.cleaned_data["file"])
+        if report.ok:
+            messages.success(request, IMPORT_DONE % report.__dict__)
+            return redirect(success_url)
+    return render(request, template_name, {"form": form, "report": report, **(context or {})})

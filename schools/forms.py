@@ -30,8 +30,4 @@ class SchoolForm(ScopedFormMixin, forms.ModelForm):
         return " ".join(self.cleaned_data["name"].split())
 
 
-class SchoolImportForm(forms.Form):
-    file = forms.FileField(label=_("Excel file (.xlsx)"))
-
-
-__all__ = ["SchoolForm", "SchoolImportForm", "County", "Town", "Village"]
+__all__ = ["SchoolForm", "County", "Town", "Village"]

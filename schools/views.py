@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,7 +12,7 @@ from jinpin import exports, imports
 from jinpin.scope import role_required
 
 from .filters import SchoolFilter, VillageFilter
-from .forms import SchoolForm, SchoolImportForm
+from .forms import SchoolForm
 from .importers import SchoolImporter, VillageImporter
 from .models import Location, Poverty, School, Stage, Village
 
@@ -113,27 +112,20 @@ def _importer_cls(kind):
 
 @role_required()
 def import_template(request, kind):
-    cls = _importer_cls(kind)
-    response = HttpResponse(
-        imports.template(cls), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{kind}-template.xlsx"
-    return response
+    return imports.template_response(_importer_cls(kind), f"{kind}-template.xlsx")
 
 
 @role_required(write=True)
 def import_upload(request, kind):
     cls = _importer_cls(kind)
-    model = School if kind == "schools" else Village
-    request.scope.require_write(model)
-    form = SchoolImportForm(request.POST or None, request.FILES or None)
-    report = None
-    if request.method == "POST" and form.is_valid():
-        report = imports.run(cls(scope=request.scope, user=request.user, request=request), form.cleaned_data["file"])
-        if report.ok:
-            messages.success(request, imports.IMPORT_DONE % report.__dict__)
-            return redirect("schools:school_list" if kind == "schools" else "schools:village_list")
-    return render(request, "schools/import.html", {"form": form, "report": report, "kind": kind, "title": cls.verbose_name})
+    request.scope.require_write(School if kind == "schools" else Village)
+    return imports.upload_view(
+        request,
+        cls,
+        template_name="schools/import.html",
+        success_url=reverse("schools:school_list" if kind == "schools" else "schools:village_list"),
+        context={"kind": kind, "title": cls.verbose_name},
+    )
 
 
 HOME_TITLE = gettext_lazy("Schools in my area")

@@ -258,8 +258,3 @@ class AttendanceForm(ScopedFormMixin, forms.ModelForm):
 class HonourIssueForm(forms.Form):
     year = forms.IntegerField(label=_("Honour year"), min_value=1980, max_value=2100)
     issued_on = forms.DateField(label=_("Issued on"), widget=DATE, initial=dt.date.today)
-
-
-class UploadForm(forms.Form):
-    file = forms.FileField(label=_("Excel file (.xlsx)"))
-

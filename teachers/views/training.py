@@ -4,8 +4,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,7 +16,7 @@ from schools.models import County, School
 from .. import compliance as comp
 from .. import services
 from ..db import no_jit
-from ..forms import AttendanceForm, CourseForm, UploadForm
+from ..forms import AttendanceForm, CourseForm
 from ..importers import TrainingHoursImporter
 from ..models import Teacher, TrainingAttendance, TrainingCourse, TrainingRule
 from .registry import PAGE_SIZE, export_params, pk_param
@@ -157,22 +157,13 @@ def compliance_export(request):
 
 @role_required()
 def import_template(request):
-    response = HttpResponse(
-        imports.template(TrainingHoursImporter), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = "attachment; filename*=UTF-8''training-hours-template.xlsx"
-    return response
+    return imports.template_response(TrainingHoursImporter, "training-hours-template.xlsx")
 
 
 @role_required(write=True)
 def import_hours(request):
     if not request.scope.can_write(TrainingAttendance):
         raise PermissionDenied
-    form = UploadForm(request.POST or None, request.FILES or None)
-    report = None
-    if request.method == "POST" and form.is_valid():
-        report = imports.run(TrainingHoursImporter(scope=request.scope, user=request.user, request=request), form.cleaned_data["file"])
-        if report.ok:
-            messages.success(request, imports.IMPORT_DONE % report.__dict__)
-            return redirect("teachers:compliance")
-    return render(request, "teachers/import.html", {"form": form, "report": report})
+    return imports.upload_view(
+        request, TrainingHoursImporter, template_name="teachers/import.html", success_url=reverse("teachers:compliance")
+    )
