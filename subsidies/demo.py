@@ -173,7 +173,9 @@ def _demo_payouts(stdout, period):
         return
     scope = get_scope(officer)
     batch = payouts.payout_prepare(county=county, period=period, funding_source=FundingSource.CENTRAL, acting_user=officer, scope=scope)
-    payouts.payout_send(batch=batch, acting_user=officer, scope=scope)
+    # four eyes: the city administrator checks the officer's batch and sends it
+    admin = get_user_model().objects.filter(username="admin").first() or officer
+    payouts.payout_send(batch=batch, acting_user=admin, scope=get_scope(admin))
     lines = list(batch.lines.order_by("pk").values_list("pk", flat=True))
     results = [{"line": pk, "paid": True, "reference": f"JN2016{pk:08d}"} for pk in lines]
     results[-1] = {"line": lines[-1], "paid": False, "reason": "账户已冻结"}

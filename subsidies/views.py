@@ -328,6 +328,8 @@ def payout_detail(request, pk):
     return render(request, "subsidies/payout_detail.html", {
         "batch": batch_, "page": page, "totals": totals, "can_write": request.scope.can_write(PayoutBatch, batch_),
         "upload": UploadForm(), "full_ids": request.scope.role in FULL_ID_ROLES,
+        # four eyes: the officer who prepared the batch does not send it (the city administrator may)
+        "own_batch": batch_.created_by_id == request.user.pk and not request.scope.is_city_admin,
     })
 
 

@@ -79,7 +79,13 @@ def payout_prepare(*, county, period, funding_source, acting_user, scope, reques
 
 @transaction.atomic
 def payout_send(*, batch: PayoutBatch, acting_user, scope, request=None) -> None:
+    """Mark a prepared batch as sent to the bank. Four eyes (双人复核): whoever prepared the batch may not also send it,
+    unless the city administrator does."""
     _require_officer(scope, batch.county_id)
+    prepared_by = PayoutBatch.objects.filter(pk=batch.pk).values_list("created_by_id", flat=True).first()
+    if prepared_by == acting_user.pk and not scope.is_city_admin:
+        raise ValidationError(_("You prepared this batch: another officer (or the city administrator) must check it and mark it "
+                                "as sent (four eyes)."))
     n = PayoutBatch.objects.filter(pk=batch.pk, status=PayoutBatch.Status.PREPARED).update(
         status=PayoutBatch.Status.SENT, sent_at=timezone.now(), sent_by=acting_user)
     if n != 1:

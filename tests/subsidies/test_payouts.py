@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
 from openpyxl import Workbook
 
 from jinpin import imports
@@ -48,6 +50,20 @@ def prepare(w, period):
                                   scope=get_scope(w.officer_a))
 
 
+def checker(w):
+    """A second officer of county A: the one who prepared a batch does not also send it (four eyes)."""
+    from tests.factories import make_user
+
+    if not hasattr(w, "checker_a"):
+        w.checker_a = make_user("county_officer", county=w.county_a, username="checker_a")
+    return w.checker_a
+
+
+def send(w, batch):
+    user = checker(w)
+    payouts.payout_send(batch=batch, acting_user=user, scope=get_scope(user))
+
+
 def return_file(rows):
     wb = Workbook()
     ws = wb.active
@@ -68,7 +84,7 @@ def test_prepare_send_return_and_reissue_failed_never_twice(places, period, appr
         prepare(w, period)  # nothing left to pay
     rows = list(BankFileExporter(get_scope(w.officer_a), {"batch": batch.pk}).rows())
     assert rows[0][3] == lines[0].award.student.id_number  # the bank file carries full IDs
-    payouts.payout_send(batch=batch, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    send(w, batch)
     importer = lambda: payouts.BankReturnImporter(batch=batch, scope=get_scope(w.officer_a), user=w.officer_a)  # noqa: E731
     bad = [(line.pk, line.bank_account, str(line.amount), "成功", f"R{line.pk}", "") for line in lines]
     bad[1] = (lines[1].pk, lines[1].bank_account, "601.00", "成功", "", "")
@@ -100,7 +116,7 @@ def test_reconciliation_agrees_to_the_yuan_and_lists_differences(places, period,
         Decimal("3000.00"), Decimal("2800.00"), Decimal("0.00"), Decimal("0.00"))
     assert sum(1 for d in rep.differences if d.get("award")) == 4  # approved, not yet in a batch
     batch = prepare(w, period)
-    payouts.payout_send(batch=batch, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    send(w, batch)
     lines = list(batch.lines.order_by("pk"))
     payouts.lines_settle(results=[{"line": line.pk, "paid": True} for line in lines], acting_user=w.officer_a, batch=batch)
     rep = payouts.reconciliation(scope=scope, school_year=2016)
@@ -155,7 +171,7 @@ def test_payout_pages_scope_and_read_only(places, period, approved, client_for):
     assert client_for(w.principal_a).get(url).status_code == 403
     assert client_for(w.auditor).post(reverse("subsidies:payout_send", args=[batch.pk])).status_code == 403
     assert client_for(w.officer_b).post(reverse("subsidies:payout_send", args=[batch.pk])).status_code == 404
-    assert client_for(w.officer_a).post(reverse("subsidies:payout_send", args=[batch.pk])).status_code == 302
+    assert client_for(checker(w)).post(reverse("subsidies:payout_send", args=[batch.pk])).status_code == 302
     assert PayoutBatch.objects.get().status == "sent"
     r = client_for(w.auditor).get(reverse("subsidies:reconciliation"))
     assert r.status_code == 200 and r.context["rep"].total.in_batches == Decimal("2800.00")
@@ -186,7 +202,7 @@ def test_payout_pages_query_counts_are_constant(places, period, approved, client
 def test_recovery_pages(places, period, approved, client_for):
     w = places
     batch = prepare(w, period)
-    payouts.payout_send(batch=batch, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    send(w, batch)
     payouts.lines_settle(results=[{"line": pk, "paid": True} for pk in batch.lines.values_list("pk", flat=True)], acting_user=w.officer_a, batch=batch)
     award = approved[0]
     url = reverse("subsidies:award_recover", args=[award.pk])
@@ -209,7 +225,7 @@ def test_an_award_in_a_payout_batch_cannot_be_returned_to_review(places, period,
     assert (out.moved, out.in_payout) == (0, 4)
     assert qs.filter(status=AwardStatus.APPROVED).count() == 4
     # once the bank fails a line, its award is free again and may go back for review
-    payouts.payout_send(batch=batch, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    send(w, batch)
     failed = batch.lines.order_by("pk").first()
     payouts.lines_settle(results=[{"line": failed.pk, "paid": False, "reason": "账户已销户"}], acting_user=w.officer_a, batch=batch)
     out = award_transition(awards=qs, action="return", acting_user=w.officer_a, scope=get_scope(w.officer_a), reason="更正账户")
@@ -219,7 +235,7 @@ def test_an_award_in_a_payout_batch_cannot_be_returned_to_review(places, period,
 def test_recoveries_of_one_award_never_total_more_than_was_paid(places, period, approved):
     w = places
     batch = prepare(w, period)
-    payouts.payout_send(batch=batch, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    send(w, batch)
     payouts.lines_settle(results=[{"line": pk, "paid": True} for pk in batch.lines.values_list("pk", flat=True)], acting_user=w.officer_a, batch=batch)
     award = Award.objects.get(pk=approved[0].pk)  # 600.00 paid
     payouts.recovery_create(award=award, amount=Decimal("400.00"), reason="部分重复", acting_user=w.officer_a, scope=get_scope(w.officer_a))
@@ -234,7 +250,7 @@ def test_the_bank_return_audit_names_each_line_and_award_it_settled(places, peri
 
     w = places
     batch = prepare(w, period)
-    payouts.payout_send(batch=batch, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    send(w, batch)
     lines = list(batch.lines.order_by("pk"))
     payouts.lines_settle(results=[{"line": lines[0].pk, "paid": True}, {"line": lines[1].pk, "paid": False, "reason": "销户"}],
                          acting_user=w.officer_a, batch=batch)
@@ -260,7 +276,7 @@ def test_settling_bank_results_takes_the_same_queries_for_one_line_or_many(place
 
     w = places
     batch = prepare(w, period)
-    payouts.payout_send(batch=batch, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    send(w, batch)
     lines = list(batch.lines.order_by("pk"))
     with CaptureQueriesContext(connection) as one:
         payouts.lines_settle(results=[{"line": lines[0].pk, "paid": True, "reference": "R0"}], acting_user=w.officer_a, batch=batch)
@@ -275,7 +291,7 @@ def test_settling_bank_results_takes_the_same_queries_for_one_line_or_many(place
 def test_reconciliation_lists_an_overpayment_once_with_what_is_left_to_recover(places, period, approved):
     w = places
     batch = prepare(w, period)
-    payouts.payout_send(batch=batch, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    send(w, batch)
     payouts.lines_settle(results=[{"line": pk, "paid": True} for pk in batch.lines.values_list("pk", flat=True)], acting_user=w.officer_a, batch=batch)
     award = Award.objects.get(pk=approved[0].pk)
     for amount in ("100.00", "150.00"):
@@ -284,3 +300,31 @@ def test_reconciliation_lists_an_overpayment_once_with_what_is_left_to_recover(p
     rows = [d for d in rep.differences if d.get("award") == award.pk]
     assert [d["amount"] for d in rows] == [Decimal("250.00")]
     assert rep.total.recoveries_open == Decimal("250.00")
+
+
+def test_four_eyes_whoever_prepared_a_batch_does_not_send_it(places, period, approved, client_for):
+    w = places
+    batch = prepare(w, period)  # by officer_a
+    with pytest.raises(ValidationError, match="four eyes"), translation.override("en"):
+        payouts.payout_send(batch=batch, acting_user=w.officer_a, scope=get_scope(w.officer_a))
+    r = client_for(w.officer_a).post(reverse("subsidies:payout_send", args=[batch.pk]), follow=True)
+    with translation.override(r.wsgi_request.LANGUAGE_CODE):
+        assert escape(translation.gettext("You prepared this batch: another officer (or the city administrator) must check it and mark "
+                                          "it as sent (four eyes).")) in r.content.decode()
+    page = client_for(w.officer_a).get(reverse("subsidies:payout_detail", args=[batch.pk])).content.decode()
+    assert 'id="four-eyes"' in page and 'id="send-button"' not in page
+    assert 'id="send-button"' in client_for(checker(w)).get(reverse("subsidies:payout_detail", args=[batch.pk])).content.decode()
+    batch.refresh_from_db()
+    assert batch.status == PayoutBatch.Status.PREPARED and batch.sent_by is None
+    send(w, batch)
+    batch.refresh_from_db()
+    assert (batch.status, batch.sent_by) == (PayoutBatch.Status.SENT, w.checker_a)
+
+
+def test_four_eyes_the_city_administrator_may_send_a_batch_they_prepared(places, period, approved):
+    w = places
+    batch = payouts.payout_prepare(county=w.county_a, period=period, funding_source="central", acting_user=w.admin,
+                                   scope=get_scope(w.admin))
+    payouts.payout_send(batch=batch, acting_user=w.admin, scope=get_scope(w.admin))
+    batch.refresh_from_db()
+    assert (batch.status, batch.sent_by) == (PayoutBatch.Status.SENT, w.admin)
