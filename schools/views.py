@@ -1,7 +1,8 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -97,7 +98,14 @@ def school_export(request):
 
 @role_required()
 def village_list(request):
-    qs = request.scope.filter(Village).select_related("county", "town").annotate(n_schools=Count("schools")).order_by("code")
+    # A correlated COUNT: computed for the page's 50 rows only, not grouped over every village.
+    n_schools = School.objects.filter(village=OuterRef("pk")).order_by().values("village").annotate(n=Count("pk")).values("n")
+    qs = (
+        request.scope.filter(Village)
+        .select_related("county", "town")
+        .annotate(n_schools=Coalesce(Subquery(n_schools[:1]), 0))
+        .order_by("code")
+    )
     f = VillageFilter(request.GET or None, queryset=qs, scope=request.scope)
     page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "schools/village_list.html", {"filter": f, "page": page})
