@@ -16,6 +16,7 @@ class MatchRun(models.Model):
     newly_eligible = models.PositiveIntegerField(_("newly eligible"), default=0)
     no_longer_eligible = models.PositiveIntegerField(_("no longer eligible"), default=0)
     status_changed = models.PositiveIntegerField(_("household status changed"), default=0)
+    changed_since_award = models.PositiveIntegerField(_("household status changed since the award"), default=0)
 
     class Meta:
         verbose_name = _("registry match")
@@ -27,7 +28,10 @@ class MatchItem(models.Model):
     class Kind(models.TextChoices):
         NEW = "new", _("Newly eligible")
         GONE = "gone", _("No longer eligible")
-        CHANGED = "changed", _("Household status changed since the award")
+        CHANGED = "changed", _("Household status on the decisive date differs from the award")
+        # judged on today's status: a household lifted out (or returned) after the decisive date does not change
+        # eligibility for the period, but the officers must see it
+        SINCE = "since", _("Household status changed since the award (status today)")
 
     run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="items")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)

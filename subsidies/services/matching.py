@@ -2,7 +2,10 @@
 
 Compares what the rules give today (the batch's own ``computed`` SQL, read-only) with the
 period's awards, and lists pupils newly eligible, no longer eligible, or whose household
-status changed since their award. One INSERT … SELECT; nothing about the awards changes.
+status on the decisive date differs from their award (eligibility, judged on the decisive
+date), and awards whose household status has changed since the award up to today (a
+household lifted out after the decisive date: today's status). One INSERT … SELECT;
+nothing about the awards changes.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from ..models import Award, MatchItem, MatchRun, Period
+from ..models import Award, HouseholdStatus, MatchItem, MatchRun, Period, Student
 from .batch import _t, computed_sql, schemes_for
 
 
@@ -33,7 +36,7 @@ def rematch(period: Period | None = None) -> MatchRun | None:
         return run
     params: list = []
     head = computed_sql(period=period, rates=rates, county_id=None, lo=None, hi=None, params=params)
-    award, item = _t(Award), _t(MatchItem)
+    award, item, hs = _t(Award), _t(MatchItem), _t(HouseholdStatus)
     sql = f"""
     WITH {head},
     cur AS MATERIALIZED (SELECT a.id, a.student_id, a.scheme_id, a.school_id, a.county_id, a.facts FROM {award} a
@@ -49,11 +52,23 @@ def rematch(period: Period | None = None) -> MatchRun | None:
            COALESCE(cur.facts->>'household_status', ''), COALESCE(c.facts->>'household_status', '')
       FROM cur JOIN computed c ON cur.student_id = c.student_id AND cur.scheme_id = c.scheme_id
      WHERE (cur.facts->>'household_status') IS DISTINCT FROM (c.facts->>'household_status')
+    UNION ALL
+    -- since the award, up to today: listed when today's status differs from the award's and from the decisive
+    -- date's (a difference already on the decisive date is reported by the rows above)
+    SELECT %s, 'since', cur.student_id, cur.scheme_id, cur.id, cur.school_id, cur.county_id,
+           COALESCE(cur.facts->>'household_status', ''), today.status
+      FROM cur JOIN {_t(Student)} st ON st.id = cur.student_id
+      JOIN LATERAL (SELECT s.status FROM {hs} s WHERE s.household_id = st.household_id AND s.effective_on <= %s
+                    ORDER BY s.effective_on DESC, s.id DESC LIMIT 1) today ON TRUE
+      LEFT JOIN LATERAL (SELECT s.status FROM {hs} s WHERE s.household_id = st.household_id AND s.effective_on <= %s
+                         ORDER BY s.effective_on DESC, s.id DESC LIMIT 1) decisive ON TRUE
+     WHERE today.status IS DISTINCT FROM (cur.facts->>'household_status') AND today.status IS DISTINCT FROM decisive.status
     """
+    today = timezone.localdate()
     with connection.cursor() as cur:
-        cur.execute(sql, [*params, period.pk, run.pk, run.pk, run.pk])
+        cur.execute(sql, [*params, period.pk, run.pk, run.pk, run.pk, run.pk, today, period.decisive_date])
     counts = dict(MatchItem.objects.filter(run=run).values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
     MatchRun.objects.filter(pk=run.pk).update(newly_eligible=counts.get("new", 0), no_longer_eligible=counts.get("gone", 0),
-                                              status_changed=counts.get("changed", 0))
+                                              status_changed=counts.get("changed", 0), changed_since_award=counts.get("since", 0))
     run.refresh_from_db()
     return run
