@@ -67,3 +67,39 @@ def test_headline_figures(places, period):
 def test_anomaly_page_roles(places, period, client_for):
     assert client_for(places.auditor).get(reverse("subsidies:anomalies")).status_code == 200
     assert client_for(places.principal_a).get(reverse("subsidies:anomalies")).status_code == 403
+
+
+def test_paid_twice_rows_name_the_student_school_scheme_and_period(places, period, client_for):
+    """Both checks are guarded by constraints; dropped here (inside the test's transaction) to make the rows appear."""
+    from subsidies.models import PayoutBatch, PayoutLine
+
+    w = places
+    child = pupil(w.weak_a, household=household(w.village_a, ("verified", "2016-01-15")))
+    run_batch(period)
+    award = Award.objects.get(student=child, scheme__code="nutrition")
+    with connection.cursor() as cur:
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending deferred checks before the ALTER
+        cur.execute(f'ALTER TABLE "{Award._meta.db_table}" DROP CONSTRAINT one_award_per_student_scheme_period')
+        cur.execute("DROP INDEX award_paid_at_most_once")
+    twin = Award.objects.create(student=child, scheme=award.scheme, period=period, school=award.school, county=award.county,
+                                amount=award.amount, rate_version=award.rate_version, facts=award.facts, status=AwardStatus.PAID)
+    batch = PayoutBatch.objects.create(county=w.county_a, period=period, funding_source="central", created_by=w.officer_a)
+    for _i in range(2):
+        PayoutLine.objects.create(batch=batch, award=award, amount=award.amount, payee_name="监护人", bank_account="6228",
+                                  status=PayoutLine.Status.PAID)
+    assert twin.pk
+    with translation.override("en"):
+        rows = [r for r in anomalies(get_scope(w.officer_a), period) if r[0] in ("Award paid twice",
+                                                                                    "Student awarded twice for one scheme and period")]
+        full = [r for r in anomalies(get_scope(w.auditor), period) if r[0] == "Award paid twice"]
+    assert len(rows) == 2
+    for r in rows:
+        assert r[1:4] == (w.county_a.name, w.weak_a.name, child.name)
+        assert r[4] != child.id_number and r[4][-4:] == child.id_number[-4:]  # masked for a county officer
+        assert r[5] == award.scheme.name and period.name in r[7]
+    paid = next(r for r in rows if r[0] == "Award paid twice")
+    assert paid[6] == award.amount * 2 and "2" in paid[7]
+    assert full[0][4] == child.id_number  # the auditor sees the full ID
+    assert str(award.pk) not in [str(v) for v in paid]
+    page = client_for(w.officer_a).get(reverse("subsidies:anomalies")).content.decode()
+    assert child.name in page and child.id_number not in page
