@@ -1336,4 +1336,13 @@ ZH = {
 "Resolved differences": "已处理的差异",
 "Open differences": "待处理差异",
 "Resolved": "已处理",
+"No student with this ID in the registry of your area.": "您辖区的信息库中没有该身份证号码的学生。",
+"household status changed since the award": "资助后贫困户状态发生变化",
+"Household status on the decisive date differs from the award": "认定基准日的贫困户状态与资助时不一致",
+"Household status changed since the award (status today)": "资助后贫困户状态发生变化（按当前状态）",
+"%(period)s: %(n)s awards": "%(period)s：%(n)s 条资助记录",
+"%(period)s: paid %(n)s times": "%(period)s：发放 %(n)s 次",
+"You prepared this batch: another officer (or the city administrator) must check it and mark it as sent (four eyes).": "此批次由您生成：须由另一名经办人员（或市教育局管理员）核对后标记为已报送银行（双人复核）。",
+"Open difference": "待处理差异",
+"Prepared by %(by)s: another officer (or the city administrator) checks it and marks it as sent.": "由%(by)s生成：须由另一名经办人员（或市教育局管理员）核对后标记为已报送银行。",
 }
