@@ -18,6 +18,7 @@ from .exporters import FULL_ID_ROLES
 from .filters import FILTER_KEYS, AwardFilter
 from .forms import AllocationForm, AwardActionForm, BatchForm, RateVersionForm, ResolveDifferenceForm, SchemeForm
 from .models import Allocation, Award, AwardStatus, BatchChange, BatchRun, Scheme
+from .models.awards import OPEN_DIFFERENCE
 from .services import batch, workflow
 
 PAGE_SIZE = 50
@@ -68,8 +69,10 @@ def award_list(request):
     totals = qs.order_by().aggregate(n=Count("*"), amount=Sum("amount"))  # COUNT(*): an index-only scan
     page = CountedPaginator(qs, PAGE_SIZE, count=totals["n"]).get_page(request.GET.get("page"))
     actions = workflow.allowed_actions(request.scope)
+    # the page's awards with a batch difference nobody has resolved (they cannot be approved yet): one query
+    open_ids = set(BatchChange.objects.filter(OPEN_DIFFERENCE, award_id__in=[a.pk for a in page]).values_list("award_id", flat=True))
     return render(request, "subsidies/award_list.html", {
-        "filter": f, "page": page, "totals": totals, "full_ids": request.scope.role in FULL_ID_ROLES,
+        "filter": f, "page": page, "totals": totals, "full_ids": request.scope.role in FULL_ID_ROLES, "open_ids": open_ids,
         "action_form": AwardActionForm(actions=actions) if actions else None,
         "query": urlencode({k: v for k, v in request.GET.items() if k in FILTER_KEYS and v}),
         "can_import": not request.scope.read_only and request.scope.role in (Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.PRINCIPAL),

@@ -76,6 +76,8 @@ def test_bulk_and_single_approval_in_the_page_say_why(places, reviewed, client_f
     w = places
     dropped, changed = reviewed
     c = client_for(w.officer_a)
+    listing = c.get(reverse("subsidies:award_list")).content.decode()
+    assert listing.count("open-difference") == 2 and reverse("subsidies:award_detail", args=[dropped.pk]) + "#difference" in listing
     r = c.post(reverse("subsidies:award_action"), {"action": "approve", "ids": [dropped.pk]}, follow=True)
     assert says(r, OPEN_MSG, n=1)
     r = c.post(reverse("subsidies:award_action"), {"action": "approve", "all_matching": "on", "query": ""}, follow=True)
@@ -140,6 +142,23 @@ def test_resolve_permissions(places, reviewed, client_for):
     assert client_for(w.principal_a).post(url, data).status_code == 403
     assert client_for(w.principal_b).post(url, data).status_code in (403, 404)
     assert BatchChange.objects.filter(award=dropped, applied=False, resolution="").exists()
+
+
+def test_run_and_award_pages_take_constant_queries(places, reviewed, period, client_for, django_assert_max_num_queries):
+    from subsidies.models import BatchRun
+
+    w = places
+    for _i in range(6):
+        pupil(w.weak_a, household=household(w.village_a, ("verified", "2016-01-15")))
+    run = BatchRun.objects.latest("started_at")
+    c = client_for(w.admin)
+    dropped, _ = reviewed
+    with django_assert_max_num_queries(14):
+        assert c.get(reverse("subsidies:run_detail", args=[run.pk])).status_code == 200
+    with django_assert_max_num_queries(14):
+        assert c.get(reverse("subsidies:award_detail", args=[dropped.pk])).status_code == 200
+    with django_assert_max_num_queries(14):
+        assert c.get(reverse("subsidies:award_list")).status_code == 200
 
 
 def test_run_page_shows_open_and_resolved(places, reviewed, client_for):
