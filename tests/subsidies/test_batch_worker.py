@@ -94,12 +94,13 @@ def test_worker_killed_mid_batch_then_rerun(celery_worker_process, world):
     from subsidies.models import Period
 
     period = Period.objects.get(code="2016-2017")
-    populate(world, 900)
+    populate(world, 2000)
     job = batch.batch_start(period=period, county=None, user=world.admin, chunk_size=10)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         job.refresh_from_db()
-        if job.progress_total and 0 < job.progress_done < job.progress_total // 2:
+        # any moment well before the end will do: on a quiet machine the batch is fast
+        if job.progress_total and 0 < job.progress_done < job.progress_total * 3 // 4:
             break
         assert not job.is_finished, "the batch finished before it could be killed; make it bigger"
         time.sleep(0.01)
