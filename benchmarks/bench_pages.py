@@ -2,7 +2,7 @@
 
 Builds a dedicated database (``jinpin_bench`` on the local PostgreSQL, or $BENCH_DATABASE_URL)
 with ``seed_demo --scale N --only seed_places,seed_users`` (N=10: 10,000 extra schools), starts
-gunicorn on 127.0.0.1 (3 sync workers for 2 cores by default), logs 20 clients in as a county officer and as the city administrator,
+gunicorn on 127.0.0.1 (one sync worker per core by default), logs 20 clients in as a county officer and as the city administrator,
 and reports latency percentiles. Loopback only; bounded in requests and time.
 
     .venv/bin/python benchmarks/bench_pages.py [--scale 10] [--requests 600]
@@ -46,7 +46,7 @@ def main():
     ap.add_argument("--scale", type=int, default=10)
     ap.add_argument("--requests", type=int, default=600)
     ap.add_argument("--clients", type=int, default=20)
-    ap.add_argument("--workers", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jinpin_bench")

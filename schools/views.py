@@ -25,7 +25,13 @@ IMPORTERS = {"schools": SchoolImporter, "villages": VillageImporter}
 def school_list(request):
     qs = request.scope.filter(School).select_related("county", "town", "village")
     f = SchoolFilter(request.GET or None, queryset=qs, scope=request.scope)
-    page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Plain values, not model instances: a page of 50 schools would otherwise build 200
+    # objects (school, county, town, village) only to print a few of their fields.
+    values = f.qs.values(
+        "pk", "code", "name", "county__name", "town__name", "village__name", "village__poverty",
+        "stage", "location", "is_weak", "pupils",
+    )
+    page = Paginator(values, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "schools/school_list.html",
@@ -42,17 +48,17 @@ def _rows(page):
     detail = reverse("schools:school_detail", args=[0])[: -len("0/")]
     return [
         {
-            "code": s.code,
-            "url": f"{detail}{s.pk}/",
-            "name": s.name,
-            "county": s.county.name,
-            "town": s.town.name if s.town_id else "",
-            "village": s.village.name if s.village_id else "",
-            "poverty": poverty[s.village.poverty] if s.village_id and s.village.poverty != Poverty.NONE else "",
-            "stage": stages.get(s.stage, s.stage),
-            "location": locations.get(s.location, s.location),
-            "weak": s.is_weak,
-            "pupils": s.pupils,
+            "code": s["code"],
+            "url": f"{detail}{s['pk']}/",
+            "name": s["name"],
+            "county": s["county__name"],
+            "town": s["town__name"] or "",
+            "village": s["village__name"] or "",
+            "poverty": poverty[s["village__poverty"]] if s["village__poverty"] not in (None, Poverty.NONE) else "",
+            "stage": stages.get(s["stage"], s["stage"]),
+            "location": locations.get(s["location"], s["location"]),
+            "weak": s["is_weak"],
+            "pupils": s["pupils"],
         }
         for s in page.object_list
     ]
