@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jinpin import exports
+from jinpin.forms import parse_id
 from jinpin.exports import Column
 from schools.models import County
 
@@ -142,13 +143,13 @@ class ComplianceExporter(exports.Exporter):
 
     def _inputs(self):
         qs = self.scope.filter(Agreement)
-        county = str(self.params.get("county", ""))
-        if county.isdigit() and self.scope.filter(County).filter(pk=int(county)).exists():
-            qs = qs.filter(county_id=int(county))
+        county = parse_id(self.params.get("county"))
+        if county is not None and self.scope.filter(County).filter(pk=county).exists():
+            qs = qs.filter(county_id=county)
         today = timezone.localdate()
-        year = str(self.params.get("year", ""))
-        if year.isdigit():
-            years = list(SchoolYear.objects.filter(pk=int(year), starts_on__lte=today))
+        year = parse_id(self.params.get("year"))
+        if year is not None:
+            years = list(SchoolYear.objects.filter(pk=year, starts_on__lte=today))
         else:
             years = compliance.years_upto(today)
         return qs, years, today

@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from jinpin.filters import ScopedFilterSet
+from jinpin.forms import parse_id
 
 from .models import County, Location, Poverty, School, Stage, Town, Village
 
@@ -31,8 +32,8 @@ class SchoolFilter(ScopedFilterSet):
         # Towns of one county only (the officer's, or the county chosen in the filter):
         # a city-wide dropdown of every town would be long and slow to render.
         towns = scope.filter(Town)
-        county = (data or {}).get("county") if not scope.county_id else scope.county_id
-        if county and str(county).isdigit():
+        county = parse_id((data or {}).get("county")) if not scope.county_id else scope.county_id
+        if county is not None:
             towns = towns.filter(county_id=county)
         else:
             towns = towns.none()

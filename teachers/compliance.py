@@ -98,11 +98,13 @@ def _grouped(rule: TrainingRule, teachers, fields: tuple[str, ...]) -> list[dict
     cols = ", ".join(f"g.{a}" for a in aliases)
     t = rule.threshold
     hours = "COALESCE(h.total, 0)"
+    # CAST: SQLite receives Decimal parameters as text, and text never compares equal to a number.
+    th = "CAST(%s AS NUMERIC)"
     sql = (
         f"SELECT {cols + ', ' if cols else ''}COUNT(*), "
-        f"SUM(CASE WHEN {hours} >= %s THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN {hours} < %s THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN {hours} < %s THEN %s - {hours} ELSE 0 END) "
+        f"SUM(CASE WHEN {hours} >= {th} THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {hours} < {th} THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {hours} < {th} THEN {th} - {hours} ELSE 0 END) "
         f"FROM ({g_sql}) AS g LEFT JOIN ({h_sql}) AS h ON h.teacher_id = g.tid"
         + (f" GROUP BY {cols} ORDER BY {cols}" if cols else "")
     )

@@ -107,7 +107,7 @@ class ComplianceExporter(exports.Exporter):
 
     def rule(self):
         pk = str(self.params.get("rule") or "")
-        rule = TrainingRule.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
+        rule = TrainingRule.objects.filter(pk=int(pk)).first() if pk.isdigit() and len(pk) <= 18 else None
         return rule or comp.active_rule()
 
     def queryset(self):
@@ -115,7 +115,7 @@ class ComplianceExporter(exports.Exporter):
         teachers = self.scope.filter(Teacher)
         for key, field in (("county", "school__county_id"), ("school", "school_id")):
             v = str(self.params.get(key) or "")
-            if v.isdigit():
+            if v.isdigit() and len(v) <= 18:  # past 18 digits it is no id (and overflows SQLite)
                 teachers = teachers.filter(**{field: int(v)})
         if self.scope.is_principal:
             teachers = teachers.filter(school_id=self.scope.school_id)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jinpin import exports
+from jinpin.forms import parse_id
 from jinpin.scope import role_required
 
 from .. import honours as hon
@@ -54,7 +55,7 @@ def honour_issue(request):
     if not form.is_valid():
         messages.error(request, _("Give the honour year and the date of issue."))
         return redirect("teachers:honours")
-    ids = [int(i) for i in request.POST.getlist("teacher") if i.isdigit()]
+    ids = [i for i in map(parse_id, request.POST.getlist("teacher")) if i is not None]
     if not ids:
         messages.error(request, _("Tick the teachers to certify."))
     else:

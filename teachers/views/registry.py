@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jinpin import exports
-from jinpin.forms import add_errors
+from jinpin.forms import add_errors, parse_id
 from jinpin.scope import role_required
 
 from .. import compliance as comp
@@ -29,9 +29,10 @@ PAGE_SIZE = 50
 
 def pk_param(value: str) -> int:
     """A record id from the query string: anything but a plain number is a 404, never a 500."""
-    if not value.isdigit() or len(value) > 18:
+    pk = parse_id(value)
+    if pk is None:
         raise Http404
-    return int(value)
+    return pk
 
 
 def export_params(request, keys) -> dict:

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from jinpin.forms import parse_id
 from jinpin.scope import role_required
 from schools.models import County, Poverty, School
 
@@ -60,9 +61,9 @@ def vacancies(request):
     qs = staffing(request.scope.filter(School).select_related("county", "village"), year).filter(establishment__isnull=False)
     if not show_all:
         qs = qs.filter(vacancies__gt=0)
-    county = request.GET.get("county")
-    if county and county.isdigit():
-        qs = qs.filter(county_id=int(county))
+    county = parse_id(request.GET.get("county"))
+    if county is not None:
+        qs = qs.filter(county_id=county)
     qs = qs.order_by("poverty_rank", "-vacancies", "county__order", "code")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jinpin import exports, imports
+from jinpin.forms import parse_id
 from jinpin.scope import role_required
 from schools.models import County, School
 
@@ -75,7 +76,7 @@ def attendance_create(request):
     teacher = None
     if request.GET.get("teacher"):
         teacher = request.scope.get_or_404(Teacher, write=True, pk=pk_param(request.GET["teacher"]))
-    initial = {"course": request.GET["course"]} if request.GET.get("course", "").isdigit() else None
+    initial = {"course": parse_id(request.GET["course"])} if parse_id(request.GET.get("course")) is not None else None
     form = AttendanceForm(request.POST or None, scope=request.scope, teacher=teacher, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -105,13 +106,13 @@ def _compliance_context(request):
     school = county = None
     if request.scope.is_principal:
         school = request.scope.get_or_404(School.objects.select_related("county"), pk=request.scope.school_id)
-    elif request.GET.get("school", "").isdigit():
-        school = request.scope.get_or_404(School.objects.select_related("county"), pk=request.GET["school"])
+    elif parse_id(request.GET.get("school")) is not None:
+        school = request.scope.get_or_404(School.objects.select_related("county"), pk=parse_id(request.GET["school"]))
     if school is None:
         if request.scope.is_county_officer:
             county = request.scope.get_or_404(County, pk=request.scope.county_id)
-        elif request.GET.get("county", "").isdigit():
-            county = request.scope.get_or_404(County, pk=request.GET["county"])
+        elif parse_id(request.GET.get("county")) is not None:
+            county = request.scope.get_or_404(County, pk=parse_id(request.GET["county"]))
     return rules, rule, county, school
 
 

@@ -155,3 +155,16 @@ def test_check_deploy_is_clean():
     env.pop("SECRET_KEY")
     r = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=BASE_DIR, env=env, capture_output=True, text=True)
     assert r.returncode != 0 and "jinpin.E001" in r.stdout + r.stderr
+
+
+def test_parse_id_takes_only_plain_ids():
+    from jinpin.forms import parse_id
+
+    assert parse_id("42") == 42 and parse_id(7) == 7
+    for bad in ("", None, "²", "4a", "-1", "9" * 19, " 1"):
+        assert parse_id(bad) is None
+
+
+@pytest.mark.parametrize("query", ["county=²", "county=" + "9" * 25, "town=%00", "page=" + "9" * 30])
+def test_schools_list_survives_nonsense_in_the_query_string(world, client_for, query):
+    assert client_for(world.admin).get(reverse("schools:school_list") + "?" + query).status_code == 200
