@@ -208,6 +208,7 @@ ZH = {
 "Action": "操作",
 "Filter": "筛选",
 "Time": "时间",
+"Remote address": "来源地址",
 "From": "自",  # shared msgid: audit-log address column and date "from" in pairing/teachers; needs pgettext in code
 "Record": "记录",
 "Changes": "变更",
