@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install messages migrate demo worker beat bench clean check-deploy
+.PHONY: run test lint format install messages migrate demo worker beat bench clean check-deploy
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,15 @@ run: demo
 # DATABASE_URL / CELERY_BROKER_URL are set, as CI sets them; on SQLite otherwise.
 test: messages
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# ruff: lint (pyflakes, pycodestyle, isort, bugbear, pyupgrade, django) and format check.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 worker: install
 	$(VENV)/bin/celery -A jinpin worker -l info --concurrency=2

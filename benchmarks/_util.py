@@ -22,7 +22,9 @@ def django_setup():
 def in_child(script: str, *args) -> dict:
     """Run ``python script args`` and return the JSON it prints last, plus its peak RSS in MB."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    out = subprocess.run([sys.executable, script, *map(str, args)], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, script, *map(str, args)], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     # ru_maxrss of children is the max over all children so far; run the biggest last or trust the child's own figure

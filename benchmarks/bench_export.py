@@ -17,15 +17,39 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._util import django_setup, in_child, own_peak_mb  # noqa: E402
 
-COLUMNS = [("ID", "text"), ("姓名", "text"), ("学校", "text"), ("县", "text"), ("学段", "text"), ("年级", "int"),
-           ("金额", "money"), ("日期", "date"), ("状态", "text"), ("备注", "text"), ("序号", "int"), ("批次", "text")]
+COLUMNS = [
+    ("ID", "text"),
+    ("姓名", "text"),
+    ("学校", "text"),
+    ("县", "text"),
+    ("学段", "text"),
+    ("年级", "int"),
+    ("金额", "money"),
+    ("日期", "date"),
+    ("状态", "text"),
+    ("备注", "text"),
+    ("序号", "int"),
+    ("批次", "text"),
+]
 
 
 def rows(n):
     d = dt.date(2016, 9, 1)
     for i in range(n):
-        yield (f"3708302008{i:08d}", f"学生{i}", f"汶上县第{i % 500}小学", "汶上县", "小学", i % 6 + 1,
-               Decimal("1000.00") + i % 7, d, "已发放", "=cmd" if i % 1000 == 0 else "", i, "2016-A")
+        yield (
+            f"3708302008{i:08d}",
+            f"学生{i}",
+            f"汶上县第{i % 500}小学",
+            "汶上县",
+            "小学",
+            i % 6 + 1,
+            Decimal("1000.00") + i % 7,
+            d,
+            "已发放",
+            "=cmd" if i % 1000 == 0 else "",
+            i,
+            "2016-A",
+        )
 
 
 def child(mode, n):

@@ -56,8 +56,23 @@ def build(n):
     ws = wb.create_sheet("roster")
     ws.append([str(c.header) for c in RosterImporter.columns])
     for i in range(n):
-        ws.append([idcard.make(f"3708{i // 300000 + 30:02d}", dt.date(2008, 1, 1) + dt.timedelta(days=i % 3000), (i // 3000) * 2 + i % 2, "MF"[i % 2]), f"学生{i}",
-                   f"08300{i % 500:05d}", "小学", i % 6 + 1, dt.datetime(2016, 9, 1), "是" if i % 3 else "否", f"H{i // 3:08d}"])
+        ws.append(
+            [
+                idcard.make(
+                    f"3708{i // 300000 + 30:02d}",
+                    dt.date(2008, 1, 1) + dt.timedelta(days=i % 3000),
+                    (i // 3000) * 2 + i % 2,
+                    "MF"[i % 2],
+                ),
+                f"学生{i}",
+                f"08300{i % 500:05d}",
+                "小学",
+                i % 6 + 1,
+                dt.datetime(2016, 9, 1),
+                "是" if i % 3 else "否",
+                f"H{i // 3:08d}",
+            ]
+        )
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -84,8 +99,12 @@ def main():
     med = {k: sorted(v)[1] for k, v in times.items()}
     print(f"{n:,}-row roster ({len(data) / 2**20:.1f} MB), median of 3:")
     print(f"  python-calamine alone:              {med['calamine']:.2f} s")
-    print(f"  jinpin parse (safety + calamine):   {med['jinpin_parse']:.2f} s  ratio {med['jinpin_parse'] / med['calamine']:.2f} (target <= 1.5)")
-    print(f"  jinpin parse + validate every row:  {med['jinpin_validate']:.2f} s  ratio {med['jinpin_validate'] / med['calamine']:.2f}")
+    print(
+        f"  jinpin parse (safety + calamine):   {med['jinpin_parse']:.2f} s  ratio {med['jinpin_parse'] / med['calamine']:.2f} (target <= 1.5)"
+    )
+    print(
+        f"  jinpin parse + validate every row:  {med['jinpin_validate']:.2f} s  ratio {med['jinpin_validate'] / med['calamine']:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -59,8 +59,20 @@ def main():
     # fresh planner statistics, as autovacuum would have them on a live database
     subprocess.run(["psql", "-q", url, "-c", "ANALYZE"], check=True)
     gunicorn = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "jinpin.wsgi", "-b", f"127.0.0.1:{PORT}", "-w", str(args.workers), "--threads", str(args.threads), "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "jinpin.wsgi",
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "-w",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         for _ in range(100):
@@ -69,7 +81,14 @@ def main():
                 break
             except OSError:
                 time.sleep(0.2)
-        pages = ["/schools/", "/schools/?is_weak=true", "/schools/?o=-pupils&page=20", "/schools/?stage=primary&poverty=provincial", "/schools/villages/", "/home/"]
+        pages = [
+            "/schools/",
+            "/schools/?is_weak=true",
+            "/schools/?o=-pupils&page=20",
+            "/schools/?stage=primary&poverty=provincial",
+            "/schools/villages/",
+            "/home/",
+        ]
         openers = [client("officer_wenshang" if i % 2 else "admin") for i in range(args.clients)]
         latencies, errors, by_path = [], [], {}
         lock = threading.Lock()
@@ -105,11 +124,15 @@ def main():
         wall = time.perf_counter() - t0
         latencies.sort()
         p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
-        print(f"{len(latencies)} requests, {args.clients} concurrent clients, {wall:.1f} s, {len(latencies) / wall:.0f} req/s, errors {len(errors)}")
+        print(
+            f"{len(latencies)} requests, {args.clients} concurrent clients, {wall:.1f} s, {len(latencies) / wall:.0f} req/s, errors {len(errors)}"
+        )
         for path, values in sorted(by_path.items()):
             values.sort()
             print(f"  {path:<45} p50 {values[len(values) // 2]:.0f} ms  p95 {values[int(0.95 * len(values))]:.0f} ms")
-        print(f"latency ms: p50 {p(0.5):.0f}  p95 {p(0.95):.0f}  p99 {p(0.99):.0f}  max {latencies[-1]:.0f}  mean {statistics.mean(latencies):.0f}  (target p95 < 300)")
+        print(
+            f"latency ms: p50 {p(0.5):.0f}  p95 {p(0.95):.0f}  p99 {p(0.99):.0f}  max {latencies[-1]:.0f}  mean {statistics.mean(latencies):.0f}  (target p95 < 300)"
+        )
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=20)

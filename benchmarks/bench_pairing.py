@@ -39,8 +39,13 @@ def main():
     parser.add_argument("--scale", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--reseed", action="store_true")
-    parser.add_argument("--load", type=int, default=0, metavar="REQUESTS",
-                        help="also serve with gunicorn and send REQUESTS requests from 20 concurrent clients")
+    parser.add_argument(
+        "--load",
+        type=int,
+        default=0,
+        metavar="REQUESTS",
+        help="also serve with gunicorn and send REQUESTS requests from 20 concurrent clients",
+    )
     args = parser.parse_args()
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
@@ -74,12 +79,20 @@ def main():
         call_command("seed_demo", scale=args.scale, only="seed_places,seed_users,seed_pairing")
         print(f"seeded in {time.perf_counter() - t0:.1f} s")
     with connection.cursor() as c:  # what autovacuum does on a live database after a bulk load
-        for table in ("pairing_activity", "pairing_agreement", "pairing_agreementschool", "pairing_secondment",
-                      "pairing_jointproject", "schools_school"):
+        for table in (
+            "pairing_activity",
+            "pairing_agreement",
+            "pairing_agreementschool",
+            "pairing_secondment",
+            "pairing_jointproject",
+            "schools_school",
+        ):
             c.execute(f"VACUUM ANALYZE {table}")
     n_agreements, n_activities = Agreement.objects.count(), Activity.objects.count()
-    print(f"data: {n_agreements:,} agreements, {n_activities:,} activities (scale {args.scale}); PostgreSQL "
-          f"{connection.cursor().connection.server_version}")
+    print(
+        f"data: {n_agreements:,} agreements, {n_activities:,} activities (scale {args.scale}); PostgreSQL "
+        f"{connection.cursor().connection.server_version}"
+    )
     setup_test_environment()
     User = get_user_model()
     county_id = Agreement.objects.values("county_id").annotate(n=Count("pk")).order_by("-n")[0]["county_id"]
@@ -114,7 +127,9 @@ def main():
     ]:
         t_cold, q_cold = page(user, url, cold=True)
         t, q = page(user, url)
-        print(f"{label}: median {t_cold * 1000:.0f} ms computed ({q_cold} queries), {t * 1000:.0f} ms cached ({q} queries)")
+        print(
+            f"{label}: median {t_cold * 1000:.0f} ms computed ({q_cold} queries), {t * 1000:.0f} ms cached ({q} queries)"
+        )
     t, q = page(admin, "/pairing/activities/")
     print(f"activity log list (all {n_activities:,}), admin: median {t * 1000:.0f} ms, {q} queries")
     t, q = page(officer, "/pairing/activities/")
@@ -123,14 +138,18 @@ def main():
     print(f"agreements list, admin: median {t * 1000:.0f} ms, {q} queries")
     busiest = Activity.objects.values("agreement_id").annotate(n=Count("pk")).order_by("-n")[0]
     t, q = page(admin, f"/pairing/{busiest['agreement_id']}/")
-    print(f"agreement detail ({busiest['n']} activities, every year since it began): median {t * 1000:.0f} ms, {q} queries")
+    print(
+        f"agreement detail ({busiest['n']} activities, every year since it began): median {t * 1000:.0f} ms, {q} queries"
+    )
     t, q = page(officer, "/pairing/coverage/")
     print(f"coverage page, officer: median {t * 1000:.0f} ms, {q} queries")
 
     scope = get_scope(admin)
     t, res = timed(lambda: compliance.ranking(Agreement.objects.all(), years=years, limit=50), args.runs)
-    print(f"ranking SQL alone, city, two school years: median {t * 1000:.0f} ms ({res[1]:,} agreements, "
-          f"{sum(res[2].values()):,} cells: {res[2]})")
+    print(
+        f"ranking SQL alone, city, two school years: median {t * 1000:.0f} ms ({res[1]:,} agreements, "
+        f"{sum(res[2].values()):,} cells: {res[2]})"
+    )
 
     def export():
         exporter = ComplianceExporter(scope, {})
@@ -140,8 +159,10 @@ def main():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t, rows = timed(export, args.runs)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"compliance matrix export, city, {len(years)} school years: median {t:.1f} s for {rows:,} rows "
-          f"({rows / t:,.0f} rows/s); peak RSS {peak / 1024:.0f} MB (was {before / 1024:.0f} MB before)")
+    print(
+        f"compliance matrix export, city, {len(years)} school years: median {t:.1f} s for {rows:,} rows "
+        f"({rows / t:,.0f} rows/s); peak RSS {peak / 1024:.0f} MB (was {before / 1024:.0f} MB before)"
+    )
     t, _ = timed(lambda: sum(1 for _ in compliance.stream(Agreement.objects.all(), years=years)), args.runs)
     print(f"  of which the streamed SQL alone: median {t:.1f} s")
     built = list(ComplianceExporter(scope, {}).rows())
@@ -163,8 +184,10 @@ def main():
 
     t_raw, _ = timed(raw_openpyxl, args.runs)
     t_ours, _ = timed(ours_prebuilt, args.runs)
-    print(f"  rows generator alone (SQL + names): median {t_rows:.1f} s; on the same pre-built rows: jinpin writer "
-          f"{t_ours:.1f} s vs raw openpyxl write-only {t_raw:.1f} s ({t_raw / t_ours:.2f}x its speed)")
+    print(
+        f"  rows generator alone (SQL + names): median {t_rows:.1f} s; on the same pre-built rows: jinpin writer "
+        f"{t_ours:.1f} s vs raw openpyxl write-only {t_raw:.1f} s ({t_raw / t_ours:.2f}x its speed)"
+    )
     if args.load:
         from schools.demo import COUNTIES
         from schools.models import County
@@ -186,26 +209,61 @@ def under_load(url, n_requests, officer, clients=20, port=8766):
 
     env = dict(os.environ, DATABASE_URL=url, DEBUG="0", SECRET_KEY="bench-" + "x" * 40, ALLOWED_HOSTS="127.0.0.1")
     env.pop("CELERY_BROKER_URL", None)
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "jinpin.wsgi", "-b", f"127.0.0.1:{port}", "-w", "4",
-                               "--threads", "2", "--log-level", "warning"], cwd=ROOT, env=env)
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "jinpin.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "4",
+            "--threads",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
 
     def login(username):
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         opener.open(base + "/accounts/login/").read()
         token = next(c.value for c in jar if c.name == "csrftoken")
-        data = urllib.parse.urlencode({"username": username, "password": "Jinpin@2016", "csrfmiddlewaretoken": token}).encode()
-        resp = opener.open(urllib.request.Request(base + "/accounts/login/", data=data, headers={"Referer": base + "/accounts/login/"}))
+        data = urllib.parse.urlencode(
+            {"username": username, "password": "Jinpin@2016", "csrfmiddlewaretoken": token}
+        ).encode()
+        resp = opener.open(
+            urllib.request.Request(base + "/accounts/login/", data=data, headers={"Referer": base + "/accounts/login/"})
+        )
         assert resp.geturl().endswith("/home/"), f"login failed for {username}"
         return opener
 
     pages = {
-        officer: ["/pairing/compliance/", "/pairing/compliance/?missed=1", "/pairing/", "/pairing/activities/", "/pairing/coverage/",
-                  "/home/"],
-        "admin": ["/pairing/compliance/", "/pairing/", "/pairing/activities/", "/pairing/donations/", "/pairing/coverage/"],
+        officer: [
+            "/pairing/compliance/",
+            "/pairing/compliance/?missed=1",
+            "/pairing/",
+            "/pairing/activities/",
+            "/pairing/coverage/",
+            "/home/",
+        ],
+        "admin": [
+            "/pairing/compliance/",
+            "/pairing/",
+            "/pairing/activities/",
+            "/pairing/donations/",
+            "/pairing/coverage/",
+        ],
         "principal_weak": ["/home/", "/pairing/", "/pairing/activities/"],
     }
     try:
@@ -254,12 +312,16 @@ def under_load(url, n_requests, officer, clients=20, port=8766):
             values = sorted(values)
             return values[min(len(values) - 1, int(q * len(values)))]
 
-        print(f"under load: {len(latencies)} requests, {clients} concurrent clients, {wall:.1f} s, "
-              f"{len(latencies) / wall:.0f} req/s, errors {len(errors)}")
-        print(f"  latency ms: p50 {pct(latencies, .5):.0f}  p95 {pct(latencies, .95):.0f}  p99 {pct(latencies, .99):.0f}  "
-              f"max {latencies[-1]:.0f}  (target p95 < 300)")
+        print(
+            f"under load: {len(latencies)} requests, {clients} concurrent clients, {wall:.1f} s, "
+            f"{len(latencies) / wall:.0f} req/s, errors {len(errors)}"
+        )
+        print(
+            f"  latency ms: p50 {pct(latencies, 0.5):.0f}  p95 {pct(latencies, 0.95):.0f}  p99 {pct(latencies, 0.99):.0f}  "
+            f"max {latencies[-1]:.0f}  (target p95 < 300)"
+        )
         for name, values in sorted(by_page.items()):
-            print(f"  {name:<45} n={len(values):<4} p50 {pct(values, .5):>5.0f}  p95 {pct(values, .95):>5.0f}")
+            print(f"  {name:<45} n={len(values):<4} p50 {pct(values, 0.5):>5.0f}  p95 {pct(values, 0.95):>5.0f}")
     finally:
         server.terminate()
         server.wait(timeout=20)

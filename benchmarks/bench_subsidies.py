@@ -42,8 +42,13 @@ def setup(db: str) -> None:
     os.environ.setdefault("CONN_MAX_AGE", "0")
     import psycopg2
 
-    conn = psycopg2.connect(host=u.hostname or "127.0.0.1", port=u.port or 5432, user=u.username or "postgres",
-                            password=u.password or None, dbname="postgres")
+    conn = psycopg2.connect(
+        host=u.hostname or "127.0.0.1",
+        port=u.port or 5432,
+        user=u.username or "postgres",
+        password=u.password or None,
+        dbname="postgres",
+    )
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db])
@@ -125,7 +130,6 @@ def empty_awards():
 
 
 def run_limit(period) -> float:
-    import datetime as dt
 
     from subsidies.models import Scheme
     from subsidies.services.batch import _years_before
@@ -154,9 +158,20 @@ def _stream_rules(period):
     rules = []
     for sr in schemes_for(period):
         s = sr.scheme
-        rules.append((s.pk, sr.rate.pk, sr.rate.parsed_lines(), frozenset(s.stages or ()), s.poor_village_school, s.rural_school,
-                      s.boarders_only, _years_before(d, s.min_age) if s.min_age is not None else None,
-                      _years_before(d, s.max_age + 1) if s.max_age is not None else None, frozenset(s.groups or ())))
+        rules.append(
+            (
+                s.pk,
+                sr.rate.pk,
+                sr.rate.parsed_lines(),
+                frozenset(s.stages or ()),
+                s.poor_village_school,
+                s.rural_school,
+                s.boarders_only,
+                _years_before(d, s.min_age) if s.min_age is not None else None,
+                _years_before(d, s.max_age + 1) if s.max_age is not None else None,
+                frozenset(s.groups or ()),
+            )
+        )
     poor_statuses = frozenset(POOR_STATUSES)
 
     def groups_of(r):
@@ -170,7 +185,11 @@ def _stream_rules(period):
             g.add(Group.TEKUN)
         if poor or r["is_dibao"]:
             g.add(Group.HARDSHIP)
-        for flag, group in (("is_orphan", Group.ORPHAN), ("is_disabled", Group.DISABLED), ("is_boarder", Group.BOARDER)):
+        for flag, group in (
+            ("is_orphan", Group.ORPHAN),
+            ("is_disabled", Group.DISABLED),
+            ("is_boarder", Group.BOARDER),
+        ):
             if r[flag]:
                 g.add(group)
         if r["is_special_ed"] or r["stage"] == "special":
@@ -180,8 +199,14 @@ def _stream_rules(period):
     def awards(r):
         groups = None
         for scheme_id, rate_id, lines, stages, poor_village, rural, boarders, born_by, born_after, want in rules:
-            if (stages and r["stage"] not in stages) or (poor_village and not r["poor_village"]) or (rural and not r["rural"]) or (
-                    boarders and not r["is_boarder"]) or (born_by and r["birth_date"] > born_by) or (born_after and r["birth_date"] <= born_after):
+            if (
+                (stages and r["stage"] not in stages)
+                or (poor_village and not r["poor_village"])
+                or (rural and not r["rural"])
+                or (boarders and not r["is_boarder"])
+                or (born_by and r["birth_date"] > born_by)
+                or (born_after and r["birth_date"] <= born_after)
+            ):
                 continue
             if groups is None:
                 groups = groups_of(r)
@@ -189,7 +214,11 @@ def _stream_rules(period):
                 continue
             for line in lines:  # first line that holds gives the amount
                 kind, _sep, value = line["when"].partition(":")
-                if line["when"] == "any" or (kind == "group" and value in groups) or (kind == "stage" and value == r["stage"]):
+                if (
+                    line["when"] == "any"
+                    or (kind == "group" and value in groups)
+                    or (kind == "stage" and value == r["stage"])
+                ):
                     yield scheme_id, rate_id, line["amount"]
                     break
 
@@ -210,20 +239,43 @@ def run_stream(period) -> float:
     empty_awards()
     awards = _stream_rules(period)
     params: list = []
-    base = base_sql(school_year=period.school_year, decisive=period.decisive_date, county_id=None, lo=None, hi=None, params=params)
+    base = base_sql(
+        school_year=period.school_year, decisive=period.decisive_date, county_id=None, lo=None, hi=None, params=params
+    )
     t = time.perf_counter()
     n = 0
     with transaction.atomic():
         raw = connection.connection  # psycopg2: a named cursor streams; COPY runs between its fetches
         src = raw.cursor(name="bench_stream")
         src.itersize = 20_000
-        src.execute(f"SELECT student_id, school_id, county_id, stage, birth_date, is_orphan, is_disabled, is_special_ed, is_boarder, "
-                    f"is_dibao, poor_village, rural, h_dibao, h_tekun, hh_status, facts::text FROM ({base}) b", params)
-        names = ["student_id", "school_id", "county_id", "stage", "birth_date", "is_orphan", "is_disabled", "is_special_ed", "is_boarder",
-                 "is_dibao", "poor_village", "rural", "h_dibao", "h_tekun", "hh_status", "facts"]
+        src.execute(
+            f"SELECT student_id, school_id, county_id, stage, birth_date, is_orphan, is_disabled, is_special_ed, is_boarder, "
+            f"is_dibao, poor_village, rural, h_dibao, h_tekun, hh_status, facts::text FROM ({base}) b",
+            params,
+        )
+        names = [
+            "student_id",
+            "school_id",
+            "county_id",
+            "stage",
+            "birth_date",
+            "is_orphan",
+            "is_disabled",
+            "is_special_ed",
+            "is_boarder",
+            "is_dibao",
+            "poor_village",
+            "rural",
+            "h_dibao",
+            "h_tekun",
+            "hh_status",
+            "facts",
+        ]
         out = raw.cursor()
-        copy = (f"COPY subsidies_award (student_id, scheme_id, period_id, school_id, county_id, amount, rate_version_id, facts, status, "
-                f"created_at, updated_at) FROM STDIN")
+        copy = (
+            "COPY subsidies_award (student_id, scheme_id, period_id, school_id, county_id, amount, rate_version_id, facts, status, "
+            "created_at, updated_at) FROM STDIN"
+        )
         now = time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime())
         while True:
             rows = src.fetchmany(20_000)
@@ -231,11 +283,13 @@ def run_stream(period) -> float:
                 break
             buf = io.StringIO()
             for row in rows:
-                r = dict(zip(names, row))
+                r = dict(zip(names, row, strict=False))
                 facts = r["facts"].replace("\\", "\\\\")
                 for scheme_id, rate_id, amount in awards(r):
-                    buf.write(f"{r['student_id']}\t{scheme_id}\t{period.pk}\t{r['school_id']}\t{r['county_id']}\t{amount}\t{rate_id}\t"
-                              f"{facts}\tcandidate\t{now}\t{now}\n")
+                    buf.write(
+                        f"{r['student_id']}\t{scheme_id}\t{period.pk}\t{r['school_id']}\t{r['county_id']}\t{amount}\t{rate_id}\t"
+                        f"{facts}\tcandidate\t{now}\t{now}\n"
+                    )
                     n += 1
             buf.seek(0)
             out.copy_expert(copy, buf)
@@ -249,9 +303,31 @@ def start_worker(n):
     queue = f"bench-{os.getpid()}"
     env = dict(os.environ, CELERY_TASK_DEFAULT_QUEUE=queue, CELERY_TASK_ALWAYS_EAGER="0")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "jinpin", "worker", "-Q", queue, "-c", str(n), "--pool", "prefork", "-l", "warning",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}@%h"],
-        cwd=BASE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "jinpin",
+            "worker",
+            "-Q",
+            queue,
+            "-c",
+            str(n),
+            "--pool",
+            "prefork",
+            "-l",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"{queue}@%h",
+        ],
+        cwd=BASE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     from jinpin import celery_app
 
@@ -293,7 +369,9 @@ def export_child(rows: int) -> None:
     exporter = AwardRosterExporter(Scope(user_id=None, role="auditor"), {})
     with tempfile.TemporaryDirectory() as d:
         t = time.perf_counter()
-        n = exports.write_xlsx(Path(d) / "awards.xlsx", exporter.columns, itertools.islice(exporter.rows(), rows), sheet_title="awards")
+        n = exports.write_xlsx(
+            Path(d) / "awards.xlsx", exporter.columns, itertools.islice(exporter.rows(), rows), sheet_title="awards"
+        )
         elapsed = time.perf_counter() - t
         size = (Path(d) / "awards.xlsx").stat().st_size
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -323,31 +401,46 @@ def main():
     t = time.perf_counter()
     call_command("migrate", verbosity=0)
     call_command("seed_demo", scale=args.scale, only="seed_places,seed_users,seed_subsidies")
-    print(f"data: {Enrolment.objects.filter(school_year=2016).count():,} enrolled students, "
-          f"{Household.objects.count():,} households (ready in {time.perf_counter() - t:.0f} s)", flush=True)
+    print(
+        f"data: {Enrolment.objects.filter(school_year=2016).count():,} enrolled students, "
+        f"{Household.objects.count():,} households (ready in {time.perf_counter() - t:.0f} s)",
+        flush=True,
+    )
     period = Period.objects.get(code="2016-2017")
     admin = get_user_model().objects.get(username="admin")
     worker = start_worker(args.workers)
     try:
         limits, batches, streams = [], [], []
-        for i in range(args.repeat):
+        for _i in range(args.repeat):
             limits.append(run_limit(period))
             print(f"limit (one INSERT … SELECT): {limits[-1]:.1f} s, {Award.objects.count():,} rows", flush=True)
             sql("DROP TABLE IF EXISTS bench_limit")
             sql(f"CREATE TABLE bench_limit AS SELECT {COLS} FROM subsidies_award")
             batches.append(run_batch(period, admin))
-            print(f"batch ({args.workers} Celery worker processes): {batches[-1]:.1f} s, {Award.objects.count():,} rows", flush=True)
-            missing = sql(f"SELECT count(*) FROM (SELECT {COLS} FROM bench_limit EXCEPT ALL SELECT {COLS} FROM subsidies_award) x")[0][0]
-            extra = sql(f"SELECT count(*) FROM (SELECT {COLS} FROM subsidies_award EXCEPT ALL SELECT {COLS} FROM bench_limit) x")[0][0]
+            print(
+                f"batch ({args.workers} Celery worker processes): {batches[-1]:.1f} s, {Award.objects.count():,} rows",
+                flush=True,
+            )
+            missing = sql(
+                f"SELECT count(*) FROM (SELECT {COLS} FROM bench_limit EXCEPT ALL SELECT {COLS} FROM subsidies_award) x"
+            )[0][0]
+            extra = sql(
+                f"SELECT count(*) FROM (SELECT {COLS} FROM subsidies_award EXCEPT ALL SELECT {COLS} FROM bench_limit) x"
+            )[0][0]
             if missing or extra:
                 raise SystemExit(f"rows differ: {missing} only in the limit, {extra} only in the batch")
             print("rows identical: yes", flush=True)
             if not args.skip_stream:
                 streams.append(run_stream(period))
-                print(f"stream (one process: server-side cursor, rules in Python, COPY): {streams[-1]:.1f} s, "
-                      f"{Award.objects.count():,} rows", flush=True)
-                differ = sql(f"SELECT count(*) FROM ((SELECT {COLS} FROM bench_limit EXCEPT ALL SELECT {COLS} FROM subsidies_award) UNION ALL "
-                             f"(SELECT {COLS} FROM subsidies_award EXCEPT ALL SELECT {COLS} FROM bench_limit)) x")[0][0]
+                print(
+                    f"stream (one process: server-side cursor, rules in Python, COPY): {streams[-1]:.1f} s, "
+                    f"{Award.objects.count():,} rows",
+                    flush=True,
+                )
+                differ = sql(
+                    f"SELECT count(*) FROM ((SELECT {COLS} FROM bench_limit EXCEPT ALL SELECT {COLS} FROM subsidies_award) UNION ALL "
+                    f"(SELECT {COLS} FROM subsidies_award EXCEPT ALL SELECT {COLS} FROM bench_limit)) x"
+                )[0][0]
                 if differ:
                     raise SystemExit(f"the streaming process's rows differ from the limit's: {differ}")
                 print("stream rows identical: yes", flush=True)

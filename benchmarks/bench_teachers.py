@@ -30,12 +30,15 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/jinpin_bench_teachers"
 
 
 def ensure_database(url: str, reseed: bool) -> None:
-    import psycopg2
     from urllib.parse import urlparse
+
+    import psycopg2
 
     u = urlparse(url)
     name = u.path.lstrip("/")
-    conn = psycopg2.connect(host=u.hostname, port=u.port or 5432, user=u.username or "postgres", password=u.password, dbname="postgres")
+    conn = psycopg2.connect(
+        host=u.hostname, port=u.port or 5432, user=u.username or "postgres", password=u.password, dbname="postgres"
+    )
     conn.autocommit = True
     with conn.cursor() as cur:
         if reseed:
@@ -76,9 +79,9 @@ def main():
     from django.db import connection, transaction
     from django.db.models import Count
 
+    from jinpin.scope import Role, Scope
     from schools.demo import seed_places
     from teachers import compliance as comp
-    from jinpin.scope import Role, Scope
     from teachers.demo import seed_teachers
     from teachers.exporters import ComplianceExporter
     from teachers.models import Teacher, TrainingAttendance, TrainingRule
@@ -100,25 +103,44 @@ def main():
     seeded = comp.active_rule()
     everyone, _ = TrainingRule.objects.get_or_create(
         name="bench: every teacher",
-        defaults=dict(threshold=seeded.threshold, levels=seeded.levels, period_start=seeded.period_start, period_end=seeded.period_end,
-                      posts=["kindergarten_director", "principal", "teacher", "other"], poverty=[], stages=[], is_active=False),
+        defaults={
+            "threshold": seeded.threshold,
+            "levels": seeded.levels,
+            "period_start": seeded.period_start,
+            "period_end": seeded.period_end,
+            "posts": ["kindergarten_director", "principal", "teacher", "other"],
+            "poverty": [],
+            "stages": [],
+            "is_active": False,
+        },
     )
     city_scope = Scope(user_id=None, role=Role.CITY_ADMIN)
     teachers = Teacher.objects.all()
     busiest_county = (
-        Teacher.objects.values("school__county_id").order_by().annotate(n=Count("pk"))
-        .order_by("-n").values_list("school__county_id", flat=True).first()
+        Teacher.objects.values("school__county_id")
+        .order_by()
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .values_list("school__county_id", flat=True)
+        .first()
     )
     school_id = (
-        comp.target_group(seeded, teachers).filter(school__county_id=busiest_county).values_list("school_id", flat=True).first()
+        comp.target_group(seeded, teachers)
+        .filter(school__county_id=busiest_county)
+        .values_list("school_id", flat=True)
+        .first()
     )
 
     rows = []
-    for label, rule in (("seeded rule (provincial poor villages, kindergarten + primary)", seeded), ("rule over every teacher", everyone)):
+    for label, rule in (
+        ("seeded rule (provincial poor villages, kindergarten + primary)", seeded),
+        ("rule over every teacher", everyone),
+    ):
         t_city, city = timed(lambda r=rule: list(comp.summary_by(r, teachers, "school__county_id")), args.runs)
         t_tot, tot = timed(lambda r=rule: comp.totals(r, teachers), args.runs)
         t_county, county = timed(
-            lambda r=rule: list(comp.summary_by(r, teachers.filter(school__county_id=busiest_county), "school_id")), args.runs
+            lambda r=rule: list(comp.summary_by(r, teachers.filter(school__county_id=busiest_county), "school_id")),
+            args.runs,
         )
         t_school, short = timed(
             lambda r=rule: list(comp.short_of(r, teachers.filter(school_id=school_id))[:50]), args.runs
@@ -131,14 +153,15 @@ def main():
 
     print()
     for label, tot, t_city, t_tot, t_county, n_county, t_school, n_short, t_export, n_rows in rows:
-        print(f"{label}: {tot['n']:,} teachers in the group, {tot['ok']:,} compliant, {tot['short']:,} short, {tot['missing']:,} hours missing")
+        print(
+            f"{label}: {tot['n']:,} teachers in the group, {tot['ok']:,} compliant, {tot['short']:,} short, {tot['missing']:,} hours missing"
+        )
         print(f"  city summary per county (11 rows)          {t_city * 1000:8.0f} ms")
         print(f"  city totals                                {t_tot * 1000:8.0f} ms")
         print(f"  one county per school ({n_county:,} rows)         {t_county * 1000:8.0f} ms")
         print(f"  one school's shortfall list ({n_short} rows)      {t_school * 1000:8.0f} ms")
         print(f"  export rows, one per teacher ({n_rows:,})   {t_export * 1000:8.0f} ms")
     from teachers import honours as hon
-
     from teachers.db import no_jit
 
     def owed_count():

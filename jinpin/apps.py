@@ -7,5 +7,8 @@ class JinpinConfig(AppConfig):
     verbose_name = _("Programme administration")
 
     def ready(self):
-        from . import checks  # noqa: F401 - registers the deploy checks
-        from . import exports, jobs  # noqa: F401 - registers the export job kind
+        from . import (  # noqa: F401 - registers the export job kind
+            checks,  # noqa: F401 - registers the deploy checks
+            exports,
+            jobs,
+        )

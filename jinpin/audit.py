@@ -61,8 +61,15 @@ def log_many(model, entries, *, action: int, actor, request=None, **data) -> int
     addr = remote_addr(request)
     rows = [
         LogEntry(
-            content_type=ct, object_pk=str(pk), object_id=pk, object_repr=text, action=action, changes=changes or {},
-            actor=actor, remote_addr=addr, additional_data=data or None,
+            content_type=ct,
+            object_pk=str(pk),
+            object_id=pk,
+            object_repr=text,
+            action=action,
+            changes=changes or {},
+            actor=actor,
+            remote_addr=addr,
+            additional_data=data or None,
         )
         for pk, text, changes in entries
     ]

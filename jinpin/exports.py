@@ -125,8 +125,16 @@ def _run(job, scope, progress) -> jobs.JobResult:
         total = exporter.total()
         progress(0, total, force=True)
         target = jobs.result_dir() / f"{job.pk}.xlsx"
-        n = write_xlsx(target, exporter.columns, exporter.rows(), sheet_title=exporter.sheet_title or exporter.title(), progress=progress)
-        return jobs.JobResult(file_path=target, filename=exporter.filename(), rows=n, summary=_("%(n)s rows") % {"n": n})
+        n = write_xlsx(
+            target,
+            exporter.columns,
+            exporter.rows(),
+            sheet_title=exporter.sheet_title or exporter.title(),
+            progress=progress,
+        )
+        return jobs.JobResult(
+            file_path=target, filename=exporter.filename(), rows=n, summary=_("%(n)s rows") % {"n": n}
+        )
 
 
 jobs.register("export", _run, permission=_permission)
@@ -192,7 +200,7 @@ def write_xlsx(path, columns, rows, *, sheet_title="Sheet", progress=None, max_r
 
 
 def _sheet_title(title: str) -> str:
-    bad = '[]:*?/\\'
+    bad = "[]:*?/\\"
     title = "".join("_" if ch in bad else ch for ch in str(title)).strip() or "Sheet"
     return title[:31]
 

@@ -20,7 +20,7 @@ PATTERN = re.compile(r"^\d{17}[\dX]$")
 
 
 def check_char(first17: str) -> str:
-    return CHECK[sum(int(c) * w for c, w in zip(first17, WEIGHTS)) % 11]
+    return CHECK[sum(int(c) * w for c, w in zip(first17, WEIGHTS, strict=False)) % 11]
 
 
 @dataclass(frozen=True)
@@ -34,19 +34,27 @@ def parse(value: str) -> IdInfo:
     """Validate and decode an ID number; raises ValidationError with a Chinese-translatable message."""
     number = (value or "").strip().upper()
     if len(number) != 18:
-        raise ValidationError(_("A resident ID number has 18 characters (this has %(n)s)."), params={"n": len(number)}, code="length")
+        raise ValidationError(
+            _("A resident ID number has 18 characters (this has %(n)s)."), params={"n": len(number)}, code="length"
+        )
     if not PATTERN.match(number):
         raise ValidationError(_("A resident ID number is 17 digits followed by a digit or X."), code="format")
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise ValidationError(_("The birth date in the ID number (%(d)s) is not a real date."), params={"d": number[6:14]}, code="birth") from None
+        raise ValidationError(
+            _("The birth date in the ID number (%(d)s) is not a real date."), params={"d": number[6:14]}, code="birth"
+        ) from None
     if birth.year < 1900 or birth > dt.date.today():
-        raise ValidationError(_("The birth date in the ID number (%(d)s) is impossible."), params={"d": number[6:14]}, code="birth")
+        raise ValidationError(
+            _("The birth date in the ID number (%(d)s) is impossible."), params={"d": number[6:14]}, code="birth"
+        )
     expected = check_char(number[:17])
     if number[17] != expected:
         raise ValidationError(
-            _("The check character of this ID number is wrong (the last character should be %(c)s): a digit was probably mistyped."),
+            _(
+                "The check character of this ID number is wrong (the last character should be %(c)s): a digit was probably mistyped."
+            ),
             params={"c": expected},
             code="checksum",
         )

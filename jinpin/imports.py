@@ -39,12 +39,11 @@ from defusedxml import DefusedXmlException
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import override
+from django.utils.translation import gettext_lazy, override
 
 from . import audit
 
@@ -171,7 +170,9 @@ def read_rows(fileobj, *, max_bytes: int | None = None, max_rows: int | None = N
     except FileRejected:
         raise
     except Exception as exc:  # calamine raises its own types for broken files
-        raise FileRejected(_("The file could not be read as an Excel workbook (%(error)s).") % {"error": exc.__class__.__name__}) from None
+        raise FileRejected(
+            _("The file could not be read as an Excel workbook (%(error)s).") % {"error": exc.__class__.__name__}
+        ) from None
     if not values:
         raise FileRejected(_("The first sheet is empty: the header row is missing."))
     header = [str(v).strip() if v is not None else "" for v in values[0]]
@@ -188,7 +189,10 @@ def non_empty_rows(body):
 def _read_limited(fileobj, max_bytes: int) -> bytes:
     size = getattr(fileobj, "size", None)
     if size is not None and size > max_bytes:
-        raise FileRejected(_("The file is too large (%(size).1f MB); the limit is %(max).1f MB.") % {"size": size / 2**20, "max": max_bytes / 2**20})
+        raise FileRejected(
+            _("The file is too large (%(size).1f MB); the limit is %(max).1f MB.")
+            % {"size": size / 2**20, "max": max_bytes / 2**20}
+        )
     data = fileobj.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise FileRejected(_("The file is too large; the limit is %(max).1f MB.") % {"max": max_bytes / 2**20})
@@ -199,7 +203,9 @@ def _read_limited(fileobj, max_bytes: int) -> bytes:
 
 def _check_container(data: bytes) -> None:
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise FileRejected(_("This is an old .xls file (or an encrypted workbook). Open it in Excel and save it as .xlsx."))
+        raise FileRejected(
+            _("This is an old .xls file (or an encrypted workbook). Open it in Excel and save it as .xlsx.")
+        )
     if data[:4] != b"PK\x03\x04":
         raise FileRejected(_("This is not an Excel .xlsx file. Download the template and fill it in Excel or WPS."))
     try:
@@ -208,7 +214,9 @@ def _check_container(data: bytes) -> None:
     except (zipfile.BadZipFile, ValueError, OSError):
         raise FileRejected(_("The .xlsx file is damaged (not a valid zip archive).")) from None
     if len(infos) > MAX_ENTRIES:
-        raise FileRejected(_("The .xlsx file has too many parts (%(n)s); it is not a normal workbook.") % {"n": len(infos)})
+        raise FileRejected(
+            _("The .xlsx file has too many parts (%(n)s); it is not a normal workbook.") % {"n": len(infos)}
+        )
     total = 0
     names = set()
     for info in infos:
@@ -219,18 +227,26 @@ def _check_container(data: bytes) -> None:
         if info.flag_bits & 0x1:
             raise FileRejected(_("The workbook is password-protected. Remove the password and save it again."))
     if total > MAX_UNCOMPRESSED:
-        raise FileRejected(_("The file expands to more than %(max)s MB; it was refused.") % {"max": MAX_UNCOMPRESSED // 2**20})
+        raise FileRejected(
+            _("The file expands to more than %(max)s MB; it was refused.") % {"max": MAX_UNCOMPRESSED // 2**20}
+        )
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/workbook") for n in names):
         raise FileRejected(_("This zip file is not an Excel workbook. Save it as .xlsx."))
     if any(n.lower().endswith("vbaproject.bin") for n in names):
-        raise FileRejected(_("The workbook contains macros, which are refused for safety. Save it as a plain .xlsx without macros."))
+        raise FileRejected(
+            _("The workbook contains macros, which are refused for safety. Save it as a plain .xlsx without macros.")
+        )
     try:
         content_types = zf.read("[Content_Types].xml")
         DET.fromstring(content_types, forbid_dtd=True)
     except (DefusedXmlException, DET.ParseError):
-        raise FileRejected(_("The workbook contains unsafe XML (DTD or entity declarations); it was refused.")) from None
+        raise FileRejected(
+            _("The workbook contains unsafe XML (DTD or entity declarations); it was refused.")
+        ) from None
     if b"macroEnabled" in content_types:
-        raise FileRejected(_("The workbook contains macros, which are refused for safety. Save it as a plain .xlsx without macros."))
+        raise FileRejected(
+            _("The workbook contains macros, which are refused for safety. Save it as a plain .xlsx without macros.")
+        )
     # A DTD can only stand in an XML part's prolog: its first bytes tell.
     for info in infos:
         if info.filename.endswith((".xml", ".rels", ".vml")):
@@ -261,7 +277,9 @@ def _check_text_traps(s: str, kind: str) -> str:
     m = FULL_WIDTH.search(s)
     if m and kind != "text":
         raise CellError(
-            _("“%(value)s” contains the full-width character “%(char)s”; type it with half-width (ordinary) characters.")
+            _(
+                "“%(value)s” contains the full-width character “%(char)s”; type it with half-width (ordinary) characters."
+            )
             % {"value": s, "char": m.group(0)}
         )
     return s
@@ -281,14 +299,18 @@ def convert(col: Col, v, lookup: dict | None = None):
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             if abs(v) >= 1e15 or (isinstance(v, float) and not v.is_integer()):
                 raise CellError(
-                    _("The number was stored as a number, so Excel kept only 15 digits and the last ones are lost. "
-                      "Format the column as Text and type the full value again.")
+                    _(
+                        "The number was stored as a number, so Excel kept only 15 digits and the last ones are lost. "
+                        "Format the column as Text and type the full value again."
+                    )
                 )
             v = _as_text(v)
         s = _check_text_traps(str(v), kind)
         if SCIENTIFIC.match(s):
             raise CellError(
-                _("“%(value)s” is in scientific notation: the digits are lost. Format the column as Text and type the full value again.")
+                _(
+                    "“%(value)s” is in scientific notation: the digits are lost. Format the column as Text and type the full value again."
+                )
                 % {"value": s}
             )
         if kind == "id_number":
@@ -332,8 +354,10 @@ def convert(col: Col, v, lookup: dict | None = None):
             m = TEXT_DATE.match(s)
             if m:
                 raise CellError(
-                    _("The date “%(value)s” is stored as text. Format the cell as a date (yyyy-mm-dd) and type it again, e.g. %(example)s.")
-                    % {"value": s, "example": "%s-%02d-%02d" % (m.group(1), int(m.group(2)), int(m.group(3)))}
+                    _(
+                        "The date “%(value)s” is stored as text. Format the cell as a date (yyyy-mm-dd) and type it again, e.g. %(example)s."
+                    )
+                    % {"value": s, "example": f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"}
                 )
             raise CellError(_("“%(value)s” is not a date; type a date such as 2016-09-01.") % {"value": s})
         raise CellError(_("Expected a date such as 2016-09-01."))
@@ -357,7 +381,7 @@ def convert(col: Col, v, lookup: dict | None = None):
 
 def choice_lookup(choices) -> dict[str, str]:
     lookup = {}
-    for value, label in zip(choices.values, choices.labels):
+    for value, label in zip(choices.values, choices.labels, strict=False):
         lookup[str(value)] = value
         for lang in ("zh-hans", "en"):
             with override(lang):
@@ -403,7 +427,9 @@ def validate(importer: Importer, fileobj) -> tuple[ImportReport, list[dict]]:
         names = col.headers()
         idx = next((i for i, h in enumerate(header) if h in names), None)
         if idx is None and col.required:
-            report.file_error = _("The column “%(column)s” is missing from the header row. Download the template again.") % {"column": col.header}
+            report.file_error = _(
+                "The column “%(column)s” is missing from the header row. Download the template again."
+            ) % {"column": col.header}
             return report, []
         positions[col.key] = idx
     raw_rows = list(non_empty_rows(raw_rows))
@@ -439,7 +465,13 @@ def validate(importer: Importer, fileobj) -> tuple[ImportReport, list[dict]]:
             key = tuple(row.get(k) for k in importer.natural_key)
             if key in seen:
                 first_col = next(c for c in importer.columns if c.key == importer.natural_key[0])
-                errors.append(RowError(row["_row"], str(first_col.header), _("Duplicates row %(row)s of this file.") % {"row": seen[key]}))
+                errors.append(
+                    RowError(
+                        row["_row"],
+                        str(first_col.header),
+                        _("Duplicates row %(row)s of this file.") % {"row": seen[key]},
+                    )
+                )
             else:
                 seen[key] = row["_row"]
     importer.prepare(cleaned)
@@ -502,7 +534,7 @@ def template(importer_cls) -> bytes:
         note = str(col.help)
         if col.kind == "choice":
             labels = [str(label) for label in col.choices.labels]
-            note = ("、".join(labels) + ("；" + note if note else ""))
+            note = "、".join(labels) + ("；" + note if note else "")
             dv = DataValidation(type="list", formula1='"' + ",".join(labels) + '"', allow_blank=not col.required)
             dv.add(f"{letter}2:{letter}1048576")
             ws.add_data_validation(dv)
@@ -512,7 +544,7 @@ def template(importer_cls) -> bytes:
             ws.add_data_validation(dv)
         notes.append([str(col.header), _("yes") if col.required else _("no"), str(kinds[col.kind]), note])
     ws.freeze_panes = "A2"
-    for letter, width in zip("ABCD", (20, 8, 28, 60)):
+    for letter, width in zip("ABCD", (20, 8, 28, 60), strict=False):
         notes.column_dimensions[letter].width = width
     out = io.BytesIO()
     wb.save(out)
@@ -535,7 +567,9 @@ def template_response(importer_cls, filename: str) -> HttpResponse:
     return response
 
 
-def upload_view(request, importer_cls, *, template_name: str, success_url: str, context: dict | None = None, **importer_kwargs):
+def upload_view(
+    request, importer_cls, *, template_name: str, success_url: str, context: dict | None = None, **importer_kwargs
+):
     """GET shows the upload form; POST runs the import. All rows saved: a message and a redirect
     to ``success_url``; anything wrong: the same page with the file's or the rows' problems
     (``includes/import_report.html``) and nothing saved. The caller checks permissions first."""

@@ -22,10 +22,10 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied

@@ -11,8 +11,8 @@ Apps call these in their ``AppConfig.ready()``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)

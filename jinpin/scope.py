@@ -18,9 +18,9 @@ An unregistered model is fail-closed: ``filter`` raises.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Callable
 
 from django import forms
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
@@ -82,7 +82,7 @@ class Scope:
         return self.role in READ_ONLY_ROLES or self.role is None
 
     # -- the registry -------------------------------------------------------
-    def _rule(self, model) -> "Rule":
+    def _rule(self, model) -> Rule:
         model = model._meta.concrete_model
         try:
             return _rules[model]
@@ -224,7 +224,9 @@ def context_processor(request):
         "scope": scope,
         "Role": Role,
         "scope_role_label": Role(scope.role).label if scope.role else "",
-        "menu_sections": registry.sections_for(scope, getattr(getattr(request, "resolver_match", None), "namespace", None)),
+        "menu_sections": registry.sections_for(
+            scope, getattr(getattr(request, "resolver_match", None), "namespace", None)
+        ),
     }
 
 
@@ -282,4 +284,3 @@ class ScopedFormMixin:
                 model = f.queryset.model._meta.concrete_model
                 if model in _rules:
                     f.queryset = scope.filter(f.queryset)
-

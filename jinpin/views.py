@@ -7,7 +7,6 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import audit, jobs, registry
@@ -87,7 +86,9 @@ def job_retry(request, pk):
 
 @login_required
 def job_list(request):
-    page = Paginator(Job.objects.filter(created_by=request.user).order_by("-created_at"), 25).get_page(request.GET.get("page"))
+    page = Paginator(Job.objects.filter(created_by=request.user).order_by("-created_at"), 25).get_page(
+        request.GET.get("page")
+    )
     return render(request, "jinpin/job_list.html", {"page": page})
 
 

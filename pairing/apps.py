@@ -13,24 +13,64 @@ class PairingConfig(AppConfig):
 
         from . import demo, exporters, scoping, views  # noqa: F401 - registrations
         from .models import (
-            Activity, Agreement, AgreementSchool, Attachment, Donation, JointProject, Milestone, Minimum, SchoolYear,
-            Secondment, Semester,
+            Activity,
+            Agreement,
+            AgreementSchool,
+            Attachment,
+            Donation,
+            JointProject,
+            Milestone,
+            Minimum,
+            SchoolYear,
+            Secondment,
+            Semester,
         )
 
         scoping.register_all()
-        for model in (Agreement, AgreementSchool, Activity, Attachment, Secondment, JointProject, Donation, Milestone,
-                      Minimum, SchoolYear, Semester):
+        for model in (
+            Agreement,
+            AgreementSchool,
+            Activity,
+            Attachment,
+            Secondment,
+            JointProject,
+            Donation,
+            Milestone,
+            Minimum,
+            SchoolYear,
+            Semester,
+        ):
             audit.register(model)
         from django.db.models.signals import post_delete, post_save
 
         from . import compliance
 
         # any write that can change a compliance state changes the cached results' key
-        for model in (Agreement, AgreementSchool, Activity, Secondment, JointProject, Milestone, Minimum, SchoolYear, Semester):
+        for model in (
+            Agreement,
+            AgreementSchool,
+            Activity,
+            Secondment,
+            JointProject,
+            Milestone,
+            Minimum,
+            SchoolYear,
+            Semester,
+        ):
             post_save.connect(compliance.touch, sender=model, dispatch_uid=f"pairing-touch-save-{model.__name__}")
             post_delete.connect(compliance.touch, sender=model, dispatch_uid=f"pairing-touch-delete-{model.__name__}")
         registry.menu(_("Twinning"), "pairing:agreement_list", order=30)
-        registry.menu(_("Compliance"), "pairing:compliance", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR, Role.INSPECTOR}, order=31)
-        registry.menu(_("Coverage"), "pairing:coverage", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR, Role.INSPECTOR}, order=32)
+        registry.menu(
+            _("Compliance"),
+            "pairing:compliance",
+            roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR, Role.INSPECTOR},
+            order=31,
+        )
+        registry.menu(
+            _("Coverage"),
+            "pairing:coverage",
+            roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR, Role.INSPECTOR},
+            order=32,
+        )
         registry.home_panel(views.home_panel, order=30)
         registry.demo_seeder(demo.seed_pairing, order=40)

@@ -29,8 +29,20 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
-    Activity, Agreement, AgreementSchool, AgreementStatus, Direction, Evidence, JointProject, Milestone, MilestoneStatus,
-    Minimum, Period, SchoolYear, Secondment, Semester,
+    Activity,
+    Agreement,
+    AgreementSchool,
+    AgreementStatus,
+    Direction,
+    Evidence,
+    JointProject,
+    Milestone,
+    MilestoneStatus,
+    Minimum,
+    Period,
+    SchoolYear,
+    Secondment,
+    Semester,
 )
 
 MET, NOT_YET, MISSED = "met", "not_yet", "missed"
@@ -230,8 +242,16 @@ def ranking(agreements, *, years, today=None, limit=50, offset=0, order="missed"
         rows = c.fetchall()
     if not rows:
         if offset:  # past the last page: the totals still show
-            _, total, totals = ranking(agreements, years=years, today=today, limit=1, offset=0, order=order,
-                                       only_missed=only_missed, minimums=minimums)
+            _, total, totals = ranking(
+                agreements,
+                years=years,
+                today=today,
+                limit=1,
+                offset=0,
+                order=order,
+                only_missed=only_missed,
+                minimums=minimums,
+            )
             return [], total, totals
         return [], 0, {MET: 0, NOT_YET: 0, MISSED: 0}
     first = rows[0]
@@ -276,24 +296,34 @@ def attach_evidence(cell_list, agreement: Agreement):
     sem_ids = {c.period_id for c in cell_list if c.period_kind == "semester"}
     year_ids = {c.period_id for c in cell_list if c.period_kind == "year"}
     acts = defaultdict(list)
-    for a in Activity.objects.filter(agreement=agreement).filter(
-        **({"school_year_id__in": year_ids} if year_ids else {"semester_id__in": sem_ids})
-    ).only("pk", "kind", "held_on", "semester_id", "school_year_id", "summary"):
+    for a in (
+        Activity.objects.filter(agreement=agreement)
+        .filter(**({"school_year_id__in": year_ids} if year_ids else {"semester_id__in": sem_ids}))
+        .only("pk", "kind", "held_on", "semester_id", "school_year_id", "summary")
+    ):
         acts[("semester", a.semester_id)].append(a)
         acts[("year", a.school_year_id)].append(a)
     secs = list(agreement.secondments.all())
     projs = list(agreement.projects.all())
     adopted = list(
-        Milestone.objects.filter(school__agreement_links__agreement=agreement, status=MilestoneStatus.ADOPTED).select_related("school")
+        Milestone.objects.filter(
+            school__agreement_links__agreement=agreement, status=MilestoneStatus.ADOPTED
+        ).select_related("school")
     )
     for c in cell_list:
         m = c.minimum
         if m.evidence == Evidence.ACTIVITIES:
             c.evidence = [a for a in acts[(c.period_kind, c.period_id)] if a.kind in m.activity_kinds]
         elif m.evidence == Evidence.SECONDMENT_EACH_WAY:
-            c.evidence = [s for s in secs if s.starts_on <= c.ends_on and (s.ends_on is None or s.ends_on >= c.starts_on)]
+            c.evidence = [
+                s for s in secs if s.starts_on <= c.ends_on and (s.ends_on is None or s.ends_on >= c.starts_on)
+            ]
         elif m.evidence == Evidence.PROJECTS:
-            c.evidence = [p for p in projs if p.started_on <= c.ends_on and (p.concluded_on is None or p.concluded_on >= c.starts_on)]
+            c.evidence = [
+                p
+                for p in projs
+                if p.started_on <= c.ends_on and (p.concluded_on is None or p.concluded_on >= c.starts_on)
+            ]
         elif m.evidence == Evidence.PLAN_AND_CHARTER:
             c.evidence = [ms for ms in adopted if ms.adopted_on <= c.ends_on]
     return cell_list
@@ -330,8 +360,21 @@ def cached_ranking(scope, agreements, *, key: tuple, years, today=None, **kwargs
     from django.core.cache import cache
 
     today = today or timezone.localdate()
-    k = "pairing:rank:" + ":".join(map(str, (generation(), scope.role, scope.county_id, scope.school_id, today,
-                                                [y.pk for y in years], *key, sorted(kwargs.items()))))
+    k = "pairing:rank:" + ":".join(
+        map(
+            str,
+            (
+                generation(),
+                scope.role,
+                scope.county_id,
+                scope.school_id,
+                today,
+                [y.pk for y in years],
+                *key,
+                sorted(kwargs.items()),
+            ),
+        )
+    )
     k = "pairing:rank:" + hashlib.sha1(k.encode()).hexdigest()
     hit = cache.get(k)
     if hit is None:

@@ -26,8 +26,22 @@ from django.utils import timezone
 from schools.models import Location, Poverty, School, Stage, Village
 
 from .models import (
-    Activity, ActivityKind, Agreement, AgreementForm, AgreementSchool, AgreementStatus, Direction, Donation, DonationCategory,
-    JointProject, Milestone, MilestoneKind, MilestoneStatus, ProjectStatus, SchoolYear, Secondment,
+    Activity,
+    ActivityKind,
+    Agreement,
+    AgreementForm,
+    AgreementSchool,
+    AgreementStatus,
+    Direction,
+    Donation,
+    DonationCategory,
+    JointProject,
+    Milestone,
+    MilestoneKind,
+    MilestoneStatus,
+    ProjectStatus,
+    SchoolYear,
+    Secondment,
 )
 from .models.calendar import Calendar
 
@@ -35,8 +49,13 @@ FULL_COVERAGE = {"370830", "370831", "370881", "370883", "370811"}  # 汶上 泗
 DEMO_MARK = "【演示】"
 SCALE_MARK = "【合成】"
 MEETING_KINDS = [ActivityKind.JOINT_RESEARCH, ActivityKind.LESSON_PREP, ActivityKind.SEMINAR, ActivityKind.OBSERVATION]
-OTHER_KINDS = [ActivityKind.ONLINE_EVALUATION, ActivityKind.SAME_LESSON, ActivityKind.STUDENT_EXCHANGE, ActivityKind.FESTIVAL,
-               ActivityKind.FACILITY_OPENING]
+OTHER_KINDS = [
+    ActivityKind.ONLINE_EVALUATION,
+    ActivityKind.SAME_LESSON,
+    ActivityKind.STUDENT_EXCHANGE,
+    ActivityKind.FESTIVAL,
+    ActivityKind.FACILITY_OPENING,
+]
 SUMMARIES = {
     ActivityKind.JOINT_RESEARCH: "两校语文、数学教研组联合教研，围绕单元整体教学开展研讨。",
     ActivityKind.LESSON_PREP: "英语学科集体备课，统一教学进度与作业设计。",
@@ -54,7 +73,10 @@ SUMMARIES = {
 
 def _years(today):
     """The previous and the current school year (the demo's two years of history)."""
-    current = SchoolYear.objects.containing(today).first() or SchoolYear.objects.filter(starts_on__lte=today).order_by("-starts_on").first()
+    current = (
+        SchoolYear.objects.containing(today).first()
+        or SchoolYear.objects.filter(starts_on__lte=today).order_by("-starts_on").first()
+    )
     previous = SchoolYear.objects.filter(starts_on__lt=current.starts_on).order_by("-starts_on").first()
     return previous, current
 
@@ -88,7 +110,7 @@ def _seed_demo(rnd, cal, previous, current, today):
         by_county.setdefault(s.county_id, []).append(s)
     start = previous.starts_on
     plans = []  # (agreement, helped list, profile)
-    for county_id, county_schools in by_county.items():
+    for _county_id, county_schools in by_county.items():
         code = county_schools[0].county.code
         helpers = [s for s in county_schools if not s.is_weak and s.location in (Location.URBAN, Location.COUNTY_TOWN)]
         key = [s for s in county_schools if s.is_weak and s.village_id and s.village.poverty != Poverty.NONE]
@@ -108,28 +130,38 @@ def _seed_demo(rnd, cal, previous, current, today):
                 helper = fitting[i % len(fitting)]
             plans.append((helper, [school], AgreementForm.ONE_TO_ONE))
         for j in range(0, len(other) - 1, 2):
-            plans.append((helpers[j % len(helpers)], other[j:j + 2], AgreementForm.ONE_TO_MANY))
+            plans.append((helpers[j % len(helpers)], other[j : j + 2], AgreementForm.ONE_TO_MANY))
     agreements, links, statuses = [], [], []
     for n, (helper, helped, form) in enumerate(plans):
         profile = "demo" if helped[0] == weak_demo else rnd.choices(["good", "patchy", "poor"], [0.55, 0.3, 0.15])[0]
         status = AgreementStatus.ACTIVE
         ended = None
         # drafts and ended agreements only where coverage has gaps anyway
-        gappy = helped[0] != weak_demo and (helped[0].county.code not in FULL_COVERAGE or form == AgreementForm.ONE_TO_MANY)
+        gappy = helped[0] != weak_demo and (
+            helped[0].county.code not in FULL_COVERAGE or form == AgreementForm.ONE_TO_MANY
+        )
         if gappy and n % 11 == 7:
             status = AgreementStatus.DRAFT
         elif gappy and n % 13 == 11:
             status, ended = AgreementStatus.ENDED, previous.ends_on - dt.timedelta(days=60)
         signed = start + dt.timedelta(days=rnd.randrange(0, 20))
-        agreements.append(Agreement(
-            county_id=helped[0].county_id, helping_school=helper, form=form, signed_on=signed, starts_on=signed,
-            ends_on=signed.replace(year=signed.year + 5), status=status, ended_on=ended,
-            end_reason="帮扶学校调整" if ended else "",
-            content=f"{DEMO_MARK}联合教研、挂职交流、课题研究、资源共享、捐赠设备与图书。",
-        ))
+        agreements.append(
+            Agreement(
+                county_id=helped[0].county_id,
+                helping_school=helper,
+                form=form,
+                signed_on=signed,
+                starts_on=signed,
+                ends_on=signed.replace(year=signed.year + 5),
+                status=status,
+                ended_on=ended,
+                end_reason="帮扶学校调整" if ended else "",
+                content=f"{DEMO_MARK}联合教研、挂职交流、课题研究、资源共享、捐赠设备与图书。",
+            )
+        )
         statuses.append(profile)
     Agreement.objects.bulk_create(agreements, batch_size=1000)
-    for a, (_h, helped, _f) in zip(agreements, plans):
+    for a, (_h, helped, _f) in zip(agreements, plans, strict=False):
         links += [AgreementSchool(agreement=a, school=s, active=a.status == AgreementStatus.ACTIVE) for s in helped]
     AgreementSchool.objects.bulk_create(links, batch_size=2000)
     _demo_history(rnd, cal, agreements, plans, statuses, previous, current, today)
@@ -143,7 +175,11 @@ def _teachers_by_school(school_ids, helper_ids=()):
 
     title = HonourTitle.objects.filter(name="骨干教师", is_backbone=True).first()
     if title is not None:
-        have = set(Teacher.objects.filter(school_id__in=helper_ids, honours__is_backbone=True).values_list("school_id", flat=True))
+        have = set(
+            Teacher.objects.filter(school_id__in=helper_ids, honours__is_backbone=True).values_list(
+                "school_id", flat=True
+            )
+        )
         Through = Teacher.honours.through
         grant = []
         for school_id in set(helper_ids) - have:
@@ -151,8 +187,11 @@ def _teachers_by_school(school_ids, helper_ids=()):
                 grant.append(Through(teacher_id=pk, honourtitle_id=title.pk))
         Through.objects.bulk_create(grant, ignore_conflicts=True)
     out = {}
-    for t in Teacher.objects.filter(school_id__in=school_ids).with_is_backbone().only("pk", "school_id", "name").order_by(
-        "-is_backbone_a", "pk"
+    for t in (
+        Teacher.objects.filter(school_id__in=school_ids)
+        .with_is_backbone()
+        .only("pk", "school_id", "name")
+        .order_by("-is_backbone_a", "pk")
     ):
         out.setdefault(t.school_id, []).append(t)
     return out
@@ -163,7 +202,7 @@ def _demo_history(rnd, cal, agreements, plans, profiles, previous, current, toda
     school_ids = {a.helping_school_id for a in agreements} | {s.pk for _h, hs, _f in plans for s in hs}
     staff = _teachers_by_school(school_ids, {a.helping_school_id for a in agreements})
     semesters = [s for s in cal.semesters if s.school_year_id in (previous.pk, current.pk) and s.starts_on <= today]
-    for a, (_helper, helped, _form), profile in zip(agreements, plans, profiles):
+    for a, (_helper, helped, _form), profile in zip(agreements, plans, profiles, strict=False):
         if a.status == AgreementStatus.DRAFT:
             continue
         last = min(today, a.ended_on or today)
@@ -179,13 +218,21 @@ def _demo_history(rnd, cal, agreements, plans, profiles, previous, current, toda
                 return
             y, s = cal.year_of(day), cal.semester_of(day)
             online = kind in (ActivityKind.ONLINE_CLASSROOM, ActivityKind.ONLINE_EVALUATION)
-            acts.append(Activity(
-                agreement=a, kind=kind, held_on=day, school_year=y, semester=s,
-                place="" if online else rnd.choice(["帮扶学校会议室", "被帮扶学校多功能教室", "县教研室"]),
-                online_link=f"https://class.jining.example.cn/r/{a.pk}-{len(acts)}" if online else "",
-                pupils=rnd.choice([0, 0, 30, 45, 60]) if kind in (ActivityKind.STUDENT_EXCHANGE, ActivityKind.FESTIVAL) else 0,
-                summary=SUMMARIES[kind],
-            ))
+            acts.append(
+                Activity(
+                    agreement=a,
+                    kind=kind,
+                    held_on=day,
+                    school_year=y,
+                    semester=s,
+                    place="" if online else rnd.choice(["帮扶学校会议室", "被帮扶学校多功能教室", "县教研室"]),
+                    online_link=f"https://class.jining.example.cn/r/{a.pk}-{len(acts)}" if online else "",
+                    pupils=rnd.choice([0, 0, 30, 45, 60])
+                    if kind in (ActivityKind.STUDENT_EXCHANGE, ActivityKind.FESTIVAL)
+                    else 0,
+                    summary=SUMMARIES[kind],
+                )
+            )
             helpers = staff.get(a.helping_school_id, [])
             if kind == ActivityKind.BACKBONE_TRAINING:
                 # run by the helping school's backbone teachers (listed first), as the service requires
@@ -213,45 +260,94 @@ def _demo_history(rnd, cal, agreements, plans, profiles, previous, current, toda
             if rnd.random() < ok:
                 add(ActivityKind.ONLINE_CLASSROOM, day_in(year.starts_on, year.ends_on))
             for direction in Direction.values:
-                if rnd.random() < ok - (0.2 if direction == Direction.TO_HELPING else 0):  # the helped side sends less often
+                if rnd.random() < ok - (
+                    0.2 if direction == Direction.TO_HELPING else 0
+                ):  # the helped side sends less often
                     start = day_in(year.starts_on, year.starts_on + dt.timedelta(days=150))
                     if start:
-                        frm, to = (a.helping_school_id, helped[0].pk) if direction == Direction.TO_HELPED else (helped[0].pk, a.helping_school_id)
+                        frm, to = (
+                            (a.helping_school_id, helped[0].pk)
+                            if direction == Direction.TO_HELPED
+                            else (helped[0].pk, a.helping_school_id)
+                        )
                         pool = staff.get(frm, [])
                         t = pool[1] if len(pool) > 1 else None
-                        secs.append(Secondment(agreement=a, direction=direction, from_school_id=frm, to_school_id=to,
-                                               teacher=t, person_name=t.name if t else "挂职干部", post="副校长（挂职）",
-                                               starts_on=start, ends_on=start + dt.timedelta(days=90)))
+                        secs.append(
+                            Secondment(
+                                agreement=a,
+                                direction=direction,
+                                from_school_id=frm,
+                                to_school_id=to,
+                                teacher=t,
+                                person_name=t.name if t else "挂职干部",
+                                post="副校长（挂职）",
+                                starts_on=start,
+                                ends_on=start + dt.timedelta(days=90),
+                            )
+                        )
         if rnd.random() < {"good": 0.9, "demo": 1, "patchy": 0.5, "poor": 0.2}[profile]:
             started = day_in(previous.starts_on, previous.starts_on + dt.timedelta(days=90))
             if started:
-                projects.append(JointProject(agreement=a, title=rnd.choice(["农村小学阅读能力提升研究", "城乡结对校课堂教学改进研究",
-                                                                          "薄弱学校教师专业成长路径研究"]),
-                                             lead_names="", started_on=started, status=ProjectStatus.ONGOING,
-                                             outputs="阶段性研究报告一份"))
+                projects.append(
+                    JointProject(
+                        agreement=a,
+                        title=rnd.choice(
+                            ["农村小学阅读能力提升研究", "城乡结对校课堂教学改进研究", "薄弱学校教师专业成长路径研究"]
+                        ),
+                        lead_names="",
+                        started_on=started,
+                        status=ProjectStatus.ONGOING,
+                        outputs="阶段性研究报告一份",
+                    )
+                )
         if rnd.random() < 0.5:
             d = day_in(previous.starts_on, previous.ends_on)
             if d:
                 cat = rnd.choice(DonationCategory.values)
-                item, qty, unit = {"it": ("更新替换的台式电脑", 20, 2500), "lab": ("理化生实验器材", 10, 800),
-                                   "instruments": ("音乐器材", 6, 1500), "books": ("图书", 500, 25)}[cat]
-                donations.append(Donation(agreement=a, recipient=helped[0], item=item, category=cat, quantity=qty,
-                                          value=Decimal(qty * unit), donated_on=d,
-                                          received_on=d + dt.timedelta(days=3) if rnd.random() < 0.8 else None))
+                item, qty, unit = {
+                    "it": ("更新替换的台式电脑", 20, 2500),
+                    "lab": ("理化生实验器材", 10, 800),
+                    "instruments": ("音乐器材", 6, 1500),
+                    "books": ("图书", 500, 25),
+                }[cat]
+                donations.append(
+                    Donation(
+                        agreement=a,
+                        recipient=helped[0],
+                        item=item,
+                        category=cat,
+                        quantity=qty,
+                        value=Decimal(qty * unit),
+                        donated_on=d,
+                        received_on=d + dt.timedelta(days=3) if rnd.random() < 0.8 else None,
+                    )
+                )
         for s in helped:
             if profile in ("good", "demo") or rnd.random() < 0.4:
-                milestones.append(Milestone(school=s, kind=MilestoneKind.PLAN, status=MilestoneStatus.ADOPTED,
-                                            drafted_on=previous.starts_on + dt.timedelta(days=40),
-                                            adopted_on=previous.starts_on + dt.timedelta(days=100)))
+                milestones.append(
+                    Milestone(
+                        school=s,
+                        kind=MilestoneKind.PLAN,
+                        status=MilestoneStatus.ADOPTED,
+                        drafted_on=previous.starts_on + dt.timedelta(days=40),
+                        adopted_on=previous.starts_on + dt.timedelta(days=100),
+                    )
+                )
                 adopted = profile == "good"
-                milestones.append(Milestone(school=s, kind=MilestoneKind.CHARTER,
-                                            status=MilestoneStatus.ADOPTED if adopted else MilestoneStatus.DRAFTED,
-                                            drafted_on=previous.starts_on + dt.timedelta(days=60),
-                                            adopted_on=previous.starts_on + dt.timedelta(days=200) if adopted else None))
+                milestones.append(
+                    Milestone(
+                        school=s,
+                        kind=MilestoneKind.CHARTER,
+                        status=MilestoneStatus.ADOPTED if adopted else MilestoneStatus.DRAFTED,
+                        drafted_on=previous.starts_on + dt.timedelta(days=60),
+                        adopted_on=previous.starts_on + dt.timedelta(days=200) if adopted else None,
+                    )
+                )
     Activity.objects.bulk_create(acts, batch_size=2000)
     Through = Activity.participants.through
     Through.objects.bulk_create(
-        [Through(activity_id=acts[i].pk, teacher_id=t.pk) for i, people in act_people for t in people], batch_size=5000,
+        [Through(activity_id=acts[i].pk, teacher_id=t.pk) for i, people in act_people for t in people],
+        batch_size=5000,
         ignore_conflicts=True,
     )
     Secondment.objects.bulk_create(secs, batch_size=2000)
@@ -267,43 +363,72 @@ def _seed_scale(rnd, cal, previous, today, scale):
     need = target - have
     if need <= 0:
         return
-    helpers = list(School.objects.filter(code__startswith="0", is_weak=False, location__in=[Location.URBAN, Location.COUNTY_TOWN])
-                   .values_list("pk", "county_id"))
+    helpers = list(
+        School.objects.filter(
+            code__startswith="0", is_weak=False, location__in=[Location.URBAN, Location.COUNTY_TOWN]
+        ).values_list("pk", "county_id")
+    )
     by_county = {}
     for pk, county in helpers:
         by_county.setdefault(county, []).append(pk)
     free = list(
-        School.objects.filter(is_weak=True, code__regex=r"^[89]").exclude(agreement_links__active=True)
-        .values_list("pk", "county_id").order_by("pk")[:need]
+        School.objects.filter(is_weak=True, code__regex=r"^[89]")
+        .exclude(agreement_links__active=True)
+        .values_list("pk", "county_id")
+        .order_by("pk")[:need]
     )
     if len(free) < need:
         _add_weak_schools(need - len(free))
         free = list(
-            School.objects.filter(is_weak=True, code__regex=r"^[89]").exclude(agreement_links__active=True)
-            .values_list("pk", "county_id").order_by("pk")[:need]
+            School.objects.filter(is_weak=True, code__regex=r"^[89]")
+            .exclude(agreement_links__active=True)
+            .values_list("pk", "county_id")
+            .order_by("pk")[:need]
         )
     signed = previous.starts_on
     agreements = []
-    for i, (school_id, county_id) in enumerate(free):
+    for i, (_school_id, county_id) in enumerate(free):
         pool = by_county.get(county_id) or helpers[0:1] and [helpers[i % len(helpers)][0]]
-        agreements.append(Agreement(county_id=county_id, helping_school_id=pool[i % len(pool)], form=AgreementForm.ONE_TO_ONE,
-                                    signed_on=signed, starts_on=signed, status=AgreementStatus.ACTIVE,
-                                    content=f"{SCALE_MARK}{i}"))
+        agreements.append(
+            Agreement(
+                county_id=county_id,
+                helping_school_id=pool[i % len(pool)],
+                form=AgreementForm.ONE_TO_ONE,
+                signed_on=signed,
+                starts_on=signed,
+                status=AgreementStatus.ACTIVE,
+                content=f"{SCALE_MARK}{i}",
+            )
+        )
     Agreement.objects.bulk_create(agreements, batch_size=5000)
     AgreementSchool.objects.bulk_create(
-        [AgreementSchool(agreement=a, school_id=s, active=True) for a, (s, _c) in zip(agreements, free)], batch_size=5000
+        [AgreementSchool(agreement=a, school_id=s, active=True) for a, (s, _c) in zip(agreements, free, strict=False)],
+        batch_size=5000,
     )
-    _copy_activities(rnd, cal, [(a.pk, a.helping_school_id, s) for a, (s, _c) in zip(agreements, free)], signed, today)
+    _copy_activities(
+        rnd, cal, [(a.pk, a.helping_school_id, s) for a, (s, _c) in zip(agreements, free, strict=False)], signed, today
+    )
     secs, projects = [], []
-    for a, (s, _c) in zip(agreements, free):
+    for a, (s, _c) in zip(agreements, free, strict=False):
         for direction in Direction.values:
             if rnd.random() < 0.7:
                 frm, to = (a.helping_school_id, s) if direction == Direction.TO_HELPED else (s, a.helping_school_id)
                 start = signed + dt.timedelta(days=rnd.randrange(300))
-                secs.append(Secondment(agreement=a, direction=direction, from_school_id=frm, to_school_id=to, person_name="挂职干部",
-                                       starts_on=start, ends_on=start + dt.timedelta(days=90)))
+                secs.append(
+                    Secondment(
+                        agreement=a,
+                        direction=direction,
+                        from_school_id=frm,
+                        to_school_id=to,
+                        person_name="挂职干部",
+                        starts_on=start,
+                        ends_on=start + dt.timedelta(days=90),
+                    )
+                )
         if rnd.random() < 0.6:
-            projects.append(JointProject(agreement=a, title="结对课题", started_on=signed + dt.timedelta(days=rnd.randrange(200))))
+            projects.append(
+                JointProject(agreement=a, title="结对课题", started_on=signed + dt.timedelta(days=rnd.randrange(200)))
+            )
     Secondment.objects.bulk_create(secs, batch_size=5000)
     JointProject.objects.bulk_create(projects, batch_size=5000)
     if connection.vendor == "postgresql":
@@ -319,8 +444,19 @@ def _add_weak_schools(n):
     batch = []
     for k in range(start, start + n):
         v = villages[k % len(villages)]
-        batch.append(School(code=f"8{k:09d}", name=f"{v[3]}结对合成学校{k}", county_id=v[2], town_id=v[1], village_id=v[0],
-                            stage=Stage.PRIMARY, location=Location.RURAL, is_weak=True, pupils=150))
+        batch.append(
+            School(
+                code=f"8{k:09d}",
+                name=f"{v[3]}结对合成学校{k}",
+                county_id=v[2],
+                town_id=v[1],
+                village_id=v[0],
+                stage=Stage.PRIMARY,
+                location=Location.RURAL,
+                is_weak=True,
+                pupils=150,
+            )
+        )
     School.objects.bulk_create(batch, batch_size=5000, ignore_conflicts=True)
 
 
@@ -329,7 +465,7 @@ def _copy_activities(rnd, cal, pairs, since, today, per_agreement=100):
     PostgreSQL (bulk_create elsewhere). Per-agreement profiles leave gaps (a missed semester,
     no backbone visit) so all three states appear."""
     span = (today - since).days
-    kinds_all = [k for k in ActivityKind.values]
+    kinds_all = list(ActivityKind.values)
     now = timezone.now()
     rows = []
     for agreement_id, _helper, _helped in pairs:
@@ -344,7 +480,9 @@ def _copy_activities(rnd, cal, pairs, since, today, per_agreement=100):
             day = since + dt.timedelta(days=rnd.randrange(span + 1))
             k = rnd.choice(kinds)
             y, s = cal.year_of(day), cal.semester_of(day)
-            rows.append((agreement_id, k, day, y.pk if y else None, s.pk if s else None, "被帮扶学校", "", 0, SUMMARIES[k], now))
+            rows.append(
+                (agreement_id, k, day, y.pk if y else None, s.pk if s else None, "被帮扶学校", "", 0, SUMMARIES[k], now)
+            )
         if len(rows) >= 100_000:
             _write_activities(rows)
             rows = []
@@ -356,8 +494,22 @@ def _write_activities(rows):
         return
     if connection.vendor != "postgresql":
         Activity.objects.bulk_create(
-            [Activity(agreement_id=r[0], kind=r[1], held_on=r[2], school_year_id=r[3], semester_id=r[4], place=r[5],
-                      online_link=r[6], pupils=r[7], summary=r[8]) for r in rows], batch_size=5000)
+            [
+                Activity(
+                    agreement_id=r[0],
+                    kind=r[1],
+                    held_on=r[2],
+                    school_year_id=r[3],
+                    semester_id=r[4],
+                    place=r[5],
+                    online_link=r[6],
+                    pupils=r[7],
+                    summary=r[8],
+                )
+                for r in rows
+            ],
+            batch_size=5000,
+        )
         return
     buf = io.StringIO()
     for r in rows:

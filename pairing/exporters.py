@@ -6,14 +6,22 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jinpin import exports
-from jinpin.forms import parse_id
 from jinpin.exports import Column
+from jinpin.forms import parse_id
 from schools.models import County
 
 from . import compliance
 from .filters import ActivityFilter, AgreementFilter, DonationFilter
 from .models import (
-    Activity, ActivityKind, Agreement, AgreementForm, AgreementSchool, AgreementStatus, Donation, DonationCategory, SchoolYear,
+    Activity,
+    ActivityKind,
+    Agreement,
+    AgreementForm,
+    AgreementSchool,
+    AgreementStatus,
+    Donation,
+    DonationCategory,
+    SchoolYear,
     Semester,
 )
 
@@ -43,10 +51,18 @@ class AgreementExporter(exports.Exporter):
     identifier = "pairing.agreements"
     verbose_name = _("Twinning agreements register")
     columns = [
-        Column(_("Agreement no."), 10, "int"), Column(_("County"), 10), Column(_("Helping school"), 28),
-        Column(_("Helped schools"), 40), Column(_("Form"), 10), Column(_("Status"), 8), Column(_("Signed on"), 12, "date"),
-        Column(_("Term starts on"), 12, "date"), Column(_("Term ends on"), 12, "date"), Column(_("Ended on"), 12, "date"),
-        Column(_("Content of the help"), 40), Column(_("Signed agreement"), 10),
+        Column(_("Agreement no."), 10, "int"),
+        Column(_("County"), 10),
+        Column(_("Helping school"), 28),
+        Column(_("Helped schools"), 40),
+        Column(_("Form"), 10),
+        Column(_("Status"), 8),
+        Column(_("Signed on"), 12, "date"),
+        Column(_("Term starts on"), 12, "date"),
+        Column(_("Term ends on"), 12, "date"),
+        Column(_("Ended on"), 12, "date"),
+        Column(_("Content of the help"), 40),
+        Column(_("Signed agreement"), 10),
     ]
 
     def queryset(self):
@@ -62,8 +78,20 @@ class AgreementExporter(exports.Exporter):
         yes, no = str(_("Yes")), str(_("No"))
         for batch in _chunks(self.queryset()):
             for a in batch:
-                yield (a.pk, a.county.name, a.helping_school.name, _helped(a), str(forms[a.form]), str(statuses[a.status]),
-                       a.signed_on, a.starts_on, a.ends_on, a.ended_on, a.content, yes if a.document else no)
+                yield (
+                    a.pk,
+                    a.county.name,
+                    a.helping_school.name,
+                    _helped(a),
+                    str(forms[a.form]),
+                    str(statuses[a.status]),
+                    a.signed_on,
+                    a.starts_on,
+                    a.ends_on,
+                    a.ended_on,
+                    a.content,
+                    yes if a.document else no,
+                )
 
 
 @exports.register
@@ -71,9 +99,17 @@ class ActivityExporter(exports.Exporter):
     identifier = "pairing.activities"
     verbose_name = _("Twinning activity log")
     columns = [
-        Column(_("Date"), 12, "date"), Column(_("School year"), 12), Column(_("Semester"), 10), Column(_("Activity type"), 24),
-        Column(_("Agreement no."), 10, "int"), Column(_("County"), 10), Column(_("Helping school"), 28),
-        Column(_("Place"), 24), Column(_("Online link"), 24), Column(_("Pupils"), 8, "int"), Column(_("Summary"), 50),
+        Column(_("Date"), 12, "date"),
+        Column(_("School year"), 12),
+        Column(_("Semester"), 10),
+        Column(_("Activity type"), 24),
+        Column(_("Agreement no."), 10, "int"),
+        Column(_("County"), 10),
+        Column(_("Helping school"), 28),
+        Column(_("Place"), 24),
+        Column(_("Online link"), 24),
+        Column(_("Pupils"), 8, "int"),
+        Column(_("Summary"), 50),
         Column(_("Logged at"), 16, "datetime"),
     ]
 
@@ -91,9 +127,20 @@ class ActivityExporter(exports.Exporter):
         sems = {s.pk: s.get_number_display() for s in Semester.objects.all()}
         for batch in _chunks(self.queryset()):
             for a in batch:
-                yield (a.held_on, years.get(a.school_year_id, ""), str(sems.get(a.semester_id, "")), str(kinds[a.kind]),
-                       a.agreement_id, a.agreement.county.name, a.agreement.helping_school.name, a.place, a.online_link,
-                       a.pupils, a.summary, a.created_at)
+                yield (
+                    a.held_on,
+                    years.get(a.school_year_id, ""),
+                    str(sems.get(a.semester_id, "")),
+                    str(kinds[a.kind]),
+                    a.agreement_id,
+                    a.agreement.county.name,
+                    a.agreement.helping_school.name,
+                    a.place,
+                    a.online_link,
+                    a.pupils,
+                    a.summary,
+                    a.created_at,
+                )
 
 
 @exports.register
@@ -101,9 +148,16 @@ class DonationExporter(exports.Exporter):
     identifier = "pairing.donations"
     verbose_name = _("Donations register")
     columns = [
-        Column(_("Donated on"), 12, "date"), Column(_("Agreement no."), 10, "int"), Column(_("Helping school"), 28),
-        Column(_("Received by school"), 28), Column(_("Item"), 30), Column(_("Category"), 14), Column(_("Quantity"), 8, "int"),
-        Column(_("Estimated value (yuan)"), 14, "money"), Column(_("Received on"), 12, "date"), Column(_("Receipt confirmed by"), 16),
+        Column(_("Donated on"), 12, "date"),
+        Column(_("Agreement no."), 10, "int"),
+        Column(_("Helping school"), 28),
+        Column(_("Received by school"), 28),
+        Column(_("Item"), 30),
+        Column(_("Category"), 14),
+        Column(_("Quantity"), 8, "int"),
+        Column(_("Estimated value (yuan)"), 14, "money"),
+        Column(_("Received on"), 12, "date"),
+        Column(_("Receipt confirmed by"), 16),
     ]
 
     def queryset(self):
@@ -123,9 +177,18 @@ class DonationExporter(exports.Exporter):
                 n += 1
                 qty += d.quantity
                 value += d.value
-                yield (d.donated_on, d.agreement_id, d.agreement.helping_school.name, d.recipient.name, d.item,
-                       str(cats[d.category]), d.quantity, d.value, d.received_on,
-                       (d.received_by.get_full_name() or d.received_by.username) if d.received_by else "")
+                yield (
+                    d.donated_on,
+                    d.agreement_id,
+                    d.agreement.helping_school.name,
+                    d.recipient.name,
+                    d.item,
+                    str(cats[d.category]),
+                    d.quantity,
+                    d.value,
+                    d.received_on,
+                    (d.received_by.get_full_name() or d.received_by.username) if d.received_by else "",
+                )
         yield (None, None, None, None, str(_("Total (%(n)s donations)") % {"n": n}), None, qty, value, None, None)
 
 
@@ -136,9 +199,16 @@ class ComplianceExporter(exports.Exporter):
     identifier = "pairing.compliance"
     verbose_name = _("Twinning compliance matrix")
     columns = [
-        Column(_("Agreement no."), 10, "int"), Column(_("County"), 10), Column(_("Helping school"), 28),
-        Column(_("Helped schools"), 36), Column(_("Status"), 8), Column(_("Minimum"), 22), Column(_("Period"), 20),
-        Column(_("At least"), 8, "int"), Column(_("Counted"), 8, "int"), Column(_("State"), 10),
+        Column(_("Agreement no."), 10, "int"),
+        Column(_("County"), 10),
+        Column(_("Helping school"), 28),
+        Column(_("Helped schools"), 36),
+        Column(_("Status"), 8),
+        Column(_("Minimum"), 22),
+        Column(_("Period"), 20),
+        Column(_("At least"), 8, "int"),
+        Column(_("Counted"), 8, "int"),
+        Column(_("State"), 10),
     ]
 
     def _inputs(self):
@@ -173,7 +243,9 @@ class ComplianceExporter(exports.Exporter):
 
         def load(ids):
             info.clear()
-            for a in Agreement.objects.filter(pk__in=ids).select_related("helping_school", "county").prefetch_related(LINKS):
+            for a in (
+                Agreement.objects.filter(pk__in=ids).select_related("helping_school", "county").prefetch_related(LINKS)
+            ):
                 info[a.pk] = (a.county.name, a.helping_school.name, _helped(a), str(statuses[a.status]))
 
         def flush():

@@ -5,7 +5,16 @@ from django.utils.translation import gettext_lazy as _
 from jinpin.filters import ScopedFilterSet
 from schools.models import County
 
-from .models import Activity, ActivityKind, Agreement, AgreementForm, AgreementStatus, Donation, DonationCategory, SchoolYear
+from .models import (
+    Activity,
+    ActivityKind,
+    Agreement,
+    AgreementForm,
+    AgreementStatus,
+    Donation,
+    DonationCategory,
+    SchoolYear,
+)
 
 
 def _search_agreements(qs, prefix, value):
@@ -36,7 +45,9 @@ class AgreementFilter(ScopedFilterSet):
 
 class ActivityFilter(ScopedFilterSet):
     q = django_filters.CharFilter(label=_("School name"), method="search")
-    county = django_filters.ModelChoiceFilter(label=_("County"), queryset=County.objects.all(), field_name="agreement__county")
+    county = django_filters.ModelChoiceFilter(
+        label=_("County"), queryset=County.objects.all(), field_name="agreement__county"
+    )
     kind = django_filters.ChoiceFilter(label=_("Activity type"), choices=ActivityKind.choices)
     school_year = django_filters.ModelChoiceFilter(label=_("School year"), queryset=SchoolYear.objects.all())
     start = django_filters.DateFilter(label=_("From"), field_name="held_on", lookup_expr="gte")
@@ -53,11 +64,15 @@ class ActivityFilter(ScopedFilterSet):
 
 class DonationFilter(ScopedFilterSet):
     q = django_filters.CharFilter(label=_("School name"), method="search")
-    county = django_filters.ModelChoiceFilter(label=_("County"), queryset=County.objects.all(), field_name="agreement__county")
+    county = django_filters.ModelChoiceFilter(
+        label=_("County"), queryset=County.objects.all(), field_name="agreement__county"
+    )
     category = django_filters.ChoiceFilter(label=_("Category"), choices=DonationCategory.choices)
     start = django_filters.DateFilter(label=_("From"), field_name="donated_on", lookup_expr="gte")
     end = django_filters.DateFilter(label=_("To"), field_name="donated_on", lookup_expr="lte")
-    received = django_filters.BooleanFilter(label=_("Receipt confirmed"), field_name="received_on", lookup_expr="isnull", exclude=True)
+    received = django_filters.BooleanFilter(
+        label=_("Receipt confirmed"), field_name="received_on", lookup_expr="isnull", exclude=True
+    )
 
     class Meta:
         model = Donation

@@ -9,8 +9,16 @@ from schools.models import School
 
 from . import uploads
 from .models import (
-    Activity, Agreement, AgreementForm as Form, Direction, DonationCategory, MilestoneKind, MilestoneStatus,
+    Activity,
+    Agreement,
+    Direction,
+    DonationCategory,
+    MilestoneKind,
+    MilestoneStatus,
     ProjectStatus,
+)
+from .models import (
+    AgreementForm as Form,
 )
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -46,11 +54,16 @@ class AgreementEditForm(ScopedFormMixin, forms.Form):
     themselves are checked by ``Agreement.check_rules`` so each breach gets its own message."""
 
     helping_school = forms.ModelChoiceField(label=_("Helping school"), queryset=School.objects.all())
-    helped_schools = forms.ModelMultipleChoiceField(label=_("Helped schools"), queryset=School.objects.all(),
-                                                    help_text=_("Weak schools; one for a one-to-one agreement."))
+    helped_schools = forms.ModelMultipleChoiceField(
+        label=_("Helped schools"),
+        queryset=School.objects.all(),
+        help_text=_("Weak schools; one for a one-to-one agreement."),
+    )
     form = forms.ChoiceField(label=_("Form"), choices=Form.choices)
     signed_on = forms.DateField(label=_("Signed on"), widget=DATE)
-    starts_on = forms.DateField(label=_("Term starts on"), widget=DATE, required=False, help_text=_("Defaults to the signing date."))
+    starts_on = forms.DateField(
+        label=_("Term starts on"), widget=DATE, required=False, help_text=_("Defaults to the signing date.")
+    )
     ends_on = forms.DateField(label=_("Term ends on"), widget=DATE, required=False)
     content = forms.CharField(label=_("Content of the help"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
     document = forms.FileField(label=_("Signed agreement (PDF, JPEG or PNG)"), required=False)
@@ -58,7 +71,9 @@ class AgreementEditForm(ScopedFormMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.document_type = ""
-        self.fields["helping_school"].queryset = self.fields["helping_school"].queryset.filter(is_weak=False).select_related("county")
+        self.fields["helping_school"].queryset = (
+            self.fields["helping_school"].queryset.filter(is_weak=False).select_related("county")
+        )
         self.fields["helped_schools"].queryset = self.fields["helped_schools"].queryset.select_related("county")
 
     def clean_document(self):
@@ -232,6 +247,13 @@ class MilestoneForm(forms.Form):
 
 
 __all__ = [
-    "AgreementEditForm", "AgreementEndForm", "ActivityForm", "SecondmentForm", "ProjectForm", "DonationForm",
-    "ConfirmReceiptForm", "MilestoneForm", "SecondmentEndForm",
+    "AgreementEditForm",
+    "AgreementEndForm",
+    "ActivityForm",
+    "SecondmentForm",
+    "ProjectForm",
+    "DonationForm",
+    "ConfirmReceiptForm",
+    "MilestoneForm",
+    "SecondmentEndForm",
 ]

@@ -12,7 +12,16 @@ from jinpin import scope
 from jinpin.scope import Role
 
 from .models import (
-    Activity, Agreement, AgreementSchool, Attachment, Donation, JointProject, Milestone, Minimum, SchoolYear, Secondment,
+    Activity,
+    Agreement,
+    AgreementSchool,
+    Attachment,
+    Donation,
+    JointProject,
+    Milestone,
+    Minimum,
+    SchoolYear,
+    Secondment,
     Semester,
 )
 
@@ -29,7 +38,9 @@ def agreement_q(s):
     from schools.models import School
 
     if s.is_county_officer and s.county_id:
-        return Q(county_id=s.county_id) | Q(helping_school_id__in=School.objects.filter(county_id=s.county_id).values("pk"))
+        return Q(county_id=s.county_id) | Q(
+            helping_school_id__in=School.objects.filter(county_id=s.county_id).values("pk")
+        )
     if s.is_principal and s.school_id:
         linked = AgreementSchool.objects.filter(school_id=s.school_id).values("agreement_id")
         return Q(helping_school_id=s.school_id) | Q(pk__in=linked)

@@ -17,8 +17,20 @@ from django.utils.translation import gettext as _
 from jinpin import audit
 
 from .models import (
-    Activity, ActivityKind, Agreement, AgreementSchool, AgreementStatus, Attachment, Direction, Donation, JointProject, Milestone,
-    MilestoneStatus, SchoolYear, Secondment, Semester,
+    Activity,
+    ActivityKind,
+    Agreement,
+    AgreementSchool,
+    AgreementStatus,
+    Attachment,
+    Direction,
+    Donation,
+    JointProject,
+    Milestone,
+    MilestoneStatus,
+    SchoolYear,
+    Secondment,
+    Semester,
 )
 
 
@@ -36,16 +48,34 @@ def _set_document(obj, document, document_type):
 
 # -- agreements -------------------------------------------------------------------
 @transaction.atomic
-def agreement_create(*, helping_school, helped_schools, form, signed_on, starts_on=None, ends_on=None, content="",
-                     document=None, document_type="", acting_user, scope=None) -> Agreement:
+def agreement_create(
+    *,
+    helping_school,
+    helped_schools,
+    form,
+    signed_on,
+    starts_on=None,
+    ends_on=None,
+    content="",
+    document=None,
+    document_type="",
+    acting_user,
+    scope=None,
+) -> Agreement:
     """Create a draft agreement. The county is the helped schools' county."""
     helped = list(helped_schools)
     _raise(Agreement.check_rules(helping_school=helping_school, helped_schools=helped, form=form))
     if scope is not None and not scope.can_write(Agreement):
         raise PermissionDenied
     agreement = Agreement(
-        county_id=helped[0].county_id, helping_school=helping_school, form=form, signed_on=signed_on,
-        starts_on=starts_on or signed_on, ends_on=ends_on, content=content, created_by=acting_user,
+        county_id=helped[0].county_id,
+        helping_school=helping_school,
+        form=form,
+        signed_on=signed_on,
+        starts_on=starts_on or signed_on,
+        ends_on=ends_on,
+        content=content,
+        created_by=acting_user,
     )
     if scope is not None and not scope.can_write(Agreement, agreement):
         raise PermissionDenied
@@ -53,19 +83,37 @@ def agreement_create(*, helping_school, helped_schools, form, signed_on, starts_
     agreement.full_clean(exclude=["document"])
     agreement.save()
     AgreementSchool.objects.bulk_create([AgreementSchool(agreement=agreement, school=s) for s in helped])
-    audit.log(agreement, action=audit.Action.UPDATE, actor=acting_user,
-              changes={"helped_schools": [None, [s.name for s in helped]]})
+    audit.log(
+        agreement,
+        action=audit.Action.UPDATE,
+        actor=acting_user,
+        changes={"helped_schools": [None, [s.name for s in helped]]},
+    )
     return agreement
 
 
 @transaction.atomic
-def agreement_update(*, agreement, helping_school, helped_schools, form, signed_on, starts_on=None, ends_on=None,
-                     content="", document=None, document_type="", acting_user) -> Agreement:
+def agreement_update(
+    *,
+    agreement,
+    helping_school,
+    helped_schools,
+    form,
+    signed_on,
+    starts_on=None,
+    ends_on=None,
+    content="",
+    document=None,
+    document_type="",
+    acting_user,
+) -> Agreement:
     """Edit a draft (an active or ended agreement is a signed record: end it and sign a new one)."""
     if agreement.status != AgreementStatus.DRAFT:
         raise ValidationError(_("Only a draft agreement can be edited."))
     helped = list(helped_schools)
-    _raise(Agreement.check_rules(helping_school=helping_school, helped_schools=helped, form=form, exclude_pk=agreement.pk))
+    _raise(
+        Agreement.check_rules(helping_school=helping_school, helped_schools=helped, form=form, exclude_pk=agreement.pk)
+    )
     agreement.helping_school = helping_school
     agreement.county_id = helped[0].county_id
     agreement.form, agreement.signed_on, agreement.ends_on, agreement.content = form, signed_on, ends_on, content
@@ -94,8 +142,15 @@ def agreement_activate(*, agreement, acting_user) -> Agreement:
     if agreement.status != AgreementStatus.DRAFT:
         raise ValidationError(_("Only a draft agreement can be activated."))
     helped = [link.school for link in agreement.links.select_related("school__village")]
-    _raise(Agreement.check_rules(helping_school=agreement.helping_school, helped_schools=helped, form=agreement.form,
-                                 exclude_pk=agreement.pk, activating=True))
+    _raise(
+        Agreement.check_rules(
+            helping_school=agreement.helping_school,
+            helped_schools=helped,
+            form=agreement.form,
+            exclude_pk=agreement.pk,
+            activating=True,
+        )
+    )
     try:
         with transaction.atomic():
             agreement.links.update(active=True)
@@ -113,12 +168,16 @@ def agreement_end(*, agreement, ended_on, reason="", acting_user) -> Agreement:
     if agreement.status != AgreementStatus.ACTIVE:
         raise ValidationError(_("Only an active agreement can be ended."))
     if ended_on < agreement.starts_on:
-        raise ValidationError({"ended_on": _("An agreement cannot end before it starts (%(d)s).") % {"d": agreement.starts_on}})
+        raise ValidationError(
+            {"ended_on": _("An agreement cannot end before it starts (%(d)s).") % {"d": agreement.starts_on}}
+        )
     if ended_on > timezone.localdate():
         raise ValidationError({"ended_on": _("The end date cannot be in the future.")})
     last = agreement.activities.order_by("-held_on").values_list("held_on", flat=True).first()
     if last and last > ended_on:
-        raise ValidationError({"ended_on": _("Activities are logged up to %(d)s; the end date cannot be earlier.") % {"d": last}})
+        raise ValidationError(
+            {"ended_on": _("Activities are logged up to %(d)s; the end date cannot be earlier.") % {"d": last}}
+        )
     agreement.links.update(active=False)
     agreement.status = AgreementStatus.ENDED
     agreement.ended_on = ended_on
@@ -138,15 +197,24 @@ def _check_loggable(agreement, day, field="held_on"):
 
 
 @transaction.atomic
-def activity_log(*, agreement, kind, held_on, summary, place="", online_link="", pupils=0, participants=(),
-                 files=(), acting_user) -> Activity:
+def activity_log(
+    *, agreement, kind, held_on, summary, place="", online_link="", pupils=0, participants=(), files=(), acting_user
+) -> Activity:
     """Log one session under an active agreement, with its participants and checked files
     (``files`` are ``(upload, content_type)`` pairs already checked by ``uploads.check``)."""
     _check_loggable(agreement, held_on)
     if kind == ActivityKind.BACKBONE_TRAINING:
         _check_backbone(agreement, participants)
-    activity = Activity(agreement=agreement, kind=kind, held_on=held_on, summary=summary, place=place,
-                        online_link=online_link, pupils=pupils or 0, created_by=acting_user)
+    activity = Activity(
+        agreement=agreement,
+        kind=kind,
+        held_on=held_on,
+        summary=summary,
+        place=place,
+        online_link=online_link,
+        pupils=pupils or 0,
+        created_by=acting_user,
+    )
     activity.full_clean()
     activity.save()
     if participants:
@@ -162,12 +230,22 @@ def _check_backbone(agreement, participants):
     from teachers.models import Teacher
 
     ids = [t.pk for t in participants]
-    ok = Teacher.objects.with_is_backbone().filter(pk__in=ids, school_id=agreement.helping_school_id, is_backbone_a=True).exists() if ids else False
+    ok = (
+        Teacher.objects.with_is_backbone()
+        .filter(pk__in=ids, school_id=agreement.helping_school_id, is_backbone_a=True)
+        .exists()
+        if ids
+        else False
+    )
     if not ok:
-        raise ValidationError({"participants": _(
-            "A training visit by backbone teachers needs at least one backbone teacher (骨干教师) of the helping school "
-            "among the participants."
-        )})
+        raise ValidationError(
+            {
+                "participants": _(
+                    "A training visit by backbone teachers needs at least one backbone teacher (骨干教师) of the helping school "
+                    "among the participants."
+                )
+            }
+        )
 
 
 def _set_participants(activity, participants):
@@ -181,8 +259,13 @@ def _set_participants(activity, participants):
 
 @transaction.atomic
 def attachment_add(*, activity, upload, content_type, acting_user) -> Attachment:
-    att = Attachment(activity=activity, original_name=upload.name[:200], content_type=content_type, size=upload.size,
-                     uploaded_by=acting_user)
+    att = Attachment(
+        activity=activity,
+        original_name=upload.name[:200],
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=acting_user,
+    )
     att.file.save(upload.name, upload, save=False)
     att.save()
     return att
@@ -205,8 +288,19 @@ def _pair_schools(agreement, direction, helped_school):
 
 
 @transaction.atomic
-def secondment_record(*, agreement, direction, starts_on, person_name="", teacher=None, helped_school=None, ends_on=None,
-                      post="", note="", acting_user) -> Secondment:
+def secondment_record(
+    *,
+    agreement,
+    direction,
+    starts_on,
+    person_name="",
+    teacher=None,
+    helped_school=None,
+    ends_on=None,
+    post="",
+    note="",
+    acting_user,
+) -> Secondment:
     """挂职交流: place a person of one school in the other. With a teacher from the teachers registry
     it also opens a service period at the host school in the teacher's history."""
     _check_loggable(agreement, starts_on, "starts_on")
@@ -215,9 +309,18 @@ def secondment_record(*, agreement, direction, starts_on, person_name="", teache
     from_id, to_id = _pair_schools(agreement, direction, helped_school)
     if teacher is not None and teacher.school_id != from_id:
         raise ValidationError({"teacher": _("The teacher must belong to the sending school.")})
-    sec = Secondment(agreement=agreement, direction=direction, from_school_id=from_id, to_school_id=to_id,
-                     person_name=(teacher.name if teacher is not None else person_name), post=post, starts_on=starts_on,
-                     ends_on=ends_on, note=note, created_by=acting_user)
+    sec = Secondment(
+        agreement=agreement,
+        direction=direction,
+        from_school_id=from_id,
+        to_school_id=to_id,
+        person_name=(teacher.name if teacher is not None else person_name),
+        post=post,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        note=note,
+        created_by=acting_user,
+    )
     if teacher is not None and hasattr(sec, "teacher"):
         sec.teacher = teacher
     sec.full_clean(exclude=["service_period"] if hasattr(sec, "service_period") else None)
@@ -237,7 +340,9 @@ def _check_secondment_end(starts_on, ends_on):
     if ends_on < starts_on:
         raise ValidationError({"ends_on": _("The end date is before the start.")})
     if ends_on > timezone.localdate() + dt.timedelta(days=366):
-        raise ValidationError({"ends_on": _("A secondment lasts at most a year ahead; record a later end when it is known.")})
+        raise ValidationError(
+            {"ends_on": _("A secondment lasts at most a year ahead; record a later end when it is known.")}
+        )
 
 
 @transaction.atomic
@@ -252,11 +357,20 @@ def secondment_end(*, secondment, ends_on, acting_user) -> Secondment:
 
 
 @transaction.atomic
-def project_create(*, agreement, title, started_on, status, concluded_on=None, outputs="", lead_teachers=(), lead_names="",
-                   acting_user) -> JointProject:
+def project_create(
+    *, agreement, title, started_on, status, concluded_on=None, outputs="", lead_teachers=(), lead_names="", acting_user
+) -> JointProject:
     _check_loggable(agreement, started_on, "started_on")
-    project = JointProject(agreement=agreement, title=title, started_on=started_on, status=status, concluded_on=concluded_on,
-                           outputs=outputs, lead_names=lead_names, created_by=acting_user)
+    project = JointProject(
+        agreement=agreement,
+        title=title,
+        started_on=started_on,
+        status=status,
+        concluded_on=concluded_on,
+        outputs=outputs,
+        lead_names=lead_names,
+        created_by=acting_user,
+    )
     project.full_clean()
     project.save()
     if lead_teachers and hasattr(project, "lead_teachers"):
@@ -276,8 +390,16 @@ def donation_record(*, agreement, recipient, item, category, quantity, value, do
     _check_loggable(agreement, donated_on, "donated_on")
     if recipient.pk not in set(agreement.links.values_list("school_id", flat=True)):
         raise ValidationError({"recipient": _("Donations go to a school helped under this agreement.")})
-    donation = Donation(agreement=agreement, recipient=recipient, item=item, category=category, quantity=quantity, value=value,
-                        donated_on=donated_on, created_by=acting_user)
+    donation = Donation(
+        agreement=agreement,
+        recipient=recipient,
+        item=item,
+        category=category,
+        quantity=quantity,
+        value=value,
+        donated_on=donated_on,
+        created_by=acting_user,
+    )
     donation.full_clean()
     donation.save()
     return donation
@@ -296,21 +418,29 @@ def donation_confirm(*, donation, received_on, acting_user, scope) -> Donation:
         raise ValidationError({"received_on": _("It cannot be received before it was donated.")})
     if received_on > timezone.localdate():
         raise ValidationError({"received_on": _("The date cannot be in the future.")})
-    claimed = Donation.objects.filter(pk=donation.pk, received_on__isnull=True).update(received_on=received_on,
-                                                                                       received_by=acting_user)
+    claimed = Donation.objects.filter(pk=donation.pk, received_on__isnull=True).update(
+        received_on=received_on, received_by=acting_user
+    )
     if claimed != 1:
         raise ValidationError(_("Receipt was already confirmed."))
     donation.refresh_from_db()
-    audit.log(donation, action=audit.Action.UPDATE, actor=acting_user,
-              changes={"received_on": [None, str(received_on)], "received_by": [None, str(acting_user)]})
+    audit.log(
+        donation,
+        action=audit.Action.UPDATE,
+        actor=acting_user,
+        changes={"received_on": [None, str(received_on)], "received_by": [None, str(acting_user)]},
+    )
     return donation
 
 
 @transaction.atomic
-def milestone_set(*, school, kind, status, drafted_on=None, adopted_on=None, document=None, document_type="",
-                  acting_user) -> Milestone:
+def milestone_set(
+    *, school, kind, status, drafted_on=None, adopted_on=None, document=None, document_type="", acting_user
+) -> Milestone:
     """Record a helped school's development plan or charter as drafted or adopted."""
-    ms = Milestone.objects.select_for_update().filter(school=school, kind=kind).first() or Milestone(school=school, kind=kind)
+    ms = Milestone.objects.select_for_update().filter(school=school, kind=kind).first() or Milestone(
+        school=school, kind=kind
+    )
     if status == MilestoneStatus.ADOPTED and not adopted_on:
         raise ValidationError({"adopted_on": _("Give the date it was adopted.")})
     if adopted_on and adopted_on > timezone.localdate():
@@ -344,10 +474,14 @@ def calendar_reassign(*, acting_user=None) -> int:
     """Re-derive every activity's school year and semester after the calendar changed: one UPDATE."""
     n = Activity.objects.update(
         school_year=Subquery(
-            SchoolYear.objects.filter(starts_on__lte=OuterRef("held_on"), ends_on__gte=OuterRef("held_on")).values("pk")[:1]
+            SchoolYear.objects.filter(starts_on__lte=OuterRef("held_on"), ends_on__gte=OuterRef("held_on")).values(
+                "pk"
+            )[:1]
         ),
         semester=Subquery(
-            Semester.objects.filter(starts_on__lte=OuterRef("held_on"), ends_on__gte=OuterRef("held_on")).values("pk")[:1]
+            Semester.objects.filter(starts_on__lte=OuterRef("held_on"), ends_on__gte=OuterRef("held_on")).values("pk")[
+                :1
+            ]
         ),
     )
     from . import compliance

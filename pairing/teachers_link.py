@@ -23,17 +23,22 @@ def pair_teachers(agreement):
     picks colleagues of the partner school too)."""
     return (
         Teacher.objects.filter(school_id__in=agreement.school_ids(), status=TeacherStatus.ACTIVE)
-        .with_is_backbone().select_related("school").order_by("school_id", "name")
+        .with_is_backbone()
+        .select_related("school")
+        .order_by("school_id", "name")
     )
 
 
 def participants_field(agreement, label=None):
-    return TeacherChoice(label=label or _("Participating teachers (both schools)"), queryset=pair_teachers(agreement),
-                         required=False)
+    return TeacherChoice(
+        label=label or _("Participating teachers (both schools)"), queryset=pair_teachers(agreement), required=False
+    )
 
 
 def teacher_field(agreement):
-    field = forms.ModelChoiceField(label=_("Teacher (from the registry)"), queryset=pair_teachers(agreement), required=False)
+    field = forms.ModelChoiceField(
+        label=_("Teacher (from the registry)"), queryset=pair_teachers(agreement), required=False
+    )
     field.label_from_instance = lambda t: f"{t.name} · {t.school.name if t.school_id else ''}"
     return field
 
@@ -49,8 +54,14 @@ def open_for(secondment, acting_user):
         return None
     end = secondment.ends_on + dt.timedelta(days=1) if secondment.ends_on else None
     period = service_period_open(
-        teacher=secondment.teacher, school=secondment.to_school, start=secondment.starts_on, end=end, full_time=False,
-        kind=ServiceKind.SECONDMENT, acting_user=acting_user, note=str(_("Twinning secondment, agreement %(n)s") % {"n": secondment.agreement_id})[:200],
+        teacher=secondment.teacher,
+        school=secondment.to_school,
+        start=secondment.starts_on,
+        end=end,
+        full_time=False,
+        kind=ServiceKind.SECONDMENT,
+        acting_user=acting_user,
+        note=str(_("Twinning secondment, agreement %(n)s") % {"n": secondment.agreement_id})[:200],
     )
     secondment.service_period = period
     secondment.save(update_fields=["service_period"])
@@ -60,5 +71,6 @@ def open_for(secondment, acting_user):
 def close_for(secondment, acting_user):
     if secondment.service_period_id is None or secondment.ends_on is None:
         return None
-    return service_period_close(period=secondment.service_period, end=secondment.ends_on + dt.timedelta(days=1),
-                                acting_user=acting_user)
+    return service_period_close(
+        period=secondment.service_period, end=secondment.ends_on + dt.timedelta(days=1), acting_user=acting_user
+    )

@@ -79,7 +79,9 @@ def check(upload, *, allowed=DOCUMENT_TYPES) -> str:
     kind = sniff(head)
     if kind not in allowed:
         names = ", ".join({PDF: "PDF", JPEG: "JPEG", PNG: "PNG"}[t] for t in allowed)
-        raise ValidationError(_("This file is not an accepted type (%(types)s)."), params={"types": names}, code="bad_type")
+        raise ValidationError(
+            _("This file is not an accepted type (%(types)s)."), params={"types": names}, code="bad_type"
+        )
     return kind
 
 

@@ -21,12 +21,29 @@ from schools.models import COMPULSORY_STAGES, County, School
 from . import compliance, services, uploads
 from .filters import ActivityFilter, AgreementFilter, DonationFilter
 from .forms import (
-    ActivityForm, AgreementEditForm, AgreementEndForm, ConfirmReceiptForm, DonationForm, MilestoneForm, ProjectForm,
-    SecondmentEndForm, SecondmentForm,
+    ActivityForm,
+    AgreementEditForm,
+    AgreementEndForm,
+    ConfirmReceiptForm,
+    DonationForm,
+    MilestoneForm,
+    ProjectForm,
+    SecondmentEndForm,
+    SecondmentForm,
 )
 from .models import (
-    Activity, Agreement, AgreementForm, AgreementSchool, AgreementStatus, Attachment, Donation, Milestone,
-    MilestoneKind, SchoolYear, Secondment, Semester,
+    Activity,
+    Agreement,
+    AgreementForm,
+    AgreementSchool,
+    AgreementStatus,
+    Attachment,
+    Donation,
+    Milestone,
+    MilestoneKind,
+    SchoolYear,
+    Secondment,
+    Semester,
 )
 from .models.agreements import KEY_POVERTY
 
@@ -34,22 +51,31 @@ PAGE_SIZE = 50
 
 
 def _agreements(request):
-    return request.scope.filter(Agreement).select_related("helping_school", "county").prefetch_related(
-        Prefetch("links", queryset=AgreementSchool.objects.select_related("school").order_by("school__code"))
+    return (
+        request.scope.filter(Agreement)
+        .select_related("helping_school", "county")
+        .prefetch_related(
+            Prefetch("links", queryset=AgreementSchool.objects.select_related("school").order_by("school__code"))
+        )
     )
 
 
 def _count_of(model, fk):
     """A correlated COUNT subquery: evaluated for the rows of the page only (no GROUP BY over the whole list)."""
     return Coalesce(
-        Subquery(model.objects.filter(**{fk: OuterRef("pk")}).order_by().values(fk).annotate(n=Count("pk")).values("n")[:1]),
+        Subquery(
+            model.objects.filter(**{fk: OuterRef("pk")}).order_by().values(fk).annotate(n=Count("pk")).values("n")[:1]
+        ),
         0,
     )
 
 
 def current_year(today=None):
     today = today or timezone.localdate()
-    return SchoolYear.objects.containing(today).first() or SchoolYear.objects.filter(starts_on__lte=today).order_by("-starts_on").first()
+    return (
+        SchoolYear.objects.containing(today).first()
+        or SchoolYear.objects.filter(starts_on__lte=today).order_by("-starts_on").first()
+    )
 
 
 # -- agreements ----------------------------------------------------------------------------
@@ -58,7 +84,11 @@ def agreement_list(request):
     qs = _agreements(request).annotate(n_activities=_count_of(Activity, "agreement")).order_by("-signed_on", "-pk")
     f = AgreementFilter(request.GET or None, queryset=qs, scope=request.scope)
     page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "pairing/agreement_list.html", {"filter": f, "page": page, "can_write": request.scope.can_write(Agreement)})
+    return render(
+        request,
+        "pairing/agreement_list.html",
+        {"filter": f, "page": page, "can_write": request.scope.can_write(Agreement)},
+    )
 
 
 @role_required(write=True)
@@ -69,9 +99,17 @@ def agreement_create(request):
         d = form.cleaned_data
         try:
             agreement = services.agreement_create(
-                helping_school=d["helping_school"], helped_schools=d["helped_schools"], form=d["form"], signed_on=d["signed_on"],
-                starts_on=d["starts_on"], ends_on=d["ends_on"], content=d["content"], document=d["document"],
-                document_type=form.document_type, acting_user=request.user, scope=request.scope,
+                helping_school=d["helping_school"],
+                helped_schools=d["helped_schools"],
+                form=d["form"],
+                signed_on=d["signed_on"],
+                starts_on=d["starts_on"],
+                ends_on=d["ends_on"],
+                content=d["content"],
+                document=d["document"],
+                document_type=form.document_type,
+                acting_user=request.user,
+                scope=request.scope,
             )
         except ValidationError as e:
             add_errors(form, e)
@@ -88,8 +126,12 @@ def agreement_edit(request, pk):
         messages.error(request, _("Only a draft agreement can be edited."))
         return redirect("pairing:agreement_detail", pk=pk)
     initial = {
-        "helping_school": agreement.helping_school_id, "helped_schools": list(agreement.links.values_list("school_id", flat=True)),
-        "form": agreement.form, "signed_on": agreement.signed_on, "starts_on": agreement.starts_on, "ends_on": agreement.ends_on,
+        "helping_school": agreement.helping_school_id,
+        "helped_schools": list(agreement.links.values_list("school_id", flat=True)),
+        "form": agreement.form,
+        "signed_on": agreement.signed_on,
+        "starts_on": agreement.starts_on,
+        "ends_on": agreement.ends_on,
         "content": agreement.content,
     }
     form = AgreementEditForm(request.POST or None, request.FILES or None, initial=initial, scope=request.scope)
@@ -97,9 +139,17 @@ def agreement_edit(request, pk):
         d = form.cleaned_data
         try:
             services.agreement_update(
-                agreement=agreement, helping_school=d["helping_school"], helped_schools=d["helped_schools"], form=d["form"],
-                signed_on=d["signed_on"], starts_on=d["starts_on"], ends_on=d["ends_on"], content=d["content"],
-                document=d["document"], document_type=form.document_type, acting_user=request.user,
+                agreement=agreement,
+                helping_school=d["helping_school"],
+                helped_schools=d["helped_schools"],
+                form=d["form"],
+                signed_on=d["signed_on"],
+                starts_on=d["starts_on"],
+                ends_on=d["ends_on"],
+                content=d["content"],
+                document=d["document"],
+                document_type=form.document_type,
+                acting_user=request.user,
             )
         except ValidationError as e:
             add_errors(form, e)
@@ -129,14 +179,20 @@ def agreement_end(request, pk):
     form = AgreementEndForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.agreement_end(agreement=agreement, ended_on=form.cleaned_data["ended_on"],
-                                   reason=form.cleaned_data["reason"], acting_user=request.user)
+            services.agreement_end(
+                agreement=agreement,
+                ended_on=form.cleaned_data["ended_on"],
+                reason=form.cleaned_data["reason"],
+                acting_user=request.user,
+            )
         except ValidationError as e:
             add_errors(form, e)
         else:
             messages.success(request, _("The agreement has ended."))
             return redirect("pairing:agreement_detail", pk=pk)
-    return render(request, "pairing/simple_form.html", {"form": form, "agreement": agreement, "title": _("End the agreement")})
+    return render(
+        request, "pairing/simple_form.html", {"form": form, "agreement": agreement, "title": _("End the agreement")}
+    )
 
 
 @role_required()
@@ -144,29 +200,39 @@ def agreement_detail(request, pk):
     agreement = request.scope.get_or_404(_agreements(request), pk=pk)
     scope = request.scope
     today = timezone.localdate()
-    years = [y for y in compliance.years_upto(today)
-             if y.ends_on >= agreement.starts_on and (agreement.span_end is None or y.starts_on <= agreement.span_end)]
-    cells = compliance.attach_evidence(compliance.cells(Agreement.objects.filter(pk=agreement.pk), years=years, today=today), agreement)
+    years = [
+        y
+        for y in compliance.years_upto(today)
+        if y.ends_on >= agreement.starts_on and (agreement.span_end is None or y.starts_on <= agreement.span_end)
+    ]
+    cells = compliance.attach_evidence(
+        compliance.cells(Agreement.objects.filter(pk=agreement.pk), years=years, today=today), agreement
+    )
     semesters = {s.pk: s for s in Semester.objects.filter(school_year__in=years).select_related("school_year")}
     year_by_id = {y.pk: y for y in years}
     periods = []  # [(label, [cells])] newest first
     for y in reversed(years):
         for kind, pid, label in [("year", y.pk, _("%(y)s school year") % {"y": y.name})] + [
-            ("semester", s.pk, str(s)) for s in sorted([s for s in semesters.values() if s.school_year_id == y.pk], key=lambda s: s.number)
+            ("semester", s.pk, str(s))
+            for s in sorted([s for s in semesters.values() if s.school_year_id == y.pk], key=lambda s: s.number)
         ]:
             row = [c for c in cells if c.period_kind == kind and c.period_id == pid]
             if row:
                 periods.append((label, row))
     helped_ids = [link.school_id for link in agreement.links.all()]
     milestones = {(m.school_id, m.kind): m for m in Milestone.objects.filter(school_id__in=helped_ids)}
-    milestone_rows = [(link.school, [(k, milestones.get((link.school_id, k))) for k in MilestoneKind.values]) for link in agreement.links.all()]
+    milestone_rows = [
+        (link.school, [(k, milestones.get((link.school_id, k))) for k in MilestoneKind.values])
+        for link in agreement.links.all()
+    ]
     donations = list(agreement.donations.select_related("recipient", "received_by"))
     ctx = {
         "agreement": agreement,
         "periods": periods,
         "year_by_id": year_by_id,
         "activities": agreement.activities.select_related("semester__school_year").annotate(
-            n_files=_count_of(Attachment, "activity"))[:20],
+            n_files=_count_of(Attachment, "activity")
+        )[:20],
         "n_activities": agreement.activities.count(),
         "secondments": agreement.secondments.select_related("from_school", "to_school"),
         "projects": agreement.projects.all(),
@@ -175,7 +241,9 @@ def agreement_detail(request, pk):
         "can_manage": scope.can_write(Agreement, agreement),
         "can_log": agreement.is_active and scope.can_write(Activity, agreement),
         # the links offered are exactly those the target views accept (no link that ends in a 403)
-        "milestone_schools": {link.school_id for link in agreement.links.all() if _may_set_milestone(scope, link.school)},
+        "milestone_schools": {
+            link.school_id for link in agreement.links.all() if _may_set_milestone(scope, link.school)
+        },
         "confirmable": {d.pk for d in donations if not d.received_on and _may_confirm(scope, d, agreement)},
     }
     return render(request, "pairing/agreement_detail.html", ctx)
@@ -184,8 +252,13 @@ def agreement_detail(request, pk):
 @role_required()
 def agreement_document(request, pk):
     agreement = request.scope.get_or_404(Agreement, pk=pk)
-    return uploads.serve(request, agreement.document, content_type=agreement.document_type or "application/octet-stream",
-                         filename=agreement.document_name or "agreement", obj=agreement)
+    return uploads.serve(
+        request,
+        agreement.document,
+        content_type=agreement.document_type or "application/octet-stream",
+        filename=agreement.document_name or "agreement",
+        obj=agreement,
+    )
 
 
 # -- the activity log ----------------------------------------------------------------------------
@@ -198,9 +271,12 @@ def _loggable(request, pk):
 
 @role_required()
 def activity_list(request):
-    qs = request.scope.filter(Activity).select_related(
-        "agreement__helping_school", "agreement__county", "semester__school_year", "created_by"
-    ).annotate(n_files=_count_of(Attachment, "activity")).order_by("-held_on", "-pk")
+    qs = (
+        request.scope.filter(Activity)
+        .select_related("agreement__helping_school", "agreement__county", "semester__school_year", "created_by")
+        .annotate(n_files=_count_of(Attachment, "activity"))
+        .order_by("-held_on", "-pk")
+    )
     f = ActivityFilter(request.GET or None, queryset=qs, scope=request.scope)
     page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "pairing/activity_list.html", {"filter": f, "page": page})
@@ -209,15 +285,27 @@ def activity_list(request):
 @role_required()
 def activity_create(request, pk):
     agreement = _loggable(request, pk)
-    form = ActivityForm(request.POST or None, request.FILES or None, agreement=agreement, scope=request.scope,
-                        initial={"held_on": timezone.localdate()})
+    form = ActivityForm(
+        request.POST or None,
+        request.FILES or None,
+        agreement=agreement,
+        scope=request.scope,
+        initial={"held_on": timezone.localdate()},
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
             activity = services.activity_log(
-                agreement=agreement, kind=d["kind"], held_on=d["held_on"], summary=d["summary"], place=d["place"],
-                online_link=d["online_link"], pupils=d["pupils"], participants=list(d.get("participants") or []),
-                files=form.checked_files, acting_user=request.user,
+                agreement=agreement,
+                kind=d["kind"],
+                held_on=d["held_on"],
+                summary=d["summary"],
+                place=d["place"],
+                online_link=d["online_link"],
+                pupils=d["pupils"],
+                participants=list(d.get("participants") or []),
+                files=form.checked_files,
+                acting_user=request.user,
             )
         except ValidationError as e:
             add_errors(form, e)
@@ -229,20 +317,29 @@ def activity_create(request, pk):
 
 @role_required()
 def activity_detail(request, pk):
-    qs = request.scope.filter(Activity).select_related("agreement__helping_school", "semester__school_year", "school_year", "created_by")
+    qs = request.scope.filter(Activity).select_related(
+        "agreement__helping_school", "semester__school_year", "school_year", "created_by"
+    )
     activity = request.scope.get_or_404(qs, pk=pk)
     from . import teachers_link
 
-    return render(request, "pairing/activity_detail.html", {
-        "activity": activity, "attachments": activity.attachments.all(),
-        "participants": teachers_link.participants_of(activity),
-    })
+    return render(
+        request,
+        "pairing/activity_detail.html",
+        {
+            "activity": activity,
+            "attachments": activity.attachments.all(),
+            "participants": teachers_link.participants_of(activity),
+        },
+    )
 
 
 @role_required()
 def attachment_file(request, pk):
     att = request.scope.get_or_404(Attachment, pk=pk)
-    return uploads.serve(request, att.file, content_type=att.content_type, filename=att.original_name, obj=att, inline=att.is_image)
+    return uploads.serve(
+        request, att.file, content_type=att.content_type, filename=att.original_name, obj=att, inline=att.is_image
+    )
 
 
 def _pair_form_view(request, pk, form_cls, template_title, save):
@@ -263,9 +360,16 @@ def _pair_form_view(request, pk, form_cls, template_title, save):
 def secondment_create(request, pk):
     def save(agreement, d):
         services.secondment_record(
-            agreement=agreement, direction=d["direction"], starts_on=d["starts_on"], ends_on=d["ends_on"],
-            person_name=d["person_name"], teacher=d.get("teacher"), helped_school=d.get("helped_school"), post=d["post"],
-            note=d["note"], acting_user=request.user,
+            agreement=agreement,
+            direction=d["direction"],
+            starts_on=d["starts_on"],
+            ends_on=d["ends_on"],
+            person_name=d["person_name"],
+            teacher=d.get("teacher"),
+            helped_school=d.get("helped_school"),
+            post=d["post"],
+            note=d["note"],
+            acting_user=request.user,
         )
 
     return _pair_form_view(request, pk, SecondmentForm, _("Record a secondment"), save)
@@ -286,16 +390,29 @@ def secondment_end(request, pk):
         else:
             messages.success(request, _("Saved."))
             return redirect("pairing:agreement_detail", pk=sec.agreement_id)
-    return render(request, "pairing/simple_form.html", {"form": form, "agreement": sec.agreement,
-                                                        "title": _("End the secondment of %(name)s") % {"name": sec.person_name}})
+    return render(
+        request,
+        "pairing/simple_form.html",
+        {
+            "form": form,
+            "agreement": sec.agreement,
+            "title": _("End the secondment of %(name)s") % {"name": sec.person_name},
+        },
+    )
 
 
 @role_required()
 def project_create(request, pk):
     def save(agreement, d):
         services.project_create(
-            agreement=agreement, title=d["title"], started_on=d["started_on"], status=d["status"], concluded_on=d["concluded_on"],
-            outputs=d["outputs"], lead_names=d["lead_names"], lead_teachers=list(d.get("lead_teachers") or []),
+            agreement=agreement,
+            title=d["title"],
+            started_on=d["started_on"],
+            status=d["status"],
+            concluded_on=d["concluded_on"],
+            outputs=d["outputs"],
+            lead_names=d["lead_names"],
+            lead_teachers=list(d.get("lead_teachers") or []),
             acting_user=request.user,
         )
 
@@ -306,8 +423,14 @@ def project_create(request, pk):
 def donation_create(request, pk):
     def save(agreement, d):
         services.donation_record(
-            agreement=agreement, recipient=d["recipient"], item=d["item"], category=d["category"], quantity=d["quantity"],
-            value=d["value"], donated_on=d["donated_on"], acting_user=request.user,
+            agreement=agreement,
+            recipient=d["recipient"],
+            item=d["item"],
+            category=d["category"],
+            quantity=d["quantity"],
+            value=d["value"],
+            donated_on=d["donated_on"],
+            acting_user=request.user,
         )
 
     return _pair_form_view(request, pk, DonationForm, _("Record a donation"), save)
@@ -319,31 +442,44 @@ def donation_confirm(request, pk):
     form = ConfirmReceiptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.donation_confirm(donation=donation, received_on=form.cleaned_data["received_on"], acting_user=request.user,
-                                      scope=request.scope)
+            services.donation_confirm(
+                donation=donation,
+                received_on=form.cleaned_data["received_on"],
+                acting_user=request.user,
+                scope=request.scope,
+            )
         except ValidationError as e:
             add_errors(form, e)
         else:
             messages.success(request, _("Receipt confirmed."))
             return redirect("pairing:agreement_detail", pk=donation.agreement_id)
-    return render(request, "pairing/simple_form.html", {"form": form, "agreement": donation.agreement,
-                                                        "title": _("Confirm receipt of %(item)s") % {"item": donation}})
+    return render(
+        request,
+        "pairing/simple_form.html",
+        {"form": form, "agreement": donation.agreement, "title": _("Confirm receipt of %(item)s") % {"item": donation}},
+    )
 
 
 @role_required()
 def donation_list(request):
     qs = request.scope.filter(Donation).select_related("agreement__helping_school", "recipient", "received_by")
     f = DonationFilter(request.GET or None, queryset=qs, scope=request.scope)
-    totals = f.qs.aggregate(n=Count("pk"), value=Sum("value"), quantity=Sum("quantity"),
-                            unconfirmed=Count("pk", filter=Q(received_on__isnull=True)))
+    totals = f.qs.aggregate(
+        n=Count("pk"),
+        value=Sum("value"),
+        quantity=Sum("quantity"),
+        unconfirmed=Count("pk", filter=Q(received_on__isnull=True)),
+    )
     page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "pairing/donation_list.html", {"filter": f, "page": page, "totals": totals})
 
 
 def _may_set_milestone(scope, school) -> bool:
     """The helped school's principal, an officer of its county, or the city."""
-    return scope.can_write(Milestone) and not (scope.is_principal and scope.school_id != school.pk) and not (
-        scope.is_county_officer and school.county_id != scope.county_id
+    return (
+        scope.can_write(Milestone)
+        and not (scope.is_principal and scope.school_id != school.pk)
+        and not (scope.is_county_officer and school.county_id != scope.county_id)
     )
 
 
@@ -365,23 +501,43 @@ def milestone_set(request, pk, school_pk):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.milestone_set(school=link.school, kind=d["kind"], status=d["status"], drafted_on=d["drafted_on"],
-                                   adopted_on=d["adopted_on"], document=d["document"], document_type=form.document_type,
-                                   acting_user=request.user)
+            services.milestone_set(
+                school=link.school,
+                kind=d["kind"],
+                status=d["status"],
+                drafted_on=d["drafted_on"],
+                adopted_on=d["adopted_on"],
+                document=d["document"],
+                document_type=form.document_type,
+                acting_user=request.user,
+            )
         except ValidationError as e:
             add_errors(form, e)
         else:
             messages.success(request, _("Saved."))
             return redirect("pairing:agreement_detail", pk=agreement.pk)
-    return render(request, "pairing/simple_form.html", {"form": form, "agreement": agreement, "multipart": True,
-                                                        "title": _("Plan and charter of %(s)s") % {"s": link.school.name}})
+    return render(
+        request,
+        "pairing/simple_form.html",
+        {
+            "form": form,
+            "agreement": agreement,
+            "multipart": True,
+            "title": _("Plan and charter of %(s)s") % {"s": link.school.name},
+        },
+    )
 
 
 @role_required()
 def milestone_document(request, pk):
     ms = request.scope.get_or_404(Milestone, pk=pk)
-    return uploads.serve(request, ms.document, content_type=ms.document_type or "application/octet-stream",
-                         filename=ms.document_name or "document", obj=ms)
+    return uploads.serve(
+        request,
+        ms.document,
+        content_type=ms.document_type or "application/octet-stream",
+        filename=ms.document_name or "document",
+        obj=ms,
+    )
 
 
 # -- compliance and coverage --------------------------------------------------------------------
@@ -412,21 +568,42 @@ def compliance_page(request):
     # a page number past any real list (the database's OFFSET is a bigint) is the first page
     page_no = max(1, int(page_param)) if page_param.isdigit() and len(page_param) <= 7 else 1
     rows, total, totals = compliance.cached_ranking(
-        request.scope, qs, key=("page", county.pk if county else None), years=[year] if year else [], limit=PAGE_SIZE,
-        offset=(page_no - 1) * PAGE_SIZE, order=order, only_missed=only_missed,
+        request.scope,
+        qs,
+        key=("page", county.pk if county else None),
+        years=[year] if year else [],
+        limit=PAGE_SIZE,
+        offset=(page_no - 1) * PAGE_SIZE,
+        order=order,
+        only_missed=only_missed,
     )
     by_id = {a.pk: a for a in _agreements(request).filter(pk__in=[r[0] for r in rows])}
     ranked = [(by_id[r[0]], r[1], r[2], r[3]) for r in rows if r[0] in by_id]
     pages = max(1, -(-total // PAGE_SIZE))
-    return render(request, "pairing/compliance.html", {
-        "ranked": ranked, "total": total, "totals": totals, "years": years, "year": year, "counties": counties,
-        "county": county, "only_missed": only_missed, "order": order, "page_no": page_no, "pages": pages,
-        "offset": (page_no - 1) * PAGE_SIZE,
-    })
+    return render(
+        request,
+        "pairing/compliance.html",
+        {
+            "ranked": ranked,
+            "total": total,
+            "totals": totals,
+            "years": years,
+            "year": year,
+            "counties": counties,
+            "county": county,
+            "only_missed": only_missed,
+            "order": order,
+            "page_no": page_no,
+            "pages": pages,
+            "offset": (page_no - 1) * PAGE_SIZE,
+        },
+    )
 
 
 def _coverage_flags():
-    one_to_one = Exists(AgreementSchool.objects.filter(school=OuterRef("pk"), active=True, agreement__form=AgreementForm.ONE_TO_ONE))
+    one_to_one = Exists(
+        AgreementSchool.objects.filter(school=OuterRef("pk"), active=True, agreement__form=AgreementForm.ONE_TO_ONE)
+    )
     helped = Exists(AgreementSchool.objects.filter(school=OuterRef("pk"), active=True))
     helping = Exists(Agreement.objects.filter(helping_school=OuterRef("pk"), status=AgreementStatus.ACTIVE))
     return one_to_one, helped, helping
@@ -439,12 +616,12 @@ def coverage(request):
     key = Q(village__poverty__in=KEY_POVERTY)
     comp = Q(stage__in=COMPULSORY_STAGES)
     schools = request.scope.filter(School).alias(o2o=one_to_one, helped=helped, helping=helping)
-    agg = dict(
-        key_total=Count("pk", filter=key),
-        key_paired=Count("pk", filter=key & Q(o2o=True)),
-        comp_total=Count("pk", filter=comp),
-        comp_paired=Count("pk", filter=comp & (Q(helped=True) | Q(helping=True))),
-    )
+    agg = {
+        "key_total": Count("pk", filter=key),
+        "key_paired": Count("pk", filter=key & Q(o2o=True)),
+        "comp_total": Count("pk", filter=comp),
+        "comp_paired": Count("pk", filter=comp & (Q(helped=True) | Q(helping=True))),
+    }
     per_county = {r["county_id"]: r for r in schools.values("county_id").annotate(**agg).order_by()}
     city = schools.aggregate(**agg)
 
@@ -453,9 +630,18 @@ def coverage(request):
 
     rows = []
     for c in request.scope.filter(County):
-        r = per_county.get(c.pk, {k: 0 for k in agg})
-        rows.append({"county": c, **r, "key_pct": pct(r["key_paired"], r["key_total"]), "comp_pct": pct(r["comp_paired"], r["comp_total"])})
-    city.update(key_pct=pct(city["key_paired"], city["key_total"]), comp_pct=pct(city["comp_paired"], city["comp_total"]))
+        r = per_county.get(c.pk, dict.fromkeys(agg, 0))
+        rows.append(
+            {
+                "county": c,
+                **r,
+                "key_pct": pct(r["key_paired"], r["key_total"]),
+                "comp_pct": pct(r["comp_paired"], r["comp_total"]),
+            }
+        )
+    city.update(
+        key_pct=pct(city["key_paired"], city["key_total"]), comp_pct=pct(city["comp_paired"], city["comp_total"])
+    )
     # the unpaired schools: key-poor-village schools without a one-to-one agreement, compulsory schools in none
     which = request.GET.get("unpaired", "key")
     unpaired = request.scope.filter(School).select_related("county", "village")
@@ -485,7 +671,9 @@ def export(request, kind):
         raise PermissionDenied
     identifier, filterset = EXPORTS[kind]
     allowed = set(filterset.base_filters) if filterset else {"year", "county", "missed"}
-    params = {k: v for k, v in request.POST.items() if k in allowed and v and "\x00" not in v}  # NUL: not storable as JSON
+    params = {
+        k: v for k, v in request.POST.items() if k in allowed and v and "\x00" not in v
+    }  # NUL: not storable as JSON
     job = exports.start(request, identifier, params)
     return redirect("job_detail", pk=job.pk)
 
@@ -504,24 +692,47 @@ def home_panel(request):
     year = current_year(today)
     if scope.is_principal:
         agreements = list(_agreements(request).filter(status=AgreementStatus.ACTIVE))
-        cells = compliance.cells(Agreement.objects.filter(pk__in=[a.pk for a in agreements]), years=[year] if year else [], today=today)
+        cells = compliance.cells(
+            Agreement.objects.filter(pk__in=[a.pk for a in agreements]), years=[year] if year else [], today=today
+        )
         semester = Semester.objects.containing(today).first()
         pairs = []
         for a in agreements:
             mine = [c for c in cells if c.agreement_id == a.pk]
             current = [c for c in mine if (c.period_kind == "year") or (semester and c.period_id == semester.pk)]
-            pairs.append({"agreement": a, "cells": current,
-                          "due": [c for c in current if c.state != compliance.MET],
-                          "missed": [c for c in mine if c.state == compliance.MISSED]})
+            pairs.append(
+                {
+                    "agreement": a,
+                    "cells": current,
+                    "due": [c for c in current if c.state != compliance.MET],
+                    "missed": [c for c in mine if c.state == compliance.MISSED],
+                }
+            )
         pairs.sort(key=lambda p: (-len(p["missed"]), -len(p["due"]), p["agreement"].pk))
-        return {"title": HOME_TITLE, "template": "pairing/home_panel.html", "pairs": pairs[:HOME_PAIRS], "semester": semester,
-                "year": year, "principal": True, "more": max(0, len(pairs) - HOME_PAIRS)}
+        return {
+            "title": HOME_TITLE,
+            "template": "pairing/home_panel.html",
+            "pairs": pairs[:HOME_PAIRS],
+            "semester": semester,
+            "year": year,
+            "principal": True,
+            "more": max(0, len(pairs) - HOME_PAIRS),
+        }
     if scope.is_county_officer or scope.is_city_admin or scope.is_auditor or scope.is_inspector:
         qs = scope.filter(Agreement)
-        counts = qs.aggregate(active=Count("pk", filter=Q(status=AgreementStatus.ACTIVE)),
-                              draft=Count("pk", filter=Q(status=AgreementStatus.DRAFT)))
-        _, total, totals = compliance.cached_ranking(scope, qs, key=("home",), years=[year] if year else [], limit=1,
-                                                     only_missed=True)
-        return {"title": HOME_TITLE, "template": "pairing/home_panel.html", "counts": counts, "with_missed": total,
-                "totals": totals, "year": year}
+        counts = qs.aggregate(
+            active=Count("pk", filter=Q(status=AgreementStatus.ACTIVE)),
+            draft=Count("pk", filter=Q(status=AgreementStatus.DRAFT)),
+        )
+        _, total, totals = compliance.cached_ranking(
+            scope, qs, key=("home",), years=[year] if year else [], limit=1, only_missed=True
+        )
+        return {
+            "title": HOME_TITLE,
+            "template": "pairing/home_panel.html",
+            "counts": counts,
+            "with_missed": total,
+            "totals": totals,
+            "year": year,
+        }
     return None

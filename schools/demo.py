@@ -54,7 +54,7 @@ def seed_places(stdout, scale):
 
 def _seed_villages(rnd, counties):
     towns, villages = [], []
-    for code, _name, _slug, share in COUNTIES:
+    for code, _name, _slug, _share in COUNTIES:
         county = counties[code]
         prefix = county.name[:2]
         for t in range(1, 9):
@@ -73,8 +73,14 @@ def _seed_villages(rnd, counties):
             n = i // 6 + 1
             name = f"{rnd.choice(VILLAGE_STEMS)}{rnd.choice(VILLAGE_STEMS)}{rnd.choice(VILLAGE_SUFFIX)}"
             villages.append(
-                Village(town=town, county=county, code=f"{town.code}{n:03d}", name=name, poverty=poverty,
-                        designated_on="2016-03-01" if poverty != Poverty.NONE else None)
+                Village(
+                    town=town,
+                    county=county,
+                    code=f"{town.code}{n:03d}",
+                    name=name,
+                    poverty=poverty,
+                    designated_on="2016-03-01" if poverty != Poverty.NONE else None,
+                )
             )
     Village.objects.bulk_create(villages, ignore_conflicts=True)
 
@@ -82,18 +88,29 @@ def _seed_villages(rnd, counties):
 def _seed_schools(rnd, counties):
     existing = set(School.objects.filter(code__startswith="0").values_list("code", flat=True))
     schools = []
-    seq = {code: 0 for code in counties}
+    seq = dict.fromkeys(counties, 0)
 
     def add(county, name, stage, location, weak, village=None, pupils=0):
         seq[county.code] += 1
         code = f"0{county.code[2:]}{seq[county.code]:05d}"
         if code not in existing:
             schools.append(
-                School(code=code, name=name, county=county, town=village.town if village else None, village=village,
-                       stage=stage, location=location, is_weak=weak, pupils=pupils)
+                School(
+                    code=code,
+                    name=name,
+                    county=county,
+                    town=village.town if village else None,
+                    village=village,
+                    stage=stage,
+                    location=location,
+                    is_weak=weak,
+                    pupils=pupils,
+                )
             )
 
-    provincial = list(Village.objects.filter(poverty=Poverty.PROVINCIAL).select_related("town", "county").order_by("code"))
+    provincial = list(
+        Village.objects.filter(poverty=Poverty.PROVINCIAL).select_related("town", "county").order_by("code")
+    )
     # spread the 150 primary schools and 172 kindergartens over the provincial poor villages
     step_p = len(provincial) / PRIMARY_IN_POOR
     step_k = len(provincial) / KINDERGARTENS_IN_POOR
@@ -102,23 +119,70 @@ def _seed_schools(rnd, counties):
         prefix = name[:2]
         # strong schools that can help (urban in districts, county town elsewhere)
         loc = Location.URBAN if name.endswith("区") or name.endswith("市") else Location.COUNTY_TOWN
-        for i, stage in enumerate([Stage.PRIMARY, Stage.PRIMARY, Stage.PRIMARY, Stage.JUNIOR, Stage.JUNIOR, Stage.SENIOR, Stage.KINDERGARTEN, Stage.KINDERGARTEN]):
-            label = {Stage.PRIMARY: "实验小学", Stage.JUNIOR: "实验中学", Stage.SENIOR: "第一中学", Stage.KINDERGARTEN: "实验幼儿园"}[stage]
-            add(county, f"{prefix}{label}{'' if i in (0, 3, 5, 6) else '第二'}".replace("第二第二", "第三"), stage, loc, False, pupils=rnd.randint(900, 2600))
+        for i, stage in enumerate(
+            [
+                Stage.PRIMARY,
+                Stage.PRIMARY,
+                Stage.PRIMARY,
+                Stage.JUNIOR,
+                Stage.JUNIOR,
+                Stage.SENIOR,
+                Stage.KINDERGARTEN,
+                Stage.KINDERGARTEN,
+            ]
+        ):
+            label = {
+                Stage.PRIMARY: "实验小学",
+                Stage.JUNIOR: "实验中学",
+                Stage.SENIOR: "第一中学",
+                Stage.KINDERGARTEN: "实验幼儿园",
+            }[stage]
+            add(
+                county,
+                f"{prefix}{label}{'' if i in (0, 3, 5, 6) else '第二'}".replace("第二第二", "第三"),
+                stage,
+                loc,
+                False,
+                pupils=rnd.randint(900, 2600),
+            )
         # weak urban and county-town schools
         add(county, f"{prefix}城郊小学", Stage.PRIMARY, loc, True, pupils=rnd.randint(200, 500))
         add(county, f"{prefix}城郊中学", Stage.JUNIOR, loc, True, pupils=rnd.randint(200, 600))
     for n in range(PRIMARY_IN_POOR):
         v = provincial[int(n * step_p)]
-        add(v.county, f"{v.town.name[:-1] if v.town.name.endswith('镇') else v.town.name}{v.name}小学", Stage.PRIMARY, Location.RURAL, True, v, rnd.randint(60, 400))
+        add(
+            v.county,
+            f"{v.town.name[:-1] if v.town.name.endswith('镇') else v.town.name}{v.name}小学",
+            Stage.PRIMARY,
+            Location.RURAL,
+            True,
+            v,
+            rnd.randint(60, 400),
+        )
     for n in range(KINDERGARTENS_IN_POOR):
         v = provincial[int(n * step_k)]
-        add(v.county, f"{v.town.name[:-1] if v.town.name.endswith('镇') else v.town.name}{v.name}幼儿园", Stage.KINDERGARTEN, Location.RURAL, True, v, rnd.randint(30, 150))
+        add(
+            v.county,
+            f"{v.town.name[:-1] if v.town.name.endswith('镇') else v.town.name}{v.name}幼儿园",
+            Stage.KINDERGARTEN,
+            Location.RURAL,
+            True,
+            v,
+            rnd.randint(30, 150),
+        )
     # junior schools in municipal poor villages and rural schools elsewhere
     for v in Village.objects.filter(poverty=Poverty.MUNICIPAL).select_related("town", "county").order_by("code")[::3]:
         add(v.county, f"{v.town.name[:-1]}{v.name}中学", Stage.JUNIOR, Location.RURAL, True, v, rnd.randint(150, 700))
     for v in Village.objects.filter(poverty=Poverty.NONE).select_related("town", "county").order_by("code")[::8]:
-        add(v.county, f"{v.town.name[:-1]}{v.name}小学", Stage.PRIMARY, Location.RURAL, rnd.random() < 0.3, v, rnd.randint(100, 500))
+        add(
+            v.county,
+            f"{v.town.name[:-1]}{v.name}小学",
+            Stage.PRIMARY,
+            Location.RURAL,
+            rnd.random() < 0.3,
+            v,
+            rnd.randint(100, 500),
+        )
     # names must be unique in a county: suffix clashes
     seen = set(School.objects.values_list("county_id", "name"))
     for s in schools:
@@ -140,8 +204,17 @@ def _seed_scale(rnd, counties, scale):
     for n in range(have, target):
         v = villages[n % len(villages)]
         batch.append(
-            School(code=f"9{n:09d}", name=f"{v.name}合成学校{n}", county_id=v.county_id, town_id=v.town_id, village=v,
-                   stage=stages[n % len(stages)], location=Location.RURAL, is_weak=n % 3 == 0, pupils=100 + n % 400)
+            School(
+                code=f"9{n:09d}",
+                name=f"{v.name}合成学校{n}",
+                county_id=v.county_id,
+                town_id=v.town_id,
+                village=v,
+                stage=stages[n % len(stages)],
+                location=Location.RURAL,
+                is_weak=n % 3 == 0,
+                pupils=100 + n % 400,
+            )
         )
         if len(batch) == 5000:
             School.objects.bulk_create(batch, ignore_conflicts=True)
@@ -152,7 +225,11 @@ def _seed_scale(rnd, counties, scale):
 def demo_principal_schools():
     """The demo principals' schools: one strong county-town school and one weak poor-village school in 汶上县."""
     strong = School.objects.filter(county__code="370830", is_weak=False, stage=Stage.PRIMARY).order_by("code").first()
-    weak = School.objects.filter(county__code="370830", village__poverty=Poverty.PROVINCIAL, stage=Stage.PRIMARY).order_by("code").first()
+    weak = (
+        School.objects.filter(county__code="370830", village__poverty=Poverty.PROVINCIAL, stage=Stage.PRIMARY)
+        .order_by("code")
+        .first()
+    )
     return strong, weak
 
 
@@ -175,7 +252,7 @@ def seed_users(stdout, scale):
             user.is_superuser = staff
             user.save()
         Membership.objects.update_or_create(user=user, defaults={"role": role, "county": county, "school": school})
-    stdout.write("  demo logins (password %s):" % DEMO_PASSWORD)
-    for username, full_name, role, county, school, _ in rows:
+    stdout.write(f"  demo logins (password {DEMO_PASSWORD}):")
+    for username, _full_name, role, county, school, _ in rows:
         where = school or county or "全市"
         stdout.write(f"    {username:<22} {Role(role).label} · {where}")

@@ -19,7 +19,13 @@ class SchoolFilter(ScopedFilterSet):
     is_weak = django_filters.BooleanFilter(label=_("Weak school"))
     poverty = django_filters.ChoiceFilter(label=_("Poverty designation"), choices=Poverty.choices, method="by_poverty")
     o = django_filters.OrderingFilter(
-        fields=(("code", "code"), ("name", "name"), ("county__order", "county"), ("stage", "stage"), ("pupils", "pupils")),
+        fields=(
+            ("code", "code"),
+            ("name", "name"),
+            ("county__order", "county"),
+            ("stage", "stage"),
+            ("pupils", "pupils"),
+        ),
         label=_("Sort"),
     )
 

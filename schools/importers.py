@@ -22,7 +22,9 @@ class VillageImporter(Importer):
     verbose_name = gettext_lazy("Villages")
     natural_key = ("code",)
     columns = [
-        Col("county", gettext_lazy("County"), "text", max_length=50, help=gettext_lazy("The county's name, e.g. 汶上县")),
+        Col(
+            "county", gettext_lazy("County"), "text", max_length=50, help=gettext_lazy("The county's name, e.g. 汶上县")
+        ),
         Col("town_code", gettext_lazy("Town code"), "code", max_length=9, help=gettext_lazy("9-digit division code")),
         Col("town_name", gettext_lazy("Town name"), "text", max_length=50),
         Col("code", gettext_lazy("Village code"), "code", max_length=12, help=gettext_lazy("12-digit division code")),
@@ -47,7 +49,9 @@ class VillageImporter(Importer):
         if not row["town_code"].isdigit() or len(row["town_code"]) != 9:
             self.error("town_code", _("The town code has 9 digits."))
         elif not row["code"].startswith(row["town_code"]):
-            self.error("code", _("The village code must start with its town's code %(code)s.") % {"code": row["town_code"]})
+            self.error(
+                "code", _("The village code must start with its town's code %(code)s.") % {"code": row["town_code"]}
+            )
         town = self.towns.get(row["town_code"])
         if town is not None and town.county_id != county.pk:
             self.error("town_code", _("This town belongs to another county."))
@@ -62,7 +66,12 @@ class VillageImporter(Importer):
             if town is None:
                 town = Town.objects.create(county=row["county_obj"], code=row["town_code"], name=row["town_name"])
                 self.towns[town.code] = town
-            values = {"town": town, "name": row["name"], "poverty": row["poverty"], "designated_on": row["designated_on"]}
+            values = {
+                "town": town,
+                "name": row["name"],
+                "poverty": row["poverty"],
+                "designated_on": row["designated_on"],
+            }
             village = self.existing.get(row["code"])
             if village is None:
                 Village(code=row["code"], **values).save()
@@ -84,7 +93,13 @@ class SchoolImporter(Importer):
     verbose_name = gettext_lazy("Schools")
     natural_key = ("code",)
     columns = [
-        Col("code", gettext_lazy("School code"), "code", max_length=10, help=gettext_lazy("10-digit national school identification code")),
+        Col(
+            "code",
+            gettext_lazy("School code"),
+            "code",
+            max_length=10,
+            help=gettext_lazy("10-digit national school identification code"),
+        ),
         Col("name", gettext_lazy("School name"), "text", max_length=100),
         Col("county", gettext_lazy("County"), "text", max_length=50),
         Col("town_code", gettext_lazy("Town code"), "code", required=False, max_length=9),
@@ -119,18 +134,26 @@ class SchoolImporter(Importer):
             self.error("code", _("This code is already used by a school outside your area."))
         other = self.names.get((county.pk, row["name"]))
         if other and other != row["code"]:
-            self.error("name", _("Another school of this county already has this name (code %(code)s).") % {"code": other})
+            self.error(
+                "name", _("Another school of this county already has this name (code %(code)s).") % {"code": other}
+            )
         town = village = None
         if row["town_code"]:
             town = self.towns.get(row["town_code"])
             if town is None:
-                self.error("town_code", _("No town has the code %(code)s; import the villages first.") % {"code": row["town_code"]})
+                self.error(
+                    "town_code",
+                    _("No town has the code %(code)s; import the villages first.") % {"code": row["town_code"]},
+                )
             elif town.county_id != county.pk:
                 self.error("town_code", _("This town is not in %(county)s.") % {"county": county.name})
         if row["village_code"]:
             village = self.villages.get(row["village_code"])
             if village is None:
-                self.error("village_code", _("No village has the code %(code)s; import the villages first.") % {"code": row["village_code"]})
+                self.error(
+                    "village_code",
+                    _("No village has the code %(code)s; import the villages first.") % {"code": row["village_code"]},
+                )
             elif village.county_id != county.pk:
                 self.error("village_code", _("This village is not in %(county)s.") % {"county": county.name})
             elif town is not None and village.town_id != town.pk:

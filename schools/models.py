@@ -62,7 +62,9 @@ class Village(models.Model):
     """村 (or 社区), with its poverty designation."""
 
     town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="villages", verbose_name=_("town"))
-    county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="villages", verbose_name=_("county"), editable=False)
+    county = models.ForeignKey(
+        County, on_delete=models.PROTECT, related_name="villages", verbose_name=_("county"), editable=False
+    )
     code = models.CharField(_("division code"), max_length=12, unique=True, validators=[digits])
     name = models.CharField(_("name"), max_length=50)
     poverty = models.CharField(_("poverty designation"), max_length=12, choices=Poverty.choices, default=Poverty.NONE)
@@ -130,11 +132,17 @@ class SchoolQuerySet(models.QuerySet):
 
 class School(models.Model):
     code = models.CharField(
-        _("school code"), max_length=10, unique=True, validators=[digits], help_text=_("The 10-digit national school identification code.")
+        _("school code"),
+        max_length=10,
+        unique=True,
+        validators=[digits],
+        help_text=_("The 10-digit national school identification code."),
     )
     name = models.CharField(_("name"), max_length=100)
     county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="schools", verbose_name=_("county"))
-    town = models.ForeignKey(Town, on_delete=models.PROTECT, null=True, blank=True, related_name="schools", verbose_name=_("town"))
+    town = models.ForeignKey(
+        Town, on_delete=models.PROTECT, null=True, blank=True, related_name="schools", verbose_name=_("town")
+    )
     village = models.ForeignKey(
         Village, on_delete=models.PROTECT, null=True, blank=True, related_name="schools", verbose_name=_("village")
     )
@@ -186,7 +194,9 @@ class School(models.Model):
 class Membership(models.Model):
     """A person's role and scope in jinpin, edited by an administrator."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership", verbose_name=_("user"))
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership", verbose_name=_("user")
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     county = models.ForeignKey(County, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("county"))
     school = models.ForeignKey(School, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("school"))
@@ -200,7 +210,9 @@ class Membership(models.Model):
             models.CheckConstraint(
                 condition=~Q(role=Role.COUNTY_OFFICER) | Q(county__isnull=False), name="county_officer_has_county"
             ),
-            models.CheckConstraint(condition=~Q(role=Role.PRINCIPAL) | Q(school__isnull=False), name="principal_has_school"),
+            models.CheckConstraint(
+                condition=~Q(role=Role.PRINCIPAL) | Q(school__isnull=False), name="principal_has_school"
+            ),
         ]
 
     def __str__(self):

@@ -28,23 +28,36 @@ def school_list(request):
     # Plain values, not model instances: a page of 50 schools would otherwise build 200
     # objects (school, county, town, village) only to print a few of their fields.
     values = f.qs.values(
-        "pk", "code", "name", "county__name", "town__name", "village__name", "village__poverty",
-        "stage", "location", "is_weak", "pupils",
+        "pk",
+        "code",
+        "name",
+        "county__name",
+        "town__name",
+        "village__name",
+        "village__poverty",
+        "stage",
+        "location",
+        "is_weak",
+        "pupils",
     )
     page = Paginator(values, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "schools/school_list.html",
-        {"filter": f, "page": page, "rows": _rows(page), "weak_label": _("Weak"), "can_write": request.scope.can_write(School)},
+        {
+            "filter": f,
+            "page": page,
+            "rows": _rows(page),
+            "weak_label": _("Weak"),
+            "can_write": request.scope.can_write(School),
+        },
     )
 
 
 def _rows(page):
     """The page's rows as plain strings: the template then only prints them (a list page
     renders several times faster than with per-row lookups, {% url %} and get_*_display)."""
-    stages, locations, poverty = (
-        {k: str(v) for k, v in choices.choices} for choices in (Stage, Location, Poverty)
-    )
+    stages, locations, poverty = ({k: str(v) for k, v in choices.choices} for choices in (Stage, Location, Poverty))
     detail = reverse("schools:school_detail", args=[0])[: -len("0/")]
     return [
         {
@@ -67,7 +80,9 @@ def _rows(page):
 @role_required()
 def school_detail(request, pk):
     school = request.scope.get_or_404(School.objects.select_related("county", "town", "village"), pk=pk)
-    return render(request, "schools/school_detail.html", {"school": school, "can_write": request.scope.can_write(School, school)})
+    return render(
+        request, "schools/school_detail.html", {"school": school, "can_write": request.scope.can_write(School, school)}
+    )
 
 
 @role_required(write=True)
@@ -105,7 +120,9 @@ def school_export(request):
 @role_required()
 def village_list(request):
     # A correlated COUNT: computed for the page's 50 rows only, not grouped over every village.
-    n_schools = School.objects.filter(village=OuterRef("pk")).order_by().values("village").annotate(n=Count("pk")).values("n")
+    n_schools = (
+        School.objects.filter(village=OuterRef("pk")).order_by().values("village").annotate(n=Count("pk")).values("n")
+    )
     qs = (
         request.scope.filter(Village)
         .select_related("county", "town")

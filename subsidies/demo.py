@@ -25,7 +25,14 @@ SCALE_PREFIX = "SC"  # synthetic household numbers
 SCALE_AREA = 379000  # synthetic students' ID area codes start here (no real Jining code)
 YEAR = 2016
 DECISIVE = dt.date(2016, 9, 1)
-AGE_AT_GRADE_1 = {Stage.KINDERGARTEN: 3, Stage.PRIMARY: 6, Stage.JUNIOR: 12, Stage.SENIOR: 15, Stage.VOCATIONAL: 15, Stage.SPECIAL: 7}
+AGE_AT_GRADE_1 = {
+    Stage.KINDERGARTEN: 3,
+    Stage.PRIMARY: 6,
+    Stage.JUNIOR: 12,
+    Stage.SENIOR: 15,
+    Stage.VOCATIONAL: 15,
+    Stage.SPECIAL: 7,
+}
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = "子涵 欣怡 梓萱 浩然 宇轩 一诺 思远 雨桐 俊杰 佳怡 明轩 紫涵 博文 诗琪 皓轩 梦瑶 文博 晨曦 嘉怡 天佑".split()
 
@@ -58,9 +65,13 @@ def _demo_extra_schools():
     if county is None:
         return []
     out = []
-    for code, name, stage in (("0830099901", "汶上县职业中等专业学校", Stage.VOCATIONAL), ("0830099902", "汶上县特殊教育学校", Stage.SPECIAL)):
+    for code, name, stage in (
+        ("0830099901", "汶上县职业中等专业学校", Stage.VOCATIONAL),
+        ("0830099902", "汶上县特殊教育学校", Stage.SPECIAL),
+    ):
         school, _ = School.objects.get_or_create(
-            code=code, defaults={"name": name, "county": county, "stage": stage, "location": Location.COUNTY_TOWN, "pupils": 300}
+            code=code,
+            defaults={"name": name, "county": county, "stage": stage, "location": Location.COUNTY_TOWN, "pupils": 300},
         )
         out.append(school)
     return out
@@ -68,7 +79,9 @@ def _demo_extra_schools():
 
 def _seed_demo(stdout):
     if Household.objects.filter(number__startswith=DEMO_PREFIX).exists():
-        stdout.write(f"  subsidies demo already there: {Household.objects.count()} households, {Student.objects.count()} students")
+        stdout.write(
+            f"  subsidies demo already there: {Household.objects.count()} households, {Student.objects.count()} students"
+        )
         return
     rnd = random.Random(2016)
     _demo_extra_schools()
@@ -78,35 +91,64 @@ def _seed_demo(stdout):
     households, statuses = [], []
     for v in villages:
         for k in range(3):
-            households.append(Household(number=f"{DEMO_PREFIX}{v.code}{k}", head_name=_name(rnd), village=v,
-                                        members=rnd.randint(2, 6), is_dibao=rnd.random() < 0.25, is_tekun=rnd.random() < 0.08))
+            households.append(
+                Household(
+                    number=f"{DEMO_PREFIX}{v.code}{k}",
+                    head_name=_name(rnd),
+                    village=v,
+                    members=rnd.randint(2, 6),
+                    is_dibao=rnd.random() < 0.25,
+                    is_tekun=rnd.random() < 0.08,
+                )
+            )
     Household.objects.bulk_create(households)
-    households = list(Household.objects.filter(number__startswith=DEMO_PREFIX).select_related("village").order_by("number"))
+    households = list(
+        Household.objects.filter(number__startswith=DEMO_PREFIX).select_related("village").order_by("number")
+    )
     for i, h in enumerate(households):
         statuses.append(HouseholdStatus(household=h, status="identified", effective_on=dt.date(2015, 10, 10)))
         if i % 29 == 5:
             continue  # never verified: an award to it is an anomaly
-        statuses.append(HouseholdStatus(household=h, status="verified", effective_on=dt.date(2016, 1, 15), reason="回头看、六核对一规范"))
+        statuses.append(
+            HouseholdStatus(
+                household=h, status="verified", effective_on=dt.date(2016, 1, 15), reason="回头看、六核对一规范"
+            )
+        )
         if i % 13 == 3:
-            statuses.append(HouseholdStatus(household=h, status="lifted", effective_on=dt.date(2016, 6, 30), reason="稳定脱贫"))
+            statuses.append(
+                HouseholdStatus(household=h, status="lifted", effective_on=dt.date(2016, 6, 30), reason="稳定脱贫")
+            )
         elif i % 17 == 4:
-            statuses.append(HouseholdStatus(household=h, status="lifted", effective_on=dt.date(2016, 12, 31), reason="稳定脱贫"))
+            statuses.append(
+                HouseholdStatus(household=h, status="lifted", effective_on=dt.date(2016, 12, 31), reason="稳定脱贫")
+            )
         elif i % 31 == 6:
             statuses.append(HouseholdStatus(household=h, status="lifted", effective_on=dt.date(2016, 3, 1)))
-            statuses.append(HouseholdStatus(household=h, status="returned", effective_on=dt.date(2016, 7, 1), reason="因病返贫"))
+            statuses.append(
+                HouseholdStatus(household=h, status="returned", effective_on=dt.date(2016, 7, 1), reason="因病返贫")
+            )
     HouseholdStatus.objects.bulk_create(statuses)
     by_county: dict[int, list] = {}
     for h in households:
         by_county.setdefault(h.village.county_id, []).append(h)
-    per_stage = {Stage.KINDERGARTEN: 6, Stage.PRIMARY: 10, Stage.JUNIOR: 10, Stage.NINE_YEAR: 10, Stage.SENIOR: 12,
-                 Stage.VOCATIONAL: 12, Stage.SPECIAL: 8}
+    per_stage = {
+        Stage.KINDERGARTEN: 6,
+        Stage.PRIMARY: 10,
+        Stage.JUNIOR: 10,
+        Stage.NINE_YEAR: 10,
+        Stage.SENIOR: 12,
+        Stage.VOCATIONAL: 12,
+        Stage.SPECIAL: 8,
+    }
     students, enrol = [], []
     seq = 0
     for school in School.objects.filter(code__startswith="0").select_related("county").order_by("code"):
         pool = by_county.get(school.county_id) or households
         for k in range(per_stage[school.stage]):
             seq += 1
-            grade = 1 + k % (3 if school.stage == Stage.KINDERGARTEN else 6 if school.stage in (Stage.PRIMARY, Stage.SPECIAL) else 3)
+            grade = 1 + k % (
+                3 if school.stage == Stage.KINDERGARTEN else 6 if school.stage in (Stage.PRIMARY, Stage.SPECIAL) else 3
+            )
             stage = _stage_of(school.stage, grade)
             birth = _birth(stage, grade, seq * 7)
             if school.stage == Stage.KINDERGARTEN and k == 5:
@@ -114,24 +156,36 @@ def _seed_demo(stdout):
             sex = "M" if seq % 2 else "F"
             number = idcard.make(school.county.code, birth, seq % 1000, sex)
             orphan = seq % 37 == 0
-            students.append(Student(
-                id_number=number, name=_name(rnd), birth_date=birth, sex=sex,
-                household=None if orphan or seq % 19 == 0 else pool[seq % len(pool)],
-                is_orphan=orphan, is_disabled=seq % 41 == 0, is_special_ed=school.stage == Stage.SPECIAL or seq % 53 == 0,
-                is_boarder=school.location == Location.RURAL and seq % 3 == 0, is_dibao=seq % 19 == 0,
-                payee_name=_name(rnd), bank_account=f"622848{seq:013d}",
-            ))
+            students.append(
+                Student(
+                    id_number=number,
+                    name=_name(rnd),
+                    birth_date=birth,
+                    sex=sex,
+                    household=None if orphan or seq % 19 == 0 else pool[seq % len(pool)],
+                    is_orphan=orphan,
+                    is_disabled=seq % 41 == 0,
+                    is_special_ed=school.stage == Stage.SPECIAL or seq % 53 == 0,
+                    is_boarder=school.location == Location.RURAL and seq % 3 == 0,
+                    is_dibao=seq % 19 == 0,
+                    payee_name=_name(rnd),
+                    bank_account=f"622848{seq:013d}",
+                )
+            )
             enrol.append((number, school, stage, grade))
     # IDs must be unique: the sequence part repeats every 1,000 pupils, so drop the rare clash
     seen, keep = set(), []
-    for s, e in zip(students, enrol):
+    for s, e in zip(students, enrol, strict=False):
         if s.id_number not in seen:
             seen.add(s.id_number)
             keep.append((s, e))
     Student.objects.bulk_create([s for s, _e in keep], batch_size=2000)
     ids = dict(Student.objects.filter(id_number__in=seen).values_list("id_number", "pk"))
     Enrolment.objects.bulk_create(
-        [Enrolment(student_id=ids[n], school=school, school_year=YEAR, stage=stage, grade=grade) for _s, (n, school, stage, grade) in keep],
+        [
+            Enrolment(student_id=ids[n], school=school, school_year=YEAR, stage=stage, grade=grade)
+            for _s, (n, school, stage, grade) in keep
+        ],
         batch_size=2000,
     )
     stdout.write(f"  {len(households)} poor households, {len(keep)} students enrolled in {YEAR}")
@@ -172,7 +226,9 @@ def _demo_payouts(stdout, period):
     if officer is None or county is None:
         return
     scope = get_scope(officer)
-    batch = payouts.payout_prepare(county=county, period=period, funding_source=FundingSource.CENTRAL, acting_user=officer, scope=scope)
+    batch = payouts.payout_prepare(
+        county=county, period=period, funding_source=FundingSource.CENTRAL, acting_user=officer, scope=scope
+    )
     # four eyes: the city administrator checks the officer's batch and sends it
     admin = get_user_model().objects.filter(username="admin").first() or officer
     payouts.payout_send(batch=batch, acting_user=admin, scope=get_scope(admin))
@@ -180,26 +236,59 @@ def _demo_payouts(stdout, period):
     results = [{"line": pk, "paid": True, "reference": f"JN2016{pk:08d}"} for pk in lines]
     results[-1] = {"line": lines[-1], "paid": False, "reason": "账户已冻结"}
     paid, failed = payouts.lines_settle(results=results, acting_user=officer, batch=batch)
-    again = payouts.payout_prepare(county=county, period=period, funding_source=FundingSource.CENTRAL, acting_user=officer, scope=scope)
+    again = payouts.payout_prepare(
+        county=county, period=period, funding_source=FundingSource.CENTRAL, acting_user=officer, scope=scope
+    )
     # an overpayment found later: the household had in fact been lifted out before the decisive date
-    award = Award.objects.filter(county=county, period=period, status=AwardStatus.PAID, student__household__isnull=False,
-                                 scheme__code="boarding_allowance").order_by("pk").first()
+    award = (
+        Award.objects.filter(
+            county=county,
+            period=period,
+            status=AwardStatus.PAID,
+            student__household__isnull=False,
+            scheme__code="boarding_allowance",
+        )
+        .order_by("pk")
+        .first()
+    )
     if award is not None:
-        HouseholdStatus.objects.create(household=award.student.household, status="lifted", effective_on=dt.date(2016, 8, 20),
-                                       reason="督查发现：已于2016年8月脱贫（补录）")
-        payouts.recovery_create(award=award, amount=award.amount, reason="脱贫后仍发放寄宿生生活补助", acting_user=officer, scope=scope)
+        HouseholdStatus.objects.create(
+            household=award.student.household,
+            status="lifted",
+            effective_on=dt.date(2016, 8, 20),
+            reason="督查发现：已于2016年8月脱贫（补录）",
+        )
+        payouts.recovery_create(
+            award=award, amount=award.amount, reason="脱贫后仍发放寄宿生生活补助", acting_user=officer, scope=scope
+        )
     # the same ID arriving from a second school (refused at import, kept for auditors)
     s = Student.objects.filter(enrolments__school__county=county).order_by("pk").first()
     other = School.objects.filter(county=county).exclude(enrolments__student=s).order_by("code").first()
     if s is not None and other is not None:
-        EnrolmentConflict.objects.get_or_create(id_number=s.id_number, school_year=YEAR, school=other,
-                                                defaults={"existing_school": s.enrolments.get(school_year=YEAR).school})
-    for k, st in enumerate(Student.objects.filter(enrolments__stage=Stage.SENIOR, enrolments__school__county=county).order_by("pk")[:3]):
-        LoanApplication.objects.get_or_create(student=st, school_year=YEAR, defaults={
-            "county": county, "level": "undergraduate", "institution": ["山东大学", "曲阜师范大学", "济宁学院"][k],
-            "amount": Decimal("8000.00") if k else Decimal("6000.00"), "status": "approved"})
-    stdout.write(f"  {county.name}: payout batch #{batch.pk} {paid} paid, {failed} failed; re-issued in batch #{again.pk} "
-                 f"({PayoutLine.objects.filter(batch=again).count()} line)")
+        EnrolmentConflict.objects.get_or_create(
+            id_number=s.id_number,
+            school_year=YEAR,
+            school=other,
+            defaults={"existing_school": s.enrolments.get(school_year=YEAR).school},
+        )
+    for k, st in enumerate(
+        Student.objects.filter(enrolments__stage=Stage.SENIOR, enrolments__school__county=county).order_by("pk")[:3]
+    ):
+        LoanApplication.objects.get_or_create(
+            student=st,
+            school_year=YEAR,
+            defaults={
+                "county": county,
+                "level": "undergraduate",
+                "institution": ["山东大学", "曲阜师范大学", "济宁学院"][k],
+                "amount": Decimal("8000.00") if k else Decimal("6000.00"),
+                "status": "approved",
+            },
+        )
+    stdout.write(
+        f"  {county.name}: payout batch #{batch.pk} {paid} paid, {failed} failed; re-issued in batch #{again.pk} "
+        f"({PayoutLine.objects.filter(batch=again).count()} line)"
+    )
 
 
 # -- scale data with COPY ------------------------------------------------------------
@@ -232,7 +321,9 @@ def _next_id(model) -> int:
 def _reset_sequence(model) -> None:
     table = model._meta.db_table
     with connection.cursor() as cur:
-        cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {connection.ops.quote_name(table)}))")
+        cur.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {connection.ops.quote_name(table)}))"
+        )
 
 
 def seed_scale(stdout, scale):
@@ -256,12 +347,37 @@ def seed_scale(stdout, scale):
     def households():
         for n in range(have_h, want_h):
             v = poor_villages[n % len(poor_villages)] if n % 5 else villages[n % len(villages)][0]
-            yield (str(first_h + n - have_h), f"{SCALE_PREFIX}{n:08d}", f"户主{n}", "", str(v), str(2 + n % 5),
-                   t if n % 4 == 0 else f, t if n % 12 == 0 else f, "", now, now)
+            yield (
+                str(first_h + n - have_h),
+                f"{SCALE_PREFIX}{n:08d}",
+                f"户主{n}",
+                "",
+                str(v),
+                str(2 + n % 5),
+                t if n % 4 == 0 else f,
+                t if n % 12 == 0 else f,
+                "",
+                now,
+                now,
+            )
 
-    _copy(Household._meta.db_table,
-          ["id", "number", "head_name", "head_id_number", "village_id", "members", "is_dibao", "is_tekun", "note", "created_at", "updated_at"],
-          households())
+    _copy(
+        Household._meta.db_table,
+        [
+            "id",
+            "number",
+            "head_name",
+            "head_id_number",
+            "village_id",
+            "members",
+            "is_dibao",
+            "is_tekun",
+            "note",
+            "created_at",
+            "updated_at",
+        ],
+        households(),
+    )
     h_ids = list(range(first_h, first_h + (want_h - have_h)))
 
     def statuses():
@@ -277,7 +393,9 @@ def seed_scale(stdout, scale):
                 yield (h, "lifted", "2016-03-01", "", now)
                 yield (h, "returned", "2016-07-01", "", now)
 
-    _copy(HouseholdStatus._meta.db_table, ["household_id", "status", "effective_on", "reason", "recorded_at"], statuses())
+    _copy(
+        HouseholdStatus._meta.db_table, ["household_id", "status", "effective_on", "reason", "recorded_at"], statuses()
+    )
     _reset_sequence(Household)
 
     schools = list(School.objects.order_by("pk").values_list("pk", "stage", "location"))
@@ -291,17 +409,49 @@ def seed_scale(stdout, scale):
             stage = _stage_of(school_stage, grade if school_stage != Stage.NINE_YEAR else 1 + i % 9)
             birth = _birth(stage, grade, (i // 500) % 365)
             male = i % 2 == 0
-            number = idcard.make(f"{SCALE_AREA + i // 182_500}", birth, 2 * (i % 500) + (1 if male else 0), "M" if male else "F")
+            number = idcard.make(
+                f"{SCALE_AREA + i // 182_500}", birth, 2 * (i % 500) + (1 if male else 0), "M" if male else "F"
+            )
             household = str(all_h[(i * 31) % len(all_h)]) if i % 10 < 6 else "\\N"
-            yield (str(first_s + i - have_s), number, f"学生{i}", birth.isoformat(), "M" if male else "F", household,
-                   t if i % 50 == 0 else f, t if i % 45 == 0 else f, t if i % 97 == 0 else f,
-                   t if location == Location.RURAL and i % 4 == 0 else f, t if i % 20 == 1 else f,
-                   f"监护人{i}", f"6228{i:015d}", now, now)
+            yield (
+                str(first_s + i - have_s),
+                number,
+                f"学生{i}",
+                birth.isoformat(),
+                "M" if male else "F",
+                household,
+                t if i % 50 == 0 else f,
+                t if i % 45 == 0 else f,
+                t if i % 97 == 0 else f,
+                t if location == Location.RURAL and i % 4 == 0 else f,
+                t if i % 20 == 1 else f,
+                f"监护人{i}",
+                f"6228{i:015d}",
+                now,
+                now,
+            )
 
-    _copy(Student._meta.db_table,
-          ["id", "id_number", "name", "birth_date", "sex", "household_id", "is_orphan", "is_disabled", "is_special_ed",
-           "is_boarder", "is_dibao", "payee_name", "bank_account", "created_at", "updated_at"],
-          students())
+    _copy(
+        Student._meta.db_table,
+        [
+            "id",
+            "id_number",
+            "name",
+            "birth_date",
+            "sex",
+            "household_id",
+            "is_orphan",
+            "is_disabled",
+            "is_special_ed",
+            "is_boarder",
+            "is_dibao",
+            "payee_name",
+            "bank_account",
+            "created_at",
+            "updated_at",
+        ],
+        students(),
+    )
     _reset_sequence(Student)
 
     def enrolments():

@@ -62,12 +62,39 @@ class AwardRosterExporter(exports.Exporter):
         statuses = {k: str(v) for k, v in statuses.items()}
         full = self.scope.role in FULL_ID_ROLES
         mask = idcard.mask
-        qs = self.queryset().annotate(hh=KeyTextTransform("household_status", "facts")).values_list(
-            F("period__name"), F("county__name"), F("school__name"), F("student__name"), F("student__id_number"),
-            F("scheme__name"), F("scheme__kind"), "amount", "status", F("rate_version__effective_from"), "hh", "created_at",
+        qs = (
+            self.queryset()
+            .annotate(hh=KeyTextTransform("household_status", "facts"))
+            .values_list(
+                F("period__name"),
+                F("county__name"),
+                F("school__name"),
+                F("student__name"),
+                F("student__id_number"),
+                F("scheme__name"),
+                F("scheme__kind"),
+                "amount",
+                "status",
+                F("rate_version__effective_from"),
+                "hh",
+                "created_at",
+            )
         )
         for p, c, s, name, number, scheme, kind, amount, status, rate_from, hh, created in qs.iterator(chunk_size=5000):
-            yield (p, c, s, name, number if full else mask(number), scheme, kinds[kind], amount, statuses[status], rate_from, hh or "", created)
+            yield (
+                p,
+                c,
+                s,
+                name,
+                number if full else mask(number),
+                scheme,
+                kinds[kind],
+                amount,
+                statuses[status],
+                rate_from,
+                hh or "",
+                created,
+            )
 
 
 def _officer_of(scope, county_id) -> bool:
@@ -107,9 +134,21 @@ class BankFileExporter(exports.Exporter):
     def rows(self):
         from .models import PayoutLine
 
-        lines = self.scope.filter(PayoutLine).filter(batch_id=self.params.get("batch")).order_by("pk").values_list(
-            "pk", "payee_name", "award__student__name", "award__student__id_number", "bank_account", "amount",
-            "award__scheme__name", "award__school__name")
+        lines = (
+            self.scope.filter(PayoutLine)
+            .filter(batch_id=self.params.get("batch"))
+            .order_by("pk")
+            .values_list(
+                "pk",
+                "payee_name",
+                "award__student__name",
+                "award__student__id_number",
+                "bank_account",
+                "amount",
+                "award__scheme__name",
+                "award__school__name",
+            )
+        )
         for row in lines.iterator(chunk_size=5000):
             yield (*row, "", "", "")
 
@@ -121,8 +160,13 @@ class ReconciliationExporter(exports.Exporter):
     identifier = "subsidies.reconciliation"
     verbose_name = _("Reconciliation")
     columns = [
-        Column(_("County"), 10), Column(_("Scheme"), 18), Column(_("Allocated"), 14, "money"), Column(_("Approved"), 14, "money"),
-        Column(_("In payout batches"), 14, "money"), Column(_("Paid"), 14, "money"), Column(_("Recoveries open"), 14, "money"),
+        Column(_("County"), 10),
+        Column(_("Scheme"), 18),
+        Column(_("Allocated"), 14, "money"),
+        Column(_("Approved"), 14, "money"),
+        Column(_("In payout batches"), 14, "money"),
+        Column(_("Paid"), 14, "money"),
+        Column(_("Recoveries open"), 14, "money"),
         Column(_("Recovered"), 14, "money"),
     ]
 
@@ -133,7 +177,11 @@ class ReconciliationExporter(exports.Exporter):
     def rows(self):
         from .services.payouts import reconciliation
 
-        rep = reconciliation(scope=self.scope, school_year=int(self.params.get("year") or 2016), county_id=self.params.get("county") or None)
+        rep = reconciliation(
+            scope=self.scope,
+            school_year=int(self.params.get("year") or 2016),
+            county_id=self.params.get("county") or None,
+        )
         for r in rep.rows:
             yield (r.county, r.scheme, r.budget, r.approved, r.in_batches, r.paid, r.recoveries_open, r.recovered)
         t = rep.total
@@ -150,8 +198,16 @@ class AnomalyExporter(exports.Exporter):
 
     identifier = "subsidies.anomalies"
     verbose_name = _("Subsidy anomalies")
-    columns = [Column(_("Anomaly"), 34), Column(_("County"), 10), Column(_("School"), 28), Column(_("Student"), 10),
-               Column(_("Resident ID"), 21), Column(_("Scheme"), 18), Column(_("Amount"), 12, "money"), Column(_("Detail"), 40)]
+    columns = [
+        Column(_("Anomaly"), 34),
+        Column(_("County"), 10),
+        Column(_("School"), 28),
+        Column(_("Student"), 10),
+        Column(_("Resident ID"), 21),
+        Column(_("Scheme"), 18),
+        Column(_("Amount"), 12, "money"),
+        Column(_("Detail"), 40),
+    ]
 
     @classmethod
     def permission(cls, scope, params):
@@ -161,7 +217,9 @@ class AnomalyExporter(exports.Exporter):
         from .models import Period
         from .services.anomalies import anomalies
 
-        period = Period.objects.filter(pk=self.params.get("period")).first() or Period.objects.order_by("-starts_on").first()
+        period = (
+            Period.objects.filter(pk=self.params.get("period")).first() or Period.objects.order_by("-starts_on").first()
+        )
         if period is None:
             return
         for row in anomalies(self.scope, period):
@@ -175,20 +233,57 @@ class HeadlineExporter(exports.Exporter):
 
     identifier = "subsidies.headline"
     verbose_name = _("Subsidy headline figures")
-    columns = [Column(_("School year"), 10, "int"), Column(_("County"), 12), Column(_("Scheme"), 20), Column(_("Students aided"), 14, "int"),
-               Column(_("Awards"), 10, "int"), Column(_("Amount approved"), 16, "money"), Column(_("Amount paid"), 16, "money")]
+    columns = [
+        Column(_("School year"), 10, "int"),
+        Column(_("County"), 12),
+        Column(_("Scheme"), 20),
+        Column(_("Students aided"), 14, "int"),
+        Column(_("Awards"), 10, "int"),
+        Column(_("Amount approved"), 16, "money"),
+        Column(_("Amount paid"), 16, "money"),
+    ]
 
     def rows(self):
         from django.db.models import Count, Q, Sum
 
         aided = [AwardStatus.APPROVED, AwardStatus.PAID]
         qs = self.scope.filter(Award).filter(status__in=aided)
-        by = (qs.values("period__school_year", "county__name", "scheme__name", "county__order", "scheme__order")
-              .annotate(students=Count("student", distinct=True), n=Count("pk"), total=Sum("amount"),
-                        paid=Sum("amount", filter=Q(status=AwardStatus.PAID)))
-              .order_by("period__school_year", "county__order", "scheme__order"))
+        by = (
+            qs.values("period__school_year", "county__name", "scheme__name", "county__order", "scheme__order")
+            .annotate(
+                students=Count("student", distinct=True),
+                n=Count("pk"),
+                total=Sum("amount"),
+                paid=Sum("amount", filter=Q(status=AwardStatus.PAID)),
+            )
+            .order_by("period__school_year", "county__order", "scheme__order")
+        )
         for r in by:
-            yield (r["period__school_year"], r["county__name"], r["scheme__name"], r["students"], r["n"], r["total"], r["paid"] or 0)
-        for r in qs.values("period__school_year").annotate(students=Count("student", distinct=True), n=Count("pk"), total=Sum("amount"),
-                                                             paid=Sum("amount", filter=Q(status=AwardStatus.PAID))).order_by("period__school_year"):
-            yield (r["period__school_year"], str(_("Whole area")), str(_("All schemes")), r["students"], r["n"], r["total"], r["paid"] or 0)
+            yield (
+                r["period__school_year"],
+                r["county__name"],
+                r["scheme__name"],
+                r["students"],
+                r["n"],
+                r["total"],
+                r["paid"] or 0,
+            )
+        for r in (
+            qs.values("period__school_year")
+            .annotate(
+                students=Count("student", distinct=True),
+                n=Count("pk"),
+                total=Sum("amount"),
+                paid=Sum("amount", filter=Q(status=AwardStatus.PAID)),
+            )
+            .order_by("period__school_year")
+        ):
+            yield (
+                r["period__school_year"],
+                str(_("Whole area")),
+                str(_("All schemes")),
+                r["students"],
+                r["n"],
+                r["total"],
+                r["paid"] or 0,
+            )

@@ -13,8 +13,12 @@ from .services.workflow import ACTIONS, A
 
 class BatchForm(ScopedFormMixin, forms.Form):
     period = forms.ModelChoiceField(label=_("Period"), queryset=Period.objects.all())
-    county = forms.ModelChoiceField(label=_("County"), queryset=County.objects.all(), required=False,
-                                    help_text=_("Leave empty for the whole city (city administrator)."))
+    county = forms.ModelChoiceField(
+        label=_("County"),
+        queryset=County.objects.all(),
+        required=False,
+        help_text=_("Leave empty for the whole city (city administrator)."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -32,8 +36,9 @@ class BatchForm(ScopedFormMixin, forms.Form):
 
 class AwardActionForm(forms.Form):
     action = forms.ChoiceField(label=_("Action"), choices=[])
-    reason = forms.CharField(label=_("Reason"), max_length=300, required=False,
-                             help_text=_("Required to return or reject."))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=300, required=False, help_text=_("Required to return or reject.")
+    )
     ids = forms.CharField(required=False, widget=forms.MultipleHiddenInput)
     all_matching = forms.BooleanField(label=_("All awards matching the filter"), required=False)
 
@@ -64,24 +69,51 @@ class AllocationForm(ScopedFormMixin, forms.ModelForm):
 
 
 class SchemeForm(ScopedFormMixin, forms.ModelForm):
-    stages = forms.MultipleChoiceField(label=_("Stages"), choices=Stage.choices, required=False, widget=forms.CheckboxSelectMultiple,
-                                       help_text=_("None ticked means every stage."))
-    groups = forms.MultipleChoiceField(label=_("Eligible groups (any of)"), choices=[c for c in Group.choices if c[0] != Group.ANY],
-                                       required=False, widget=forms.CheckboxSelectMultiple)
+    stages = forms.MultipleChoiceField(
+        label=_("Stages"),
+        choices=Stage.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked means every stage."),
+    )
+    groups = forms.MultipleChoiceField(
+        label=_("Eligible groups (any of)"),
+        choices=[c for c in Group.choices if c[0] != Group.ANY],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     class Meta:
         model = Scheme
-        fields = ["code", "name", "kind", "funding_source", "stages", "poor_village_school", "rural_school", "boarders_only",
-                  "min_age", "max_age", "groups", "amount_rule", "is_active", "order", "description"]
+        fields = [
+            "code",
+            "name",
+            "kind",
+            "funding_source",
+            "stages",
+            "poor_village_school",
+            "rural_school",
+            "boarders_only",
+            "min_age",
+            "max_age",
+            "groups",
+            "amount_rule",
+            "is_active",
+            "order",
+            "description",
+        ]
 
 
 class RateVersionForm(forms.ModelForm):
     """Rates from a date on. Lines are typed one per row: ``condition | amount | share | label``."""
 
     lines = forms.CharField(
-        label=_("Amount lines"), widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_("One per row, first match wins: condition | amount | share (tiers only) | label. "
-                    "Conditions: any, group:orphan, group:special_ed, group:hardship, group:poor, stage:primary, level:undergraduate …"),
+        label=_("Amount lines"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "One per row, first match wins: condition | amount | share (tiers only) | label. "
+            "Conditions: any, group:orphan, group:special_ed, group:hardship, group:poor, stage:primary, level:undergraduate …"
+        ),
     )
 
     class Meta:
@@ -95,7 +127,9 @@ class RateVersionForm(forms.ModelForm):
         current = scheme.rates.order_by("-effective_from").first()
         if current is not None and not self.is_bound:
             self.fields["lines"].initial = "\n".join(
-                " | ".join(str(x) for x in (line["when"], line["amount"], line.get("share") or "", line.get("label") or "")).rstrip(" |")
+                " | ".join(
+                    str(x) for x in (line["when"], line["amount"], line.get("share") or "", line.get("label") or "")
+                ).rstrip(" |")
                 for line in current.lines
             )
             self.fields["average"].initial = current.average
@@ -112,7 +146,10 @@ class RateVersionForm(forms.ModelForm):
                 if not Decimal(amount).is_finite() or (share and not Decimal(share).is_finite()):
                     raise InvalidOperation
             except InvalidOperation:
-                raise ValidationError(_("Row %(n)s: “%(v)s” is not a number.") % {"n": n, "v": amount if share == "" else f"{amount} / {share}"}) from None
+                raise ValidationError(
+                    _("Row %(n)s: “%(v)s” is not a number.")
+                    % {"n": n, "v": amount if share == "" else f"{amount} / {share}"}
+                ) from None
             line = {"when": when, "amount": amount}
             if share:
                 line["share"] = share
@@ -123,8 +160,16 @@ class RateVersionForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("effective_from") and RateVersion.objects.filter(scheme=self.scheme, effective_from=data["effective_from"]).exists():
-            self.add_error("effective_from", _("This scheme already has rates from that date; choose another date (awards keep the version they used)."))
+        if (
+            data.get("effective_from")
+            and RateVersion.objects.filter(scheme=self.scheme, effective_from=data["effective_from"]).exists()
+        ):
+            self.add_error(
+                "effective_from",
+                _(
+                    "This scheme already has rates from that date; choose another date (awards keep the version they used)."
+                ),
+            )
         return data
 
 
@@ -150,16 +195,23 @@ class UploadForm(forms.Form):
 
 
 class RecoveryForm(forms.Form):
-    amount = forms.DecimalField(label=_("Amount to recover"), max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    amount = forms.DecimalField(
+        label=_("Amount to recover"), max_digits=10, decimal_places=2, min_value=Decimal("0.01")
+    )
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
 class ResolveDifferenceForm(forms.Form):
     """How an officer settles a batch rerun's open difference on an award, and why."""
 
-    resolution = forms.ChoiceField(label=_("Resolution"), choices=[
-        ("accept", _("Accept the new amount")), ("withdraw", _("Withdraw the award")), ("keep", _("Keep as is (justify)")),
-    ])
+    resolution = forms.ChoiceField(
+        label=_("Resolution"),
+        choices=[
+            ("accept", _("Accept the new amount")),
+            ("withdraw", _("Withdraw the award")),
+            ("keep", _("Keep as is (justify)")),
+        ],
+    )
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
@@ -182,8 +234,7 @@ class LoanForm(ScopedFormMixin, forms.ModelForm):
         # in the city is never revealed (one message for "nowhere" and "not in your area")
         households = self.scope.filter(Household).filter(pk=OuterRef("household_id"))
         candidates = Student.objects.filter(id_number=number)
-        student = (self.scope.filter(candidates).first()
-                   or candidates.filter(Exists(households)).first())
+        student = self.scope.filter(candidates).first() or candidates.filter(Exists(households)).first()
         if student is None:
             raise ValidationError(_("No student with this ID in the registry of your area."))
         self.instance.student = student
@@ -195,8 +246,16 @@ class LoanForm(ScopedFormMixin, forms.ModelForm):
         data = super().clean()
         # the (student, year) constraint involves a field the form does not show, so ModelForm skips it
         student_id, year = self.instance.student_id, data.get("school_year")
-        if student_id and year and LoanApplication.objects.filter(student_id=student_id, school_year=year).exclude(pk=self.instance.pk).exists():
-            self.add_error("school_year", _("This student already has a loan application for %(year)s.") % {"year": year})
+        if (
+            student_id
+            and year
+            and LoanApplication.objects.filter(student_id=student_id, school_year=year)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        ):
+            self.add_error(
+                "school_year", _("This student already has a loan application for %(year)s.") % {"year": year}
+            )
         return data
 
 

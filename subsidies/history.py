@@ -26,8 +26,14 @@ def log_changes(changed, *, actor, request=None, action=audit.Action.UPDATE, **d
     addr = audit.remote_addr(request)
     entries = [
         audit.LogEntry(
-            content_type=ct, object_pk=str(obj.pk), object_id=obj.pk, object_repr=smart_str(obj)[:200], action=action,
-            changes={k: [_text(before), _text(after)] for k, (before, after) in diff.items()}, actor=actor, remote_addr=addr,
+            content_type=ct,
+            object_pk=str(obj.pk),
+            object_id=obj.pk,
+            object_repr=smart_str(obj)[:200],
+            action=action,
+            changes={k: [_text(before), _text(after)] for k, (before, after) in diff.items()},
+            actor=actor,
+            remote_addr=addr,
             additional_data=data or None,
         )
         for obj, diff in rows

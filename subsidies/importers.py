@@ -46,7 +46,11 @@ class HouseholdImporter(Importer):
         self.visible = set(self.scope.filter(Household).filter(number__in=numbers).values_list("number", flat=True))
         # every status already on file: a row's "status since date" that is already recorded adds nothing, even when a
         # later change (脱贫, 返贫) has been recorded since -- re-importing an older register must not duplicate history
-        self.recorded = set(HouseholdStatus.objects.filter(household__number__in=numbers).values_list("household_id", "status", "effective_on"))
+        self.recorded = set(
+            HouseholdStatus.objects.filter(household__number__in=numbers).values_list(
+                "household_id", "status", "effective_on"
+            )
+        )
 
     def clean_row(self, row):
         if row["village_code"] not in self.villages:
@@ -66,9 +70,14 @@ class HouseholdImporter(Importer):
         new, changed_rows, statuses, history = [], [], [], []
         fields = ("head_name", "head_id_number", "village_id", "members", "is_dibao", "is_tekun")
         for row in rows:
-            values = {"head_name": row["head_name"], "head_id_number": row["head_id_number"] or "",
-                      "village_id": self.villages[row["village_code"]].pk, "members": row["members"],
-                      "is_dibao": bool(row["is_dibao"]), "is_tekun": bool(row["is_tekun"])}
+            values = {
+                "head_name": row["head_name"],
+                "head_id_number": row["head_id_number"] or "",
+                "village_id": self.villages[row["village_code"]].pk,
+                "members": row["members"],
+                "is_dibao": bool(row["is_dibao"]),
+                "is_tekun": bool(row["is_tekun"]),
+            }
             h = self.existing.get(row["number"])
             if h is None:
                 new.append((Household(number=row["number"], **values), row))
@@ -82,16 +91,30 @@ class HouseholdImporter(Importer):
                 changed_rows.append(h)
             status_changed = (h.pk, row["status"], row["status_date"]) not in self.recorded
             if status_changed:
-                statuses.append(HouseholdStatus(household=h, status=row["status"], effective_on=row["status_date"],
-                                                reason=_("imported"), recorded_by=self.user))
+                statuses.append(
+                    HouseholdStatus(
+                        household=h,
+                        status=row["status"],
+                        effective_on=row["status_date"],
+                        reason=_("imported"),
+                        recorded_by=self.user,
+                    )
+                )
             if diff or status_changed:
                 updated += 1
             else:
                 unchanged += 1
         Household.objects.bulk_create([h for h, _row in new], batch_size=2000)
         for h, row in new:
-            statuses.append(HouseholdStatus(household=h, status=row["status"], effective_on=row["status_date"], reason=_("imported"),
-                                            recorded_by=self.user))
+            statuses.append(
+                HouseholdStatus(
+                    household=h,
+                    status=row["status"],
+                    effective_on=row["status_date"],
+                    reason=_("imported"),
+                    recorded_by=self.user,
+                )
+            )
         created = len(new)
         if changed_rows:
             Household.objects.bulk_update(changed_rows, fields, batch_size=2000)
@@ -125,8 +148,11 @@ class StudentImporter(Importer):
 
     def prepare(self, rows):
         self.schools = {s.code: s for s in self.scope.filter(School).filter(code__in={r["school_code"] for r in rows})}
-        self.households = dict(Household.objects.filter(number__in={r["household_number"] for r in rows if r["household_number"]})
-                               .values_list("number", "pk"))
+        self.households = dict(
+            Household.objects.filter(
+                number__in={r["household_number"] for r in rows if r["household_number"]}
+            ).values_list("number", "pk")
+        )
         ids = [r["id_number"] for r in rows]
         self.students = {s.id_number: s for s in Student.objects.filter(id_number__in=ids)}
         # a pupil known elsewhere (another school, another county) may be enrolled here, but their record --
@@ -145,7 +171,9 @@ class StudentImporter(Importer):
             self.error("id_number", exc.messages[0])
             return
         if row["birth_date"] and row["birth_date"] != info.birth_date:
-            self.error("birth_date", _("The birth date does not agree with the ID number (%(d)s).") % {"d": info.birth_date})
+            self.error(
+                "birth_date", _("The birth date does not agree with the ID number (%(d)s).") % {"d": info.birth_date}
+            )
         if row["sex"] and row["sex"] != info.sex:
             self.error("sex", _("The sex does not agree with the ID number."))
         row["birth_date"], row["sex"] = info.birth_date, info.sex
@@ -153,8 +181,11 @@ class StudentImporter(Importer):
         if school is None:
             self.error("school_code", _("No school with code %(code)s in your area.") % {"code": row["school_code"]})
         if row["household_number"] and row["household_number"] not in self.households:
-            self.error("household_number", _("No registered poor household has the number %(n)s; import the households first.")
-                       % {"n": row["household_number"]})
+            self.error(
+                "household_number",
+                _("No registered poor household has the number %(n)s; import the households first.")
+                % {"n": row["household_number"]},
+            )
         if not 1 <= row["grade"] <= 12:
             self.error("grade", _("The grade is between 1 and 12."))
         if not 2000 <= row["school_year"] <= 2100:
@@ -162,17 +193,37 @@ class StudentImporter(Importer):
         known = self.students.get(row["id_number"])
         if known is not None and row["id_number"] not in self.in_scope:
             household_id = self.households.get(row["household_number"]) if row["household_number"] else None
-            for key, given, kept in (("household_number", household_id, known.household_id), ("payee_name", row["payee_name"], known.payee_name),
-                                     ("bank_account", row["bank_account"], known.bank_account)):
+            for key, given, kept in (
+                ("household_number", household_id, known.household_id),
+                ("payee_name", row["payee_name"], known.payee_name),
+                ("bank_account", row["bank_account"], known.bank_account),
+            ):
                 if given and given != kept:
-                    self.error(key, _("This pupil's record is kept by a school outside your area; leave this cell empty or as it is "
-                                      "there, and ask that school or the county office to change it."))
+                    self.error(
+                        key,
+                        _(
+                            "This pupil's record is kept by a school outside your area; leave this cell empty or as it is "
+                            "there, and ask that school or the county office to change it."
+                        ),
+                    )
         other = self.enrolments.get((row["id_number"], row["school_year"]))
         if school is not None and other is not None and other.school_id != school.pk:
-            self.error("school_code", _("This pupil is already enrolled at %(school)s in %(year)s: the same ID cannot be enrolled in two schools in one year.")
-                       % {"school": other.school.name, "year": row["school_year"]})
-            self.conflicts.append(EnrolmentConflict(id_number=row["id_number"], school_year=row["school_year"], school=school,
-                                                    existing_school=other.school, reported_by=self.user))
+            self.error(
+                "school_code",
+                _(
+                    "This pupil is already enrolled at %(school)s in %(year)s: the same ID cannot be enrolled in two schools in one year."
+                )
+                % {"school": other.school.name, "year": row["school_year"]},
+            )
+            self.conflicts.append(
+                EnrolmentConflict(
+                    id_number=row["id_number"],
+                    school_year=row["school_year"],
+                    school=school,
+                    existing_school=other.school,
+                    reported_by=self.user,
+                )
+            )
 
     def finish_validation(self):
         """Keep refused double enrolments for the auditors even though nothing is imported."""
@@ -184,10 +235,15 @@ class StudentImporter(Importer):
         new_students, changed_students, new_enrol, changed_enrol = [], [], [], []
         student_history, enrol_history = [], []
         for row in rows:
-            values = {"name": row["name"], "birth_date": row["birth_date"], "sex": row["sex"],
-                      "household_id": self.households.get(row["household_number"]) if row["household_number"] else None,
-                      "payee_name": row["payee_name"] or "", "bank_account": row["bank_account"] or "",
-                      **{f: bool(row[f]) for f in FLAGS}}
+            values = {
+                "name": row["name"],
+                "birth_date": row["birth_date"],
+                "sex": row["sex"],
+                "household_id": self.households.get(row["household_number"]) if row["household_number"] else None,
+                "payee_name": row["payee_name"] or "",
+                "bank_account": row["bank_account"] or "",
+                **{f: bool(row[f]) for f in FLAGS},
+            }
             s = self.students.get(row["id_number"])
             school = self.schools[row["school_code"]]
             enrol = {"school_id": school.pk, "stage": row["stage"], "grade": row["grade"]}
@@ -223,7 +279,9 @@ class StudentImporter(Importer):
         Student.objects.bulk_create(new_students, batch_size=2000)
         if changed_students:
             Student.objects.bulk_update(changed_students, fields, batch_size=2000)
-        Enrolment.objects.bulk_create([Enrolment(student=s, school_year=y, **enrol) for s, y, enrol in new_enrol], batch_size=2000)
+        Enrolment.objects.bulk_create(
+            [Enrolment(student=s, school_year=y, **enrol) for s, y, enrol in new_enrol], batch_size=2000
+        )
         if changed_enrol:
             Enrolment.objects.bulk_update(changed_enrol, ["school_id", "stage", "grade"], batch_size=2000)
         for history in (student_history, enrol_history):

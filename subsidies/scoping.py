@@ -6,8 +6,20 @@ from jinpin import scope
 from jinpin.scope import Role
 
 from .models import (
-    Allocation, Award, BatchRun, MatchItem, Enrolment, Household, LoanApplication, PayoutBatch, PayoutLine, Period, RateVersion, Recovery,
-    Scheme, Student,
+    Allocation,
+    Award,
+    BatchRun,
+    Enrolment,
+    Household,
+    LoanApplication,
+    MatchItem,
+    PayoutBatch,
+    PayoutLine,
+    Period,
+    RateVersion,
+    Recovery,
+    Scheme,
+    Student,
 )
 
 OFFICERS = {Role.CITY_ADMIN, Role.COUNTY_OFFICER}
@@ -42,7 +54,11 @@ def _award_write(s, obj=None):
 def register_all():
     scope.register(Household, rows=scope.by_county("village__county_id"), write=OFFICERS)
     scope.register(Student, rows=_students, write={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.PRINCIPAL})
-    scope.register(Enrolment, rows=scope.by_county("school__county_id", "school_id"), write={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.PRINCIPAL})
+    scope.register(
+        Enrolment,
+        rows=scope.by_county("school__county_id", "school_id"),
+        write={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.PRINCIPAL},
+    )
     scope.register(Award, rows=scope.by_county("county_id", "school_id"), write=_award_write)
     scope.register(Scheme, rows=scope.everything, write=CITY)
     scope.register(RateVersion, rows=scope.everything, write=CITY)

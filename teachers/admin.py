@@ -16,7 +16,17 @@ class HonourTitleAdmin(admin.ModelAdmin):
 
 @admin.register(TrainingRule)
 class TrainingRuleAdmin(admin.ModelAdmin):
-    list_display = ["name", "threshold", "levels", "period_start", "period_end", "posts", "poverty", "stages", "is_active"]
+    list_display = [
+        "name",
+        "threshold",
+        "levels",
+        "period_start",
+        "period_end",
+        "posts",
+        "poverty",
+        "stages",
+        "is_active",
+    ]
 
 
 @admin.register(Target)

@@ -29,15 +29,28 @@ class TeachersConfig(AppConfig):
         scoping.register_all()
         audit.register(Teacher, m2m_fields={"honours"})
         for model in (
-            ServicePeriod, Movement, HonourTitle, Establishment, Target, TrainingCourse, TrainingAttendance,
-            TrainingRule, RuralHonourTier, RuralHonourCertificate,
+            ServicePeriod,
+            Movement,
+            HonourTitle,
+            Establishment,
+            Target,
+            TrainingCourse,
+            TrainingAttendance,
+            TrainingRule,
+            RuralHonourTier,
+            RuralHonourCertificate,
         ):
             audit.register(model)
 
         registry.menu(_("Teachers"), "teachers:teacher_list", order=20)
         registry.menu(_("Movements"), "teachers:movement_list", order=21)
         registry.menu(_("Training"), "teachers:compliance", order=22)
-        registry.menu(_("Vacancies"), "teachers:vacancies", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.PRINCIPAL, Role.AUDITOR}, order=23)
+        registry.menu(
+            _("Vacancies"),
+            "teachers:vacancies",
+            roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.PRINCIPAL, Role.AUDITOR},
+            order=23,
+        )
         registry.menu(_("Rural honours"), "teachers:honours", order=24)
         registry.home_panel(views.home_panel, order=20)
         registry.demo_seeder(demo.seed_teachers, order=20)

@@ -52,7 +52,9 @@ def annotate_hours(rule: TrainingRule, teachers):
         .annotate(total=Sum("hours"))
         .values("total")
     )
-    return teachers.annotate(hours=Coalesce(Subquery(hours, output_field=DecimalField(max_digits=8, decimal_places=1)), ZERO))
+    return teachers.annotate(
+        hours=Coalesce(Subquery(hours, output_field=DecimalField(max_digits=8, decimal_places=1)), ZERO)
+    )
 
 
 def shortfall(rule: TrainingRule, hours) -> Decimal:
@@ -92,8 +94,13 @@ def _grouped(rule: TrainingRule, teachers, fields: tuple[str, ...]) -> list[dict
     aliases = {f"g{i}": F(f) for i, f in enumerate(fields)}
     g_sql, g_params = group.annotate(tid=F("pk"), **aliases).values("tid", *aliases).query.sql_with_params()
     h_sql, h_params = (
-        qualifying_attendance(rule).filter(teacher_id__in=group.values("pk")).order_by()
-        .values("teacher_id").annotate(total=Sum("hours")).values("teacher_id", "total").query.sql_with_params()
+        qualifying_attendance(rule)
+        .filter(teacher_id__in=group.values("pk"))
+        .order_by()
+        .values("teacher_id")
+        .annotate(total=Sum("hours"))
+        .values("teacher_id", "total")
+        .query.sql_with_params()
     )
     cols = ", ".join(f"g.{a}" for a in aliases)
     t = rule.threshold
@@ -114,7 +121,7 @@ def _grouped(rule: TrainingRule, teachers, fields: tuple[str, ...]) -> list[dict
     out = []
     for row in rows:
         k = len(fields)
-        d = dict(zip(fields, row[:k]))
+        d = dict(zip(fields, row[:k], strict=False))
         n, ok, short, missing = row[k:]
         d.update(n=n or 0, ok=ok or 0, short=short or 0, missing=Decimal(str(missing or 0)).quantize(Decimal("0.1")))
         out.append(d)

@@ -46,13 +46,69 @@ SCALE_BASE = 1_000_000  # synthetic teachers' sequence numbers start here
 
 COURSES = [
     # code, name, provider, level, mode, hours, start
-    ("GP2016-01", "国培计划—乡村教师网络研修", "国培计划项目办", TrainingLevel.NATIONAL, TrainingMode.REMOTE, "40", "2016-04-01"),
-    ("SD2016-02", "山东省乡村教师远程研修", "山东省教师教育网", TrainingLevel.PROVINCIAL, TrainingMode.REMOTE, "30", "2016-07-10"),
-    ("SD2017-01", "齐鲁名师送教下乡集中培训", "山东省教育厅", TrainingLevel.PROVINCIAL, TrainingMode.CENTRALISED, "24", "2017-03-06"),
-    ("JN2016-03", "济宁市贫困村学校校（园）长培训", "济宁市教师教育中心", TrainingLevel.CITY, TrainingMode.CENTRALISED, "32", "2016-10-17"),
-    ("JN2017-02", "济宁市乡村教师学科能力提升", "济宁市教师教育中心", TrainingLevel.CITY, TrainingMode.MIXED, "20", "2017-08-14"),
-    ("JN2018-01", "济宁市幼儿园教师保教能力培训", "济宁学院", TrainingLevel.CITY, TrainingMode.CENTRALISED, "16", "2018-05-07"),
-    ("XJ2017-01", "县级乡村教师全员培训", "县教师进修学校", TrainingLevel.COUNTY, TrainingMode.CENTRALISED, "30", "2017-07-03"),
+    (
+        "GP2016-01",
+        "国培计划—乡村教师网络研修",
+        "国培计划项目办",
+        TrainingLevel.NATIONAL,
+        TrainingMode.REMOTE,
+        "40",
+        "2016-04-01",
+    ),
+    (
+        "SD2016-02",
+        "山东省乡村教师远程研修",
+        "山东省教师教育网",
+        TrainingLevel.PROVINCIAL,
+        TrainingMode.REMOTE,
+        "30",
+        "2016-07-10",
+    ),
+    (
+        "SD2017-01",
+        "齐鲁名师送教下乡集中培训",
+        "山东省教育厅",
+        TrainingLevel.PROVINCIAL,
+        TrainingMode.CENTRALISED,
+        "24",
+        "2017-03-06",
+    ),
+    (
+        "JN2016-03",
+        "济宁市贫困村学校校（园）长培训",
+        "济宁市教师教育中心",
+        TrainingLevel.CITY,
+        TrainingMode.CENTRALISED,
+        "32",
+        "2016-10-17",
+    ),
+    (
+        "JN2017-02",
+        "济宁市乡村教师学科能力提升",
+        "济宁市教师教育中心",
+        TrainingLevel.CITY,
+        TrainingMode.MIXED,
+        "20",
+        "2017-08-14",
+    ),
+    (
+        "JN2018-01",
+        "济宁市幼儿园教师保教能力培训",
+        "济宁学院",
+        TrainingLevel.CITY,
+        TrainingMode.CENTRALISED,
+        "16",
+        "2018-05-07",
+    ),
+    (
+        "XJ2017-01",
+        "县级乡村教师全员培训",
+        "县教师进修学校",
+        TrainingLevel.COUNTY,
+        TrainingMode.CENTRALISED,
+        "30",
+        "2017-07-03",
+    ),
     ("XB2017-01", "校本研修", "本校", TrainingLevel.SCHOOL, TrainingMode.CENTRALISED, "20", "2017-09-01"),
 ]
 
@@ -85,8 +141,15 @@ def _seed_courses():
         start_d = dt.date.fromisoformat(start)
         TrainingCourse.objects.get_or_create(
             code=code,
-            defaults={"name": name, "provider": provider, "level": level, "mode": mode, "hours": Decimal(hours),
-                      "start": start_d, "end": start_d + dt.timedelta(days=9)},
+            defaults={
+                "name": name,
+                "provider": provider,
+                "level": level,
+                "mode": mode,
+                "hours": Decimal(hours),
+                "start": start_d,
+                "end": start_d + dt.timedelta(days=9),
+            },
         )
     return {c.code: c for c in TrainingCourse.objects.filter(code__in=[c[0] for c in COURSES])}
 
@@ -115,16 +178,23 @@ def _seed_demo(rnd, courses):
             # age 22 at the earliest start; rural veterans make the honours list non-trivial
             first = max(dt.date(birth.year + 22, 9, 1), dt.date(1985, 9, 1))
             teachers.append(
-                Teacher(id_number=number, name=name, sex=sex, birth_date=birth, school=school, post=post,
-                        subject="学前教育" if school.stage == Stage.KINDERGARTEN else rnd.choice(SUBJECTS[:-1]),
-                        professional_title=rnd.choice(ProfessionalTitle.values))
+                Teacher(
+                    id_number=number,
+                    name=name,
+                    sex=sex,
+                    birth_date=birth,
+                    school=school,
+                    post=post,
+                    subject="学前教育" if school.stage == Stage.KINDERGARTEN else rnd.choice(SUBJECTS[:-1]),
+                    professional_title=rnd.choice(ProfessionalTitle.values),
+                )
             )
             plans.append((school, first))
     Teacher.objects.bulk_create(teachers, batch_size=2000)
     teachers = list(Teacher.objects.filter(id_number__in=[t.id_number for t in teachers]).order_by("pk"))
     by_number = {t.id_number: t for t in teachers}
-    periods, movements = [], []
-    for t, (school, first) in zip(teachers, plans):
+    periods, _movements = [], []
+    for t, (school, first) in zip(teachers, plans, strict=False):
         kind = rnd.random()
         poor = school.village_id is not None and school.village.poverty != Poverty.NONE
         if poor and kind < 0.12:
@@ -133,7 +203,9 @@ def _seed_demo(rnd, courses):
             periods.append(ServicePeriod(teacher=t, school=school, start=start, kind=ServiceKind.HIRE))
         elif kind < 0.14:
             # hired this year (the vacancies page's "hires" column)
-            periods.append(ServicePeriod(teacher=t, school=school, start=dt.date(today.year, 3, 1), kind=ServiceKind.HIRE))
+            periods.append(
+                ServicePeriod(teacher=t, school=school, start=dt.date(today.year, 3, 1), kind=ServiceKind.HIRE)
+            )
         elif kind < 0.45 and strong:
             # earlier years at another school, then here
             other = rnd.choice(strong if school.location == Location.RURAL else schools)
@@ -179,14 +251,21 @@ def _seed_movements(rnd, teachers, schools):
     for s in schools:
         if not s.is_weak and s.location != Location.RURAL:
             movers.extend(by_school.get(s.pk, [])[2:6])
-    kinds = [MovementKind.REGULAR_ROTATION, MovementKind.SUPPORT_TEACHING, MovementKind.TEAM_EXCHANGE,
-             MovementKind.THREE_REGIONS, MovementKind.COMPETITIVE]
+    kinds = [
+        MovementKind.REGULAR_ROTATION,
+        MovementKind.SUPPORT_TEACHING,
+        MovementKind.TEAM_EXCHANGE,
+        MovementKind.THREE_REGIONS,
+        MovementKind.COMPETITIVE,
+    ]
     open_periods = {p.teacher_id: p for p in ServicePeriod.objects.filter(teacher__in=movers, end__isnull=True)}
     new_periods, moved, updates = [], [], []
     for i, t in enumerate(movers):
         dest = [s for s in poor_schools if s.county_id == t.school.county_id] or poor_schools
         to = dest[i % len(dest)]
-        status = [MovementStatus.COMPLETED, MovementStatus.IN_POST, MovementStatus.IN_POST, MovementStatus.PLANNED][i % 4]
+        status = [MovementStatus.COMPLETED, MovementStatus.IN_POST, MovementStatus.IN_POST, MovementStatus.PLANNED][
+            i % 4
+        ]
         start = dt.date(2016 + i % 3, 9, 1)
         if status == MovementStatus.IN_POST:
             start = dt.date(dt.date.today().year - 1, 9, 1)
@@ -196,17 +275,30 @@ def _seed_movements(rnd, teachers, schools):
         end = start.replace(year=start.year + (1 if status == MovementStatus.COMPLETED else 2))
         if status == MovementStatus.PLANNED:
             start, end = dt.date.today() + dt.timedelta(days=60), dt.date.today() + dt.timedelta(days=60 + 365)
-        m = Movement(teacher=t, kind=kinds[i % len(kinds)], from_school=t.school, to_school=to, start=start, end=end,
-                     status=status, started_on=start if status != MovementStatus.PLANNED else None,
-                     ended_on=end if status == MovementStatus.COMPLETED else None, note="示范数据")
+        m = Movement(
+            teacher=t,
+            kind=kinds[i % len(kinds)],
+            from_school=t.school,
+            to_school=to,
+            start=start,
+            end=end,
+            status=status,
+            started_on=start if status != MovementStatus.PLANNED else None,
+            ended_on=end if status == MovementStatus.COMPLETED else None,
+            note="示范数据",
+        )
         m.save()
         if status == MovementStatus.PLANNED:
             continue
         home.end = start
         updates.append(home)
         if status == MovementStatus.COMPLETED:
-            new_periods.append(ServicePeriod(teacher=t, school=to, start=start, end=end, kind=ServiceKind.MOVEMENT, movement=m))
-            new_periods.append(ServicePeriod(teacher=t, school=t.school, start=end, kind=ServiceKind.TRANSFER, note="交流期满返回"))
+            new_periods.append(
+                ServicePeriod(teacher=t, school=to, start=start, end=end, kind=ServiceKind.MOVEMENT, movement=m)
+            )
+            new_periods.append(
+                ServicePeriod(teacher=t, school=t.school, start=end, kind=ServiceKind.TRANSFER, note="交流期满返回")
+            )
         else:
             new_periods.append(ServicePeriod(teacher=t, school=to, start=start, kind=ServiceKind.MOVEMENT, movement=m))
             t.school = to
@@ -219,8 +311,14 @@ def _seed_movements(rnd, teachers, schools):
 def _seed_training(rnd, teachers, courses):
     """Training for poor-village staff: most reach 60 qualifying hours, some fall short, some only county hours."""
     rows = []
-    qualifying = [c for c in courses.values() if c.level in (TrainingLevel.NATIONAL, TrainingLevel.PROVINCIAL, TrainingLevel.CITY)]
-    other = [c for c in courses.values() if c.level not in (TrainingLevel.NATIONAL, TrainingLevel.PROVINCIAL, TrainingLevel.CITY)]
+    qualifying = [
+        c for c in courses.values() if c.level in (TrainingLevel.NATIONAL, TrainingLevel.PROVINCIAL, TrainingLevel.CITY)
+    ]
+    other = [
+        c
+        for c in courses.values()
+        if c.level not in (TrainingLevel.NATIONAL, TrainingLevel.PROVINCIAL, TrainingLevel.CITY)
+    ]
     for i, t in enumerate(teachers):
         profile = rnd.random()
         if profile < 0.55:
@@ -233,8 +331,16 @@ def _seed_training(rnd, teachers, courses):
             chosen = []
         for c in chosen:
             hours = c.hours if rnd.random() > 0.1 else (c.hours / 2).quantize(Decimal("0.1"))
-            rows.append(TrainingAttendance(teacher=t, course=c, hours=hours, completed_on=c.end,
-                                           certificate_no=f"{c.code}-{i:05d}", source=AttendanceSource.IMPORT))
+            rows.append(
+                TrainingAttendance(
+                    teacher=t,
+                    course=c,
+                    hours=hours,
+                    completed_on=c.end,
+                    certificate_no=f"{c.code}-{i:05d}",
+                    source=AttendanceSource.IMPORT,
+                )
+            )
     TrainingAttendance.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
 
 
@@ -243,7 +349,11 @@ def _seed_establishments(rnd, schools):
     for school_id in Teacher.objects.filter(school__in=schools).values_list("school_id", flat=True):
         staff[school_id] = staff.get(school_id, 0) + 1
     rows = [
-        Establishment(school=s, posts=max(1, staff.get(s.pk, 0) + rnd.choice([-1, 0, 0, 1, 2, 3])), approved_on=dt.date(2016, 3, 1))
+        Establishment(
+            school=s,
+            posts=max(1, staff.get(s.pk, 0) + rnd.choice([-1, 0, 0, 1, 2, 3])),
+            approved_on=dt.date(2016, 3, 1),
+        )
         for s in schools
     ]
     Establishment.objects.bulk_create(rows, ignore_conflicts=True)
@@ -257,10 +367,23 @@ def _seed_certificates(teachers):
     if tier is None:
         return
     ids = [t.pk for t in teachers]
-    owed = [(r["teacher_id"], r["rural_day_count"]) for r in honours.owed(Teacher.objects.filter(pk__in=ids), 2016) if r["tier_years"] == 10][:40]
+    owed = [
+        (r["teacher_id"], r["rural_day_count"])
+        for r in honours.owed(Teacher.objects.filter(pk__in=ids), 2016)
+        if r["tier_years"] == 10
+    ][:40]
     RuralHonourCertificate.objects.bulk_create(
-        [RuralHonourCertificate(teacher_id=pk, tier=tier, year=2016, issued_on=dt.date(2016, 9, 10), rural_years=honours.years_of(days),
-                                certificate_no=f"JN2016-10-{pk:06d}") for pk, days in owed],
+        [
+            RuralHonourCertificate(
+                teacher_id=pk,
+                tier=tier,
+                year=2016,
+                issued_on=dt.date(2016, 9, 10),
+                rural_years=honours.years_of(days),
+                certificate_no=f"JN2016-10-{pk:06d}",
+            )
+            for pk, days in owed
+        ],
         ignore_conflicts=True,
     )
 
@@ -270,9 +393,9 @@ def _seed_scale(rnd, scale):
     """N x 10,000 synthetic teachers in the synthetic schools (or all schools), N x 100,000 training records."""
     target = scale * 10_000
     have = Teacher.objects.filter(name__startswith="合成").count()
-    schools = list(School.objects.filter(code__startswith="9").values_list("pk", "county__code").order_by("pk")) or list(
-        School.objects.values_list("pk", "county__code").order_by("pk")
-    )
+    schools = list(
+        School.objects.filter(code__startswith="9").values_list("pk", "county__code").order_by("pk")
+    ) or list(School.objects.values_list("pk", "county__code").order_by("pk"))
     courses = _scale_courses(scale)
     if have < target:
         _copy_teachers(rnd, schools, have, target)
@@ -289,10 +412,22 @@ def _scale_courses(scale):
     rows = []
     for i in range(20):
         start = base + dt.timedelta(days=40 * i)
-        rows.append(TrainingCourse(code=f"SYN{i:04d}", name=f"合成培训{i}", provider="合成培训机构", level=levels[i % len(levels)],
-                                   mode=TrainingMode.REMOTE, hours=Decimal(10 + (i % 4) * 5), start=start, end=start + dt.timedelta(days=5)))
+        rows.append(
+            TrainingCourse(
+                code=f"SYN{i:04d}",
+                name=f"合成培训{i}",
+                provider="合成培训机构",
+                level=levels[i % len(levels)],
+                mode=TrainingMode.REMOTE,
+                hours=Decimal(10 + (i % 4) * 5),
+                start=start,
+                end=start + dt.timedelta(days=5),
+            )
+        )
     TrainingCourse.objects.bulk_create(rows, ignore_conflicts=True)
-    return list(TrainingCourse.objects.filter(code__startswith="SYN").order_by("code").values_list("pk", "hours", "end"))
+    return list(
+        TrainingCourse.objects.filter(code__startswith="SYN").order_by("code").values_list("pk", "hours", "end")
+    )
 
 
 def _copy_rows(table: str, columns: list[str], rows):
@@ -315,23 +450,53 @@ def _copy_rows(table: str, columns: list[str], rows):
 
 
 def _copy_teachers(rnd, schools, have, target):
-    now = dt.datetime.now(dt.timezone.utc).isoformat()
+    now = dt.datetime.now(dt.UTC).isoformat()
     posts = [Post.TEACHER] * 8 + [Post.PRINCIPAL, Post.KINDERGARTEN_DIRECTOR]
 
     def teacher_rows():
         for n in range(have, target):
             school_id, county_code = schools[n % len(schools)]
             _name, sex, birth, number = _person(rnd, SCALE_BASE + n, county_code)
-            yield (number, f"合成教师{n}", sex, birth, school_id, posts[n % len(posts)], "", "none", "active", "", now, now)
+            yield (
+                number,
+                f"合成教师{n}",
+                sex,
+                birth,
+                school_id,
+                posts[n % len(posts)],
+                "",
+                "none",
+                "active",
+                "",
+                now,
+                now,
+            )
 
-    cols = ["id_number", "name", "sex", "birth_date", "school_id", "post", "subject", "professional_title", "status", "phone",
-            "created_at", "updated_at"]
+    cols = [
+        "id_number",
+        "name",
+        "sex",
+        "birth_date",
+        "school_id",
+        "post",
+        "subject",
+        "professional_title",
+        "status",
+        "phone",
+        "created_at",
+        "updated_at",
+    ]
     if not _copy_rows("teachers_teacher", cols, teacher_rows()):
         Teacher.objects.bulk_create(
-            [Teacher(id_number=r[0], name=r[1], sex=r[2], birth_date=r[3], school_id=r[4], post=r[5]) for r in teacher_rows()],
+            [
+                Teacher(id_number=r[0], name=r[1], sex=r[2], birth_date=r[3], school_id=r[4], post=r[5])
+                for r in teacher_rows()
+            ],
             batch_size=5000,
         )
-    new = Teacher.objects.filter(name__startswith="合成", service_periods__isnull=True).values_list("pk", "school_id", "birth_date")
+    new = Teacher.objects.filter(name__startswith="合成", service_periods__isnull=True).values_list(
+        "pk", "school_id", "birth_date"
+    )
 
     def period_rows():
         for pk, school_id, birth in new.iterator(chunk_size=10_000):
@@ -347,7 +512,7 @@ def _copy_teachers(rnd, schools, have, target):
 
 def _copy_attendance(teacher_ids, courses, have, want):
     """Ten training records per synthetic teacher (each course at most once per teacher)."""
-    now = dt.datetime.now(dt.timezone.utc).isoformat()
+    now = dt.datetime.now(dt.UTC).isoformat()
     per = max(1, min(len(courses), -(-want // max(1, len(teacher_ids)))))
     done = have
 
@@ -364,9 +529,22 @@ def _copy_attendance(teacher_ids, courses, have, want):
                 yield (tid, course_pk, hours, end, "", "import", None, now)
                 done += 1
 
-    cols = ["teacher_id", "course_id", "hours", "completed_on", "certificate_no", "source", "recorded_by_id", "created_at"]
+    cols = [
+        "teacher_id",
+        "course_id",
+        "hours",
+        "completed_on",
+        "certificate_no",
+        "source",
+        "recorded_by_id",
+        "created_at",
+    ]
     if not _copy_rows("teachers_trainingattendance", cols, rows()):
         TrainingAttendance.objects.bulk_create(
-            [TrainingAttendance(teacher_id=r[0], course_id=r[1], hours=r[2], completed_on=r[3], source="import") for r in rows()],
-            batch_size=5000, ignore_conflicts=True,
+            [
+                TrainingAttendance(teacher_id=r[0], course_id=r[1], hours=r[2], completed_on=r[3], source="import")
+                for r in rows()
+            ],
+            batch_size=5000,
+            ignore_conflicts=True,
         )

@@ -36,9 +36,18 @@ class RosterExporter(exports.Exporter):
     identifier = "teachers.roster"
     verbose_name = _("Staff roster")
     columns = [
-        Column(_("Name"), 12), Column(_("ID number"), 22), Column(_("Sex"), 6), Column(_("Birth date"), 12, "date"),
-        Column(_("County"), 10), Column(_("School code"), 13), Column(_("School"), 28), Column(_("Post"), 12),
-        Column(_("Subject"), 10), Column(_("Professional title"), 14), Column(_("Honour titles"), 24), Column(_("Status"), 8),
+        Column(_("Name"), 12),
+        Column(_("ID number"), 22),
+        Column(_("Sex"), 6),
+        Column(_("Birth date"), 12, "date"),
+        Column(_("County"), 10),
+        Column(_("School code"), 13),
+        Column(_("School"), 28),
+        Column(_("Post"), 12),
+        Column(_("Subject"), 10),
+        Column(_("Professional title"), 14),
+        Column(_("Honour titles"), 24),
+        Column(_("Status"), 8),
     ]
 
     def queryset(self):
@@ -51,12 +60,23 @@ class RosterExporter(exports.Exporter):
 
     def rows(self):
         sexes, posts, titles, statuses = _labels(Sex), _labels(Post), _labels(ProfessionalTitle), _labels(TeacherStatus)
-        for t in self.queryset().order_by("school__county__order", "school__code", "name", "pk").iterator(chunk_size=2000):
+        for t in (
+            self.queryset().order_by("school__county__order", "school__code", "name", "pk").iterator(chunk_size=2000)
+        ):
             s = t.school
             yield (
-                t.name, t.id_number, sexes[t.sex], t.birth_date, s.county.name if s else "", s.code if s else "",
-                s.name if s else "", posts[t.post], t.subject, titles[t.professional_title],
-                "、".join(h.name for h in t.honours.all()), statuses[t.status],
+                t.name,
+                t.id_number,
+                sexes[t.sex],
+                t.birth_date,
+                s.county.name if s else "",
+                s.code if s else "",
+                s.name if s else "",
+                posts[t.post],
+                t.subject,
+                titles[t.professional_title],
+                "、".join(h.name for h in t.honours.all()),
+                statuses[t.status],
             )
 
 
@@ -67,14 +87,25 @@ class MovementExporter(exports.Exporter):
     identifier = "teachers.movements"
     verbose_name = _("Teacher movements")
     columns = [
-        Column(_("Name"), 12), Column(_("ID number"), 22), Column(_("Type"), 26), Column(_("From school"), 28),
-        Column(_("To school"), 28), Column(_("County (receiving)"), 12), Column(_("Poor village"), 10),
-        Column(_("Start date"), 12, "date"), Column(_("Planned end date"), 12, "date"), Column(_("Full-time"), 8),
-        Column(_("Status"), 10), Column(_("Took up post on"), 12, "date"), Column(_("Ended on"), 12, "date"),
+        Column(_("Name"), 12),
+        Column(_("ID number"), 22),
+        Column(_("Type"), 26),
+        Column(_("From school"), 28),
+        Column(_("To school"), 28),
+        Column(_("County (receiving)"), 12),
+        Column(_("Poor village"), 10),
+        Column(_("Start date"), 12, "date"),
+        Column(_("Planned end date"), 12, "date"),
+        Column(_("Full-time"), 8),
+        Column(_("Status"), 10),
+        Column(_("Took up post on"), 12, "date"),
+        Column(_("Ended on"), 12, "date"),
     ]
 
     def queryset(self):
-        qs = self.scope.filter(Movement).select_related("teacher", "from_school", "to_school__county", "to_school__village")
+        qs = self.scope.filter(Movement).select_related(
+            "teacher", "from_school", "to_school__county", "to_school__village"
+        )
         f = MovementFilter(self.params, queryset=qs, scope=self.scope)
         return f.qs if f.is_valid() else qs.none()
 
@@ -87,9 +118,19 @@ class MovementExporter(exports.Exporter):
         for m in self.queryset().order_by("start", "pk").iterator(chunk_size=2000):
             to = m.to_school
             yield (
-                m.teacher.name, idcard.mask(m.teacher.id_number), kinds[m.kind], m.from_school.name if m.from_school else "",
-                to.name, to.county.name, yes if to.in_poor_village else no, m.start, m.end, yes if m.full_time else no,
-                statuses[m.status], m.started_on, m.ended_on,
+                m.teacher.name,
+                idcard.mask(m.teacher.id_number),
+                kinds[m.kind],
+                m.from_school.name if m.from_school else "",
+                to.name,
+                to.county.name,
+                yes if to.in_poor_village else no,
+                m.start,
+                m.end,
+                yes if m.full_time else no,
+                statuses[m.status],
+                m.started_on,
+                m.ended_on,
             )
 
 
@@ -100,9 +141,16 @@ class ComplianceExporter(exports.Exporter):
     identifier = "teachers.compliance"
     verbose_name = _("Training compliance")
     columns = [
-        Column(_("County"), 10), Column(_("School code"), 13), Column(_("School"), 28), Column(_("Name"), 12),
-        Column(_("ID number"), 22), Column(_("Post"), 14), Column(_("Qualifying hours"), 10), Column(_("Required hours"), 10),
-        Column(_("Shortfall"), 10), Column(_("Compliant"), 8),
+        Column(_("County"), 10),
+        Column(_("School code"), 13),
+        Column(_("School"), 28),
+        Column(_("Name"), 12),
+        Column(_("ID number"), 22),
+        Column(_("Post"), 14),
+        Column(_("Qualifying hours"), 10),
+        Column(_("Required hours"), 10),
+        Column(_("Shortfall"), 10),
+        Column(_("Compliant"), 8),
     ]
 
     def rule(self):
@@ -140,7 +188,15 @@ class ComplianceExporter(exports.Exporter):
         with no_jit():
             for county, code, school, name, number, post, hours in qs.iterator(chunk_size=5000):
                 yield (
-                    county, code, school, name, number, posts[post], hours, threshold, comp.shortfall(rule, hours),
+                    county,
+                    code,
+                    school,
+                    name,
+                    number,
+                    posts[post],
+                    hours,
+                    threshold,
+                    comp.shortfall(rule, hours),
                     yes if hours >= threshold else no,
                 )
 
@@ -152,9 +208,15 @@ class HonoursExporter(exports.Exporter):
     identifier = "teachers.honours"
     verbose_name = _("Rural-service honours")
     columns = [
-        Column(_("County"), 10), Column(_("School"), 28), Column(_("Name"), 12), Column(_("ID number"), 22),
-        Column(_("Tier (years)"), 10, "int"), Column(_("Years of rural teaching"), 12), Column(_("Status"), 10),
-        Column(_("Certificate number"), 20), Column(_("Issued on"), 12, "date"),
+        Column(_("County"), 10),
+        Column(_("School"), 28),
+        Column(_("Name"), 12),
+        Column(_("ID number"), 22),
+        Column(_("Tier (years)"), 10, "int"),
+        Column(_("Years of rural teaching"), 12),
+        Column(_("Status"), 10),
+        Column(_("Certificate number"), 20),
+        Column(_("Issued on"), 12, "date"),
     ]
 
     def year(self):
@@ -174,7 +236,17 @@ class HonoursExporter(exports.Exporter):
             for r in hon.with_teachers(chunk):
                 t = r["teacher"]
                 s = t.school
-                yield (s.county.name if s else "", s.name if s else "", t.name, t.id_number, r["tier_years"], r["rural_years"], owed_label, "", None)
+                yield (
+                    s.county.name if s else "",
+                    s.name if s else "",
+                    t.name,
+                    t.id_number,
+                    r["tier_years"],
+                    r["rural_years"],
+                    owed_label,
+                    "",
+                    None,
+                )
 
         with no_jit():
             for r in hon.owed(self.teachers(), year).iterator(chunk_size=2000):
@@ -184,13 +256,21 @@ class HonoursExporter(exports.Exporter):
                     chunk = []
             yield from flush()
         issued = (
-            self.scope.filter(RuralHonourCertificate).filter(year=year, teacher__in=self.teachers())
-            .select_related("teacher__school__county", "tier").order_by("tier__years", "pk")
+            self.scope.filter(RuralHonourCertificate)
+            .filter(year=year, teacher__in=self.teachers())
+            .select_related("teacher__school__county", "tier")
+            .order_by("tier__years", "pk")
         )
         for c in issued.iterator(chunk_size=2000):
             s = c.teacher.school
             yield (
-                s.county.name if s else "", s.name if s else "", c.teacher.name, c.teacher.id_number, c.tier.years,
-                c.rural_years, issued_label, c.certificate_no, c.issued_on,
+                s.county.name if s else "",
+                s.name if s else "",
+                c.teacher.name,
+                c.teacher.id_number,
+                c.tier.years,
+                c.rural_years,
+                issued_label,
+                c.certificate_no,
+                c.issued_on,
             )
-

@@ -12,14 +12,20 @@ from .models import HonourTitle, Movement, MovementKind, MovementStatus, Post, T
 
 class TeacherFilter(ScopedFilterSet):
     q = django_filters.CharFilter(label=_("Name or ID number"), method="search")
-    county = django_filters.ModelChoiceFilter(label=_("County"), field_name="school__county", queryset=County.objects.all())
+    county = django_filters.ModelChoiceFilter(
+        label=_("County"), field_name="school__county", queryset=County.objects.all()
+    )
     school_code = django_filters.CharFilter(label=_("School code"), field_name="school__code")
     post = django_filters.ChoiceFilter(label=_("Post"), choices=Post.choices)
     status = django_filters.ChoiceFilter(label=_("Status"), choices=TeacherStatus.choices)
-    honour = django_filters.ModelChoiceFilter(label=_("Honour title"), field_name="honours", queryset=HonourTitle.objects.all())
+    honour = django_filters.ModelChoiceFilter(
+        label=_("Honour title"), field_name="honours", queryset=HonourTitle.objects.all()
+    )
     backbone = django_filters.BooleanFilter(label=_("Backbone teacher"), method="by_backbone")
     poor_village = django_filters.BooleanFilter(label=_("In a poor-village school"), method="by_poor")
-    o = django_filters.OrderingFilter(fields=(("name", "name"), ("birth_date", "birth_date"), ("school__code", "school")), label=_("Sort"))
+    o = django_filters.OrderingFilter(
+        fields=(("name", "name"), ("birth_date", "birth_date"), ("school__code", "school")), label=_("Sort")
+    )
 
     class Meta:
         model = Teacher
@@ -44,7 +50,9 @@ class TeacherFilter(ScopedFilterSet):
 
 class MovementFilter(ScopedFilterSet):
     q = django_filters.CharFilter(label=_("Teacher"), method="search")
-    county = django_filters.ModelChoiceFilter(label=_("County (receiving)"), field_name="to_school__county", queryset=County.objects.all())
+    county = django_filters.ModelChoiceFilter(
+        label=_("County (receiving)"), field_name="to_school__county", queryset=County.objects.all()
+    )
     kind = django_filters.ChoiceFilter(label=_("Type"), choices=MovementKind.choices)
     status = django_filters.ChoiceFilter(label=_("Status"), choices=MovementStatus.choices)
     start_from = django_filters.DateFilter(label=_("Starting from"), field_name="start", lookup_expr="gte")
@@ -69,10 +77,11 @@ class MovementFilter(ScopedFilterSet):
 class SchoolScopeFilter(ScopedFilterSet):
     """County / school narrowing of the compliance, vacancy and honours pages."""
 
-    county = django_filters.ModelChoiceFilter(label=_("County"), field_name="school__county", queryset=County.objects.all())
+    county = django_filters.ModelChoiceFilter(
+        label=_("County"), field_name="school__county", queryset=County.objects.all()
+    )
     school_code = django_filters.CharFilter(label=_("School code"), field_name="school__code")
 
     class Meta:
         model = Teacher
         fields = ["county", "school_code"]
-

@@ -31,7 +31,9 @@ def duplicate_message(scope, existing: Teacher):
     """The refusal for an ID number already registered: names the record only if the user may see it."""
     if scope.filter(Teacher).filter(pk=existing.pk).exists():
         return format_html(
-            _("This ID number is already registered: <a href=\"{url}\">{name}</a> ({school}). Edit that record instead of creating a new one."),
+            _(
+                'This ID number is already registered: <a href="{url}">{name}</a> ({school}). Edit that record instead of creating a new one.'
+            ),
             url=reverse("teachers:teacher_detail", args=[existing.pk]),
             name=existing.name,
             school=existing.school.name if existing.school_id else _("no current school"),
@@ -46,16 +48,30 @@ class TeacherForm(ScopedFormMixin, forms.ModelForm):
     """Create or edit a teacher. Birth date and sex may be left empty: they are read from the ID number."""
 
     in_post_since = forms.DateField(
-        label=_("In post at this school since"), required=False, widget=DATE,
+        label=_("In post at this school since"),
+        required=False,
+        widget=DATE,
         help_text=_("Opens the first period of the service history."),
     )
-    hire = forms.BooleanField(label=_("New hire (补充)"), required=False, help_text=_("Counts towards the replenishment targets."))
+    hire = forms.BooleanField(
+        label=_("New hire (补充)"), required=False, help_text=_("Counts towards the replenishment targets.")
+    )
 
     class Meta:
         model = Teacher
         fields = [
-            "id_number", "name", "sex", "birth_date", "school", "post", "subject", "professional_title", "honours",
-            "phone", "status", "left_on",
+            "id_number",
+            "name",
+            "sex",
+            "birth_date",
+            "school",
+            "post",
+            "subject",
+            "professional_title",
+            "honours",
+            "phone",
+            "status",
+            "left_on",
         ]
         widgets = {"birth_date": DATE, "left_on": DATE, "honours": forms.CheckboxSelectMultiple}
 
@@ -64,7 +80,9 @@ class TeacherForm(ScopedFormMixin, forms.ModelForm):
         self.fields["sex"].required = False
         self.fields["birth_date"].required = False
         self.fields["honours"].queryset = HonourTitle.objects.all()
-        self.fields["school"].queryset = self.fields["school"].queryset.select_related("county").order_by("county__order", "code")
+        self.fields["school"].queryset = (
+            self.fields["school"].queryset.select_related("county").order_by("county__order", "code")
+        )
         if self.instance.pk:
             # the current school follows the service history (movements, periods), not this form
             for name in ("school", "in_post_since", "hire"):
@@ -80,7 +98,9 @@ class TeacherForm(ScopedFormMixin, forms.ModelForm):
     def clean_id_number(self):
         number = self.cleaned_data["id_number"].strip().upper()
         info = idcard.parse(number)  # raises the clear checksum / format message
-        existing = Teacher.objects.filter(id_number=info.number).exclude(pk=self.instance.pk).select_related("school").first()
+        existing = (
+            Teacher.objects.filter(id_number=info.number).exclude(pk=self.instance.pk).select_related("school").first()
+        )
         if existing is not None:
             raise ValidationError(duplicate_message(self.scope, existing), code="duplicate")
         return info.number
@@ -107,7 +127,12 @@ class PeriodForm(forms.Form):
 
     school_code = forms.CharField(label=_("School code"), max_length=10, help_text=_("The 10-digit school code."))
     start = forms.DateField(label=_("From"), widget=DATE)
-    end = forms.DateField(label=_("Until"), required=False, widget=DATE, help_text=_("The first day no longer in this post; empty while in post."))
+    end = forms.DateField(
+        label=_("Until"),
+        required=False,
+        widget=DATE,
+        help_text=_("The first day no longer in this post; empty while in post."),
+    )
     full_time = forms.BooleanField(label=_("Full-time"), required=False, initial=True)
     kind = forms.ChoiceField(label=_("Kind"), choices=ServiceKind.choices, initial=ServiceKind.RECORD)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
@@ -129,18 +154,25 @@ class PeriodForm(forms.Form):
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             self.add_error("end", _("The end date cannot be before the start date."))
         school = data.get("school")
-        if school is not None and self.scope is not None and not self.scope.filter(School).filter(pk=school.pk).exists():
+        if (
+            school is not None
+            and self.scope is not None
+            and not self.scope.filter(School).filter(pk=school.pk).exists()
+        ):
             if data.get("full_time") and not data.get("end"):
                 # an open full-time period makes the school the teacher's current one: moving a teacher
                 # outside the user's area goes through a movement, never through the history
                 self.add_error(
                     "school_code",
-                    _("A current full-time post can only be recorded at a school in your area; plan a movement instead."),
+                    _(
+                        "A current full-time post can only be recorded at a school in your area; plan a movement instead."
+                    ),
                 )
             elif data.get("kind") and data["kind"] != ServiceKind.RECORD:
                 # hires, transfers and movements count towards that area's targets: its own office records them
                 self.add_error(
-                    "kind", _("Service at a school outside your area is recorded as earlier service (on record)."),
+                    "kind",
+                    _("Service at a school outside your area is recorded as earlier service (on record)."),
                 )
         return data
 
@@ -161,8 +193,8 @@ class MovementForm(ScopedFormMixin, forms.ModelForm):
 
     def __init__(self, *args, teacher=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to_school"].queryset = self.fields["to_school"].queryset.select_related("county", "village").order_by(
-            "county__order", "code"
+        self.fields["to_school"].queryset = (
+            self.fields["to_school"].queryset.select_related("county", "village").order_by("county__order", "code")
         )
         if teacher is not None:
             self.fields["teacher_id_number"].initial = teacher.id_number

@@ -53,9 +53,7 @@ def annotate_rural_days(teachers, on: dt.date):
         )
         .order_by()
         .values("teacher_id")
-        .annotate(
-            total=Sum(DaysBetween(Least(Coalesce(F("end"), until_v), until_v), F("start")))
-        )
+        .annotate(total=Sum(DaysBetween(Least(Coalesce(F("end"), until_v), until_v), F("start"))))
         .values("total")
     )
     return teachers.annotate(rural_days=Coalesce(Subquery(days, output_field=IntegerField()), Value(0)))
@@ -96,7 +94,9 @@ def owed(teachers, year: int, *, tiers=None):
     return (
         ServicePeriod.objects.filter(
             teacher__in=teachers.filter(status=TeacherStatus.ACTIVE).order_by().values("pk"),
-            full_time=True, school__location=Location.RURAL, start__lt=until,
+            full_time=True,
+            school__location=Location.RURAL,
+            start__lt=until,
         )
         .order_by()
         .values("teacher_id", "teacher__school_id", "teacher__name")
@@ -135,6 +135,9 @@ class DaysBetween(Func):
     def as_sqlite(self, compiler, connection, **extra):
         end, start = self.get_source_expressions()
         return Func(
-            Func(end, function="julianday"), Func(start, function="julianday"), arg_joiner=" - ",
-            template="CAST((%(expressions)s) AS INTEGER)", output_field=IntegerField(),
+            Func(end, function="julianday"),
+            Func(start, function="julianday"),
+            arg_joiner=" - ",
+            template="CAST((%(expressions)s) AS INTEGER)",
+            output_field=IntegerField(),
         ).as_sql(compiler, connection)

@@ -27,9 +27,21 @@ class TrainingHoursImporter(Importer):
     columns = [
         Col("id_number", gettext_lazy("ID number"), "id_number", max_length=18),
         Col("name", gettext_lazy("Name"), "text", max_length=50),
-        Col("course_code", gettext_lazy("Course code"), "code", max_length=30, help=gettext_lazy("The course code registered in jinpin")),
+        Col(
+            "course_code",
+            gettext_lazy("Course code"),
+            "code",
+            max_length=30,
+            help=gettext_lazy("The course code registered in jinpin"),
+        ),
         Col("hours", gettext_lazy("Hours earned"), "decimal"),
-        Col("completed_on", gettext_lazy("Completed on"), "date", required=False, help=gettext_lazy("Empty: the course's end date")),
+        Col(
+            "completed_on",
+            gettext_lazy("Completed on"),
+            "date",
+            required=False,
+            help=gettext_lazy("Empty: the course's end date"),
+        ),
         Col("certificate_no", gettext_lazy("Certificate number"), "text", required=False, max_length=40),
     ]
 
@@ -37,7 +49,8 @@ class TrainingHoursImporter(Importer):
         numbers = {r["id_number"] for r in rows}
         codes = {r["course_code"].upper() for r in rows}
         self.teachers = {
-            t.id_number: t for t in self.scope.filter(Teacher).filter(id_number__in=numbers).only("pk", "id_number", "name")
+            t.id_number: t
+            for t in self.scope.filter(Teacher).filter(id_number__in=numbers).only("pk", "id_number", "name")
         }
         self.registered_elsewhere = set(
             Teacher.objects.filter(id_number__in=numbers - set(self.teachers)).values_list("id_number", flat=True)
@@ -63,10 +76,16 @@ class TrainingHoursImporter(Importer):
             else:
                 self.error("id_number", _("No teacher is registered with this ID number."))
         elif teacher.name != row["name"]:
-            self.error("name", _("The ID number belongs to %(name)s, not %(given)s.") % {"name": teacher.name, "given": row["name"]})
+            self.error(
+                "name",
+                _("The ID number belongs to %(name)s, not %(given)s.") % {"name": teacher.name, "given": row["name"]},
+            )
         course = self.courses.get(row["course_code"].upper())
         if course is None:
-            self.error("course_code", _("No course has the code %(code)s; register the course first.") % {"code": row["course_code"]})
+            self.error(
+                "course_code",
+                _("No course has the code %(code)s; register the course first.") % {"code": row["course_code"]},
+            )
         hours = row["hours"]
         if hours < 0:
             self.error("hours", _("Hours cannot be negative."))
@@ -77,7 +96,10 @@ class TrainingHoursImporter(Importer):
         elif hours.as_integer_ratio()[1] not in (1, 2):
             self.error("hours", _("Hours are counted in halves (e.g. 2.5)."))
         if course is not None and row["completed_on"] and not (course.start <= row["completed_on"] <= course.end):
-            self.error("completed_on", _("The date is outside the course (%(s)s – %(e)s).") % {"s": course.start, "e": course.end})
+            self.error(
+                "completed_on",
+                _("The date is outside the course (%(s)s – %(e)s).") % {"s": course.start, "e": course.end},
+            )
         row["teacher"], row["course"] = teacher, course
 
     def save(self, rows):
@@ -89,11 +111,20 @@ class TrainingHoursImporter(Importer):
             if a is None:
                 new.append(
                     TrainingAttendance(
-                        teacher=row["teacher"], course=row["course"], hours=hours, completed_on=done,
-                        certificate_no=row["certificate_no"] or "", source=AttendanceSource.IMPORT, recorded_by=self.user,
+                        teacher=row["teacher"],
+                        course=row["course"],
+                        hours=hours,
+                        completed_on=done,
+                        certificate_no=row["certificate_no"] or "",
+                        source=AttendanceSource.IMPORT,
+                        recorded_by=self.user,
                     )
                 )
-            elif a.hours != hours or a.completed_on != done or (row["certificate_no"] or a.certificate_no) != a.certificate_no:
+            elif (
+                a.hours != hours
+                or a.completed_on != done
+                or (row["certificate_no"] or a.certificate_no) != a.certificate_no
+            ):
                 before = {"hours": a.hours, "completed_on": a.completed_on, "certificate_no": a.certificate_no}
                 a.hours, a.completed_on, a.certificate_no = hours, done, row["certificate_no"] or a.certificate_no
                 changes = {k: [str(v), str(getattr(a, k))] for k, v in before.items() if v != getattr(a, k)}
@@ -101,7 +132,9 @@ class TrainingHoursImporter(Importer):
             else:
                 unchanged += 1
         TrainingAttendance.objects.bulk_create(new, batch_size=5000)
-        TrainingAttendance.objects.bulk_update([a for a, _r, _c in changed], ["hours", "completed_on", "certificate_no"], batch_size=5000)
+        TrainingAttendance.objects.bulk_update(
+            [a for a, _r, _c in changed], ["hours", "completed_on", "certificate_no"], batch_size=5000
+        )
         self._log_updates(changed)
         return len(new), len(changed), unchanged
 
@@ -109,10 +142,14 @@ class TrainingHoursImporter(Importer):
         """One audit entry per attendance the file changed, with the values it replaced (the import's
         own entry records the counts and the stored file, not what was overwritten)."""
         from jinpin import audit
-
         from jinpin.audit import log_many
 
         log_many(
-            TrainingAttendance, [(a.pk, text, changes) for a, text, changes in changed], action=audit.Action.UPDATE,
-            actor=self.user, request=self.request, event="import", importer=self.identifier,
+            TrainingAttendance,
+            [(a.pk, text, changes) for a, text, changes in changed],
+            action=audit.Action.UPDATE,
+            actor=self.user,
+            request=self.request,
+            event="import",
+            importer=self.identifier,
         )

@@ -33,10 +33,14 @@ def _movements(s, qs):
         return qs
     if s.is_county_officer and s.county_id:
         return qs.filter(
-            Q(from_school__county_id=s.county_id) | Q(to_school__county_id=s.county_id) | Q(teacher__school__county_id=s.county_id)
+            Q(from_school__county_id=s.county_id)
+            | Q(to_school__county_id=s.county_id)
+            | Q(teacher__school__county_id=s.county_id)
         )
     if s.is_principal and s.school_id:
-        return qs.filter(Q(from_school_id=s.school_id) | Q(to_school_id=s.school_id) | Q(teacher__school_id=s.school_id))
+        return qs.filter(
+            Q(from_school_id=s.school_id) | Q(to_school_id=s.school_id) | Q(teacher__school_id=s.school_id)
+        )
     return qs.none()
 
 
@@ -67,7 +71,9 @@ def register_all():
         ServicePeriod, rows=scope.by_county("teacher__school__county_id", "teacher__school_id"), write=STAFF_KEEPERS
     )
     scope.register(
-        TrainingAttendance, rows=scope.by_county("teacher__school__county_id", "teacher__school_id"), write=STAFF_KEEPERS
+        TrainingAttendance,
+        rows=scope.by_county("teacher__school__county_id", "teacher__school_id"),
+        write=STAFF_KEEPERS,
     )
     scope.register(TrainingCourse, rows=_courses, write=_course_write)
     scope.register(Movement, rows=_movements, write=OFFICERS)

@@ -45,7 +45,9 @@ def _overlap_error(teacher: Teacher, start, end, exclude_pk=None) -> ValidationE
     if clash is None:
         return None
     return ValidationError(
-        _("%(name)s already holds a full-time post at %(school)s from %(start)s%(until)s; a teacher cannot hold two full-time posts at once.")
+        _(
+            "%(name)s already holds a full-time post at %(school)s from %(start)s%(until)s; a teacher cannot hold two full-time posts at once."
+        )
         % {
             "name": teacher.name,
             "school": clash.school.name,
@@ -72,8 +74,16 @@ def _sync_current_school(teacher: Teacher) -> None:
 
 @transaction.atomic
 def service_period_open(
-    *, teacher: Teacher, school, start: dt.date, full_time: bool, kind: str, acting_user, movement: Movement | None = None,
-    end: dt.date | None = None, note: str = "",
+    *,
+    teacher: Teacher,
+    school,
+    start: dt.date,
+    full_time: bool,
+    kind: str,
+    acting_user,
+    movement: Movement | None = None,
+    end: dt.date | None = None,
+    note: str = "",
 ) -> ServicePeriod:
     """Open a period of service at ``school`` from ``start`` (``end`` exclusive, usually None).
 
@@ -83,7 +93,14 @@ def service_period_open(
     """
     teacher = _lock_teacher(teacher)
     period = ServicePeriod(
-        teacher=teacher, school=school, start=start, end=end, full_time=full_time, kind=kind, movement=movement, note=note
+        teacher=teacher,
+        school=school,
+        start=start,
+        end=end,
+        full_time=full_time,
+        kind=kind,
+        movement=movement,
+        note=note,
     )
     period.full_clean()
     if full_time:
@@ -106,7 +123,9 @@ def service_period_close(*, period: ServicePeriod, end: dt.date, acting_user) ->
     """End a period of service: ``end`` is the first day no longer in post."""
     period = ServicePeriod.objects.select_for_update().select_related("teacher").get(pk=period.pk)
     if end < period.start:
-        raise ValidationError({"end": _("The end date cannot be before the start date (%(d)s).") % {"d": period.start.isoformat()}})
+        raise ValidationError(
+            {"end": _("The end date cannot be before the start date (%(d)s).") % {"d": period.start.isoformat()}}
+        )
     if period.end is not None and period.end <= end:
         return period  # already closed, no later than asked: nothing to do
     period.end = end
@@ -129,7 +148,8 @@ def teacher_create(*, acting_user, start: dt.date | None = None, kind: str = Ser
                 teacher.save()
         except IntegrityError as e:  # the same ID number registered meanwhile (a double submit, another office)
             raise ValidationError(
-                {"id_number": _("This ID number is already registered; reload the page to find the record.")}, code="duplicate"
+                {"id_number": _("This ID number is already registered; reload the page to find the record.")},
+                code="duplicate",
             ) from e
         if honours is not None:
             teacher.honours.set(honours)
@@ -146,7 +166,8 @@ def _claim(movement: Movement, old: str, new: str, **extra) -> None:
     n = Movement.objects.filter(pk=movement.pk, status=old).update(status=new, **extra)
     if n != 1:
         raise ValidationError(
-            _("This movement is no longer “%(old)s”; reload the page.") % {"old": MovementStatus(old).label}, code="stale"
+            _("This movement is no longer “%(old)s”; reload the page.") % {"old": MovementStatus(old).label},
+            code="stale",
         )
     movement.status = new
     for k, v in extra.items():
@@ -182,8 +203,13 @@ def movement_start(*, movement: Movement, on: dt.date, acting_user) -> Movement:
                     )
                 service_period_close(period=p, end=on, acting_user=acting_user)
         service_period_open(
-            teacher=teacher, school=movement.to_school, start=on, full_time=movement.full_time, kind=_kind_for(movement),
-            acting_user=acting_user, movement=movement,
+            teacher=teacher,
+            school=movement.to_school,
+            start=on,
+            full_time=movement.full_time,
+            kind=_kind_for(movement),
+            acting_user=acting_user,
+            movement=movement,
         )
         _log_status(movement, before, acting_user)
     return movement
@@ -209,8 +235,13 @@ def movement_complete(*, movement: Movement, on: dt.date, acting_user) -> Moveme
                 service_period_close(period=p, end=on, acting_user=acting_user)
             if movement.full_time and movement.from_school_id:
                 service_period_open(
-                    teacher=teacher, school=movement.from_school, start=on, full_time=True, kind=ServiceKind.TRANSFER,
-                    acting_user=acting_user, note=_("Returned after a movement"),
+                    teacher=teacher,
+                    school=movement.from_school,
+                    start=on,
+                    full_time=True,
+                    kind=ServiceKind.TRANSFER,
+                    acting_user=acting_user,
+                    note=_("Returned after a movement"),
                 )
         _log_status(movement, before, acting_user)
     return movement
@@ -264,8 +295,13 @@ def attendance_record(*, teacher: Teacher, course, hours, completed_on, certific
             _("%(name)s's attendance of this course is already recorded.") % {"name": teacher.name}, code="duplicate"
         )
     a = TrainingAttendance(
-        teacher=teacher, course=course, hours=hours, completed_on=completed_on, certificate_no=certificate_no,
-        source=AttendanceSource.MANUAL, recorded_by=acting_user,
+        teacher=teacher,
+        course=course,
+        hours=hours,
+        completed_on=completed_on,
+        certificate_no=certificate_no,
+        source=AttendanceSource.MANUAL,
+        recorded_by=acting_user,
     )
     a.full_clean()
     with _acting(acting_user):
@@ -274,7 +310,8 @@ def attendance_record(*, teacher: Teacher, course, hours, completed_on, certific
                 a.save()
         except IntegrityError as e:  # recorded meanwhile (a double submit): the unique constraint is the last guard
             raise ValidationError(
-                _("%(name)s's attendance of this course is already recorded.") % {"name": teacher.name}, code="duplicate"
+                _("%(name)s's attendance of this course is already recorded.") % {"name": teacher.name},
+                code="duplicate",
             ) from e
     return a
 
@@ -290,28 +327,43 @@ def certificates_issue(*, teachers, year: int, issued_on: dt.date, acting_user, 
     Returns how many were issued.
     """
     from jinpin import audit
+    from jinpin.audit import log_many
 
     from . import honours
-    from jinpin.audit import log_many
     from .models import RuralHonourCertificate, RuralHonourTier
 
     tiers = {t.years: t for t in RuralHonourTier.objects.all()}
-    rows = [(r["teacher_id"], r["tier_years"], r["rural_day_count"]) for r in honours.owed(teachers, year, tiers=list(tiers.values()))]
+    rows = [
+        (r["teacher_id"], r["tier_years"], r["rural_day_count"])
+        for r in honours.owed(teachers, year, tiers=list(tiers.values()))
+    ]
     certs = [
         RuralHonourCertificate(
-            teacher_id=pk, tier=tiers[years], year=year, issued_on=issued_on, issued_by=acting_user,
-            rural_years=honours.years_of(days), certificate_no=f"{prefix}{year}-{years}-{pk:06d}",
+            teacher_id=pk,
+            tier=tiers[years],
+            year=year,
+            issued_on=issued_on,
+            issued_by=acting_user,
+            rural_years=honours.years_of(days),
+            certificate_no=f"{prefix}{year}-{years}-{pk:06d}",
         )
         for pk, years, days in rows
     ]
     created = RuralHonourCertificate.objects.bulk_create(certs, ignore_conflicts=True)
     issued = list(
-        RuralHonourCertificate.objects.filter(year=year, issued_on=issued_on, teacher_id__in=[c.teacher_id for c in created])
-        .values_list("pk", "teacher__name", "tier__years", "certificate_no")
+        RuralHonourCertificate.objects.filter(
+            year=year, issued_on=issued_on, teacher_id__in=[c.teacher_id for c in created]
+        ).values_list("pk", "teacher__name", "tier__years", "certificate_no")
     )
     log_many(
         RuralHonourCertificate,
-        [(pk, f"{name} · {years}", {"tier": [None, years], "certificate_no": [None, no]}) for pk, name, years, no in issued],
-        action=audit.Action.CREATE, actor=acting_user, event="rural_honour_issued", year=year,
+        [
+            (pk, f"{name} · {years}", {"tier": [None, years], "certificate_no": [None, no]})
+            for pk, name, years, no in issued
+        ],
+        action=audit.Action.CREATE,
+        actor=acting_user,
+        event="rural_honour_issued",
+        year=year,
     )
     return len(issued)

@@ -128,9 +128,32 @@ def celery_worker_process(transactional_db, settings):
     env = _worker_env()
     env["CELERY_TASK_DEFAULT_QUEUE"] = queue
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "jinpin", "worker", "-Q", queue, "-c", "2", "--pool", "prefork",
-         "-l", "warning", "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}@%h"],
-        cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "jinpin",
+            "worker",
+            "-Q",
+            queue,
+            "-c",
+            "2",
+            "--pool",
+            "prefork",
+            "-l",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"{queue}@%h",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -163,8 +186,15 @@ def _playwright():
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()

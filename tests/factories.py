@@ -50,7 +50,9 @@ class SchoolFactory(factory.django.DjangoModelFactory):
 
 def rural_school(**kwargs):
     """A weak rural school in a provincial poor village."""
-    village = kwargs.pop("village", None) or VillageFactory(**({"town__county": kwargs["county"]} if "county" in kwargs else {}))
+    village = kwargs.pop("village", None) or VillageFactory(
+        **({"town__county": kwargs["county"]} if "county" in kwargs else {})
+    )
     kwargs.setdefault("county", village.county)
     return SchoolFactory(village=village, town=village.town, location=Location.RURAL, is_weak=True, **kwargs)
 
@@ -74,5 +76,12 @@ def make_user(role, *, county=None, school=None, username=None, **kwargs):
 
 
 __all__ = [
-    "CountyFactory", "TownFactory", "VillageFactory", "SchoolFactory", "UserFactory", "make_user", "rural_school", "Role",
+    "CountyFactory",
+    "TownFactory",
+    "VillageFactory",
+    "SchoolFactory",
+    "UserFactory",
+    "make_user",
+    "rural_school",
+    "Role",
 ]

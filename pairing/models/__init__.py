@@ -1,6 +1,5 @@
 """结对帮扶 school twinning: agreements, the activity log, and the minimums they are held to."""
 
-from .agreements import Agreement, AgreementForm, AgreementSchool, AgreementStatus, Milestone, MilestoneKind, MilestoneStatus
 from .activities import (
     Activity,
     ActivityKind,
@@ -12,11 +11,39 @@ from .activities import (
     ProjectStatus,
     Secondment,
 )
+from .agreements import (
+    Agreement,
+    AgreementForm,
+    AgreementSchool,
+    AgreementStatus,
+    Milestone,
+    MilestoneKind,
+    MilestoneStatus,
+)
 from .calendar import SchoolYear, Semester
 from .compliance import ComplianceStamp, Evidence, Minimum, Period
 
 __all__ = [
-    "Agreement", "AgreementForm", "AgreementSchool", "AgreementStatus", "Milestone", "MilestoneKind", "MilestoneStatus",
-    "Activity", "ActivityKind", "Attachment", "Direction", "Donation", "DonationCategory", "JointProject", "ProjectStatus",
-    "Secondment", "SchoolYear", "Semester", "ComplianceStamp", "Evidence", "Minimum", "Period",
+    "Agreement",
+    "AgreementForm",
+    "AgreementSchool",
+    "AgreementStatus",
+    "Milestone",
+    "MilestoneKind",
+    "MilestoneStatus",
+    "Activity",
+    "ActivityKind",
+    "Attachment",
+    "Direction",
+    "Donation",
+    "DonationCategory",
+    "JointProject",
+    "ProjectStatus",
+    "Secondment",
+    "SchoolYear",
+    "Semester",
+    "ComplianceStamp",
+    "Evidence",
+    "Minimum",
+    "Period",
 ]

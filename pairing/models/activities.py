@@ -29,14 +29,28 @@ class Activity(models.Model):
     """One logged 结对帮扶 session. ``school_year`` and ``semester`` are derived from ``held_on``
     on save (two small indexed lookups); bulk writers set them from a preloaded ``Calendar``."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="activities", verbose_name=_("agreement"))
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="activities", verbose_name=_("agreement")
+    )
     kind = models.CharField(_("activity type"), max_length=20, choices=ActivityKind.choices)
     held_on = models.DateField(_("date"))
     school_year = models.ForeignKey(
-        SchoolYear, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+", verbose_name=_("school year")
+        SchoolYear,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("school year"),
     )
     semester = models.ForeignKey(
-        Semester, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+", verbose_name=_("semester")
+        Semester,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("semester"),
     )
     place = models.CharField(_("place"), max_length=200, blank=True)
     online_link = models.URLField(_("online link"), max_length=500, blank=True)
@@ -46,7 +60,12 @@ class Activity(models.Model):
     pupils = models.PositiveIntegerField(_("pupils taking part"), default=0)
     summary = models.TextField(_("summary"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("logged by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("logged by"),
     )
     created_at = models.DateTimeField(_("logged at"), auto_now_add=True)
 
@@ -67,10 +86,6 @@ class Activity(models.Model):
     def __str__(self):
         return f"{self.held_on} {self.get_kind_display()}"
 
-    def place_in_calendar(self):
-        self.school_year = SchoolYear.objects.containing(self.held_on).first()
-        self.semester = Semester.objects.containing(self.held_on).first()
-
     def save(self, *args, **kwargs):
         if self.held_on:
             self.place_in_calendar()
@@ -78,11 +93,17 @@ class Activity(models.Model):
                 kwargs["update_fields"] = {*kwargs["update_fields"], "school_year", "semester"}
         super().save(*args, **kwargs)
 
+    def place_in_calendar(self):
+        self.school_year = SchoolYear.objects.containing(self.held_on).first()
+        self.semester = Semester.objects.containing(self.held_on).first()
+
 
 class Attachment(models.Model):
     """A photo or file of an activity (JPEG/PNG/PDF, checked by its first bytes), stored privately."""
 
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("activity"))
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("activity")
+    )
     file = models.FileField(_("file"), storage=private_storage, upload_to=upload_activity, max_length=200)
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("type"), max_length=40)
@@ -113,23 +134,41 @@ class Direction(models.TextChoices):
 class Secondment(models.Model):
     """挂职交流: a person of one school placed in the other for a while (management exchange)."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="secondments", verbose_name=_("agreement"))
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="secondments", verbose_name=_("agreement")
+    )
     direction = models.CharField(_("direction"), max_length=12, choices=Direction.choices)
-    from_school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="+", verbose_name=_("sent by"))
-    to_school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="+", verbose_name=_("placed at"))
+    from_school = models.ForeignKey(
+        "schools.School", on_delete=models.PROTECT, related_name="+", verbose_name=_("sent by")
+    )
+    to_school = models.ForeignKey(
+        "schools.School", on_delete=models.PROTECT, related_name="+", verbose_name=_("placed at")
+    )
     teacher = models.ForeignKey(
-        "teachers.Teacher", on_delete=models.PROTECT, null=True, blank=True, related_name="secondments", verbose_name=_("teacher")
+        "teachers.Teacher",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="secondments",
+        verbose_name=_("teacher"),
     )
     person_name = models.CharField(_("person"), max_length=50)
     service_period = models.ForeignKey(
-        "teachers.ServicePeriod", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+",
+        "teachers.ServicePeriod",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
         verbose_name=_("service period"),
     )
     post = models.CharField(_("post held"), max_length=100, blank=True)
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -138,7 +177,9 @@ class Secondment(models.Model):
         ordering = ["-starts_on", "-pk"]
         indexes = [models.Index(fields=["agreement", "starts_on"])]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")), name="secondment_dates_order"),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")), name="secondment_dates_order"
+            ),
             models.CheckConstraint(condition=~Q(from_school=F("to_school")), name="secondment_between_two_schools"),
         ]
 
@@ -156,7 +197,9 @@ class JointProject(models.Model):
     """联合课题研究: a research project led by teachers of both schools. It counts for every
     school year it runs in (from ``started_on`` to ``concluded_on``)."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="projects", verbose_name=_("agreement"))
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="projects", verbose_name=_("agreement")
+    )
     title = models.CharField(_("title"), max_length=200)
     lead_teachers = models.ManyToManyField(
         "teachers.Teacher", blank=True, related_name="twinning_projects", verbose_name=_("lead teachers")
@@ -166,7 +209,9 @@ class JointProject(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=ProjectStatus.choices, default=ProjectStatus.ONGOING)
     concluded_on = models.DateField(_("concluded on"), null=True, blank=True)
     outputs = models.TextField(_("outputs"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -176,7 +221,8 @@ class JointProject(models.Model):
         indexes = [models.Index(fields=["agreement", "started_on"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(concluded_on__isnull=True) | Q(concluded_on__gte=F("started_on")), name="project_dates_order"
+                condition=Q(concluded_on__isnull=True) | Q(concluded_on__gte=F("started_on")),
+                name="project_dates_order",
             ),
         ]
 
@@ -194,18 +240,31 @@ class DonationCategory(models.TextChoices):
 class Donation(models.Model):
     """捐赠: equipment or books given to a helped school, confirmed by the school that received it."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="donations", verbose_name=_("agreement"))
-    recipient = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="+", verbose_name=_("received by school"))
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="donations", verbose_name=_("agreement")
+    )
+    recipient = models.ForeignKey(
+        "schools.School", on_delete=models.PROTECT, related_name="+", verbose_name=_("received by school")
+    )
     item = models.CharField(_("item"), max_length=200)
     category = models.CharField(_("category"), max_length=12, choices=DonationCategory.choices)
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
-    value = models.DecimalField(_("estimated value (yuan)"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
+    value = models.DecimalField(
+        _("estimated value (yuan)"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
+    )
     donated_on = models.DateField(_("donated on"))
     received_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("receipt confirmed by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("receipt confirmed by"),
     )
     received_on = models.DateField(_("received on"), null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -215,7 +274,9 @@ class Donation(models.Model):
         indexes = [models.Index(fields=["agreement", "donated_on"])]
         constraints = [
             models.CheckConstraint(condition=Q(value__gte=0), name="donation_value_not_negative"),
-            models.CheckConstraint(condition=Q(received_by__isnull=True) | Q(received_on__isnull=False), name="donation_receipt_has_date"),
+            models.CheckConstraint(
+                condition=Q(received_by__isnull=True) | Q(received_on__isnull=False), name="donation_receipt_has_date"
+            ),
         ]
 
     def __str__(self):

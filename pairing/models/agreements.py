@@ -41,7 +41,9 @@ class Agreement(models.Model):
     it before every create, edit and activation.
     """
 
-    county = models.ForeignKey("schools.County", on_delete=models.PROTECT, related_name="agreements", verbose_name=_("county"))
+    county = models.ForeignKey(
+        "schools.County", on_delete=models.PROTECT, related_name="agreements", verbose_name=_("county")
+    )
     helping_school = models.ForeignKey(
         School, on_delete=models.PROTECT, related_name="helping_agreements", verbose_name=_("helping school")
     )
@@ -53,14 +55,21 @@ class Agreement(models.Model):
     starts_on = models.DateField(_("term starts on"))
     ends_on = models.DateField(_("term ends on"), null=True, blank=True)
     content = models.TextField(_("content of the help"), blank=True)
-    document = models.FileField(_("signed agreement"), storage=private_storage, upload_to=upload_agreement, blank=True, max_length=200)
+    document = models.FileField(
+        _("signed agreement"), storage=private_storage, upload_to=upload_agreement, blank=True, max_length=200
+    )
     document_name = models.CharField(_("document file name"), max_length=200, blank=True)
     document_type = models.CharField(_("document type"), max_length=40, blank=True)
     status = models.CharField(_("status"), max_length=8, choices=AgreementStatus.choices, default=AgreementStatus.DRAFT)
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
     end_reason = models.CharField(_("reason for ending"), max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("created by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -73,7 +82,9 @@ class Agreement(models.Model):
         ordering = ["-signed_on", "-pk"]
         indexes = [models.Index(fields=["county", "status"]), models.Index(fields=["helping_school", "status"])]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")), name="agreement_term_order"),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")), name="agreement_term_order"
+            ),
             models.CheckConstraint(
                 condition=~Q(status=AgreementStatus.ENDED) | Q(ended_on__isnull=False), name="agreement_ended_has_date"
             ),
@@ -131,7 +142,10 @@ class Agreement(models.Model):
             add("helped_schools", _("Choose at least one helped school."))
         for s in helped:
             if not s.is_weak:
-                add("helped_schools", _("“%(name)s” is not a weak school; only weak schools can be helped.") % {"name": s.name})
+                add(
+                    "helped_schools",
+                    _("“%(name)s” is not a weak school; only weak schools can be helped.") % {"name": s.name},
+                )
         if len({s.county_id for s in helped}) > 1:
             add("helped_schools", _("The helped schools of one agreement belong to one county."))
         if form == AgreementForm.ONE_TO_ONE and len(helped) > 1:
@@ -164,8 +178,12 @@ class AgreementSchool(models.Model):
     """A helped school in an agreement. ``active`` mirrors the agreement's status so that the
     database itself refuses a second active agreement for one helped school."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="links", verbose_name=_("agreement"))
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="agreement_links", verbose_name=_("helped school"))
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="links", verbose_name=_("agreement")
+    )
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="agreement_links", verbose_name=_("helped school")
+    )
     active = models.BooleanField(_("active"), default=False, editable=False)
 
     class Meta:
@@ -173,7 +191,9 @@ class AgreementSchool(models.Model):
         verbose_name_plural = _("helped schools")
         constraints = [
             models.UniqueConstraint(fields=["agreement", "school"], name="agreementschool_unique"),
-            models.UniqueConstraint(fields=["school"], condition=Q(active=True), name="one_active_agreement_per_helped_school"),
+            models.UniqueConstraint(
+                fields=["school"], condition=Q(active=True), name="one_active_agreement_per_helped_school"
+            ),
         ]
 
     def __str__(self):
@@ -195,13 +215,19 @@ class Milestone(models.Model):
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="milestones", verbose_name=_("school"))
     kind = models.CharField(_("milestone"), max_length=10, choices=MilestoneKind.choices)
-    status = models.CharField(_("status"), max_length=10, choices=MilestoneStatus.choices, default=MilestoneStatus.DRAFTED)
+    status = models.CharField(
+        _("status"), max_length=10, choices=MilestoneStatus.choices, default=MilestoneStatus.DRAFTED
+    )
     drafted_on = models.DateField(_("drafted on"), null=True, blank=True)
     adopted_on = models.DateField(_("adopted on"), null=True, blank=True)
-    document = models.FileField(_("document"), storage=private_storage, upload_to=upload_milestone, blank=True, max_length=200)
+    document = models.FileField(
+        _("document"), storage=private_storage, upload_to=upload_milestone, blank=True, max_length=200
+    )
     document_name = models.CharField(_("document file name"), max_length=200, blank=True)
     document_type = models.CharField(_("document type"), max_length=40, blank=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -210,7 +236,8 @@ class Milestone(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["school", "kind"], name="milestone_unique_per_school"),
             models.CheckConstraint(
-                condition=~Q(status=MilestoneStatus.ADOPTED) | Q(adopted_on__isnull=False), name="milestone_adopted_has_date"
+                condition=~Q(status=MilestoneStatus.ADOPTED) | Q(adopted_on__isnull=False),
+                name="milestone_adopted_has_date",
             ),
         ]
 

@@ -29,14 +29,18 @@ class SchoolYear(models.Model):
         verbose_name = _("school year")
         verbose_name_plural = _("school years")
         ordering = ["starts_on"]
-        constraints = [models.CheckConstraint(condition=Q(ends_on__gt=F("starts_on")), name="schoolyear_ends_after_start")]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gt=F("starts_on")), name="schoolyear_ends_after_start")
+        ]
 
     def __str__(self):
         return self.name
 
     def clean(self):
         if self.starts_on and self.ends_on:
-            overlap = SchoolYear.objects.filter(starts_on__lte=self.ends_on, ends_on__gte=self.starts_on).exclude(pk=self.pk)
+            overlap = SchoolYear.objects.filter(starts_on__lte=self.ends_on, ends_on__gte=self.starts_on).exclude(
+                pk=self.pk
+            )
             if overlap.exists():
                 raise ValidationError(_("School years may not overlap."))
 
@@ -44,8 +48,12 @@ class SchoolYear(models.Model):
 class Semester(models.Model):
     """学期: the first (autumn) or second (spring) semester of a school year. Holidays fall between them."""
 
-    school_year = models.ForeignKey(SchoolYear, on_delete=models.CASCADE, related_name="semesters", verbose_name=_("school year"))
-    number = models.PositiveSmallIntegerField(_("semester"), choices=[(1, _("First semester")), (2, _("Second semester"))])
+    school_year = models.ForeignKey(
+        SchoolYear, on_delete=models.CASCADE, related_name="semesters", verbose_name=_("school year")
+    )
+    number = models.PositiveSmallIntegerField(
+        _("semester"), choices=[(1, _("First semester")), (2, _("Second semester"))]
+    )
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
 
@@ -68,7 +76,9 @@ class Semester(models.Model):
             y = self.school_year
             if self.starts_on < y.starts_on or self.ends_on > y.ends_on:
                 raise ValidationError(_("A semester lies inside its school year."))
-            overlap = Semester.objects.filter(starts_on__lte=self.ends_on, ends_on__gte=self.starts_on).exclude(pk=self.pk)
+            overlap = Semester.objects.filter(starts_on__lte=self.ends_on, ends_on__gte=self.starts_on).exclude(
+                pk=self.pk
+            )
             if overlap.exists():
                 raise ValidationError(_("Semesters may not overlap."))
 

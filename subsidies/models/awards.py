@@ -40,7 +40,9 @@ class Award(models.Model):
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="awards", verbose_name=_("school"))
     county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="awards", verbose_name=_("county"))
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
-    rate_version = models.ForeignKey(RateVersion, on_delete=models.PROTECT, related_name="awards", verbose_name=_("rate version"))
+    rate_version = models.ForeignKey(
+        RateVersion, on_delete=models.PROTECT, related_name="awards", verbose_name=_("rate version")
+    )
     facts = models.JSONField(_("facts"), default=dict)
     status = models.CharField(_("status"), max_length=10, choices=AwardStatus.choices, default=AwardStatus.CANDIDATE)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -50,7 +52,9 @@ class Award(models.Model):
         verbose_name = _("award")
         verbose_name_plural = _("awards")
         ordering = ["period", "scheme", "student"]
-        constraints = [models.UniqueConstraint(fields=["student", "scheme", "period"], name="one_award_per_student_scheme_period")]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "scheme", "period"], name="one_award_per_student_scheme_period")
+        ]
         indexes = [
             models.Index(fields=["period", "student"]),
             # covering (amount): the list's count and total for a county are an index-only scan
@@ -80,7 +84,9 @@ class AwardStep(models.Model):
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
     from_status = models.CharField(_("from"), max_length=10, choices=AwardStatus.choices)
     to_status = models.CharField(_("to"), max_length=10, choices=AwardStatus.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("by"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("by")
+    )
     at = models.DateTimeField(_("at"), auto_now_add=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
 
@@ -98,9 +104,13 @@ class BatchRun(models.Model):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
 
-    job = models.OneToOneField("jinpin.Job", on_delete=models.CASCADE, related_name="subsidy_run", verbose_name=_("job"))
+    job = models.OneToOneField(
+        "jinpin.Job", on_delete=models.CASCADE, related_name="subsidy_run", verbose_name=_("job")
+    )
     period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="runs", verbose_name=_("period"))
-    county = models.ForeignKey(County, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("county"))
+    county = models.ForeignKey(
+        County, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("county")
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
     students = models.PositiveIntegerField(_("students"), default=0)
     created = models.PositiveIntegerField(_("new"), default=0)
@@ -172,8 +182,14 @@ class BatchChange(models.Model):
     new_county = models.ForeignKey(County, on_delete=models.PROTECT, null=True, related_name="+")
     # a difference not applied (the award was already in process) is an open item until an officer resolves it
     resolution = models.CharField(_("resolution"), max_length=10, choices=Resolution.choices, blank=True, default="")
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                    verbose_name=_("resolved by"))
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolution_reason = models.CharField(_("why"), max_length=300, blank=True)
 
@@ -181,7 +197,9 @@ class BatchChange(models.Model):
         ordering = ["run", "award"]
         indexes = [
             models.Index(fields=["run", "kind"]),
-            models.Index(fields=["award"], condition=models.Q(applied=False, resolution=""), name="batchchange_open_by_award"),
+            models.Index(
+                fields=["award"], condition=models.Q(applied=False, resolution=""), name="batchchange_open_by_award"
+            ),
         ]
 
     @property

@@ -21,7 +21,11 @@ class Allocation(models.Model):
         verbose_name = _("allocation")
         verbose_name_plural = _("allocations")
         ordering = ["school_year", "scheme", "county"]
-        constraints = [models.UniqueConstraint(fields=["scheme", "county", "school_year"], name="one_allocation_per_scheme_county_year")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme", "county", "school_year"], name="one_allocation_per_scheme_county_year"
+            )
+        ]
 
     def __str__(self):
         return f"{self.scheme} {self.county} {self.school_year}: {self.amount}"

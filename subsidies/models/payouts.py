@@ -27,9 +27,13 @@ class PayoutBatch(models.Model):
     period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="payouts", verbose_name=_("period"))
     funding_source = models.CharField(_("funding source"), max_length=10, choices=FundingSource.choices)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PREPARED)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("prepared by"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("prepared by")
+    )
     created_at = models.DateTimeField(_("prepared at"), auto_now_add=True)
-    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
 
@@ -118,7 +122,9 @@ class LoanApplication(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.APPLIED)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     disbursed_at = models.DateTimeField(_("disbursed at"), null=True, blank=True)
-    disbursed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    disbursed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("student loan")
@@ -143,4 +149,9 @@ class LoanApplication(models.Model):
         if cap is None:
             raise ValidationError(_("No loan rate is in force for this year."))
         if self.amount <= 0 or self.amount > cap:
-            raise ValidationError({"amount": _("A %(level)s loan is at most %(cap)s yuan a year.") % {"level": self.get_level_display(), "cap": cap}})
+            raise ValidationError(
+                {
+                    "amount": _("A %(level)s loan is at most %(cap)s yuan a year.")
+                    % {"level": self.get_level_display(), "cap": cap}
+                }
+            )

@@ -17,7 +17,9 @@ from schools.models import School, Stage, Village
 class HouseholdQuerySet(models.QuerySet):
     def with_status_on(self, date: dt.date):
         """Annotate ``status_on_date``: the status in force on ``date`` (one correlated subquery)."""
-        latest = HouseholdStatus.objects.filter(household=OuterRef("pk"), effective_on__lte=date).order_by("-effective_on", "-pk")
+        latest = HouseholdStatus.objects.filter(household=OuterRef("pk"), effective_on__lte=date).order_by(
+            "-effective_on", "-pk"
+        )
         return self.annotate(status_on_date=Subquery(latest.values("status")[:1]))
 
     def poor_on(self, date: dt.date):
@@ -51,7 +53,12 @@ class Household(models.Model):
 
     def status_on(self, date: dt.date) -> str | None:
         """The status in force on ``date`` (one query), or None before the first record."""
-        row = self.statuses.filter(effective_on__lte=date).order_by("-effective_on", "-pk").values_list("status", flat=True).first()
+        row = (
+            self.statuses.filter(effective_on__lte=date)
+            .order_by("-effective_on", "-pk")
+            .values_list("status", flat=True)
+            .first()
+        )
         return row
 
     def is_poor_on(self, date: dt.date) -> bool:
@@ -68,12 +75,19 @@ class HouseholdStatus(models.Model):
         RETURNED = "returned", _("Returned to poverty (返贫)")
         REMOVED = "removed", _("Removed from the register")
 
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="statuses", verbose_name=_("household"))
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="statuses", verbose_name=_("household")
+    )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices)
     effective_on = models.DateField(_("effective on"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("recorded by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
@@ -110,7 +124,9 @@ class Student(models.Model):
     is_special_ed = models.BooleanField(_("special-education pupil"), default=False)
     is_boarder = models.BooleanField(_("boarder"), default=False)
     is_dibao = models.BooleanField(_("urban minimum living guarantee (低保) family"), default=False)
-    payee_name = models.CharField(_("payee"), max_length=50, blank=True, help_text=_("Guardian who receives cash awards."))
+    payee_name = models.CharField(
+        _("payee"), max_length=50, blank=True, help_text=_("Guardian who receives cash awards.")
+    )
     bank_account = models.CharField(_("bank account"), max_length=32, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -135,10 +151,13 @@ class Student(models.Model):
         errors = {}
         if self.birth_date and self.birth_date != info.birth_date:
             errors["birth_date"] = _("The birth date %(given)s does not agree with the ID number (%(id)s).") % {
-                "given": self.birth_date, "id": info.birth_date}
+                "given": self.birth_date,
+                "id": info.birth_date,
+            }
         if self.sex and self.sex != info.sex:
             errors["sex"] = _("The sex does not agree with the ID number (its 17th digit says %(sex)s).") % {
-                "sex": Student.Sex(info.sex).label}
+                "sex": Student.Sex(info.sex).label
+            }
         if errors:
             raise ValidationError(errors)
         self.birth_date, self.sex = info.birth_date, info.sex
@@ -153,7 +172,9 @@ class Enrolment(models.Model):
 
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="enrolments", verbose_name=_("student"))
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="enrolments", verbose_name=_("school"))
-    school_year = models.PositiveSmallIntegerField(_("school year"), help_text=_("The year the school year starts, e.g. 2016 for 2016–2017."))
+    school_year = models.PositiveSmallIntegerField(
+        _("school year"), help_text=_("The year the school year starts, e.g. 2016 for 2016–2017.")
+    )
     stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices)
     grade = models.PositiveSmallIntegerField(_("grade"), default=1)
 
@@ -161,7 +182,9 @@ class Enrolment(models.Model):
         verbose_name = _("enrolment")
         verbose_name_plural = _("enrolments")
         ordering = ["school_year", "student"]
-        constraints = [models.UniqueConstraint(fields=["student", "school_year"], name="one_enrolment_per_student_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "school_year"], name="one_enrolment_per_student_year")
+        ]
         indexes = [models.Index(fields=["school_year", "student"]), models.Index(fields=["school", "school_year"])]
 
     def __str__(self):
@@ -172,11 +195,15 @@ class Enrolment(models.Model):
             return
         other = (
             Enrolment.objects.filter(student_id=self.student_id, school_year=self.school_year)
-            .exclude(pk=self.pk).select_related("school").first()
+            .exclude(pk=self.pk)
+            .select_related("school")
+            .first()
         )
         if other is not None:
             raise ValidationError(
-                _("This student (ID %(id)s) is already enrolled at %(school)s in %(year)s; the same ID cannot be enrolled in two schools in one year.")
+                _(
+                    "This student (ID %(id)s) is already enrolled at %(school)s in %(year)s; the same ID cannot be enrolled in two schools in one year."
+                )
                 % {"id": idcard.mask(self.student.id_number), "school": other.school.name, "year": self.school_year}
             )
 
@@ -187,11 +214,15 @@ class EnrolmentConflict(models.Model):
     id_number = models.CharField(_("resident ID"), max_length=18)
     school_year = models.PositiveSmallIntegerField(_("school year"))
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+", verbose_name=_("school that tried"))
-    existing_school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+", verbose_name=_("school already enrolled"))
+    existing_school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="+", verbose_name=_("school already enrolled")
+    )
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     reported_at = models.DateTimeField(_("reported at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("enrolment conflict")
         verbose_name_plural = _("enrolment conflicts")
-        constraints = [models.UniqueConstraint(fields=["id_number", "school_year", "school"], name="enrolment_conflict_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["id_number", "school_year", "school"], name="enrolment_conflict_once")
+        ]

@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 
 from schools.models import Stage
 
-
 #: an award's amount is numeric(10, 2): a rate must fit in it
 MAX_AMOUNT = Decimal("100000000")
 
@@ -58,16 +57,27 @@ class Scheme(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=10, choices=SchemeKind.choices)
-    funding_source = models.CharField(_("funding source"), max_length=10, choices=FundingSource.choices, default=FundingSource.CENTRAL)
+    funding_source = models.CharField(
+        _("funding source"), max_length=10, choices=FundingSource.choices, default=FundingSource.CENTRAL
+    )
     # who is eligible: every condition must hold; ``groups`` is "any of"
     stages = models.JSONField(_("stages"), default=list, blank=True, help_text=_("Empty means every stage."))
     poor_village_school = models.BooleanField(_("only schools in poor villages"), default=False)
     rural_school = models.BooleanField(_("only rural schools"), default=False)
     boarders_only = models.BooleanField(_("only boarders"), default=False)
-    min_age = models.PositiveSmallIntegerField(_("minimum age"), null=True, blank=True, help_text=_("Completed years on the period's decisive date."))
+    min_age = models.PositiveSmallIntegerField(
+        _("minimum age"), null=True, blank=True, help_text=_("Completed years on the period's decisive date.")
+    )
     max_age = models.PositiveSmallIntegerField(_("maximum age"), null=True, blank=True)
-    groups = models.JSONField(_("eligible groups"), default=list, blank=True, help_text=_("The student must belong to at least one; empty means anyone."))
-    amount_rule = models.CharField(_("amount rule"), max_length=10, choices=AmountRule.choices, default=AmountRule.FIXED)
+    groups = models.JSONField(
+        _("eligible groups"),
+        default=list,
+        blank=True,
+        help_text=_("The student must belong to at least one; empty means anyone."),
+    )
+    amount_rule = models.CharField(
+        _("amount rule"), max_length=10, choices=AmountRule.choices, default=AmountRule.FIXED
+    )
     is_active = models.BooleanField(_("active"), default=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     description = models.TextField(_("description"), blank=True)
@@ -99,7 +109,7 @@ class Scheme(models.Model):
     def is_cash(self) -> bool:
         return self.kind == SchemeKind.CASH
 
-    def rate_on(self, date: dt.date) -> "RateVersion | None":
+    def rate_on(self, date: dt.date) -> RateVersion | None:
         return self.rates.filter(effective_from__lte=date).order_by("-effective_from").first()
 
 
@@ -124,7 +134,9 @@ class RateVersion(models.Model):
     lines = models.JSONField(_("amount lines"), default=list)
     average = models.DecimalField(_("published average"), max_digits=10, decimal_places=2, null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -150,7 +162,10 @@ class RateVersion(models.Model):
             if not amount.is_finite() or (share is not None and not share.is_finite()):
                 raise ValidationError(_("Line %(i)s: the amount or share is not a number.") % {"i": i})
             if amount >= MAX_AMOUNT:
-                raise ValidationError(_("Line %(i)s: the amount is more than %(max)s yuan.") % {"i": i, "max": MAX_AMOUNT - Decimal("0.01")})
+                raise ValidationError(
+                    _("Line %(i)s: the amount is more than %(max)s yuan.")
+                    % {"i": i, "max": MAX_AMOUNT - Decimal("0.01")}
+                )
             if amount < 0:
                 raise ValidationError(_("Line %(i)s: the amount is negative.") % {"i": i})
             out.append({"when": str(line["when"]), "amount": amount, "share": share, "label": line.get("label", "")})
@@ -166,8 +181,12 @@ class RateVersion(models.Model):
             raise ValidationError({"lines": _("Two lines have the same condition.")})
         for w in whens:
             kind, _sep, value = w.partition(":")
-            ok = (w == "any") or (kind == "group" and value in Group.values) or (kind == "stage" and value in Stage.values) or (
-                kind == "level" and value in self.LEVELS)
+            ok = (
+                (w == "any")
+                or (kind == "group" and value in Group.values)
+                or (kind == "stage" and value in Stage.values)
+                or (kind == "level" and value in self.LEVELS)
+            )
             if not ok:
                 raise ValidationError({"lines": _("“%(w)s” is not a condition the rules know.") % {"w": w}})
         if rule == AmountRule.FIXED and whens != ["any"]:
@@ -189,15 +208,22 @@ class RateVersion(models.Model):
             mean = sum(line["share"] * line["amount"] for line in lines).quantize(Decimal("0.01"))
             if mean != self.average:
                 raise ValidationError(
-                    {"lines": _("The tiers average %(mean)s yuan, but the published average is %(avg)s yuan.") % {"mean": mean, "avg": self.average}}
+                    {
+                        "lines": _("The tiers average %(mean)s yuan, but the published average is %(avg)s yuan.")
+                        % {"mean": mean, "avg": self.average}
+                    }
                 )
 
     def amount_for(self, *, groups: set[str] = frozenset(), stage: str = "", level: str = "") -> Decimal | None:
         """The amount for one student described in Python (forms, loans, tests)."""
         for line in self.parsed_lines():
             kind, _sep, value = line["when"].partition(":")
-            if line["when"] == "any" or (kind == "group" and value in groups) or (kind == "stage" and value == stage) or (
-                    kind == "level" and value == level):
+            if (
+                line["when"] == "any"
+                or (kind == "group" and value in groups)
+                or (kind == "stage" and value == stage)
+                or (kind == "level" and value == level)
+            ):
                 return line["amount"]
         return None
 
@@ -210,7 +236,9 @@ class Period(models.Model):
     school_year = models.PositiveSmallIntegerField(_("school year"))
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
-    decisive_date = models.DateField(_("decisive date"), help_text=_("Household status, age and flags are judged on this date."))
+    decisive_date = models.DateField(
+        _("decisive date"), help_text=_("Household status, age and flags are judged on this date.")
+    )
 
     class Meta:
         verbose_name = _("period")
@@ -221,5 +249,9 @@ class Period(models.Model):
         return self.name
 
     def clean(self):
-        if self.starts_on and self.ends_on and not (self.starts_on <= (self.decisive_date or self.starts_on) <= self.ends_on):
+        if (
+            self.starts_on
+            and self.ends_on
+            and not (self.starts_on <= (self.decisive_date or self.starts_on) <= self.ends_on)
+        ):
             raise ValidationError({"decisive_date": _("The decisive date must fall within the period.")})

@@ -40,31 +40,56 @@ def _id(scope, number):
 
 
 def duplicate_enrolments(scope, period):
-    qs = EnrolmentConflict.objects.filter(school_year=period.school_year).select_related("school__county", "existing_school")
+    qs = EnrolmentConflict.objects.filter(school_year=period.school_year).select_related(
+        "school__county", "existing_school"
+    )
     if not scope.city_wide:
         qs = qs.filter(Q(school__county_id=scope.county_id) | Q(existing_school__county_id=scope.county_id))
     for c in qs[:LIMIT]:
-        yield (_("Same ID enrolled in two schools"), c.school.county.name, c.school.name, "", _id(scope, c.id_number), "",
-               None, _("already enrolled at %(school)s") % {"school": c.existing_school.name})
+        yield (
+            _("Same ID enrolled in two schools"),
+            c.school.county.name,
+            c.school.name,
+            "",
+            _id(scope, c.id_number),
+            "",
+            None,
+            _("already enrolled at %(school)s") % {"school": c.existing_school.name},
+        )
 
 
 def not_poor_on_decisive_date(scope, period):
     """Awards of schemes that require a registered poor household, where the registry (as now corrected)
     says the household was not verified, or was lifted out, on the decisive date."""
     poor_only = [s.pk for s in Scheme.objects.all() if s.groups == [Group.POOR]]
-    status_then = HouseholdStatus.objects.filter(
-        household=OuterRef("student__household"), effective_on__lte=OuterRef("period__decisive_date")
-    ).order_by("-effective_on", "-pk").values("status")[:1]
+    status_then = (
+        HouseholdStatus.objects.filter(
+            household=OuterRef("student__household"), effective_on__lte=OuterRef("period__decisive_date")
+        )
+        .order_by("-effective_on", "-pk")
+        .values("status")[:1]
+    )
     qs = (
-        scope.filter(Award).filter(period=period, scheme_id__in=poor_only, status__in=ACTIVE)
+        scope.filter(Award)
+        .filter(period=period, scheme_id__in=poor_only, status__in=ACTIVE)
         .annotate(then=Subquery(status_then))
         .filter(Q(then__isnull=True) | ~Q(then__in=POOR_STATUSES))
-        .values_list("county__name", "school__name", "student__name", "student__id_number", "scheme__name", "amount", "then")
+        .values_list(
+            "county__name", "school__name", "student__name", "student__id_number", "scheme__name", "amount", "then"
+        )
     )
     labels = dict(HouseholdStatus.Status.choices)
     for county, school, name, number, scheme, amount, then in qs[:LIMIT]:
-        yield (_("Household not a verified poor household on the decisive date"), county, school, name, _id(scope, number), scheme,
-               amount, str(labels.get(then, _("no household record"))))
+        yield (
+            _("Household not a verified poor household on the decisive date"),
+            county,
+            school,
+            name,
+            _id(scope, number),
+            scheme,
+            amount,
+            str(labels.get(then, _("no household record"))),
+        )
 
 
 def _groups_of(facts: dict) -> set[str]:
@@ -78,7 +103,12 @@ def _groups_of(facts: dict) -> set[str]:
         g.add(Group.TEKUN)
     if poor or facts.get("dibao"):
         g.add(Group.HARDSHIP)
-    for flag, group in (("orphan", Group.ORPHAN), ("disabled", Group.DISABLED), ("special_ed", Group.SPECIAL_ED), ("boarder", Group.BOARDER)):
+    for flag, group in (
+        ("orphan", Group.ORPHAN),
+        ("disabled", Group.DISABLED),
+        ("special_ed", Group.SPECIAL_ED),
+        ("boarder", Group.BOARDER),
+    ):
         if facts.get(flag):
             g.add(group)
     if facts.get("stage") == "special":
@@ -95,8 +125,20 @@ def wrong_amounts(scope, period):
     in_force = {}
     for scheme in Scheme.objects.exclude(kind=SchemeKind.LOAN):
         in_force[scheme.pk] = (scheme, scheme.rate_on(period.decisive_date))
-    qs = scope.filter(Award).filter(period=period, status__in=ACTIVE).values_list(
-        "scheme_id", "rate_version_id", "amount", "facts", "county__name", "school__name", "student__name", "student__id_number")
+    qs = (
+        scope.filter(Award)
+        .filter(period=period, status__in=ACTIVE)
+        .values_list(
+            "scheme_id",
+            "rate_version_id",
+            "amount",
+            "facts",
+            "county__name",
+            "school__name",
+            "student__name",
+            "student__id_number",
+        )
+    )
     n = 0
     for scheme_id, rate_id, amount, facts, county, school, name, number in qs.iterator(chunk_size=5000):
         scheme, rate = in_force.get(scheme_id, (None, None))
@@ -104,10 +146,21 @@ def wrong_amounts(scope, period):
             continue
         expected = rate.amount_for(groups=_groups_of(facts or {}), stage=(facts or {}).get("stage", ""))
         if rate_id != rate.pk or expected != amount:
-            kind = (_("Exclusive categories: a different category paid") if scheme.amount_rule == AmountRule.PRIORITY
-                    else _("Amount differs from the rate in force"))
-            yield (kind, county, school, name, _id(scope, number), scheme.name, amount,
-                   _("expected %(e)s under the rates from %(d)s") % {"e": expected, "d": rate.effective_from})
+            kind = (
+                _("Exclusive categories: a different category paid")
+                if scheme.amount_rule == AmountRule.PRIORITY
+                else _("Amount differs from the rate in force")
+            )
+            yield (
+                kind,
+                county,
+                school,
+                name,
+                _id(scope, number),
+                scheme.name,
+                amount,
+                _("expected %(e)s under the rates from %(d)s") % {"e": expected, "d": rate.effective_from},
+            )
             n += 1
             if n >= LIMIT:
                 return
@@ -118,22 +171,58 @@ def paid_twice(scope, period):
     constraints: if they ever show, something went around them). Rows name the student (ID masked per role),
     school, scheme and period: one aggregate query each."""
     awards = scope.filter(Award).filter(period=period)
-    dup = (awards.order_by().values("student_id", "scheme_id")
-           .annotate(n=Count("pk"), total=Sum("amount"), county=Min("county__name"), school=Min("school__name"),
-                     name=Min("student__name"), number=Min("student__id_number"), scheme=Min("scheme__name"))
-           .filter(n__gt=1).order_by("county", "school", "student_id"))
+    dup = (
+        awards.order_by()
+        .values("student_id", "scheme_id")
+        .annotate(
+            n=Count("pk"),
+            total=Sum("amount"),
+            county=Min("county__name"),
+            school=Min("school__name"),
+            name=Min("student__name"),
+            number=Min("student__id_number"),
+            scheme=Min("scheme__name"),
+        )
+        .filter(n__gt=1)
+        .order_by("county", "school", "student_id")
+    )
     for d in dup[:LIMIT]:
-        yield (_("Student awarded twice for one scheme and period"), d["county"], d["school"], d["name"], _id(scope, d["number"]),
-               d["scheme"], d["total"], _("%(period)s: %(n)s awards") % {"period": period.name, "n": d["n"]})
-    lines = (PayoutLine.objects.filter(award__in=awards, status=PayoutLine.Status.PAID).order_by()
-             .values("award_id", "award__county__name", "award__school__name", "award__student__name", "award__student__id_number",
-                     "award__scheme__name")
-             .annotate(n=Count("pk"), total=Sum("amount")).filter(n__gt=1)
-             .order_by("award__county__name", "award__school__name", "award_id"))
+        yield (
+            _("Student awarded twice for one scheme and period"),
+            d["county"],
+            d["school"],
+            d["name"],
+            _id(scope, d["number"]),
+            d["scheme"],
+            d["total"],
+            _("%(period)s: %(n)s awards") % {"period": period.name, "n": d["n"]},
+        )
+    lines = (
+        PayoutLine.objects.filter(award__in=awards, status=PayoutLine.Status.PAID)
+        .order_by()
+        .values(
+            "award_id",
+            "award__county__name",
+            "award__school__name",
+            "award__student__name",
+            "award__student__id_number",
+            "award__scheme__name",
+        )
+        .annotate(n=Count("pk"), total=Sum("amount"))
+        .filter(n__gt=1)
+        .order_by("award__county__name", "award__school__name", "award_id")
+    )
     for d in lines[:LIMIT]:
-        yield (_("Award paid twice"), d["award__county__name"], d["award__school__name"], d["award__student__name"],
-               _id(scope, d["award__student__id_number"]), d["award__scheme__name"], d["total"],
-               _("%(period)s: paid %(n)s times") % {"period": period.name, "n": d["n"]})
+        yield (
+            _("Award paid twice"),
+            d["award__county__name"],
+            d["award__school__name"],
+            d["award__student__name"],
+            _id(scope, d["award__student__id_number"]),
+            d["award__scheme__name"],
+            d["total"],
+            _("%(period)s: paid %(n)s times") % {"period": period.name, "n": d["n"]},
+        )
 
 
 def eligible_but_nothing(scope, period):
@@ -168,8 +257,16 @@ def eligible_but_nothing(scope, period):
     with connection.cursor() as cur:
         cur.execute(sql, [*params, period.pk])
         for county_name, school, name, number, scheme, amount, status in cur.fetchall():
-            yield (_("Verified poor household, eligible, received nothing"), county_name, school, name, _id(scope, number), scheme, amount,
-                   str(labels[status]) if status else _("no award"))
+            yield (
+                _("Verified poor household, eligible, received nothing"),
+                county_name,
+                school,
+                name,
+                _id(scope, number),
+                scheme,
+                amount,
+                str(labels[status]) if status else _("no award"),
+            )
 
 
 CHECKS = [duplicate_enrolments, not_poor_on_decisive_date, wrong_amounts, paid_twice, eligible_but_nothing]

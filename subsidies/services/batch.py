@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jinpin import audit, jobs
+from schools.models import County, Location, Poverty, School, Village
 
 from ..models import (
     POOR_STATUSES,
@@ -48,9 +49,8 @@ from ..models import (
     SchemeKind,
 )
 from ..models.awards import BATCH_WRITABLE
-from ..models.schemes import Group
 from ..models.registry import Household, HouseholdStatus, Student
-from schools.models import County, Location, Poverty, School, Village
+from ..models.schemes import Group
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,9 @@ def _scheme_branch(sr: SchemeRate, decisive: dt.date, params: list) -> str:
     )
 
 
-def base_sql(*, school_year: int, decisive: dt.date, county_id: int | None, lo: int | None, hi: int | None, params: list) -> str:
+def base_sql(
+    *, school_year: int, decisive: dt.date, county_id: int | None, lo: int | None, hi: int | None, params: list
+) -> str:
     """One row per enrolled student: the facts every rule reads, judged on the decisive date."""
     where = ["e.school_year = %s"]
     params.append(decisive)  # the facts' date
@@ -187,14 +189,21 @@ def base_sql(*, school_year: int, decisive: dt.date, county_id: int | None, lo: 
         ORDER BY s.effective_on DESC, s.id DESC LIMIT 1
     ) hs ON TRUE
     LEFT JOIN {_t(Village)} v ON v.id = sc.village_id
-    WHERE {' AND '.join(where)}
+    WHERE {" AND ".join(where)}
     """
 
 
 def computed_sql(*, period: Period, rates: list[SchemeRate], county_id, lo, hi, params: list) -> str:
     """``WITH base …, computed …``: every award the rules give for the students in range."""
     base_params: list = []
-    base = base_sql(school_year=period.school_year, decisive=period.decisive_date, county_id=county_id, lo=lo, hi=hi, params=base_params)
+    base = base_sql(
+        school_year=period.school_year,
+        decisive=period.decisive_date,
+        county_id=county_id,
+        lo=lo,
+        hi=hi,
+        params=base_params,
+    )
     params.extend(base_params)
     branches = [_scheme_branch(sr, period.decisive_date, params) for sr in rates]
     return (
@@ -332,7 +341,12 @@ def _work_one(run: BatchRun, rates) -> int | None:
     for attempt in range(6):
         try:
             with transaction.atomic():
-                chunk = BatchChunk.objects.select_for_update(skip_locked=True).filter(run=run, done=False).order_by("lo").first()
+                chunk = (
+                    BatchChunk.objects.select_for_update(skip_locked=True)
+                    .filter(run=run, done=False)
+                    .order_by("lo")
+                    .first()
+                )
                 if chunk is None:
                     return None
                 if rates:
@@ -343,7 +357,12 @@ def _work_one(run: BatchRun, rates) -> int | None:
                 else:
                     created = updated = dropped = flagged = 0
                 BatchChunk.objects.filter(pk=chunk.pk).update(
-                    done=True, done_at=timezone.now(), created=created, updated=updated, dropped=dropped, flagged=flagged
+                    done=True,
+                    done_at=timezone.now(),
+                    created=created,
+                    updated=updated,
+                    dropped=dropped,
+                    flagged=flagged,
                 )
                 return chunk.students
         except OperationalError as exc:
@@ -379,13 +398,25 @@ def run_job(job, scope, progress) -> jobs.JobResult:
     while remaining.exists():  # chunks claimed by other workers; a dead worker's chunk comes back to us
         time.sleep(0.2)
         work(run.pk, progress)
-    totals = run.chunks.aggregate(created=Sum("created"), updated=Sum("updated"), dropped=Sum("dropped"), flagged=Sum("flagged"))
+    totals = run.chunks.aggregate(
+        created=Sum("created"), updated=Sum("updated"), dropped=Sum("dropped"), flagged=Sum("flagged")
+    )
     totals = {k: v or 0 for k, v in totals.items()}
     BatchRun.objects.filter(pk=run.pk).update(status=BatchRun.Status.DONE, finished_at=timezone.now(), **totals)
-    audit.log(run, action=audit.Action.CREATE, actor=job.created_by, event="subsidy_batch", period=period.code,
-              county=run.county_id, students=run.students, **totals)
-    summary = _("%(students)s students: %(created)s new awards, %(updated)s changed, %(dropped)s no longer eligible, "
-                "%(flagged)s differences on awards already in process (for review).") % {"students": run.students, **totals}
+    audit.log(
+        run,
+        action=audit.Action.CREATE,
+        actor=job.created_by,
+        event="subsidy_batch",
+        period=period.code,
+        county=run.county_id,
+        students=run.students,
+        **totals,
+    )
+    summary = _(
+        "%(students)s students: %(created)s new awards, %(updated)s changed, %(dropped)s no longer eligible, "
+        "%(flagged)s differences on awards already in process (for review)."
+    ) % {"students": run.students, **totals}
     return jobs.JobResult(rows=run.students, summary=summary)
 
 
@@ -404,7 +435,10 @@ def batch_start(*, period: Period, county: County | None, request=None, user=Non
     if chunk_size:
         params["chunk_size"] = chunk_size
     return jobs.start(
-        kind=JOB_KIND, params=params, request=request, user=user,
+        kind=JOB_KIND,
+        params=params,
+        request=request,
+        user=user,
         title=_("Subsidy batch %(period)s · %(where)s") % {"period": period.name, "where": where},
     )
 

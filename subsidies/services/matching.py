@@ -20,7 +20,10 @@ from .batch import _t, computed_sql, schemes_for
 
 def current_period():
     today = timezone.localdate()
-    return Period.objects.filter(starts_on__lte=today).order_by("-starts_on").first() or Period.objects.order_by("-starts_on").first()
+    return (
+        Period.objects.filter(starts_on__lte=today).order_by("-starts_on").first()
+        or Period.objects.order_by("-starts_on").first()
+    )
 
 
 @transaction.atomic
@@ -67,8 +70,14 @@ def rematch(period: Period | None = None) -> MatchRun | None:
     today = timezone.localdate()
     with connection.cursor() as cur:
         cur.execute(sql, [*params, period.pk, run.pk, run.pk, run.pk, run.pk, today, period.decisive_date])
-    counts = dict(MatchItem.objects.filter(run=run).values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
-    MatchRun.objects.filter(pk=run.pk).update(newly_eligible=counts.get("new", 0), no_longer_eligible=counts.get("gone", 0),
-                                              status_changed=counts.get("changed", 0), changed_since_award=counts.get("since", 0))
+    counts = dict(
+        MatchItem.objects.filter(run=run).values_list("kind").annotate(n=Count("pk")).values_list("kind", "n")
+    )
+    MatchRun.objects.filter(pk=run.pk).update(
+        newly_eligible=counts.get("new", 0),
+        no_longer_eligible=counts.get("gone", 0),
+        status_changed=counts.get("changed", 0),
+        changed_since_award=counts.get("since", 0),
+    )
     run.refresh_from_db()
     return run

@@ -46,7 +46,10 @@ def payable_awards(*, county_id, period, funding_source):
     """Approved cash awards of the county, period and funding source without a live (pending or paid) line."""
     live = PayoutLine.objects.filter(award=OuterRef("pk")).exclude(status=PayoutLine.Status.FAILED)
     return Award.objects.filter(
-        county_id=county_id, period=period, status=AwardStatus.APPROVED, scheme__kind=SchemeKind.CASH,
+        county_id=county_id,
+        period=period,
+        status=AwardStatus.APPROVED,
+        scheme__kind=SchemeKind.CASH,
         scheme__funding_source=funding_source,
     ).exclude(Exists(live))
 
@@ -56,24 +59,45 @@ def payout_prepare(*, county, period, funding_source, acting_user, scope, reques
     """Gather the payable awards into a new batch (re-issues awards whose earlier line failed)."""
     _require_officer(scope, county.pk)
     awards = payable_awards(county_id=county.pk, period=period, funding_source=funding_source)
-    rows = list(awards.select_for_update(of=("self",)).values_list("pk", "amount", "student__payee_name", "student__name", "student__bank_account"))
+    rows = list(
+        awards.select_for_update(of=("self",)).values_list(
+            "pk", "amount", "student__payee_name", "student__name", "student__bank_account"
+        )
+    )
     if not rows:
-        raise ValidationError(_("No approved cash award is waiting for payment in this county, period and funding source."))
+        raise ValidationError(
+            _("No approved cash award is waiting for payment in this county, period and funding source.")
+        )
     missing = [r for r in rows if not r[4]]
     if missing:
-        raise ValidationError(_("%(n)s students have no bank account on file; complete them before preparing the batch.") % {"n": len(missing)})
-    batch = PayoutBatch.objects.create(county=county, period=period, funding_source=funding_source, created_by=acting_user)
+        raise ValidationError(
+            _("%(n)s students have no bank account on file; complete them before preparing the batch.")
+            % {"n": len(missing)}
+        )
+    batch = PayoutBatch.objects.create(
+        county=county, period=period, funding_source=funding_source, created_by=acting_user
+    )
     try:
         with transaction.atomic():
             PayoutLine.objects.bulk_create(
-                [PayoutLine(batch=batch, award_id=pk, amount=amount, payee_name=payee or name, bank_account=account)
-                 for pk, amount, payee, name, account in rows],
+                [
+                    PayoutLine(batch=batch, award_id=pk, amount=amount, payee_name=payee or name, bank_account=account)
+                    for pk, amount, payee, name, account in rows
+                ],
                 batch_size=5000,
             )
     except IntegrityError:
-        raise ValidationError(_("Another payout batch took some of these awards at the same moment; prepare again.")) from None
-    audit.log(batch, action=audit.Action.CREATE, actor=acting_user, request=request, lines=len(rows),
-              total=str(sum(r[1] for r in rows)))
+        raise ValidationError(
+            _("Another payout batch took some of these awards at the same moment; prepare again.")
+        ) from None
+    audit.log(
+        batch,
+        action=audit.Action.CREATE,
+        actor=acting_user,
+        request=request,
+        lines=len(rows),
+        total=str(sum(r[1] for r in rows)),
+    )
     return batch
 
 
@@ -84,18 +108,27 @@ def payout_send(*, batch: PayoutBatch, acting_user, scope, request=None) -> None
     _require_officer(scope, batch.county_id)
     prepared_by = PayoutBatch.objects.filter(pk=batch.pk).values_list("created_by_id", flat=True).first()
     if prepared_by == acting_user.pk and not scope.is_city_admin:
-        raise ValidationError(_("You prepared this batch: another officer (or the city administrator) must check it and mark it "
-                                "as sent (four eyes)."))
+        raise ValidationError(
+            _(
+                "You prepared this batch: another officer (or the city administrator) must check it and mark it "
+                "as sent (four eyes)."
+            )
+        )
     n = PayoutBatch.objects.filter(pk=batch.pk, status=PayoutBatch.Status.PREPARED).update(
-        status=PayoutBatch.Status.SENT, sent_at=timezone.now(), sent_by=acting_user)
+        status=PayoutBatch.Status.SENT, sent_at=timezone.now(), sent_by=acting_user
+    )
     if n != 1:
         raise ValidationError(_("Only a prepared batch can be sent."))
-    audit.log(batch, action=audit.Action.UPDATE, actor=acting_user, request=request, changes={"status": ["prepared", "sent"]})
+    audit.log(
+        batch, action=audit.Action.UPDATE, actor=acting_user, request=request, changes={"status": ["prepared", "sent"]}
+    )
 
 
 def _settle_if_complete(batch_id):
     if not PayoutLine.objects.filter(batch_id=batch_id, status=PayoutLine.Status.PENDING).exists():
-        PayoutBatch.objects.filter(pk=batch_id, status=PayoutBatch.Status.SENT).update(status=PayoutBatch.Status.SETTLED, settled_at=timezone.now())
+        PayoutBatch.objects.filter(pk=batch_id, status=PayoutBatch.Status.SENT).update(
+            status=PayoutBatch.Status.SETTLED, settled_at=timezone.now()
+        )
 
 
 @transaction.atomic
@@ -110,8 +143,12 @@ def lines_settle(*, results: list[dict], acting_user, batch: PayoutBatch) -> tup
     by_line = {r["line"]: r for r in results}
     # the pending lines this call settles, locked: what the audit says moved is what moved. Set-based: one
     # SELECT and one bulk UPDATE per 2,000 lines whatever the size of the bank's file
-    lines = list(PayoutLine.objects.select_for_update().filter(pk__in=list(by_line), batch=batch, status=PayoutLine.Status.PENDING)
-                 .order_by("pk").only("pk", "award_id"))
+    lines = list(
+        PayoutLine.objects.select_for_update()
+        .filter(pk__in=list(by_line), batch=batch, status=PayoutLine.Status.PENDING)
+        .order_by("pk")
+        .only("pk", "award_id")
+    )
     paid_lines, failed_ids = [], []
     for line in lines:
         r = by_line[line.pk]
@@ -126,14 +163,38 @@ def lines_settle(*, results: list[dict], acting_user, batch: PayoutBatch) -> tup
     paid_ids = [line.pk for line in paid_lines]
     n_paid, n_failed = len(paid_ids), len(failed_ids)
     award_ids = [line.award_id for line in paid_lines]
-    moved = list(Award.objects.select_for_update().filter(pk__in=award_ids, status=AwardStatus.APPROVED).values_list("pk", flat=True))
+    moved = list(
+        Award.objects.select_for_update()
+        .filter(pk__in=award_ids, status=AwardStatus.APPROVED)
+        .values_list("pk", flat=True)
+    )
     Award.objects.filter(pk__in=moved, status=AwardStatus.APPROVED).update(status=AwardStatus.PAID, updated_at=now)
-    AwardStep.objects.bulk_create([AwardStep(award_id=pk, action=AwardStep.Action.PAY, from_status=AwardStatus.APPROVED,
-                                             to_status=AwardStatus.PAID, actor=acting_user, reason=f"payout batch {batch.pk}") for pk in moved],
-                                 batch_size=5000)
+    AwardStep.objects.bulk_create(
+        [
+            AwardStep(
+                award_id=pk,
+                action=AwardStep.Action.PAY,
+                from_status=AwardStatus.APPROVED,
+                to_status=AwardStatus.PAID,
+                actor=acting_user,
+                reason=f"payout batch {batch.pk}",
+            )
+            for pk in moved
+        ],
+        batch_size=5000,
+    )
     _settle_if_complete(batch.pk)
-    audit.log(batch, action=audit.Action.UPDATE, actor=acting_user, event="bank_return", paid=n_paid, failed=n_failed,
-              paid_lines=paid_ids, failed_lines=failed_ids, awards_paid=moved)
+    audit.log(
+        batch,
+        action=audit.Action.UPDATE,
+        actor=acting_user,
+        event="bank_return",
+        paid=n_paid,
+        failed=n_failed,
+        paid_lines=paid_ids,
+        failed_lines=failed_ids,
+        awards_paid=moved,
+    )
     return n_paid, n_failed
 
 
@@ -159,7 +220,9 @@ class BankReturnImporter(Importer):
             self.error("line", _("Line %(n)s is not in this payout batch.") % {"n": row["line"]})
             return
         if row["bank_account"] != line.bank_account:
-            self.error("bank_account", _("The account does not match the line's account %(a)s.") % {"a": line.bank_account})
+            self.error(
+                "bank_account", _("The account does not match the line's account %(a)s.") % {"a": line.bank_account}
+            )
         if row["amount"] != line.amount:
             self.error("amount", _("The amount does not match the line's amount %(a)s.") % {"a": line.amount})
         paid = row["result"] in ("paid", "成功", "success")
@@ -172,8 +235,12 @@ class BankReturnImporter(Importer):
     def save(self, rows):
         pending = [r for r in rows if self.lines[r["line"]].status == PayoutLine.Status.PENDING]
         paid, failed = lines_settle(
-            results=[{"line": r["line"], "paid": r["paid"], "reference": r["reference"] or "", "reason": r["reason"] or ""} for r in pending],
-            acting_user=self.user, batch=self.batch,
+            results=[
+                {"line": r["line"], "paid": r["paid"], "reference": r["reference"] or "", "reason": r["reason"] or ""}
+                for r in pending
+            ],
+            acting_user=self.user,
+            batch=self.batch,
         )
         return paid + failed, 0, len(rows) - len(pending)
 
@@ -196,23 +263,44 @@ def recovery_create(*, award: Award, amount: Decimal, reason: str, acting_user, 
         raise ValidationError(_("Only a paid award can be recovered."))
     already = award.recoveries.aggregate(t=Sum("amount"))["t"] or ZERO
     if amount is not None and already + amount > award.amount:
-        raise ValidationError(_("Recoveries of this award would total %(total)s yuan, more than the %(amount)s yuan paid.")
-                              % {"total": already + amount, "amount": award.amount})
+        raise ValidationError(
+            _("Recoveries of this award would total %(total)s yuan, more than the %(amount)s yuan paid.")
+            % {"total": already + amount, "amount": award.amount}
+        )
     rec = Recovery(award=award, amount=amount, reason=reason.strip(), created_by=acting_user)
     if not rec.reason:
         raise ValidationError(_("A recovery needs a reason."))
     rec.full_clean()
     rec.save()
-    audit.log(rec, action=audit.Action.CREATE, actor=acting_user, request=request, award=award.pk, amount=str(amount), reason=reason)
+    audit.log(
+        rec,
+        action=audit.Action.CREATE,
+        actor=acting_user,
+        request=request,
+        award=award.pk,
+        amount=str(amount),
+        reason=reason,
+    )
     return rec
 
 
 @transaction.atomic
 def recovery_settle(*, recovery: Recovery, acting_user, scope, request=None) -> None:
     _require_officer(scope, recovery.award.county_id)
-    if Recovery.objects.filter(pk=recovery.pk, status=Recovery.Status.OPEN).update(status=Recovery.Status.SETTLED, settled_at=timezone.now()) != 1:
+    if (
+        Recovery.objects.filter(pk=recovery.pk, status=Recovery.Status.OPEN).update(
+            status=Recovery.Status.SETTLED, settled_at=timezone.now()
+        )
+        != 1
+    ):
         raise ValidationError(_("This recovery is already settled."))
-    audit.log(recovery, action=audit.Action.UPDATE, actor=acting_user, request=request, changes={"status": ["open", "settled"]})
+    audit.log(
+        recovery,
+        action=audit.Action.UPDATE,
+        actor=acting_user,
+        request=request,
+        changes={"status": ["open", "settled"]},
+    )
 
 
 @transaction.atomic
@@ -224,9 +312,20 @@ def loan_disburse(*, loan: LoanApplication, acting_user, scope, request=None) ->
         raise ValidationError(_("Only an approved loan can be disbursed."))
     cap = loan.cap()
     if cap is None or loan.amount > cap:
-        raise ValidationError(_("The loan of %(amount)s yuan exceeds the cap of %(cap)s yuan; it cannot be disbursed.") % {"amount": loan.amount, "cap": cap})
-    LoanApplication.objects.filter(pk=loan.pk).update(status=LoanApplication.Status.DISBURSED, disbursed_at=timezone.now(), disbursed_by=acting_user)
-    audit.log(loan, action=audit.Action.UPDATE, actor=acting_user, request=request, changes={"status": ["approved", "disbursed"]})
+        raise ValidationError(
+            _("The loan of %(amount)s yuan exceeds the cap of %(cap)s yuan; it cannot be disbursed.")
+            % {"amount": loan.amount, "cap": cap}
+        )
+    LoanApplication.objects.filter(pk=loan.pk).update(
+        status=LoanApplication.Status.DISBURSED, disbursed_at=timezone.now(), disbursed_by=acting_user
+    )
+    audit.log(
+        loan,
+        action=audit.Action.UPDATE,
+        actor=acting_user,
+        request=request,
+        changes={"status": ["approved", "disbursed"]},
+    )
 
 
 # -- reconciliation ------------------------------------------------------------------------
@@ -275,14 +374,22 @@ def reconciliation(*, scope, school_year: int, county_id: int | None = None) -> 
 
     for a in allocations.values("scheme_id", "county_id").annotate(t=Sum("amount")):
         row(a["scheme_id"], a["county_id"]).budget = a["t"]
-    for a in awards.filter(status__in=[AwardStatus.APPROVED, AwardStatus.PAID]).values("scheme_id", "county_id").annotate(t=Sum("amount")):
+    for a in (
+        awards.filter(status__in=[AwardStatus.APPROVED, AwardStatus.PAID])
+        .values("scheme_id", "county_id")
+        .annotate(t=Sum("amount"))
+    ):
         row(a["scheme_id"], a["county_id"]).approved = a["t"]
     for a in lines.values("award__scheme_id", "award__county_id").annotate(
-            live=Sum("amount", filter=~Q(status=PayoutLine.Status.FAILED)), paid=Sum("amount", filter=Q(status=PayoutLine.Status.PAID))):
+        live=Sum("amount", filter=~Q(status=PayoutLine.Status.FAILED)),
+        paid=Sum("amount", filter=Q(status=PayoutLine.Status.PAID)),
+    ):
         r = row(a["award__scheme_id"], a["award__county_id"])
         r.in_batches, r.paid = a["live"] or ZERO, a["paid"] or ZERO
     for a in recs.values("award__scheme_id", "award__county_id").annotate(
-            open=Sum("amount", filter=Q(status=Recovery.Status.OPEN)), done=Sum("amount", filter=Q(status=Recovery.Status.SETTLED))):
+        open=Sum("amount", filter=Q(status=Recovery.Status.OPEN)),
+        done=Sum("amount", filter=Q(status=Recovery.Status.SETTLED)),
+    ):
         r = row(a["award__scheme_id"], a["award__county_id"])
         r.recoveries_open, r.recovered = a["open"] or ZERO, a["done"] or ZERO
     rep = Reconciliation(rows=sorted(table.values(), key=lambda r: (r.county, r.scheme)))
@@ -290,27 +397,58 @@ def reconciliation(*, scope, school_year: int, county_id: int | None = None) -> 
         for f in ("budget", "approved", "in_batches", "paid", "recoveries_open", "recovered"):
             setattr(rep.total, f, getattr(rep.total, f) + getattr(r, f))
         if r.approved > r.budget:
-            rep.differences.append({"kind": _("Approved beyond the allocation"), "where": f"{r.county} {r.scheme}", "amount": r.approved - r.budget})
+            rep.differences.append(
+                {
+                    "kind": _("Approved beyond the allocation"),
+                    "where": f"{r.county} {r.scheme}",
+                    "amount": r.approved - r.budget,
+                }
+            )
     # award-level differences (each a set-based query)
     live = PayoutLine.objects.filter(award=OuterRef("pk")).exclude(status=PayoutLine.Status.FAILED)
     paid_line = PayoutLine.objects.filter(award=OuterRef("pk"), status=PayoutLine.Status.PAID)
     checks = [
         (_("Approved, not yet in a payout batch"), awards.filter(status=AwardStatus.APPROVED).exclude(Exists(live))),
-        (_("In a payout batch, awaiting the bank's result"),
-         awards.filter(Exists(PayoutLine.objects.filter(award=OuterRef("pk"), status=PayoutLine.Status.PENDING)))),
+        (
+            _("In a payout batch, awaiting the bank's result"),
+            awards.filter(Exists(PayoutLine.objects.filter(award=OuterRef("pk"), status=PayoutLine.Status.PENDING))),
+        ),
         (_("Marked paid without a paid bank line"), awards.filter(status=AwardStatus.PAID).exclude(Exists(paid_line))),
-        (_("Paid bank line but the award is not marked paid"), awards.filter(Exists(paid_line)).exclude(status=AwardStatus.PAID)),
+        (
+            _("Paid bank line but the award is not marked paid"),
+            awards.filter(Exists(paid_line)).exclude(status=AwardStatus.PAID),
+        ),
         (_("Line amount differs from the award"), awards.filter(Exists(live.exclude(amount=OuterRef("amount"))))),
         # one row per award, with what is still to recover (not the award's amount: a recovery may be partial)
-        (_("Overpayment to recover"), awards.annotate(open_recovery=Sum("recoveries__amount", filter=Q(recoveries__status=Recovery.Status.OPEN)))
-         .filter(open_recovery__gt=0)),
+        (
+            _("Overpayment to recover"),
+            awards.annotate(
+                open_recovery=Sum("recoveries__amount", filter=Q(recoveries__status=Recovery.Status.OPEN))
+            ).filter(open_recovery__gt=0),
+        ),
     ]
     for label, qs in checks:
         for a in qs.select_related("student", "scheme", "school")[:500]:
-            rep.differences.append({"kind": label, "where": f"{a.school.name} · {a.student.name} · {a.scheme.name}",
-                                    "amount": getattr(a, "open_recovery", None) or a.amount, "award": a.pk})
+            rep.differences.append(
+                {
+                    "kind": label,
+                    "where": f"{a.school.name} · {a.student.name} · {a.scheme.name}",
+                    "amount": getattr(a, "open_recovery", None) or a.amount,
+                    "award": a.pk,
+                }
+            )
     return rep
 
 
-__all__ = ["payout_prepare", "payout_send", "lines_settle", "BankReturnImporter", "recovery_create", "recovery_settle",
-           "loan_disburse", "reconciliation", "Count", "F"]
+__all__ = [
+    "payout_prepare",
+    "payout_send",
+    "lines_settle",
+    "BankReturnImporter",
+    "recovery_create",
+    "recovery_settle",
+    "loan_disburse",
+    "reconciliation",
+    "Count",
+    "F",
+]

@@ -109,12 +109,17 @@ def allocation_shortfalls(awards) -> list[dict]:
         q |= Q(scheme_id=scheme, county_id=county, period__school_year=year)
     committed = {
         (r["scheme_id"], r["county_id"], r["period__school_year"]): r["total"]
-        for r in Award.objects.filter(q, status__in=[S.APPROVED, S.PAID]).values("scheme_id", "county_id", "period__school_year").annotate(total=Sum("amount"))
+        for r in Award.objects.filter(q, status__in=[S.APPROVED, S.PAID])
+        .values("scheme_id", "county_id", "period__school_year")
+        .annotate(total=Sum("amount"))
     }
     qa = Q()
     for scheme, county, year in keys:
         qa |= Q(scheme_id=scheme, county_id=county, school_year=year)
-    allocated = {(a.scheme_id, a.county_id, a.school_year): a for a in Allocation.objects.filter(qa).select_related("scheme", "county")}
+    allocated = {
+        (a.scheme_id, a.county_id, a.school_year): a
+        for a in Allocation.objects.filter(qa).select_related("scheme", "county")
+    }
     names = dict(Scheme.objects.filter(pk__in={k[0] for k in keys}).values_list("pk", "name"))
     out = []
     for w in wanted:
@@ -123,8 +128,17 @@ def allocation_shortfalls(awards) -> list[dict]:
         budget = alloc.amount if alloc else Decimal("0.00")
         need = (committed.get(key) or Decimal("0")) + w["total"]
         if need > budget:
-            out.append({"scheme": names[key[0]], "county_id": key[1], "year": key[2], "allocation": budget,
-                        "committed": committed.get(key) or Decimal("0.00"), "requested": w["total"], "shortfall": need - budget})
+            out.append(
+                {
+                    "scheme": names[key[0]],
+                    "county_id": key[1],
+                    "year": key[2],
+                    "allocation": budget,
+                    "committed": committed.get(key) or Decimal("0.00"),
+                    "requested": w["total"],
+                    "shortfall": need - budget,
+                }
+            )
     return out
 
 
@@ -136,7 +150,12 @@ def _lock_allocations(awards) -> None:
     and together pass the allocation. Holding the allocation row serialises them: the
     second reads the total (a new snapshot per statement) after the first commits.
     """
-    keys = set(awards.filter(scheme__kind=SchemeKind.CASH).order_by().values_list("scheme_id", "county_id", "period__school_year").distinct())
+    keys = set(
+        awards.filter(scheme__kind=SchemeKind.CASH)
+        .order_by()
+        .values_list("scheme_id", "county_id", "period__school_year")
+        .distinct()
+    )
     if not keys:
         return
     q = Q()
@@ -191,8 +210,14 @@ def award_transition(*, awards, action: str, acting_user, scope: Scope, reason: 
         short = allocation_shortfalls(Award.objects.filter(pk__in=ids))
         if short:
             raise ValidationError(
-                [_("Approving these awards exceeds the allocation of %(scheme)s for %(year)s: allocated %(allocation)s, "
-                   "already approved %(committed)s, requested %(requested)s; short by %(shortfall)s yuan.") % s for s in short]
+                [
+                    _(
+                        "Approving these awards exceeds the allocation of %(scheme)s for %(year)s: allocated %(allocation)s, "
+                        "already approved %(committed)s, requested %(requested)s; short by %(shortfall)s yuan."
+                    )
+                    % s
+                    for s in short
+                ]
             )
     now = timezone.now()
     steps = []
@@ -201,14 +226,31 @@ def award_transition(*, awards, action: str, acting_user, scope: Scope, reason: 
         if not group:
             continue
         Award.objects.filter(pk__in=group, status=from_status).update(status=to_status, updated_at=now)
-        steps += [AwardStep(award_id=pk, action=action, from_status=from_status, to_status=to_status, actor=acting_user, reason=reason[:300])
-                  for pk in group]
+        steps += [
+            AwardStep(
+                award_id=pk,
+                action=action,
+                from_status=from_status,
+                to_status=to_status,
+                actor=acting_user,
+                reason=reason[:300],
+            )
+            for pk in group
+        ]
         out.moved += len(group)
     AwardStep.objects.bulk_create(steps, batch_size=5000)
     out.skipped = total - out.moved - out.refused_own - out.in_payout - out.open_difference
     if out.moved:
-        audit.log(acting_user, action=audit.Action.UPDATE, actor=acting_user, request=request, event="award_" + action,
-                  awards=len(ids), award_ids=ids[:1000], reason=reason)
+        audit.log(
+            acting_user,
+            action=audit.Action.UPDATE,
+            actor=acting_user,
+            request=request,
+            event="award_" + action,
+            awards=len(ids),
+            award_ids=ids[:1000],
+            reason=reason,
+        )
     return out
 
 
@@ -217,11 +259,18 @@ RESOLVERS = frozenset({Role.COUNTY_OFFICER, Role.CITY_ADMIN})
 
 def open_difference(award) -> BatchChange | None:
     """The award's open batch difference (the latest run's), or None."""
-    return BatchChange.objects.filter(OPEN_DIFFERENCE, award=award).select_related("run", "new_rate_version").order_by("-pk").first()
+    return (
+        BatchChange.objects.filter(OPEN_DIFFERENCE, award=award)
+        .select_related("run", "new_rate_version")
+        .order_by("-pk")
+        .first()
+    )
 
 
 @transaction.atomic
-def resolve_difference(*, award_id: int, resolution: str, reason: str, acting_user, scope: Scope, request=None) -> BatchChange:
+def resolve_difference(
+    *, award_id: int, resolution: str, reason: str, acting_user, scope: Scope, request=None
+) -> BatchChange:
     """Resolve the open batch difference of an award (核查差异): who, when, why, audited.
 
     * ``accept`` — the award takes what the rerun computed (amount, facts, rate version, school); only before
@@ -245,11 +294,19 @@ def resolve_difference(*, award_id: int, resolution: str, reason: str, acting_us
     step = None
     if resolution == R.ACCEPT:
         if change.kind != BatchChange.Kind.CHANGED or change.new_amount is None:
-            raise ValidationError(_("Only a changed amount can be accepted; the pupil is no longer eligible: withdraw the award "
-                                    "or keep it with a justification."))
+            raise ValidationError(
+                _(
+                    "Only a changed amount can be accepted; the pupil is no longer eligible: withdraw the award "
+                    "or keep it with a justification."
+                )
+            )
         if award.status not in (S.APPLIED, S.REVIEWED):
-            raise ValidationError(_("A new amount can be accepted only before approval: return an approved award to review first; "
-                                    "an overpaid award is recovered from the award's page."))
+            raise ValidationError(
+                _(
+                    "A new amount can be accepted only before approval: return an approved award to review first; "
+                    "an overpaid award is recovered from the award's page."
+                )
+            )
         award.amount, award.facts = change.new_amount, change.new_facts or award.facts
         fields = ["amount", "facts", "updated_at"]
         for attr in ("rate_version_id", "school_id", "county_id"):
@@ -258,13 +315,21 @@ def resolve_difference(*, award_id: int, resolution: str, reason: str, acting_us
                 setattr(award, attr, value)
                 fields.append(attr)
         award.save(update_fields=fields)
-        step = AwardStep(award=award, action=A.ACCEPT, from_status=award.status, to_status=award.status, actor=acting_user)
+        step = AwardStep(
+            award=award, action=A.ACCEPT, from_status=award.status, to_status=award.status, actor=acting_user
+        )
     elif resolution == R.WITHDRAW:
         if award.status not in (S.APPLIED, S.REVIEWED, S.APPROVED):
-            raise ValidationError(_("Only an award not yet paid can be withdrawn; a paid award is recovered from the award's page."))
+            raise ValidationError(
+                _("Only an award not yet paid can be withdrawn; a paid award is recovered from the award's page.")
+            )
         if PayoutLine.objects.filter(award=award).exclude(status=PayoutLine.Status.FAILED).exists():
-            raise ValidationError(_("This award is in a payout batch and cannot be withdrawn; a line that fails at the bank frees it."))
-        step = AwardStep(award=award, action=A.WITHDRAW, from_status=award.status, to_status=S.DROPPED, actor=acting_user)
+            raise ValidationError(
+                _("This award is in a payout batch and cannot be withdrawn; a line that fails at the bank frees it.")
+            )
+        step = AwardStep(
+            award=award, action=A.WITHDRAW, from_status=award.status, to_status=S.DROPPED, actor=acting_user
+        )
         award.status = S.DROPPED
         award.save(update_fields=["status", "updated_at"])
     elif resolution != R.KEEP:
@@ -273,14 +338,32 @@ def resolve_difference(*, award_id: int, resolution: str, reason: str, acting_us
         step.reason = reason[:300]
         step.save()
     now = timezone.now()
-    BatchChange.objects.filter(pk=change.pk).update(resolution=resolution, resolved_by=acting_user, resolved_at=now,
-                                                   resolution_reason=reason[:300])
+    BatchChange.objects.filter(pk=change.pk).update(
+        resolution=resolution, resolved_by=acting_user, resolved_at=now, resolution_reason=reason[:300]
+    )
     # older open items of the same award (earlier runs) are settled by the same decision
-    BatchChange.objects.filter(pk__in=[c.pk for c in opened[1:]]).update(resolution=R.SUPERSEDED, resolved_by=acting_user, resolved_at=now)
-    audit.log(award, action=audit.Action.UPDATE, actor=acting_user, request=request, event="batch_difference_resolved",
-              change=change.pk, run=change.run_id, kind=change.kind, resolution=resolution, reason=reason,
-              changes={"status": [before["status"], award.status], "amount": [before["amount"], str(award.amount)]})
-    change.resolution, change.resolved_by, change.resolved_at, change.resolution_reason = resolution, acting_user, now, reason[:300]
+    BatchChange.objects.filter(pk__in=[c.pk for c in opened[1:]]).update(
+        resolution=R.SUPERSEDED, resolved_by=acting_user, resolved_at=now
+    )
+    audit.log(
+        award,
+        action=audit.Action.UPDATE,
+        actor=acting_user,
+        request=request,
+        event="batch_difference_resolved",
+        change=change.pk,
+        run=change.run_id,
+        kind=change.kind,
+        resolution=resolution,
+        reason=reason,
+        changes={"status": [before["status"], award.status], "amount": [before["amount"], str(award.amount)]},
+    )
+    change.resolution, change.resolved_by, change.resolved_at, change.resolution_reason = (
+        resolution,
+        acting_user,
+        now,
+        reason[:300],
+    )
     return change
 
 
@@ -300,9 +383,15 @@ def demo_year(stdout, *, period, admin):
         return
     for scheme in Scheme.objects.filter(kind=SchemeKind.CASH):
         for c in County.objects.all():
-            need = Award.objects.filter(scheme=scheme, county=c, period=period).aggregate(t=Sum("amount"))["t"] or Decimal("0")
-            Allocation.objects.get_or_create(scheme=scheme, county=c, school_year=period.school_year,
-                                             defaults={"amount": (need * Decimal("1.05")).quantize(Decimal("1000")) + 1000})
+            need = Award.objects.filter(scheme=scheme, county=c, period=period).aggregate(t=Sum("amount"))[
+                "t"
+            ] or Decimal("0")
+            Allocation.objects.get_or_create(
+                scheme=scheme,
+                county=c,
+                school_year=period.school_year,
+                defaults={"amount": (need * Decimal("1.05")).quantize(Decimal("1000")) + 1000},
+            )
     # the schools apply and review (as the city admin acting for each school's principal in the demo)
     awards = Award.objects.filter(period=period, county=county)
     for school_id in awards.order_by().values_list("school_id", flat=True).distinct():

@@ -34,14 +34,22 @@ def honours(request):
         page = Paginator(hon.owed(f.qs, year), PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = hon.with_teachers(page.object_list)
     issued = (
-        request.scope.filter(RuralHonourCertificate).filter(year=year).select_related("teacher__school", "tier").order_by("tier__years", "pk")
+        request.scope.filter(RuralHonourCertificate)
+        .filter(year=year)
+        .select_related("teacher__school", "tier")
+        .order_by("tier__years", "pk")
     )
     return render(
         request,
         "teachers/honours.html",
         {
-            "year": year, "filter": f, "page": page, "issued": issued[:200], "issued_count": issued.count(),
-            "tiers": RuralHonourTier.objects.all(), "can_write": request.scope.can_write(RuralHonourCertificate),
+            "year": year,
+            "filter": f,
+            "page": page,
+            "issued": issued[:200],
+            "issued_count": issued.count(),
+            "tiers": RuralHonourTier.objects.all(),
+            "can_write": request.scope.can_write(RuralHonourCertificate),
             "form": HonourIssueForm(initial={"year": year}),
         },
     )
@@ -60,8 +68,10 @@ def honour_issue(request):
         messages.error(request, _("Tick the teachers to certify."))
     else:
         n = services.certificates_issue(
-            teachers=request.scope.filter(Teacher).filter(pk__in=ids), year=form.cleaned_data["year"],
-            issued_on=form.cleaned_data["issued_on"], acting_user=request.user,
+            teachers=request.scope.filter(Teacher).filter(pk__in=ids),
+            year=form.cleaned_data["year"],
+            issued_on=form.cleaned_data["issued_on"],
+            acting_user=request.user,
         )
         messages.success(request, _("%(n)s certificates issued.") % {"n": n})
     return redirect(reverse("teachers:honours") + f"?year={form.cleaned_data['year']}")

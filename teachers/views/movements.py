@@ -20,10 +20,16 @@ from .registry import PAGE_SIZE, filter_params, pk_param
 
 @role_required()
 def movement_list(request):
-    qs = request.scope.filter(Movement).select_related("teacher", "from_school", "to_school__county", "to_school__village")
+    qs = request.scope.filter(Movement).select_related(
+        "teacher", "from_school", "to_school__county", "to_school__village"
+    )
     f = MovementFilter(request.GET or None, queryset=qs, scope=request.scope)
     page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "teachers/movement_list.html", {"filter": f, "page": page, "can_write": request.scope.can_write(Movement)})
+    return render(
+        request,
+        "teachers/movement_list.html",
+        {"filter": f, "page": page, "can_write": request.scope.can_write(Movement)},
+    )
 
 
 @role_required(write=True)
@@ -53,7 +59,9 @@ def movement_detail(request, pk):
         {
             "movement": movement,
             "can_write": request.scope.can_write(Movement, movement),
-            "form": TransitionForm(initial={"on": movement.start if movement.status == MovementStatus.PLANNED else movement.end}),
+            "form": TransitionForm(
+                initial={"on": movement.start if movement.status == MovementStatus.PLANNED else movement.end}
+            ),
             "periods": movement.service_periods.select_related("school"),
         },
     )
@@ -67,7 +75,9 @@ ACTIONS = {"start": services.movement_start, "complete": services.movement_compl
 def movement_transition(request, pk, action):
     if action not in ACTIONS:
         raise Http404
-    movement = request.scope.get_or_404(Movement.objects.select_related("teacher", "from_school", "to_school"), write=True, pk=pk)
+    movement = request.scope.get_or_404(
+        Movement.objects.select_related("teacher", "from_school", "to_school"), write=True, pk=pk
+    )
     form = TransitionForm(request.POST)
     if action != "cancel" and not form.is_valid():
         messages.error(request, _("Give a valid date."))

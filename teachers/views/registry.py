@@ -49,7 +49,11 @@ def teacher_list(request):
     qs = request.scope.filter(Teacher).select_related("school__county").prefetch_related("honours")
     f = TeacherFilter(request.GET or None, queryset=qs, scope=request.scope)
     page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "teachers/teacher_list.html", {"filter": f, "page": page, "can_write": request.scope.can_write(Teacher)})
+    return render(
+        request,
+        "teachers/teacher_list.html",
+        {"filter": f, "page": page, "can_write": request.scope.can_write(Teacher)},
+    )
 
 
 @role_required()
@@ -113,7 +117,9 @@ def teacher_edit(request, pk):
             try:
                 teacher = form.save(commit=False)
                 services.teacher_update(
-                    teacher=teacher, acting_user=request.user, changed=form.changed_data,
+                    teacher=teacher,
+                    acting_user=request.user,
+                    changed=form.changed_data,
                     honours=form.cleaned_data["honours"] if "honours" in form.changed_data else None,
                 )
             except ValidationError as e:
@@ -134,8 +140,14 @@ def period_add(request, pk):
         d = form.cleaned_data
         try:
             services.service_period_open(
-                teacher=teacher, school=d["school"], start=d["start"], end=d["end"], full_time=d["full_time"],
-                kind=d["kind"], note=d["note"], acting_user=request.user,
+                teacher=teacher,
+                school=d["school"],
+                start=d["start"],
+                end=d["end"],
+                full_time=d["full_time"],
+                kind=d["kind"],
+                note=d["note"],
+                acting_user=request.user,
             )
         except ValidationError as e:
             for m in e.messages:
@@ -186,7 +198,9 @@ def home_panel(request):
     teachers = scope.filter(Teacher)
     stats = teachers.aggregate(
         total=Count("pk", filter=Q(status=TeacherStatus.ACTIVE)),
-        poor=Count("pk", filter=Q(status=TeacherStatus.ACTIVE, school__village__poverty__in=["provincial", "municipal"])),
+        poor=Count(
+            "pk", filter=Q(status=TeacherStatus.ACTIVE, school__village__poverty__in=["provincial", "municipal"])
+        ),
     )
     rule = comp.active_rule()
     training = comp.totals(rule, teachers) if rule else None
@@ -194,6 +208,11 @@ def home_panel(request):
     with no_jit():
         owed = hon.owed(teachers, year).count()
     return {
-        "title": HOME_TITLE, "template": "teachers/home_panel.html", "stats": stats, "rule": rule, "training": training,
-        "owed": owed, "year": year,
+        "title": HOME_TITLE,
+        "template": "teachers/home_panel.html",
+        "stats": stats,
+        "rule": rule,
+        "training": training,
+        "owed": owed,
+        "year": year,
     }

@@ -25,7 +25,9 @@ POOR = [Poverty.PROVINCIAL, Poverty.MUNICIPAL]
 
 
 def _count(qs):
-    return Coalesce(Subquery(qs.order_by().values("school_id").annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0)
+    return Coalesce(
+        Subquery(qs.order_by().values("school_id").annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0
+    )
 
 
 def staffing(schools, year: int):
@@ -36,9 +38,15 @@ def staffing(schools, year: int):
     """
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     in_post = _count(Teacher.objects.filter(school_id=OuterRef("pk"), status=TeacherStatus.ACTIVE))
-    hires = _count(ServicePeriod.objects.filter(school_id=OuterRef("pk"), kind=ServiceKind.HIRE, start__range=(start, end)))
+    hires = _count(
+        ServicePeriod.objects.filter(school_id=OuterRef("pk"), kind=ServiceKind.HIRE, start__range=(start, end))
+    )
     departures = _count(
-        Teacher.objects.filter(school_id=OuterRef("pk"), status__in=[TeacherStatus.RETIRED, TeacherStatus.LEFT], left_on__range=(start, end))
+        Teacher.objects.filter(
+            school_id=OuterRef("pk"),
+            status__in=[TeacherStatus.RETIRED, TeacherStatus.LEFT],
+            left_on__range=(start, end),
+        )
     )
     return schools.annotate(
         posts=F("establishment__posts"),
@@ -58,7 +66,9 @@ def staffing(schools, year: int):
 def vacancies(request):
     year = hon.year_from(request.GET.get("year"), dt.date.today().year)
     show_all = request.GET.get("all") == "1"
-    qs = staffing(request.scope.filter(School).select_related("county", "village"), year).filter(establishment__isnull=False)
+    qs = staffing(request.scope.filter(School).select_related("county", "village"), year).filter(
+        establishment__isnull=False
+    )
     if not show_all:
         qs = qs.filter(vacancies__gt=0)
     county = parse_id(request.GET.get("county"))
@@ -70,7 +80,10 @@ def vacancies(request):
         request,
         "teachers/vacancies.html",
         {
-            "page": page, "year": year, "show_all": show_all, "counties": request.scope.filter(County),
+            "page": page,
+            "year": year,
+            "show_all": show_all,
+            "counties": request.scope.filter(County),
             "can_write": request.scope.can_write(Establishment),
             "missing": request.scope.filter(School).filter(establishment__isnull=True).count(),
         },
@@ -141,9 +154,14 @@ def target_progress(targets, scope) -> list[dict]:
         k = f"t{t.pk}"
         n = city.get(k)
         rows = [
-            {"school__county_id": r["school__county_id"], "school__county__name": r["school__county__name"],
-             "school__county__order": r["school__county__order"], "n": r[k]}
-            for r in by_county if r[k]
+            {
+                "school__county_id": r["school__county_id"],
+                "school__county__name": r["school__county__name"],
+                "school__county__order": r["school__county__order"],
+                "n": r[k],
+            }
+            for r in by_county
+            if r[k]
         ]
         percent = round(100 * n / t.value, 1) if n is not None and t.value else None
         out.append({"target": t, "city": n, "percent": percent, "counties": rows})

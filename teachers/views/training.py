@@ -34,8 +34,13 @@ def course_list(request):
         qs = qs.filter(name__icontains=q) | qs.filter(code__startswith=q.upper())
     page = Paginator(qs.order_by("-start", "code"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
-        request, "teachers/course_list.html",
-        {"page": page, "can_write": request.scope.can_write(TrainingCourse), "can_record": request.scope.can_write(TrainingAttendance)},
+        request,
+        "teachers/course_list.html",
+        {
+            "page": page,
+            "can_write": request.scope.can_write(TrainingCourse),
+            "can_record": request.scope.can_write(TrainingAttendance),
+        },
     )
 
 
@@ -64,7 +69,8 @@ def course_detail(request, pk):
     attendances = request.scope.filter(TrainingAttendance).filter(course=course).select_related("teacher__school")
     page = Paginator(attendances.order_by("teacher__name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
-        request, "teachers/course_detail.html",
+        request,
+        "teachers/course_detail.html",
         {"course": course, "page": page, "can_record": request.scope.can_write(TrainingAttendance)},
     )
 
@@ -82,15 +88,20 @@ def attendance_create(request):
         d = form.cleaned_data
         try:
             services.attendance_record(
-                teacher=form.teacher, course=d["course"], hours=d["hours"], completed_on=d["completed_on"],
-                certificate_no=d["certificate_no"], acting_user=request.user,
+                teacher=form.teacher,
+                course=d["course"],
+                hours=d["hours"],
+                completed_on=d["completed_on"],
+                certificate_no=d["certificate_no"],
+                acting_user=request.user,
             )
         except ValidationError as e:
             form.add_error(None, e)
         else:
             messages.success(
-                request, _("%(hours)s hours of “%(course)s” recorded for %(name)s.")
-                % {"hours": d["hours"], "course": d["course"].name, "name": form.teacher.name}
+                request,
+                _("%(hours)s hours of “%(course)s” recorded for %(name)s.")
+                % {"hours": d["hours"], "course": d["course"].name, "name": form.teacher.name},
             )
             return redirect("teachers:teacher_detail", pk=form.teacher.pk)
     return render(request, "teachers/attendance_form.html", {"form": form, "teacher": teacher})
@@ -141,7 +152,9 @@ def compliance(request):
         ctx["rows"] = sorted(rows, key=lambda r: (-r["short"], r["school__code"]))
         ctx["level"] = "county"
     else:
-        rows = list(comp.summary_by(rule, teachers, "school__county_id", "school__county__name", "school__county__order"))
+        rows = list(
+            comp.summary_by(rule, teachers, "school__county_id", "school__county__name", "school__county__order")
+        )
         ctx["rows"] = sorted(rows, key=lambda r: r["school__county__order"])
         ctx["level"] = "city"
     ctx["totals"] = comp.totals(rule, teachers)

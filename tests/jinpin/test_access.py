@@ -62,7 +62,10 @@ def test_deactivating_a_user_ends_their_sessions_at_once(world):
 def test_password_change(world):
     c = Client()
     c.post(reverse("login"), {"username": "t_officer_a", "password": "pw-Jinpin-2016"})
-    r = c.post(reverse("password_change"), {"old_password": "pw-Jinpin-2016", "new_password1": "Zq9!long-pass", "new_password2": "Zq9!long-pass"})
+    r = c.post(
+        reverse("password_change"),
+        {"old_password": "pw-Jinpin-2016", "new_password1": "Zq9!long-pass", "new_password2": "Zq9!long-pass"},
+    )
     assert r.status_code == 302
     world.officer_a.refresh_from_db()
     assert world.officer_a.check_password("Zq9!long-pass")
@@ -102,7 +105,7 @@ def test_school_list_query_count_is_constant(world, client_for, django_assert_ma
     c.get(reverse("schools:school_list"))
     with django_assert_max_num_queries(9) as small:
         c.get(reverse("schools:school_list"))
-    for n in range(60):
+    for _n in range(60):
         SchoolFactory(county=world.county_a, village=world.village_a, town=world.town_a)
     with django_assert_max_num_queries(len(small.captured_queries)):
         r = c.get(reverse("schools:school_list") + "?o=-pupils")
@@ -116,7 +119,9 @@ def test_audit_log_readable_by_auditor_only(world, client_for):
     assert client_for(world.officer_a).get(reverse("audit_log")).status_code == 403
 
 
-@pytest.mark.skipif(os.environ.get("DATABASE_URL", "").startswith("postgres") is False, reason="trigger is PostgreSQL-only")
+@pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").startswith("postgres") is False, reason="trigger is PostgreSQL-only"
+)
 def test_audit_log_cannot_be_edited_in_the_database(world):
     from auditlog.models import LogEntry
 
@@ -124,7 +129,10 @@ def test_audit_log_cannot_be_edited_in_the_database(world):
     world.weak_a.name = "改名"
     world.weak_a.save()
     entry = LogEntry.objects.latest("timestamp")
-    for statement in (f"UPDATE auditlog_logentry SET object_repr='x' WHERE id={entry.pk}", f"DELETE FROM auditlog_logentry WHERE id={entry.pk}"):
+    for statement in (
+        f"UPDATE auditlog_logentry SET object_repr='x' WHERE id={entry.pk}",
+        f"DELETE FROM auditlog_logentry WHERE id={entry.pk}",
+    ):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
             cur.execute(statement)
 
@@ -148,12 +156,25 @@ def test_content_security_policy_is_sent(client):
 
 def test_check_deploy_is_clean():
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update(SECURE="1", DEBUG="0", SECRET_KEY="x" * 20 + "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789!@#$", ALLOWED_HOSTS="jinpin.example")
-    r = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=BASE_DIR, env=env, capture_output=True, text=True)
+    env.update(
+        SECURE="1",
+        DEBUG="0",
+        SECRET_KEY="x" * 20 + "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789!@#$",
+        ALLOWED_HOSTS="jinpin.example",
+    )
+    r = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     env["SECRET_KEY"] = ""
     env.pop("SECRET_KEY")
-    r = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=BASE_DIR, env=env, capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"], cwd=BASE_DIR, env=env, capture_output=True, text=True
+    )
     assert r.returncode != 0 and "jinpin.E001" in r.stdout + r.stderr
 
 

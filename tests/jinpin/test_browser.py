@@ -2,10 +2,8 @@
 real Celery worker, watches the progress bar finish and downloads the file; then edits a school
 and imports the template with a bad row, sees the error, fixes it and imports."""
 
-import io
-
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from schools.models import School
 

@@ -16,10 +16,18 @@ from jinpin.models import Job
 
 def test_writer_formats_and_never_writes_formulas(tmp_path):
     path = tmp_path / "x.xlsx"
-    cols = [Column("名称", 20), Column("金额", 12, "money"), Column("日期", 12, "date"), Column("时间", 16, "datetime"), Column("数量", 8, "int")]
-    evil = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", "=HYPERLINK(\"http://x\")"]
+    cols = [
+        Column("名称", 20),
+        Column("金额", 12, "money"),
+        Column("日期", 12, "date"),
+        Column("时间", 16, "datetime"),
+        Column("数量", 8, "int"),
+    ]
+    evil = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", '=HYPERLINK("http://x")']
     when = timezone.make_aware(dt.datetime(2016, 9, 1, 8, 30))
-    rows = [(e, Decimal("1200.50"), dt.date(2016, 9, 1), when, 3) for e in evil] + [("bad\x07char", None, None, None, None)]
+    rows = [(e, Decimal("1200.50"), dt.date(2016, 9, 1), when, 3) for e in evil] + [
+        ("bad\x07char", None, None, None, None)
+    ]
     n = write_xlsx(path, cols, rows, sheet_title="测试")
     assert n == len(rows)
     with zipfile.ZipFile(path) as zf:
@@ -101,7 +109,9 @@ def test_job_of_deactivated_user_fails_and_can_be_retried(world, client_for, dja
     from jinpin import jobs
 
     c = client_for(world.officer_a)
-    job = Job.objects.create(kind="export", params={"exporter": "schools.schools", "params": {}}, title="t", created_by=world.officer_a)
+    job = Job.objects.create(
+        kind="export", params={"exporter": "schools.schools", "params": {}}, title="t", created_by=world.officer_a
+    )
     world.officer_a.membership.is_active = False
     world.officer_a.membership.save()
     jobs.execute(job.pk)
@@ -128,8 +138,13 @@ def test_job_status_json(world, client_for, django_capture_on_commit_callbacks):
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", ["job_detail", "job_status", "job_download", "job_retry"])
 def test_every_job_url_is_404_for_anyone_else(world, client_for, name):
-    job = Job.objects.create(kind="export", params={"exporter": "schools.schools", "params": {}}, title="t",
-                             created_by=world.officer_a, status=Job.Status.FAILED)
+    job = Job.objects.create(
+        kind="export",
+        params={"exporter": "schools.schools", "params": {}},
+        title="t",
+        created_by=world.officer_a,
+        status=Job.Status.FAILED,
+    )
     url = reverse(name, args=[job.pk])
     for other in (world.officer_b, world.principal_a, world.admin, world.auditor):
         c = client_for(other)

@@ -15,7 +15,18 @@ from schools.models import School, Village
 
 pytestmark = pytest.mark.django_db
 
-SCHOOL_HEADER = ["学校标识码", "学校名称", "县（市、区）", "乡镇代码", "村代码", "学段", "办学地点类别", "薄弱学校", "地址", "在校生数"]
+SCHOOL_HEADER = [
+    "学校标识码",
+    "学校名称",
+    "县（市、区）",
+    "乡镇代码",
+    "村代码",
+    "学段",
+    "办学地点类别",
+    "薄弱学校",
+    "地址",
+    "在校生数",
+]
 
 
 def xlsx(rows, header=None, number_formats=None):
@@ -30,7 +41,9 @@ def xlsx(rows, header=None, number_formats=None):
 
 
 def upload(data, name="schools.xlsx"):
-    return SimpleUploadedFile(name, data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return SimpleUploadedFile(
+        name, data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
 
 
 def run(importer_cls, user, scope_user_world, data):
@@ -208,5 +221,7 @@ def test_upload_view_shows_errors_in_chinese_and_saves_nothing(world, client_for
 
 
 def test_auditor_cannot_import(world, client_for):
-    r = client_for(world.auditor).post(reverse("schools:import", args=["schools"]), {"file": upload(xlsx(good_rows(world)))})
+    r = client_for(world.auditor).post(
+        reverse("schools:import", args=["schools"]), {"file": upload(xlsx(good_rows(world)))}
+    )
     assert r.status_code == 403

@@ -55,7 +55,10 @@ def test_a_killed_worker_job_is_redelivered(celery_worker_process, world, client
     from schools.models import School
 
     School.objects.bulk_create(
-        [School(code=f"7{n:09d}", name=f"合成学校{n}", county=world.county_a, stage="primary", location="rural") for n in range(40000)]
+        [
+            School(code=f"7{n:09d}", name=f"合成学校{n}", county=world.county_a, stage="primary", location="rural")
+            for n in range(40000)
+        ]
     )
     c = client_for(world.officer_a)
     r = c.post(reverse("schools:school_export"), {})

@@ -28,8 +28,11 @@ def pdf(name="signed.pdf"):
 def teacher(school, name=None, backbone=False):
     n = next(_seq)
     t = Teacher.objects.create(
-        id_number=idcard.make("370830", dt.date(1980, 1, 1), 2 * n, "F"), name=name or f"老师{n}", sex="F",
-        birth_date=dt.date(1980, 1, 1), school=school,
+        id_number=idcard.make("370830", dt.date(1980, 1, 1), 2 * n, "F"),
+        name=name or f"老师{n}",
+        sex="F",
+        birth_date=dt.date(1980, 1, 1),
+        school=school,
     )
     if backbone:
         title, _ = HonourTitle.objects.get_or_create(name="骨干教师", defaults={"is_backbone": True})
@@ -37,12 +40,28 @@ def teacher(school, name=None, backbone=False):
     return t
 
 
-def agreement(helping, helped, *, form=AgreementForm.ONE_TO_ONE, signed_on=dt.date(2016, 9, 1), status=AgreementStatus.ACTIVE,
-              ended_on=None, ends_on=None):
+def agreement(
+    helping,
+    helped,
+    *,
+    form=AgreementForm.ONE_TO_ONE,
+    signed_on=dt.date(2016, 9, 1),
+    status=AgreementStatus.ACTIVE,
+    ended_on=None,
+    ends_on=None,
+):
     """An agreement written directly (the services are tested on their own)."""
     helped = helped if isinstance(helped, (list, tuple)) else [helped]
-    a = Agreement.objects.create(county=helped[0].county, helping_school=helping, form=form, signed_on=signed_on,
-                                 starts_on=signed_on, ends_on=ends_on, status=status, ended_on=ended_on)
+    a = Agreement.objects.create(
+        county=helped[0].county,
+        helping_school=helping,
+        form=form,
+        signed_on=signed_on,
+        starts_on=signed_on,
+        ends_on=ends_on,
+        status=status,
+        ended_on=ended_on,
+    )
     AgreementSchool.objects.bulk_create(
         [AgreementSchool(agreement=a, school=s, active=status == AgreementStatus.ACTIVE) for s in helped]
     )

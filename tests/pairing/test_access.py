@@ -11,8 +11,14 @@ from .factories import log
 
 pytestmark = pytest.mark.django_db
 
-MEETING = {"kind": "joint_research", "held_on": "2016-10-12", "place": "汶上实验小学会议室", "online_link": "", "pupils": 0,
-           "summary": "语文学科联合备课"}
+MEETING = {
+    "kind": "joint_research",
+    "held_on": "2016-10-12",
+    "place": "汶上实验小学会议室",
+    "online_link": "",
+    "pupils": 0,
+    "summary": "语文学科联合备课",
+}
 
 
 def test_principal_logs_for_own_pair_from_either_side(world, pair, client_for):
@@ -57,7 +63,9 @@ def test_only_the_county_officer_or_the_city_creates_and_ends(world, pair, clien
     assert client_for(world.principal_strong_a).get(reverse("pairing:agreement_create")).status_code == 403
     assert client_for(world.principal_a).get(reverse("pairing:agreement_end", args=[pair.pk])).status_code == 403
     assert client_for(world.inspector).get(reverse("pairing:agreement_create")).status_code == 403
-    r = client_for(world.officer_a).post(reverse("pairing:agreement_end", args=[pair.pk]), {"ended_on": "2017-08-31", "reason": "到期"})
+    r = client_for(world.officer_a).post(
+        reverse("pairing:agreement_end", args=[pair.pk]), {"ended_on": "2017-08-31", "reason": "到期"}
+    )
     assert r.status_code == 302
     pair.refresh_from_db()
     assert pair.status == AgreementStatus.ENDED
@@ -67,8 +75,14 @@ def test_officer_creates_and_activates_with_a_signed_document(world, client_for)
     from .factories import pdf
 
     c = client_for(world.officer_a)
-    data = {"helping_school": world.strong_a.pk, "helped_schools": [world.weak_a.pk], "form": "one_to_one",
-            "signed_on": "2016-09-01", "content": "教研、挂职、课题", "document": pdf()}
+    data = {
+        "helping_school": world.strong_a.pk,
+        "helped_schools": [world.weak_a.pk],
+        "form": "one_to_one",
+        "signed_on": "2016-09-01",
+        "content": "教研、挂职、课题",
+        "document": pdf(),
+    }
     r = c.post(reverse("pairing:agreement_create"), data)
     assert r.status_code == 302, r.context["form"].errors
     a = Agreement.objects.get()
@@ -83,7 +97,12 @@ def test_officer_creates_and_activates_with_a_signed_document(world, client_for)
 
 def test_forged_post_with_other_county_schools_is_rejected(world, client_for):
     c = client_for(world.officer_a)
-    data = {"helping_school": world.strong_b.pk, "helped_schools": [world.weak_b.pk], "form": "one_to_one", "signed_on": "2016-09-01"}
+    data = {
+        "helping_school": world.strong_b.pk,
+        "helped_schools": [world.weak_b.pk],
+        "form": "one_to_one",
+        "signed_on": "2016-09-01",
+    }
     r = c.post(reverse("pairing:agreement_create"), data)
     assert r.status_code == 200
     assert "helping_school" in r.context["form"].errors and "helped_schools" in r.context["form"].errors
@@ -92,7 +111,12 @@ def test_forged_post_with_other_county_schools_is_rejected(world, client_for):
 
 def test_form_shows_the_rule_message(world, client_for):
     c = client_for(world.officer_a)
-    data = {"helping_school": world.strong_a.pk, "helped_schools": [world.strong_a.pk], "form": "one_to_one", "signed_on": "2016-09-01"}
+    data = {
+        "helping_school": world.strong_a.pk,
+        "helped_schools": [world.strong_a.pk],
+        "form": "one_to_one",
+        "signed_on": "2016-09-01",
+    }
     r = c.post(reverse("pairing:agreement_create"), data)
     errors = " ".join(r.context["form"].errors["helped_schools"])
     assert "cannot help itself" in errors and "not a weak school" in errors
@@ -101,8 +125,16 @@ def test_form_shows_the_rule_message(world, client_for):
 def test_donation_receipt_is_confirmed_by_the_helped_school(world, pair, client_for):
     from pairing import services
 
-    d = services.donation_record(agreement=pair, recipient=world.weak_a, item="台式电脑", category="it", quantity=20,
-                                 value="60000.00", donated_on=dt.date(2016, 12, 1), acting_user=world.principal_strong_a)
+    d = services.donation_record(
+        agreement=pair,
+        recipient=world.weak_a,
+        item="台式电脑",
+        category="it",
+        quantity=20,
+        value="60000.00",
+        donated_on=dt.date(2016, 12, 1),
+        acting_user=world.principal_strong_a,
+    )
     url = reverse("pairing:donation_confirm", args=[d.pk])
     assert client_for(world.principal_strong_a).post(url, {"received_on": "2016-12-05"}).status_code == 403
     assert client_for(world.principal_b).post(url, {"received_on": "2016-12-05"}).status_code == 404
@@ -128,12 +160,26 @@ def test_detail_offers_only_the_milestone_and_receipt_links_the_user_may_follow(
     from .factories import agreement
 
     a = agreement(world.strong_b, world.weak_a)
-    d = services.donation_record(agreement=a, recipient=world.weak_a, item="图书", category="books", quantity=1, value="1",
-                                 donated_on=dt.date(2017, 3, 1), acting_user=world.admin)
+    d = services.donation_record(
+        agreement=a,
+        recipient=world.weak_a,
+        item="图书",
+        category="books",
+        quantity=1,
+        value="1",
+        donated_on=dt.date(2017, 3, 1),
+        acting_user=world.admin,
+    )
     milestone = reverse("pairing:milestone_set", args=[a.pk, world.weak_a.pk])
     confirm = reverse("pairing:donation_confirm", args=[d.pk])
-    for user, offered in ((world.officer_b, False), (world.principal_b, False), (world.officer_a, True), (world.principal_a, True),
-                          (world.inspector, False), (world.auditor, False)):
+    for user, offered in (
+        (world.officer_b, False),
+        (world.principal_b, False),
+        (world.officer_a, True),
+        (world.principal_a, True),
+        (world.inspector, False),
+        (world.auditor, False),
+    ):
         page = client_for(user).get(reverse("pairing:agreement_detail", args=[a.pk])).content.decode()
         for url in (milestone, confirm):
             assert (url in page) == offered, (user.username, url)

@@ -17,8 +17,13 @@ pytestmark = pytest.mark.django_db
 
 
 def create(world, helping, helped, form=AgreementForm.ONE_TO_ONE):
-    return services.agreement_create(helping_school=helping, helped_schools=helped, form=form, signed_on=dt.date(2016, 9, 1),
-                                     acting_user=world.officer_a)
+    return services.agreement_create(
+        helping_school=helping,
+        helped_schools=helped,
+        form=form,
+        signed_on=dt.date(2016, 9, 1),
+        acting_user=world.officer_a,
+    )
 
 
 def messages(exc):
@@ -60,13 +65,23 @@ def test_key_poor_village_school_must_be_one_to_one(world):
         create(world, world.strong_a, [world.weak_a, other_weak], AgreementForm.ONE_TO_MANY)
     assert "must be paired one-to-one" in messages(e) and world.weak_a.name in messages(e)
     # municipal key villages too; ordinary villages may be one-to-many
-    municipal = SchoolFactory(county=world.county_a, is_weak=True, location=Location.RURAL,
-                              village=VillageFactory(town=world.town_a, poverty=Poverty.MUNICIPAL))
+    municipal = SchoolFactory(
+        county=world.county_a,
+        is_weak=True,
+        location=Location.RURAL,
+        village=VillageFactory(town=world.town_a, poverty=Poverty.MUNICIPAL),
+    )
     with pytest.raises(ValidationError):
         create(world, world.strong_a, [municipal, other_weak], AgreementForm.ONE_TO_MANY)
-    plain = SchoolFactory(county=world.county_a, is_weak=True, location=Location.RURAL,
-                          village=VillageFactory(town=world.town_a, poverty=Poverty.NONE))
-    assert create(world, world.strong_a, [plain, other_weak], AgreementForm.ONE_TO_MANY).form == AgreementForm.ONE_TO_MANY
+    plain = SchoolFactory(
+        county=world.county_a,
+        is_weak=True,
+        location=Location.RURAL,
+        village=VillageFactory(town=world.town_a, poverty=Poverty.NONE),
+    )
+    assert (
+        create(world, world.strong_a, [plain, other_weak], AgreementForm.ONE_TO_MANY).form == AgreementForm.ONE_TO_MANY
+    )
 
 
 def test_one_to_one_has_exactly_one_helped_school(world):
@@ -100,29 +115,55 @@ def test_end_date_rules(world, pair):
         services.agreement_end(agreement=pair, ended_on=dt.date(2016, 8, 1), acting_user=world.officer_a)
     assert "before it starts" in messages(e)
     with pytest.raises(ValidationError):
-        services.agreement_end(agreement=pair, ended_on=dt.date.today() + dt.timedelta(days=30), acting_user=world.officer_a)
+        services.agreement_end(
+            agreement=pair, ended_on=dt.date.today() + dt.timedelta(days=30), acting_user=world.officer_a
+        )
 
 
 def test_no_logging_under_an_ended_agreement(world, pair):
     services.agreement_end(agreement=pair, ended_on=dt.date(2017, 6, 30), acting_user=world.officer_a)
     pair.refresh_from_db()
     with pytest.raises(ValidationError) as e:
-        services.activity_log(agreement=pair, kind="joint_research", held_on=dt.date(2017, 6, 1), summary="x", place="y",
-                              acting_user=world.principal_a)
+        services.activity_log(
+            agreement=pair,
+            kind="joint_research",
+            held_on=dt.date(2017, 6, 1),
+            summary="x",
+            place="y",
+            acting_user=world.principal_a,
+        )
     assert "only under an active agreement" in messages(e)
 
 
 def test_activity_outside_the_term_or_in_the_future_is_refused(world, pair):
     with pytest.raises(ValidationError) as e:
-        services.activity_log(agreement=pair, kind="seminar", held_on=dt.date(2016, 8, 31), summary="x", place="y",
-                              acting_user=world.principal_a)
+        services.activity_log(
+            agreement=pair,
+            kind="seminar",
+            held_on=dt.date(2016, 8, 31),
+            summary="x",
+            place="y",
+            acting_user=world.principal_a,
+        )
     assert "outside the agreement's term" in messages(e)
     with pytest.raises(ValidationError):
-        services.activity_log(agreement=pair, kind="seminar", held_on=dt.date.today() + dt.timedelta(days=1), summary="x",
-                              place="y", acting_user=world.principal_a)
+        services.activity_log(
+            agreement=pair,
+            kind="seminar",
+            held_on=dt.date.today() + dt.timedelta(days=1),
+            summary="x",
+            place="y",
+            acting_user=world.principal_a,
+        )
 
 
 def test_edit_only_drafts(world, pair):
     with pytest.raises(ValidationError):
-        services.agreement_update(agreement=pair, helping_school=world.strong_a, helped_schools=[world.weak_a],
-                                  form=AgreementForm.ONE_TO_ONE, signed_on=dt.date(2016, 9, 1), acting_user=world.officer_a)
+        services.agreement_update(
+            agreement=pair,
+            helping_school=world.strong_a,
+            helped_schools=[world.weak_a],
+            form=AgreementForm.ONE_TO_ONE,
+            signed_on=dt.date(2016, 9, 1),
+            acting_user=world.officer_a,
+        )

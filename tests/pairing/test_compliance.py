@@ -5,7 +5,16 @@ import datetime as dt
 import pytest
 
 from pairing import compliance, services
-from pairing.models import Agreement, Direction, Milestone, MilestoneKind, MilestoneStatus, Minimum, SchoolYear, Semester
+from pairing.models import (
+    Agreement,
+    Direction,
+    Milestone,
+    MilestoneKind,
+    MilestoneStatus,
+    Minimum,
+    SchoolYear,
+    Semester,
+)
 
 from .factories import agreement, log, teacher
 
@@ -45,7 +54,10 @@ def test_activity_the_day_after_falls_in_the_holiday_and_the_semester_is_missed(
 
 def test_semester_not_yet_until_its_last_day_then_missed(pair):
     assert state(cells_of(pair, today=SEM1_END), "joint_research_meeting", "semester", 1) == compliance.NOT_YET
-    assert state(cells_of(pair, today=SEM1_END + dt.timedelta(days=1)), "joint_research_meeting", "semester", 1) == compliance.MISSED
+    assert (
+        state(cells_of(pair, today=SEM1_END + dt.timedelta(days=1)), "joint_research_meeting", "semester", 1)
+        == compliance.MISSED
+    )
 
 
 def test_lesson_observation_counts_as_a_joint_teaching_research_meeting_but_a_festival_does_not(pair):
@@ -56,8 +68,14 @@ def test_lesson_observation_counts_as_a_joint_teaching_research_meeting_but_a_fe
 
 
 def _second(world, pair, direction, start=dt.date(2016, 10, 1)):
-    return services.secondment_record(agreement=pair, direction=direction, starts_on=start, ends_on=dt.date(2016, 12, 31),
-                                      person_name="张三", acting_user=world.officer_a)
+    return services.secondment_record(
+        agreement=pair,
+        direction=direction,
+        starts_on=start,
+        ends_on=dt.date(2016, 12, 31),
+        person_name="张三",
+        acting_user=world.officer_a,
+    )
 
 
 def test_secondment_in_one_direction_only_is_not_enough(world, pair):
@@ -75,8 +93,14 @@ def test_secondment_sets_schools_from_the_direction(world, pair):
 
 def test_secondment_spanning_two_years_counts_in_both(world, pair):
     for d in Direction.values:
-        services.secondment_record(agreement=pair, direction=d, starts_on=dt.date(2017, 6, 1), ends_on=dt.date(2017, 10, 1),
-                                   person_name="李四", acting_user=world.officer_a)
+        services.secondment_record(
+            agreement=pair,
+            direction=d,
+            starts_on=dt.date(2017, 6, 1),
+            ends_on=dt.date(2017, 10, 1),
+            person_name="李四",
+            acting_user=world.officer_a,
+        )
     assert state(cells_of(pair, dt.date(2017, 10, 2)), "secondment_each_way") == compliance.MET
     assert state(cells_of(pair, dt.date(2017, 10, 2), "2017–2018"), "secondment_each_way") == compliance.MET
 
@@ -105,15 +129,22 @@ def test_periods_before_the_agreement_starts_are_not_checked(world):
 
 
 def test_joint_project_counts_for_each_year_it_runs(world, pair):
-    services.project_create(agreement=pair, title="乡村阅读课题", started_on=dt.date(2016, 11, 1), status="ongoing",
-                            acting_user=world.principal_a)
+    services.project_create(
+        agreement=pair,
+        title="乡村阅读课题",
+        started_on=dt.date(2016, 11, 1),
+        status="ongoing",
+        acting_user=world.principal_a,
+    )
     assert state(cells_of(pair, dt.date(2017, 9, 5), "2017–2018"), "joint_research_project") == compliance.MET
     assert state(cells_of(pair, dt.date(2017, 9, 5)), "joint_research_project") == compliance.MET
 
 
 def test_backbone_training_and_resources_each_per_year(world, pair):
     star = teacher(world.strong_a, backbone=True)
-    log(pair, "backbone_training", dt.date(2017, 8, 31), participants=[star])  # the year's last day, in the summer holiday
+    log(
+        pair, "backbone_training", dt.date(2017, 8, 31), participants=[star]
+    )  # the year's last day, in the summer holiday
     cells = cells_of(pair, dt.date(2017, 9, 1))
     assert state(cells, "backbone_training_visit") == compliance.MET
     assert state(cells, "resources_shared") == compliance.MISSED
@@ -122,14 +153,29 @@ def test_backbone_training_and_resources_each_per_year(world, pair):
 
 
 def test_plan_and_charter_both_adopted_by_the_year_end(world, pair):
-    services.milestone_set(school=world.weak_a, kind=MilestoneKind.PLAN, status=MilestoneStatus.ADOPTED,
-                           adopted_on=dt.date(2017, 5, 1), acting_user=world.principal_a)
+    services.milestone_set(
+        school=world.weak_a,
+        kind=MilestoneKind.PLAN,
+        status=MilestoneStatus.ADOPTED,
+        adopted_on=dt.date(2017, 5, 1),
+        acting_user=world.principal_a,
+    )
     assert state(cells_of(pair, dt.date(2017, 9, 1)), "plan_and_charter") == compliance.MISSED
-    services.milestone_set(school=world.weak_a, kind=MilestoneKind.CHARTER, status=MilestoneStatus.DRAFTED,
-                           drafted_on=dt.date(2017, 5, 1), acting_user=world.principal_a)
+    services.milestone_set(
+        school=world.weak_a,
+        kind=MilestoneKind.CHARTER,
+        status=MilestoneStatus.DRAFTED,
+        drafted_on=dt.date(2017, 5, 1),
+        acting_user=world.principal_a,
+    )
     assert state(cells_of(pair, dt.date(2017, 6, 1)), "plan_and_charter") == compliance.NOT_YET
-    services.milestone_set(school=world.weak_a, kind=MilestoneKind.CHARTER, status=MilestoneStatus.ADOPTED,
-                           adopted_on=dt.date(2017, 8, 31), acting_user=world.principal_a)
+    services.milestone_set(
+        school=world.weak_a,
+        kind=MilestoneKind.CHARTER,
+        status=MilestoneStatus.ADOPTED,
+        adopted_on=dt.date(2017, 8, 31),
+        acting_user=world.principal_a,
+    )
     assert state(cells_of(pair, dt.date(2017, 9, 1)), "plan_and_charter") == compliance.MET
     assert Milestone.objects.filter(school=world.weak_a).count() == 2
 
@@ -160,8 +206,9 @@ def test_ranking_is_one_query_and_orders_by_missed(world, pair, pair_b):
     years = list(SchoolYear.objects.filter(name=Y2016))
     minimums = list(Minimum.objects.all())
     with CaptureQueriesContext(connection) as q:
-        rows, total, totals = compliance.ranking(Agreement.objects.all(), years=years, today=dt.date(2017, 9, 1),
-                                                 minimums=minimums)
+        rows, total, totals = compliance.ranking(
+            Agreement.objects.all(), years=years, today=dt.date(2017, 9, 1), minimums=minimums
+        )
     # one statement (besides the savepoint and, on PostgreSQL, SET LOCAL jit)
     assert len([x for x in q.captured_queries if x["sql"].startswith("WITH")]) == 1
     assert len(q.captured_queries) <= 4
@@ -183,8 +230,15 @@ def test_secondment_of_a_registered_teacher_enters_the_service_history(world, pa
     from teachers.models import ServiceKind, ServicePeriod
 
     t = teacher(world.strong_a, backbone=True)
-    s = services.secondment_record(agreement=pair, direction=Direction.TO_HELPED, teacher=t, starts_on=dt.date(2016, 10, 1),
-                                   ends_on=dt.date(2017, 1, 31), post="副校长", acting_user=world.officer_a)
+    s = services.secondment_record(
+        agreement=pair,
+        direction=Direction.TO_HELPED,
+        teacher=t,
+        starts_on=dt.date(2016, 10, 1),
+        ends_on=dt.date(2017, 1, 31),
+        post="副校长",
+        acting_user=world.officer_a,
+    )
     period = ServicePeriod.objects.get(pk=s.service_period_id)
     assert (period.school, period.kind, period.full_time) == (world.weak_a, ServiceKind.SECONDMENT, False)
     assert period.start == dt.date(2016, 10, 1) and period.end == dt.date(2017, 2, 1)
@@ -198,8 +252,13 @@ def test_secondment_teacher_must_come_from_the_sending_school(world, pair):
 
     t = teacher(world.weak_a)
     with pytest.raises(ValidationError):
-        services.secondment_record(agreement=pair, direction=Direction.TO_HELPED, teacher=t, starts_on=dt.date(2016, 10, 1),
-                                   acting_user=world.officer_a)
+        services.secondment_record(
+            agreement=pair,
+            direction=Direction.TO_HELPED,
+            teacher=t,
+            starts_on=dt.date(2016, 10, 1),
+            acting_user=world.officer_a,
+        )
 
 
 def test_backbone_visit_needs_a_backbone_teacher_of_the_helping_school(world, pair):

@@ -27,6 +27,10 @@ def test_compliance_export_in_a_real_worker(world, celery_worker_process, client
         time.sleep(0.3)
         job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED, job.message
-    rows = list(load_workbook(Path(settings.PRIVATE_ROOT) / job.result_file, read_only=True).worksheets[0].iter_rows(values_only=True))
+    rows = list(
+        load_workbook(Path(settings.PRIVATE_ROOT) / job.result_file, read_only=True)
+        .worksheets[0]
+        .iter_rows(values_only=True)
+    )
     assert len(rows) > 1 and {r[0] for r in rows[1:]} == {a.pk}
     assert job.progress_total == len(rows) - 1

@@ -28,8 +28,16 @@ def many(world):
         for d in (dt.date(2016, 10, 1 + i), dt.date(2017, 3, 1 + i)):
             act = log(a, "joint_research", d, files=[(png(), "image/png")])
             assert act.attachments.count() == 1
-        services.donation_record(agreement=a, recipient=helped, item="图书", category="books", quantity=100 + i, value="1000.50",
-                                 donated_on=dt.date(2016, 11, 1), acting_user=world.officer_a)
+        services.donation_record(
+            agreement=a,
+            recipient=helped,
+            item="图书",
+            category="books",
+            quantity=100 + i,
+            value="1000.50",
+            donated_on=dt.date(2016, 11, 1),
+            acting_user=world.officer_a,
+        )
         out.append(a)
     return out
 
@@ -65,8 +73,14 @@ def test_compliance_page_ranks_by_missed_and_is_scoped(world, pair, pair_b, clie
 
 
 def test_coverage_counts_key_village_one_to_one_and_lists_the_unpaired(world, pair, client_for):
-    SchoolFactory(county=world.county_a, is_weak=True, location=Location.RURAL, stage=Stage.PRIMARY,
-                  village=VillageFactory(town=world.town_a, poverty=Poverty.MUNICIPAL), name="未结对小学")
+    SchoolFactory(
+        county=world.county_a,
+        is_weak=True,
+        location=Location.RURAL,
+        stage=Stage.PRIMARY,
+        village=VillageFactory(town=world.town_a, poverty=Poverty.MUNICIPAL),
+        name="未结对小学",
+    )
     r = client_for(world.officer_a).get(reverse("pairing:coverage"))
     row = r.context["rows"][0]
     assert (row["key_total"], row["key_paired"], row["key_pct"]) == (2, 1, 50.0)
@@ -118,8 +132,13 @@ def test_exports_honour_scope_and_filters(world, many, pair_b, client_for):
 
 def test_one_to_many_form_and_activation_via_the_page(world, client_for):
     helped = [SchoolFactory(county=world.county_a, is_weak=True, location=Location.COUNTY_TOWN) for _ in range(2)]
-    a = services.agreement_create(helping_school=world.strong_a, helped_schools=helped, form=AgreementForm.ONE_TO_MANY,
-                                  signed_on=dt.date(2016, 9, 1), acting_user=world.officer_a)
+    a = services.agreement_create(
+        helping_school=world.strong_a,
+        helped_schools=helped,
+        form=AgreementForm.ONE_TO_MANY,
+        signed_on=dt.date(2016, 9, 1),
+        acting_user=world.officer_a,
+    )
     r = client_for(world.officer_a).post(reverse("pairing:agreement_activate", args=[a.pk]))
     assert r.status_code == 302
     a.refresh_from_db()

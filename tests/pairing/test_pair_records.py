@@ -16,9 +16,20 @@ pytestmark = pytest.mark.django_db
 
 def test_logging_leaves_an_audit_record_with_the_principal(world, pair, client_for):
     t = teacher(world.weak_a)
-    r = client_for(world.principal_a).post(reverse("pairing:activity_create", args=[pair.pk]), {
-        "kind": "observation", "held_on": "2016-11-03", "place": "", "online_link": "https://meeting.example.cn/42",
-        "participants": [t.pk], "pupils": 0, "summary": "网上听课", "files": []}, REMOTE_ADDR="10.9.8.7")
+    r = client_for(world.principal_a).post(
+        reverse("pairing:activity_create", args=[pair.pk]),
+        {
+            "kind": "observation",
+            "held_on": "2016-11-03",
+            "place": "",
+            "online_link": "https://meeting.example.cn/42",
+            "participants": [t.pk],
+            "pupils": 0,
+            "summary": "网上听课",
+            "files": [],
+        },
+        REMOTE_ADDR="10.9.8.7",
+    )
     assert r.status_code == 302, r.context["form"].errors
     a = Activity.objects.get()
     assert list(a.participants.all()) == [t]
@@ -28,22 +39,41 @@ def test_logging_leaves_an_audit_record_with_the_principal(world, pair, client_f
 
 def test_participants_are_limited_to_the_pair(world, pair, client_for):
     stranger = teacher(world.weak_b)
-    r = client_for(world.principal_a).post(reverse("pairing:activity_create", args=[pair.pk]), {
-        "kind": "seminar", "held_on": "2016-11-03", "place": "会议室", "participants": [stranger.pk], "pupils": 0, "summary": "x"})
+    r = client_for(world.principal_a).post(
+        reverse("pairing:activity_create", args=[pair.pk]),
+        {
+            "kind": "seminar",
+            "held_on": "2016-11-03",
+            "place": "会议室",
+            "participants": [stranger.pk],
+            "pupils": 0,
+            "summary": "x",
+        },
+    )
     assert r.status_code == 200 and "participants" in r.context["form"].errors
 
 
 def test_place_or_online_link_is_required(world, pair, client_for):
-    r = client_for(world.principal_a).post(reverse("pairing:activity_create", args=[pair.pk]), {
-        "kind": "seminar", "held_on": "2016-11-03", "place": "", "online_link": "", "pupils": 0, "summary": "x"})
+    r = client_for(world.principal_a).post(
+        reverse("pairing:activity_create", args=[pair.pk]),
+        {"kind": "seminar", "held_on": "2016-11-03", "place": "", "online_link": "", "pupils": 0, "summary": "x"},
+    )
     assert r.status_code == 200 and "place" in r.context["form"].errors
 
 
 def test_secondment_page_with_a_registered_teacher(world, pair, client_for):
     t = teacher(world.weak_a, name="赵副校长")
-    r = client_for(world.officer_a).post(reverse("pairing:secondment_create", args=[pair.pk]), {
-        "direction": "to_helping", "teacher": t.pk, "person_name": "", "post": "教务处副主任（挂职）",
-        "starts_on": "2017-03-01", "ends_on": "2017-06-30"})
+    r = client_for(world.officer_a).post(
+        reverse("pairing:secondment_create", args=[pair.pk]),
+        {
+            "direction": "to_helping",
+            "teacher": t.pk,
+            "person_name": "",
+            "post": "教务处副主任（挂职）",
+            "starts_on": "2017-03-01",
+            "ends_on": "2017-06-30",
+        },
+    )
     assert r.status_code == 302, r.context["form"].errors
     s = Secondment.objects.get()
     assert s.teacher == t and s.service_period is not None and s.to_school == world.strong_a
@@ -51,9 +81,16 @@ def test_secondment_page_with_a_registered_teacher(world, pair, client_for):
 
 def test_project_page_with_lead_teachers_from_both_sides(world, pair, client_for):
     a, b = teacher(world.strong_a, name="钱老师"), teacher(world.weak_a, name="孙老师")
-    r = client_for(world.principal_strong_a).post(reverse("pairing:project_create", args=[pair.pk]), {
-        "title": "农村小学整本书阅读研究", "lead_teachers": [a.pk, b.pk], "started_on": "2016-12-01", "status": "ongoing",
-        "outputs": ""})
+    r = client_for(world.principal_strong_a).post(
+        reverse("pairing:project_create", args=[pair.pk]),
+        {
+            "title": "农村小学整本书阅读研究",
+            "lead_teachers": [a.pk, b.pk],
+            "started_on": "2016-12-01",
+            "status": "ongoing",
+            "outputs": "",
+        },
+    )
     assert r.status_code == 302, r.context["form"].errors
     p = JointProject.objects.get()
     assert set(p.lead_teachers.all()) == {a, b} and "钱老师" in p.lead_names
@@ -62,8 +99,17 @@ def test_project_page_with_lead_teachers_from_both_sides(world, pair, client_for
 def test_donation_page_and_register_totals(world, pair, client_for):
     c = client_for(world.principal_strong_a)
     for item, value in (("电脑", "30000.00"), ("图书", "1250.50")):
-        r = c.post(reverse("pairing:donation_create", args=[pair.pk]), {
-            "recipient": world.weak_a.pk, "item": item, "category": "it", "quantity": 10, "value": value, "donated_on": "2016-12-01"})
+        r = c.post(
+            reverse("pairing:donation_create", args=[pair.pk]),
+            {
+                "recipient": world.weak_a.pk,
+                "item": item,
+                "category": "it",
+                "quantity": 10,
+                "value": value,
+                "donated_on": "2016-12-01",
+            },
+        )
         assert r.status_code == 302, r.context["form"].errors
     r = c.get(reverse("pairing:donation_list"))
     assert r.context["totals"]["n"] == 2 and Decimal(r.context["totals"]["value"]) == Decimal("31250.50")
@@ -73,8 +119,17 @@ def test_donation_page_and_register_totals(world, pair, client_for):
 
 
 def test_donation_value_must_not_be_negative(world, pair, client_for):
-    r = client_for(world.officer_a).post(reverse("pairing:donation_create", args=[pair.pk]), {
-        "recipient": world.weak_a.pk, "item": "桌椅", "category": "it", "quantity": 1, "value": "-1", "donated_on": "2016-12-01"})
+    r = client_for(world.officer_a).post(
+        reverse("pairing:donation_create", args=[pair.pk]),
+        {
+            "recipient": world.weak_a.pk,
+            "item": "桌椅",
+            "category": "it",
+            "quantity": 1,
+            "value": "-1",
+            "donated_on": "2016-12-01",
+        },
+    )
     assert r.status_code == 200 and "value" in r.context["form"].errors
 
 
@@ -84,8 +139,10 @@ def test_ended_agreement_offers_no_logging(world, pair, client_for):
     services.agreement_end(agreement=pair, ended_on=dt.date(2017, 8, 31), acting_user=world.officer_a)
     r = client_for(world.principal_a).get(reverse("pairing:agreement_detail", args=[pair.pk]))
     assert r.context["can_log"] is False
-    r = client_for(world.principal_a).post(reverse("pairing:activity_create", args=[pair.pk]), {
-        "kind": "seminar", "held_on": "2017-05-03", "place": "x", "pupils": 0, "summary": "x"})
+    r = client_for(world.principal_a).post(
+        reverse("pairing:activity_create", args=[pair.pk]),
+        {"kind": "seminar", "held_on": "2017-05-03", "place": "x", "pupils": 0, "summary": "x"},
+    )
     assert r.status_code == 200 and "only under an active agreement" in str(r.context["form"].non_field_errors())
 
 
@@ -93,8 +150,9 @@ def test_ending_a_secondment_closes_the_service_period(world, pair, client_for):
     from pairing import services
 
     t = teacher(world.strong_a)
-    s = services.secondment_record(agreement=pair, direction="to_helped", teacher=t, starts_on=dt.date(2016, 10, 1),
-                                   acting_user=world.officer_a)
+    s = services.secondment_record(
+        agreement=pair, direction="to_helped", teacher=t, starts_on=dt.date(2016, 10, 1), acting_user=world.officer_a
+    )
     assert s.service_period.end is None
     url = reverse("pairing:secondment_end", args=[s.pk])
     assert client_for(world.principal_b).post(url, {"ends_on": "2017-01-31"}).status_code == 404
@@ -114,7 +172,12 @@ def test_milestone_document_is_checked_stored_and_served_in_scope(world, pair, c
 
     url = reverse("pairing:milestone_set", args=[pair.pk, world.weak_a.pk])
     c = client_for(world.principal_a)
-    bad = {"kind": "charter", "status": "adopted", "adopted_on": "2017-03-01", "document": SimpleUploadedFile("章程.pdf", b"GIF89a")}
+    bad = {
+        "kind": "charter",
+        "status": "adopted",
+        "adopted_on": "2017-03-01",
+        "document": SimpleUploadedFile("章程.pdf", b"GIF89a"),
+    }
     assert "document" in c.post(url, bad).context["form"].errors
     good = {"kind": "charter", "status": "adopted", "adopted_on": "2017-03-01", "document": pdf("章程.pdf")}
     assert c.post(url, good).status_code == 302
@@ -132,8 +195,13 @@ def test_milestone_update_saves_only_its_fields(world, pair):
     from pairing import services
     from pairing.models import Milestone, MilestoneKind, MilestoneStatus
 
-    services.milestone_set(school=world.weak_a, kind=MilestoneKind.PLAN, status=MilestoneStatus.DRAFTED,
-                           drafted_on=dt.date(2016, 10, 1), acting_user=world.principal_a)
+    services.milestone_set(
+        school=world.weak_a,
+        kind=MilestoneKind.PLAN,
+        status=MilestoneStatus.DRAFTED,
+        drafted_on=dt.date(2016, 10, 1),
+        acting_user=world.principal_a,
+    )
     seen = []
 
     def spy(sender, instance, update_fields, **kw):
@@ -141,8 +209,14 @@ def test_milestone_update_saves_only_its_fields(world, pair):
 
     post_save.connect(spy, sender=Milestone)
     try:
-        services.milestone_set(school=world.weak_a, kind=MilestoneKind.PLAN, status=MilestoneStatus.ADOPTED,
-                               drafted_on=dt.date(2016, 10, 1), adopted_on=dt.date(2016, 12, 1), acting_user=world.principal_a)
+        services.milestone_set(
+            school=world.weak_a,
+            kind=MilestoneKind.PLAN,
+            status=MilestoneStatus.ADOPTED,
+            drafted_on=dt.date(2016, 10, 1),
+            adopted_on=dt.date(2016, 12, 1),
+            acting_user=world.principal_a,
+        )
     finally:
         post_save.disconnect(spy, sender=Milestone)
     assert seen and seen[0] is not None and "school" not in seen[0] and "status" in seen[0]

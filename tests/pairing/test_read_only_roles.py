@@ -18,15 +18,43 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def records(world, pair):
     t = teacher(world.weak_a)
-    period = service_period_open(teacher=t, school=world.weak_a, start=dt.date(2010, 9, 1), full_time=True,
-                                 kind=ServiceKind.RECORD, acting_user=world.admin)
-    movement = Movement.objects.create(teacher=t, kind="support_teaching", from_school=world.weak_a, to_school=world.strong_a,
-                                       start=dt.date(2017, 9, 1))
-    sec = services.secondment_record(agreement=pair, direction="to_helped", starts_on=dt.date(2017, 3, 1), person_name="李",
-                                     acting_user=world.admin)
-    don = services.donation_record(agreement=pair, recipient=world.weak_a, item="图书", category="books", quantity=1, value="1",
-                                   donated_on=dt.date(2017, 3, 1), acting_user=world.admin)
-    return {"t": t, "period": period, "movement": movement, "course": CourseFactory(), "sec": sec, "don": don, "pair": pair}
+    period = service_period_open(
+        teacher=t,
+        school=world.weak_a,
+        start=dt.date(2010, 9, 1),
+        full_time=True,
+        kind=ServiceKind.RECORD,
+        acting_user=world.admin,
+    )
+    movement = Movement.objects.create(
+        teacher=t,
+        kind="support_teaching",
+        from_school=world.weak_a,
+        to_school=world.strong_a,
+        start=dt.date(2017, 9, 1),
+    )
+    sec = services.secondment_record(
+        agreement=pair, direction="to_helped", starts_on=dt.date(2017, 3, 1), person_name="李", acting_user=world.admin
+    )
+    don = services.donation_record(
+        agreement=pair,
+        recipient=world.weak_a,
+        item="图书",
+        category="books",
+        quantity=1,
+        value="1",
+        donated_on=dt.date(2017, 3, 1),
+        acting_user=world.admin,
+    )
+    return {
+        "t": t,
+        "period": period,
+        "movement": movement,
+        "course": CourseFactory(),
+        "sec": sec,
+        "don": don,
+        "pair": pair,
+    }
 
 
 def write_urls(world, r):
@@ -64,7 +92,19 @@ def test_read_only_roles_get_403_on_every_write(world, records, client_for, role
     c = client_for(getattr(world, role))
     before = LogEntry.objects.count()
     for url in write_urls(world, records):
-        r = c.post(url, {"end": "2020-01-01", "on": "2017-09-01", "posts": 9, "teacher": [records["t"].pk], "year": 2016,
-                         "issued_on": "2016-12-31", "ended_on": "2017-01-01", "received_on": "2017-03-02", "ends_on": "2017-04-01"})
+        r = c.post(
+            url,
+            {
+                "end": "2020-01-01",
+                "on": "2017-09-01",
+                "posts": 9,
+                "teacher": [records["t"].pk],
+                "year": 2016,
+                "issued_on": "2016-12-31",
+                "ended_on": "2017-01-01",
+                "received_on": "2017-03-02",
+                "ends_on": "2017-04-01",
+            },
+        )
         assert r.status_code == 403, (role, url, r.status_code)
     assert LogEntry.objects.count() == before

@@ -17,7 +17,9 @@ def test_other_county_school_is_404(world, client_for):
     c = client_for(world.officer_b)
     assert c.get(reverse("schools:school_detail", args=[world.weak_a.pk])).status_code == 404
     assert c.get(reverse("schools:school_edit", args=[world.weak_a.pk])).status_code == 404
-    assert client_for(world.principal_b).get(reverse("schools:school_detail", args=[world.weak_a.pk])).status_code == 404
+    assert (
+        client_for(world.principal_b).get(reverse("schools:school_detail", args=[world.weak_a.pk])).status_code == 404
+    )
 
 
 def test_auditor_reads_but_cannot_write(world, client_for):
@@ -34,8 +36,16 @@ def test_officer_edits_school_and_audit_records_it(world, client_for):
     c = client_for(world.officer_a)
     url = reverse("schools:school_edit", args=[world.weak_a.pk])
     data = {
-        "code": world.weak_a.code, "name": "汶上李庄中心小学", "county": world.county_a.pk, "town": world.town_a.pk,
-        "village": world.village_a.pk, "stage": "primary", "location": "rural", "is_weak": "on", "address": "", "pupils": 120,
+        "code": world.weak_a.code,
+        "name": "汶上李庄中心小学",
+        "county": world.county_a.pk,
+        "town": world.town_a.pk,
+        "village": world.village_a.pk,
+        "stage": "primary",
+        "location": "rural",
+        "is_weak": "on",
+        "address": "",
+        "pupils": 120,
     }
     r = c.post(url, data, REMOTE_ADDR="10.1.2.3")
     assert r.status_code == 302, r.context["form"].errors if r.context else r
@@ -49,7 +59,14 @@ def test_officer_edits_school_and_audit_records_it(world, client_for):
 
 def test_forged_post_with_other_county_is_rejected(world, client_for):
     c = client_for(world.officer_a)
-    data = {"code": "0830000099", "name": "新学校", "county": world.county_b.pk, "stage": "primary", "location": "urban", "pupils": 0}
+    data = {
+        "code": "0830000099",
+        "name": "新学校",
+        "county": world.county_b.pk,
+        "stage": "primary",
+        "location": "urban",
+        "pupils": 0,
+    }
     r = c.post(reverse("schools:school_create"), data)
     assert r.status_code == 200
     assert "county" in r.context["form"].errors

@@ -27,10 +27,14 @@ def period(db):
 def places(world):
     """world + a poor-village kindergarten, a senior high and a non-poor rural junior school in county A."""
     w = world
-    w.kinder_a = rural_school(county=w.county_a, village=w.village_a, code="0830000003", name="汶上李庄幼儿园", stage=Stage.KINDERGARTEN)
+    w.kinder_a = rural_school(
+        county=w.county_a, village=w.village_a, code="0830000003", name="汶上李庄幼儿园", stage=Stage.KINDERGARTEN
+    )
     w.senior_a = SchoolFactory(county=w.county_a, code="0830000004", name="汶上一中", stage=Stage.SENIOR)
     w.plain_village_a = VillageFactory(town=w.town_a, code="370830003099", poverty="none")
-    w.junior_a = rural_school(county=w.county_a, village=w.plain_village_a, code="0830000005", name="汶上王楼中学", stage=Stage.JUNIOR)
+    w.junior_a = rural_school(
+        county=w.county_a, village=w.plain_village_a, code="0830000005", name="汶上王楼中学", stage=Stage.JUNIOR
+    )
     return w
 
 

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.utils import translation
 from django.urls import reverse
+from django.utils import translation
 
 from jinpin.scope import get_scope
 from subsidies.exporters import AnomalyExporter, HeadlineExporter
@@ -38,7 +38,9 @@ def test_each_kind_of_anomaly_is_found(places, period):
     HouseholdStatus.objects.create(household=h_lifted_later, status="lifted", effective_on=dt.date(2016, 8, 15))
     # a lower exclusive category paid to an orphan
     Award.objects.filter(student=orphan, scheme__code="nutrition").update(amount=Decimal("600.00"))
-    EnrolmentConflict.objects.create(id_number=lifted.id_number, school_year=2016, school=w.strong_a, existing_school=w.weak_a)
+    EnrolmentConflict.objects.create(
+        id_number=lifted.id_number, school_year=2016, school=w.strong_a, existing_school=w.weak_a
+    )
     with translation.override("en"):
         rows = list(anomalies(get_scope(w.auditor), period))
     kinds = {(r[0], r[3]) for r in rows}
@@ -81,16 +83,36 @@ def test_paid_twice_rows_name_the_student_school_scheme_and_period(places, perio
         cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending deferred checks before the ALTER
         cur.execute(f'ALTER TABLE "{Award._meta.db_table}" DROP CONSTRAINT one_award_per_student_scheme_period')
         cur.execute("DROP INDEX award_paid_at_most_once")
-    twin = Award.objects.create(student=child, scheme=award.scheme, period=period, school=award.school, county=award.county,
-                                amount=award.amount, rate_version=award.rate_version, facts=award.facts, status=AwardStatus.PAID)
-    batch = PayoutBatch.objects.create(county=w.county_a, period=period, funding_source="central", created_by=w.officer_a)
+    twin = Award.objects.create(
+        student=child,
+        scheme=award.scheme,
+        period=period,
+        school=award.school,
+        county=award.county,
+        amount=award.amount,
+        rate_version=award.rate_version,
+        facts=award.facts,
+        status=AwardStatus.PAID,
+    )
+    batch = PayoutBatch.objects.create(
+        county=w.county_a, period=period, funding_source="central", created_by=w.officer_a
+    )
     for _i in range(2):
-        PayoutLine.objects.create(batch=batch, award=award, amount=award.amount, payee_name="监护人", bank_account="6228",
-                                  status=PayoutLine.Status.PAID)
+        PayoutLine.objects.create(
+            batch=batch,
+            award=award,
+            amount=award.amount,
+            payee_name="监护人",
+            bank_account="6228",
+            status=PayoutLine.Status.PAID,
+        )
     assert twin.pk
     with translation.override("en"):
-        rows = [r for r in anomalies(get_scope(w.officer_a), period) if r[0] in ("Award paid twice",
-                                                                                    "Student awarded twice for one scheme and period")]
+        rows = [
+            r
+            for r in anomalies(get_scope(w.officer_a), period)
+            if r[0] in ("Award paid twice", "Student awarded twice for one scheme and period")
+        ]
         full = [r for r in anomalies(get_scope(w.auditor), period) if r[0] == "Award paid twice"]
     assert len(rows) == 2
     for r in rows:

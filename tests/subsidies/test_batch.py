@@ -24,7 +24,9 @@ def _postgres(db):
 
 def snapshot(period):
     return sorted(
-        Award.objects.filter(period=period).values_list("student_id", "scheme_id", "amount", "rate_version_id", "status", "school_id")
+        Award.objects.filter(period=period).values_list(
+            "student_id", "scheme_id", "amount", "rate_version_id", "status", "school_id"
+        )
     )
 
 
@@ -32,7 +34,9 @@ def test_rerun_is_idempotent_and_chunking_does_not_matter(places, period):
     w = places
     h = household(w.village_a, ("verified", "2016-01-15"))
     for i in range(30):
-        pupil(w.weak_a if i % 2 else w.junior_a, household=h if i % 3 else None, is_boarder=bool(i % 4), is_orphan=i == 7)
+        pupil(
+            w.weak_a if i % 2 else w.junior_a, household=h if i % 3 else None, is_boarder=bool(i % 4), is_orphan=i == 7
+        )
     job = run_batch(period, chunk_size=7)
     first = snapshot(period)
     assert first and BatchRun.objects.get(job=job).chunks.count() == 5
@@ -70,7 +74,9 @@ def test_rerun_after_changes_reports_and_protects_awards_in_process(places, peri
     assert (changed.status, changed.amount) == (AwardStatus.CANDIDATE, Decimal("3650.00"))
     assert Award.objects.filter(student=newcomer).count() == 3  # fee waiver, textbooks, nutrition
     assert run.created == 3
-    kinds = set(BatchChange.objects.filter(run=run).values_list("award__student_id", "award__scheme__code", "kind", "applied"))
+    kinds = set(
+        BatchChange.objects.filter(run=run).values_list("award__student_id", "award__scheme__code", "kind", "applied")
+    )
     assert (approved_child.pk, "nutrition", "dropped", False) in kinds
     assert (candidate_child.pk, "nutrition", "dropped", True) in kinds
     assert (amount_child.pk, "nutrition", "changed", True) in kinds

@@ -21,7 +21,10 @@ pytestmark = [pytest.mark.worker]
 def populate(w, n):
     """``n`` pupils in the two weak schools, two thirds from verified poor households (bulk writes)."""
     households = Household.objects.bulk_create(
-        [Household(number=f"W{i:07d}", head_name=f"户主{i}", village=w.village_a if i % 2 else w.village_b) for i in range(n // 3)]
+        [
+            Household(number=f"W{i:07d}", head_name=f"户主{i}", village=w.village_a if i % 2 else w.village_b)
+            for i in range(n // 3)
+        ]
     )
     HouseholdStatus.objects.bulk_create(
         [HouseholdStatus(household=h, status="verified", effective_on=dt.date(2016, 1, 15)) for h in households]
@@ -29,22 +32,38 @@ def populate(w, n):
     students = Student.objects.bulk_create(
         [
             Student(
-                id_number=idcard.make("370830", dt.date(2005 + i % 8, 1 + i % 12, 1 + i % 28), i, "M" if i % 2 else "F"),
-                name=f"学生{i}", birth_date=dt.date(2005 + i % 8, 1 + i % 12, 1 + i % 28), sex="M" if i % 2 else "F",
-                household=households[i % len(households)] if i % 3 else None, is_orphan=i % 17 == 0, is_boarder=i % 4 == 0,
-                is_special_ed=i % 23 == 0, is_dibao=i % 11 == 0,
+                id_number=idcard.make(
+                    "370830", dt.date(2005 + i % 8, 1 + i % 12, 1 + i % 28), i, "M" if i % 2 else "F"
+                ),
+                name=f"学生{i}",
+                birth_date=dt.date(2005 + i % 8, 1 + i % 12, 1 + i % 28),
+                sex="M" if i % 2 else "F",
+                household=households[i % len(households)] if i % 3 else None,
+                is_orphan=i % 17 == 0,
+                is_boarder=i % 4 == 0,
+                is_special_ed=i % 23 == 0,
+                is_dibao=i % 11 == 0,
             )
             for i in range(n)
         ]
     )
     Enrolment.objects.bulk_create(
-        [Enrolment(student=s, school=w.weak_a if i % 2 else w.weak_b, school_year=2016, stage="primary", grade=1 + i % 6)
-         for i, s in enumerate(students)]
+        [
+            Enrolment(
+                student=s, school=w.weak_a if i % 2 else w.weak_b, school_year=2016, stage="primary", grade=1 + i % 6
+            )
+            for i, s in enumerate(students)
+        ]
     )
 
 
 def snapshot():
-    return sorted(Award.objects.values_list("student_id", "scheme_id", "period_id", "amount", "rate_version_id", "facts", "status"), key=str)
+    return sorted(
+        Award.objects.values_list(
+            "student_id", "scheme_id", "period_id", "amount", "rate_version_id", "facts", "status"
+        ),
+        key=str,
+    )
 
 
 def wait(job, timeout=90):

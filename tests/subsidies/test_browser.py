@@ -21,7 +21,10 @@ def test_officer_runs_batch_approves_and_downloads_bank_file(world, celery_worke
     seed_schemes()
     w, page = world, browser_page
     period = Period.objects.get(code="2016-2017")
-    kids = [pupil(w.weak_a, household=household(w.village_a, ("verified", "2016-01-15")), is_boarder=i % 2 == 0) for i in range(12)]
+    kids = [
+        pupil(w.weak_a, household=household(w.village_a, ("verified", "2016-01-15")), is_boarder=i % 2 == 0)
+        for i in range(12)
+    ]
     for scheme in Scheme.objects.filter(kind="cash"):
         Allocation.objects.create(scheme=scheme, county=w.county_a, school_year=2016, amount=Decimal("100000.00"))
 
@@ -39,7 +42,9 @@ def test_officer_runs_batch_approves_and_downloads_bank_file(world, celery_worke
 
     # the school applies and reviews (its own pages; done here through the service)
     for action in ("apply", "review"):
-        award_transition(awards=Award.objects.all(), action=action, acting_user=w.principal_a, scope=get_scope(w.principal_a))
+        award_transition(
+            awards=Award.objects.all(), action=action, acting_user=w.principal_a, scope=get_scope(w.principal_a)
+        )
 
     page.goto(page.base + "/subsidies/?status=reviewed")
     page.select_option("#id_action", "approve")

@@ -17,8 +17,10 @@ from .factories import household, pupil
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif("os.environ.get('DATABASE_URL', '').startswith('postgres') is False",
-                       reason="row locks between two connections: PostgreSQL only (CI runs it)"),
+    pytest.mark.skipif(
+        "os.environ.get('DATABASE_URL', '').startswith('postgres') is False",
+        reason="row locks between two connections: PostgreSQL only (CI runs it)",
+    ),
 ]
 
 
@@ -33,9 +35,19 @@ def test_two_simultaneous_approvals_cannot_pass_the_allocation_together(world):
     awards = []
     for _i in range(2):
         s = pupil(w.weak_a, household=household(w.village_a, ("verified", "2016-01-15")))
-        awards.append(Award.objects.create(student=s, scheme=nutrition, period=period, school=w.weak_a, county=w.county_a,
-                                           amount=Decimal("600.00"), rate_version=nutrition.rates.get(), facts={},
-                                           status=AwardStatus.REVIEWED))
+        awards.append(
+            Award.objects.create(
+                student=s,
+                scheme=nutrition,
+                period=period,
+                school=w.weak_a,
+                county=w.county_a,
+                amount=Decimal("600.00"),
+                rate_version=nutrition.rates.get(),
+                facts={},
+                status=AwardStatus.REVIEWED,
+            )
+        )
     Allocation.objects.create(scheme=nutrition, county=w.county_a, school_year=2016, amount=Decimal("600.00"))
     scope = get_scope(w.officer_a)
     first_holds = threading.Event()
@@ -44,7 +56,9 @@ def test_two_simultaneous_approvals_cannot_pass_the_allocation_together(world):
     def second():
         try:
             first_holds.wait(10)
-            award_transition(awards=Award.objects.filter(pk=awards[1].pk), action="approve", acting_user=w.officer_a, scope=scope)
+            award_transition(
+                awards=Award.objects.filter(pk=awards[1].pk), action="approve", acting_user=w.officer_a, scope=scope
+            )
             outcome["second"] = "approved"
         except ValidationError:
             outcome["second"] = "refused"
@@ -54,7 +68,9 @@ def test_two_simultaneous_approvals_cannot_pass_the_allocation_together(world):
     t = threading.Thread(target=second)
     t.start()
     with transaction.atomic():  # the first approval, not yet committed while the second one runs
-        award_transition(awards=Award.objects.filter(pk=awards[0].pk), action="approve", acting_user=w.officer_a, scope=scope)
+        award_transition(
+            awards=Award.objects.filter(pk=awards[0].pk), action="approve", acting_user=w.officer_a, scope=scope
+        )
         first_holds.set()
         t.join(1.5)  # the second blocks on the allocation (or, without the lock, finishes)
     t.join(10)
@@ -65,7 +81,7 @@ def test_two_simultaneous_approvals_cannot_pass_the_allocation_together(world):
 
 def test_a_return_waiting_for_a_payout_batch_being_prepared_leaves_its_awards_approved(world):
     """An officer returns approved awards while another prepares the payout batch that takes them."""
-    from subsidies.models import Period, PayoutLine
+    from subsidies.models import PayoutLine, Period
     from subsidies.services import payouts
 
     seed_schemes()
@@ -75,9 +91,19 @@ def test_a_return_waiting_for_a_payout_batch_being_prepared_leaves_its_awards_ap
     awards = []
     for _i in range(2):
         s = pupil(w.weak_a, household=household(w.village_a, ("verified", "2016-01-15")))
-        awards.append(Award.objects.create(student=s, scheme=nutrition, period=period, school=w.weak_a, county=w.county_a,
-                                           amount=Decimal("600.00"), rate_version=nutrition.rates.get(), facts={},
-                                           status=AwardStatus.APPROVED))
+        awards.append(
+            Award.objects.create(
+                student=s,
+                scheme=nutrition,
+                period=period,
+                school=w.weak_a,
+                county=w.county_a,
+                amount=Decimal("600.00"),
+                rate_version=nutrition.rates.get(),
+                facts={},
+                status=AwardStatus.APPROVED,
+            )
+        )
     scope = get_scope(w.officer_a)
     preparing = threading.Event()
     outcome = {}
@@ -85,8 +111,13 @@ def test_a_return_waiting_for_a_payout_batch_being_prepared_leaves_its_awards_ap
     def returner():
         try:
             preparing.wait(10)
-            out = award_transition(awards=Award.objects.filter(pk__in=[a.pk for a in awards]), action="return",
-                                   acting_user=w.officer_a, scope=scope, reason="再核实")
+            out = award_transition(
+                awards=Award.objects.filter(pk__in=[a.pk for a in awards]),
+                action="return",
+                acting_user=w.officer_a,
+                scope=scope,
+                reason="再核实",
+            )
             outcome["moved"] = out.moved
         finally:
             connection.close()
@@ -94,7 +125,9 @@ def test_a_return_waiting_for_a_payout_batch_being_prepared_leaves_its_awards_ap
     t = threading.Thread(target=returner)
     t.start()
     with transaction.atomic():
-        payouts.payout_prepare(county=w.county_a, period=period, funding_source="central", acting_user=w.officer_a, scope=scope)
+        payouts.payout_prepare(
+            county=w.county_a, period=period, funding_source="central", acting_user=w.officer_a, scope=scope
+        )
         preparing.set()
         t.join(1.5)  # the return waits for the awards' locks
     t.join(10)

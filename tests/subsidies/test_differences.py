@@ -32,9 +32,11 @@ def says(response, msgid, **values) -> bool:
     return escape(text) in response.content.decode()
 
 
-OPEN_MSG = ("%(n)s awards were not approved: a batch rerun found them no longer eligible or their amount changed, "
-            "and nobody has resolved that difference yet. Resolve it on the award's page (accept the new amount, "
-            "withdraw the award, or keep it as is with a justification), then approve.")
+OPEN_MSG = (
+    "%(n)s awards were not approved: a batch rerun found them no longer eligible or their amount changed, "
+    "and nobody has resolved that difference yet. Resolve it on the award's page (accept the new amount, "
+    "withdraw the award, or keep it as is with a justification), then approve."
+)
 
 
 def move(user, action, qs, reason=""):
@@ -51,7 +53,9 @@ def reviewed(places, period):
     lifted = pupil(w.weak_a, household=household(w.village_a, ("verified", "2016-01-15")))
     orphan = pupil(w.weak_a, household=household(w.village_a, ("verified", "2016-01-15")))
     run_batch(period)
-    Allocation.objects.create(scheme=Scheme.objects.get(code="nutrition"), county=w.county_a, school_year=2016, amount=Decimal("100000"))
+    Allocation.objects.create(
+        scheme=Scheme.objects.get(code="nutrition"), county=w.county_a, school_year=2016, amount=Decimal("100000")
+    )
     qs = Award.objects.filter(student__in=[lifted, orphan], scheme__code="nutrition")
     move(w.principal_a, "apply", qs)
     move(w.principal_a, "review", qs)
@@ -59,17 +63,26 @@ def reviewed(places, period):
     orphan.is_orphan = True
     orphan.save(update_fields=["is_orphan"])
     run_batch(period)
-    return Award.objects.get(student=lifted, scheme__code="nutrition"), Award.objects.get(student=orphan, scheme__code="nutrition")
+    return Award.objects.get(student=lifted, scheme__code="nutrition"), Award.objects.get(
+        student=orphan, scheme__code="nutrition"
+    )
 
 
 def test_approval_is_refused_while_a_difference_is_open(places, reviewed):
     w = places
     dropped, changed = reviewed
     assert BatchChange.objects.filter(award=dropped, kind="dropped", applied=False, resolution="").count() == 1
-    assert BatchChange.objects.filter(award=changed, kind="changed", applied=False, resolution="", new_amount=Decimal("3650.00")).count() == 1
+    assert (
+        BatchChange.objects.filter(
+            award=changed, kind="changed", applied=False, resolution="", new_amount=Decimal("3650.00")
+        ).count()
+        == 1
+    )
     out = move(w.officer_a, "approve", Award.objects.filter(pk__in=[dropped.pk, changed.pk]))
     assert (out.moved, out.open_difference, out.skipped) == (0, 2, 0)
-    assert set(Award.objects.filter(pk__in=[dropped.pk, changed.pk]).values_list("status", flat=True)) == {AwardStatus.REVIEWED}
+    assert set(Award.objects.filter(pk__in=[dropped.pk, changed.pk]).values_list("status", flat=True)) == {
+        AwardStatus.REVIEWED
+    }
 
 
 def test_bulk_and_single_approval_in_the_page_say_why(places, reviewed, client_for):
@@ -77,7 +90,10 @@ def test_bulk_and_single_approval_in_the_page_say_why(places, reviewed, client_f
     dropped, changed = reviewed
     c = client_for(w.officer_a)
     listing = c.get(reverse("subsidies:award_list")).content.decode()
-    assert listing.count("open-difference") == 2 and reverse("subsidies:award_detail", args=[dropped.pk]) + "#difference" in listing
+    assert (
+        listing.count("open-difference") == 2
+        and reverse("subsidies:award_detail", args=[dropped.pk]) + "#difference" in listing
+    )
     r = c.post(reverse("subsidies:award_action"), {"action": "approve", "ids": [dropped.pk]}, follow=True)
     assert says(r, OPEN_MSG, n=1)
     r = c.post(reverse("subsidies:award_action"), {"action": "approve", "all_matching": "on", "query": ""}, follow=True)
@@ -93,11 +109,18 @@ def test_keep_as_is_with_a_reason_then_approve_and_a_rerun_does_not_ask_again(pl
     assert 'id="difference"' in page and 'id="resolve-form"' in page
     r = c.post(reverse("subsidies:award_resolve", args=[dropped.pk]), {"resolution": "keep", "reason": ""}, follow=True)
     assert BatchChange.objects.filter(award=dropped, resolution="").exists()  # a reason is required
-    r = c.post(reverse("subsidies:award_resolve", args=[dropped.pk]), {"resolution": "keep", "reason": "回头看 confirms poverty in August"},
-               follow=True)
+    r = c.post(
+        reverse("subsidies:award_resolve", args=[dropped.pk]),
+        {"resolution": "keep", "reason": "回头看 confirms poverty in August"},
+        follow=True,
+    )
     assert r.status_code == 200
     ch = BatchChange.objects.get(award=dropped, applied=False)
-    assert (ch.resolution, ch.resolved_by, ch.resolution_reason) == ("keep", w.officer_a, "回头看 confirms poverty in August")
+    assert (ch.resolution, ch.resolved_by, ch.resolution_reason) == (
+        "keep",
+        w.officer_a,
+        "回头看 confirms poverty in August",
+    )
     assert ch.resolved_at is not None
     entry = LogEntry.objects.filter(additional_data__event="batch_difference_resolved").get()
     assert entry.actor == w.officer_a and entry.additional_data["resolution"] == "keep"
@@ -112,12 +135,21 @@ def test_accept_the_new_amount(places, reviewed):
     w = places
     dropped, changed = reviewed
     with pytest.raises(Exception, match="Only a changed amount"), translation.override("en"):
-        resolve_difference(award_id=dropped.pk, resolution="accept", reason="x", acting_user=w.officer_a, scope=get_scope(w.officer_a))
-    resolve_difference(award_id=changed.pk, resolution="accept", reason="orphan since July", acting_user=w.officer_a,
-                       scope=get_scope(w.officer_a))
+        resolve_difference(
+            award_id=dropped.pk, resolution="accept", reason="x", acting_user=w.officer_a, scope=get_scope(w.officer_a)
+        )
+    resolve_difference(
+        award_id=changed.pk,
+        resolution="accept",
+        reason="orphan since July",
+        acting_user=w.officer_a,
+        scope=get_scope(w.officer_a),
+    )
     changed.refresh_from_db()
     assert (changed.amount, changed.status, changed.facts["orphan"]) == (Decimal("3650.00"), AwardStatus.REVIEWED, True)
-    assert AwardStep.objects.filter(award=changed, action="accept", actor=w.officer_a, reason="orphan since July").exists()
+    assert AwardStep.objects.filter(
+        award=changed, action="accept", actor=w.officer_a, reason="orphan since July"
+    ).exists()
     assert move(w.officer_a, "approve", Award.objects.filter(pk=changed.pk)).moved == 1
 
 
@@ -125,10 +157,15 @@ def test_withdraw_the_award(places, reviewed, client_for):
     w = places
     dropped, _ = reviewed
     c = client_for(w.officer_a)
-    c.post(reverse("subsidies:award_resolve", args=[dropped.pk]), {"resolution": "withdraw", "reason": "lifted out in August"})
+    c.post(
+        reverse("subsidies:award_resolve", args=[dropped.pk]),
+        {"resolution": "withdraw", "reason": "lifted out in August"},
+    )
     dropped.refresh_from_db()
     assert dropped.status == AwardStatus.DROPPED
-    assert AwardStep.objects.filter(award=dropped, action="withdraw", from_status="reviewed", to_status="dropped").exists()
+    assert AwardStep.objects.filter(
+        award=dropped, action="withdraw", from_status="reviewed", to_status="dropped"
+    ).exists()
     assert BatchChange.objects.get(award=dropped, applied=False).resolution == "withdraw"
 
 
@@ -172,7 +209,12 @@ def test_run_page_shows_open_and_resolved(places, reviewed, client_for):
     c = client_for(w.admin)  # a whole-city run
     r = c.get(reverse("subsidies:run_detail", args=[run.pk]))
     page = r.content.decode()
-    assert 'id="difference-counts"' in page and "checked in person" in page and says(r, "Kept as is") and says(r, "Open differences")
+    assert (
+        'id="difference-counts"' in page
+        and "checked in person" in page
+        and says(r, "Kept as is")
+        and says(r, "Open differences")
+    )
     assert reverse("subsidies:award_detail", args=[changed.pk]) + "#difference" in page
     opened = c.get(reverse("subsidies:run_detail", args=[run.pk]) + "?state=open").content.decode()
     assert "checked in person" not in opened and reverse("subsidies:award_detail", args=[changed.pk]) in opened

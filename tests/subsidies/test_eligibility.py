@@ -132,8 +132,14 @@ def test_a_2017_rate_change_leaves_2016_awards_untouched(places, period):
     lines = nutrition.rates.get().lines
     lines[-1]["amount"] = "800.00"
     RateVersion.objects.create(scheme=nutrition, effective_from=dt.date(2017, 1, 1), lines=lines)
-    p2017 = Period.objects.create(code="2017-2018", name="2017—2018学年", school_year=2017, starts_on=dt.date(2017, 9, 1),
-                                  ends_on=dt.date(2018, 8, 31), decisive_date=dt.date(2017, 9, 1))
+    p2017 = Period.objects.create(
+        code="2017-2018",
+        name="2017—2018学年",
+        school_year=2017,
+        starts_on=dt.date(2017, 9, 1),
+        ends_on=dt.date(2018, 8, 31),
+        decisive_date=dt.date(2017, 9, 1),
+    )
     pupil_2017.pk = None
     pupil_2017.school_year, pupil_2017.grade = 2017, 4
     pupil_2017.save()
@@ -170,9 +176,15 @@ def test_vocational_textbooks_and_preschool_outside_poor_villages(places, period
     voc_other = pupil(vocational, is_dibao=True, birth_date=dt.date(2000, 5, 1))
     kinder_town = pupil(town_kinder, household=h, birth_date=dt.date(2012, 5, 1))
     run_batch(period)
-    assert awards(voc_poor) == {"vocational_tuition": Decimal("0.00"), "textbooks": Decimal("0.00"), "nutrition": Decimal("600.00")}
+    assert awards(voc_poor) == {
+        "vocational_tuition": Decimal("0.00"),
+        "textbooks": Decimal("0.00"),
+        "nutrition": Decimal("600.00"),
+    }
     assert "vocational_tuition" not in awards(voc_other) and "textbooks" in awards(voc_other)
-    assert "preschool" not in awards(kinder_town) and "textbooks" not in awards(kinder_town)  # no textbooks in kindergarten
+    assert "preschool" not in awards(kinder_town) and "textbooks" not in awards(
+        kinder_town
+    )  # no textbooks in kindergarten
     assert awards(kinder_town)["nutrition"] == Decimal("600.00")
 
 

@@ -15,9 +15,35 @@ from subsidies.models import Enrolment, EnrolmentConflict, Household, HouseholdS
 
 pytestmark = [pytest.mark.django_db]
 
-HH = ["number", "head_name", "head_id_number", "village_code", "members", "is_dibao", "is_tekun", "status", "status_date"]
-ST = ["id_number", "name", "sex", "birth_date", "household_number", "is_orphan", "is_disabled", "is_special_ed", "is_boarder",
-      "is_dibao", "school_code", "school_year", "stage", "grade", "payee_name", "bank_account"]
+HH = [
+    "number",
+    "head_name",
+    "head_id_number",
+    "village_code",
+    "members",
+    "is_dibao",
+    "is_tekun",
+    "status",
+    "status_date",
+]
+ST = [
+    "id_number",
+    "name",
+    "sex",
+    "birth_date",
+    "household_number",
+    "is_orphan",
+    "is_disabled",
+    "is_special_ed",
+    "is_boarder",
+    "is_dibao",
+    "school_code",
+    "school_year",
+    "stage",
+    "grade",
+    "payee_name",
+    "bank_account",
+]
 
 
 def xlsx(header, rows):
@@ -48,7 +74,17 @@ def test_households_bad_rows_then_good_then_again(places):
     head = idcard.make("370830", dt.date(1975, 1, 1), 11, "M")
     bad = [
         ("H001", "王大", head, w.village_a.code, 4, "是", "否", "verified", dt.date(2016, 1, 15)),
-        ("H002", "李二", head[:-1] + ("0" if head[-1] != "0" else "1"), w.village_a.code, 3, "否", "否", "verified", dt.date(2016, 1, 15)),
+        (
+            "H002",
+            "李二",
+            head[:-1] + ("0" if head[-1] != "0" else "1"),
+            w.village_a.code,
+            3,
+            "否",
+            "否",
+            "verified",
+            dt.date(2016, 1, 15),
+        ),
         ("H003", "张三", "", w.village_b.code, 0, "否", "否", "verified", dt.date(2016, 1, 15)),
     ]
     report = run(importers.HouseholdImporter, w.officer_a, HH, bad)
@@ -72,25 +108,84 @@ def test_pupils_bad_rows_double_enrolment_and_reimport(places):
     w = places
     Household.objects.create(number="H001", head_name="王大", village=w.village_a)
     rows = [
-        (kid(1), "王小一", "M", dt.date(2008, 3, 1), "H001", "否", "否", "否", "是", "否", w.weak_a.code, 2016, "primary", 3, "王大", "6228000000000000001"),
-        (kid(2), "王小二", "", dt.date(2008, 3, 2), "", "否", "否", "否", "否", "否", w.weak_a.code, 2016, "primary", 3, "", ""),
-        (kid(3)[:-1] + "0" if kid(3)[-1] != "0" else kid(3)[:-1] + "1", "王小三", "", None, "", "否", "否", "否", "否", "否", w.weak_a.code, 2016, "primary", 3, "", ""),
+        (
+            kid(1),
+            "王小一",
+            "M",
+            dt.date(2008, 3, 1),
+            "H001",
+            "否",
+            "否",
+            "否",
+            "是",
+            "否",
+            w.weak_a.code,
+            2016,
+            "primary",
+            3,
+            "王大",
+            "6228000000000000001",
+        ),
+        (
+            kid(2),
+            "王小二",
+            "",
+            dt.date(2008, 3, 2),
+            "",
+            "否",
+            "否",
+            "否",
+            "否",
+            "否",
+            w.weak_a.code,
+            2016,
+            "primary",
+            3,
+            "",
+            "",
+        ),
+        (
+            kid(3)[:-1] + "0" if kid(3)[-1] != "0" else kid(3)[:-1] + "1",
+            "王小三",
+            "",
+            None,
+            "",
+            "否",
+            "否",
+            "否",
+            "否",
+            "否",
+            w.weak_a.code,
+            2016,
+            "primary",
+            3,
+            "",
+            "",
+        ),
         (kid(4), "王小四", "", None, "H999", "否", "否", "否", "否", "否", w.weak_b.code, 2016, "primary", 3, "", ""),
     ]
     report = run(importers.StudentImporter, w.principal_a, ST, rows)
     errors = {(e.row, e.column) for e in report.errors}
     S = importers.StudentImporter
     assert (3, col(S, "birth_date")) in errors and (4, col(S, "id_number")) in errors
-    assert (5, col(S, "household_number")) in errors and (5, col(S, "school_code")) in errors  # another school: not the principal's
+    assert (5, col(S, "household_number")) in errors and (
+        5,
+        col(S, "school_code"),
+    ) in errors  # another school: not the principal's
     assert not Student.objects.exists()
-    good = [rows[0], (kid(2), "王小二", "", None, "", "否", "否", "否", "否", "否", w.weak_a.code, 2016, "primary", 3, "", "")]
+    good = [
+        rows[0],
+        (kid(2), "王小二", "", None, "", "否", "否", "否", "否", "否", w.weak_a.code, 2016, "primary", 3, "", ""),
+    ]
     assert run(importers.StudentImporter, w.principal_a, ST, good).created == 2
     again = run(importers.StudentImporter, w.principal_a, ST, good)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
     s = Student.objects.get(id_number=kid(1))
     assert s.household.number == "H001" and s.is_boarder and s.birth_date == dt.date(2008, 3, 1) and s.sex == "M"
     # the same ID arriving from another school in the same year: refused, and kept as an anomaly
-    other = [(kid(1), "王小一", "", None, "", "否", "否", "否", "否", "否", w.strong_a.code, 2016, "primary", 3, "", "")]
+    other = [
+        (kid(1), "王小一", "", None, "", "否", "否", "否", "否", "否", w.strong_a.code, 2016, "primary", 3, "", "")
+    ]
     report = run(importers.StudentImporter, w.officer_a, ST, other)
     assert not report.ok and "汶上李庄小学" in report.errors[0].message  # names the school already enrolled at
     assert EnrolmentConflict.objects.filter(id_number=kid(1), school=w.strong_a, existing_school=w.weak_a).exists()
@@ -117,7 +212,12 @@ def test_student_id_validation_birth_and_sex(places):
         Student(id_number=number, name="乙", birth_date=dt.date(2008, 3, 2), sex="F").full_clean()
     assert {"birth_date", "sex"} <= set(exc.value.message_dict)
     with pytest.raises(ValidationError) as exc:
-        Student(id_number=number[:-1] + ("0" if number[-1] != "0" else "1"), name="乙", birth_date=dt.date(2008, 3, 1), sex="M").full_clean()
+        Student(
+            id_number=number[:-1] + ("0" if number[-1] != "0" else "1"),
+            name="乙",
+            birth_date=dt.date(2008, 3, 1),
+            sex="M",
+        ).full_clean()
     assert "id_number" in exc.value.message_dict
 
 
@@ -128,8 +228,10 @@ def test_import_pages(places, client_for):
     assert client_for(w.auditor).get(reverse("subsidies:import", args=["students"])).status_code == 403
     r = client_for(w.officer_a).get(reverse("subsidies:import_template", args=["households"]))
     assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxml")
-    r = client_for(w.officer_a).post(reverse("subsidies:import", args=["households"]),
-                                     {"file": xlsx(HH, [("H1", "王", "", w.village_a.code, 2, "否", "否", "verified", dt.date(2016, 1, 1))])})
+    r = client_for(w.officer_a).post(
+        reverse("subsidies:import", args=["households"]),
+        {"file": xlsx(HH, [("H1", "王", "", w.village_a.code, 2, "否", "否", "verified", dt.date(2016, 1, 1))])},
+    )
     assert r.status_code == 302 and Household.objects.filter(number="H1").exists()
 
 
@@ -138,18 +240,44 @@ def test_a_principal_cannot_rewrite_another_area_pupils_bank_account_by_import(p
     from .factories import household, pupil
 
     w = places
-    child = pupil(w.weak_b, year=2015, bank_account="6228000000000000001", payee_name="母亲", household=household(w.village_b))
-    row = [child.id_number, child.name, "", "", "", "否", "否", "否", "否", "否", w.weak_a.code, 2016, "primary", 3, "张三",
-           "6228999999999999999"]
+    child = pupil(
+        w.weak_b, year=2015, bank_account="6228000000000000001", payee_name="母亲", household=household(w.village_b)
+    )
+    row = [
+        child.id_number,
+        child.name,
+        "",
+        "",
+        "",
+        "否",
+        "否",
+        "否",
+        "否",
+        "否",
+        w.weak_a.code,
+        2016,
+        "primary",
+        3,
+        "张三",
+        "6228999999999999999",
+    ]
     report = run(importers.StudentImporter, w.principal_a, ST, [row])
     assert not report.ok
-    assert {e.column for e in report.errors} == {col(importers.StudentImporter, "payee_name"), col(importers.StudentImporter, "bank_account")}
+    assert {e.column for e in report.errors} == {
+        col(importers.StudentImporter, "payee_name"),
+        col(importers.StudentImporter, "bank_account"),
+    }
     row[14] = row[15] = ""
     row[1] = "改名"
     report = run(importers.StudentImporter, w.principal_a, ST, [row])
     assert report.ok, report.errors
     child.refresh_from_db()
-    assert (child.bank_account, child.payee_name, child.name, child.household_id is not None) == ("6228000000000000001", "母亲", child.name, True)
+    assert (child.bank_account, child.payee_name, child.name, child.household_id is not None) == (
+        "6228000000000000001",
+        "母亲",
+        child.name,
+        True,
+    )
     assert child.name != "改名"
     assert Enrolment.objects.filter(student=child, school=w.weak_a, school_year=2016).exists()
 
@@ -160,14 +288,37 @@ def test_an_import_that_changes_a_pupil_leaves_before_and_after_in_the_audit_log
     from jinpin.audit import LogEntry
 
     w = places
-    row = [kid(40), "赵六", "", "", "", "否", "否", "否", "否", "否", w.weak_a.code, 2016, "primary", 3, "赵母", "6228000000000000040"]
+    row = [
+        kid(40),
+        "赵六",
+        "",
+        "",
+        "",
+        "否",
+        "否",
+        "否",
+        "否",
+        "否",
+        w.weak_a.code,
+        2016,
+        "primary",
+        3,
+        "赵母",
+        "6228000000000000040",
+    ]
     assert run(importers.StudentImporter, w.principal_a, ST, [row]).ok
     row[15], row[13] = "6228000000000000041", 4
     report = run(importers.StudentImporter, w.principal_a, ST, [row])
     assert report.ok and report.updated == 1
     student = Student.objects.get(id_number=kid(40))
-    entry = LogEntry.objects.get(content_type=ContentType.objects.get_for_model(Student), object_pk=str(student.pk), action=LogEntry.Action.UPDATE)
-    assert entry.actor == w.principal_a and entry.changes == {"bank_account": ["6228000000000000040", "6228000000000000041"]}
+    entry = LogEntry.objects.get(
+        content_type=ContentType.objects.get_for_model(Student),
+        object_pk=str(student.pk),
+        action=LogEntry.Action.UPDATE,
+    )
+    assert entry.actor == w.principal_a and entry.changes == {
+        "bank_account": ["6228000000000000040", "6228000000000000041"]
+    }
     enrolment = Enrolment.objects.get(student=student)
     entry = LogEntry.objects.get(content_type=ContentType.objects.get_for_model(Enrolment), object_pk=str(enrolment.pk))
     assert entry.changes == {"grade": ["3", "4"]}

@@ -47,8 +47,12 @@ def test_rematch_lists_awards_whose_household_changed_after_the_decisive_date(pl
     lifted_later = pupil(w.weak_a, household=later)
     lifted_before = pupil(w.weak_a, household=before)
     run_batch(period)
-    HouseholdStatus.objects.create(household=later, status="lifted", effective_on=period.decisive_date + dt.timedelta(days=30))
-    HouseholdStatus.objects.create(household=before, status="lifted", effective_on=period.decisive_date - dt.timedelta(days=30))
+    HouseholdStatus.objects.create(
+        household=later, status="lifted", effective_on=period.decisive_date + dt.timedelta(days=30)
+    )
+    HouseholdStatus.objects.create(
+        household=before, status="lifted", effective_on=period.decisive_date - dt.timedelta(days=30)
+    )
     run_id = rematch_registry.delay().get()
     items = MatchItem.objects.filter(run_id=run_id)
     mine = set(items.filter(student=lifted_later).values_list("kind", "scheme__code", "was", "now"))

@@ -20,7 +20,12 @@ def test_household_pages_and_status_change(places, client_for, django_assert_max
         r = c.get(reverse("subsidies:household_list"))
     assert r.status_code == 200 and len(r.context["page"]) == 1
     assert client_for(w.officer_b).get(url).status_code == 404
-    assert client_for(w.auditor).post(url, {"status": "lifted", "effective_on": "2016-12-01", "reason": "脱贫"}).status_code == 403
+    assert (
+        client_for(w.auditor)
+        .post(url, {"status": "lifted", "effective_on": "2016-12-01", "reason": "脱贫"})
+        .status_code
+        == 403
+    )
     r = client_for(w.officer_a).post(url, {"status": "lifted", "effective_on": "2016-12-01", "reason": ""})
     assert r.status_code == 200 and "reason" in r.context["form"].errors
     r = client_for(w.officer_a).post(url, {"status": "lifted", "effective_on": "2016-12-01", "reason": "稳定脱贫"})

@@ -20,10 +20,20 @@ def awards(places, period):
     nutrition = Scheme.objects.get(code="nutrition")
     rate = nutrition.rates.get()
     out = []
-    for i, school in enumerate([w.weak_a] * 5 + [w.weak_b]):
+    for _i, school in enumerate([w.weak_a] * 5 + [w.weak_b]):
         s = pupil(school, household=household(school.village, ("verified", "2016-01-15")))
-        out.append(Award.objects.create(student=s, scheme=nutrition, period=period, school=school, county=school.county,
-                                        amount=Decimal("600.00"), rate_version=rate, facts={"household_status": "verified"}))
+        out.append(
+            Award.objects.create(
+                student=s,
+                scheme=nutrition,
+                period=period,
+                school=school,
+                county=school.county,
+                amount=Decimal("600.00"),
+                rate_version=rate,
+                facts={"household_status": "verified"},
+            )
+        )
     return out
 
 
@@ -46,8 +56,16 @@ def test_award_list_query_count_is_constant(places, awards, client_for, django_a
         c.get(reverse("subsidies:award_list"))
     for school in [places.weak_a] * 20:
         s = pupil(school)
-        Award.objects.create(student=s, scheme=awards[0].scheme, period=period, school=school, county=school.county,
-                             amount=Decimal("600.00"), rate_version=awards[0].rate_version, facts={})
+        Award.objects.create(
+            student=s,
+            scheme=awards[0].scheme,
+            period=period,
+            school=school,
+            county=school.county,
+            amount=Decimal("600.00"),
+            rate_version=awards[0].rate_version,
+            facts={},
+        )
     with django_assert_max_num_queries(12):
         c.get(reverse("subsidies:award_list"))
 
@@ -83,8 +101,13 @@ def test_auditor_and_inspector_cannot_act(places, awards, client_for):
     assert client_for(places.inspector).post(url, {"action": "apply", "ids": [awards[0].pk]}).status_code == 403
     assert client_for(places.auditor).post(reverse("subsidies:batch"), {}).status_code == 403
     assert client_for(places.auditor).post(reverse("subsidies:allocation_list"), {}).status_code == 403
-    assert client_for(places.auditor).get(reverse("subsidies:scheme_edit", args=[awards[0].scheme_id])).status_code == 403
-    assert client_for(places.officer_a).get(reverse("subsidies:scheme_edit", args=[awards[0].scheme_id])).status_code == 403
+    assert (
+        client_for(places.auditor).get(reverse("subsidies:scheme_edit", args=[awards[0].scheme_id])).status_code == 403
+    )
+    assert (
+        client_for(places.officer_a).get(reverse("subsidies:scheme_edit", args=[awards[0].scheme_id])).status_code
+        == 403
+    )
 
 
 def test_officer_starts_the_county_batch(places, period, client_for, django_capture_on_commit_callbacks):
@@ -125,22 +148,38 @@ def test_rate_form_validates_tiers_and_dates(places, period, client_for):
     preschool = Scheme.objects.get(code="preschool")
     url = reverse("subsidies:rate_create", args=[preschool.pk])
     assert c.get(url).status_code == 200
-    bad = {"effective_from": "2017-01-01", "average": "1200", "lines": "group:poor | 1600 | 0.4 | 一档\nany | 1000 | 0.6 | 二档"}
+    bad = {
+        "effective_from": "2017-01-01",
+        "average": "1200",
+        "lines": "group:poor | 1600 | 0.4 | 一档\nany | 1000 | 0.6 | 二档",
+    }
     r = c.post(url, bad)
     assert r.status_code == 200 and "1240.00" in str(r.context["form"].errors)
     r = c.post(url, {**bad, "effective_from": "2016-01-01", "lines": "group:poor | 1500 | 0.4\nany | 1000 | 0.6"})
     assert "effective_from" in r.context["form"].errors
     r = c.post(url, {**bad, "lines": "group:poor | 1500 | 0.4\nany | 1000 | 0.6"})
     assert r.status_code == 302
-    assert preschool.rates.count() == 2 and RateVersion.objects.get(scheme=preschool, effective_from="2017-01-01").created_by == places.admin
+    assert (
+        preschool.rates.count() == 2
+        and RateVersion.objects.get(scheme=preschool, effective_from="2017-01-01").created_by == places.admin
+    )
 
 
 def test_scheme_form_validation(places, client_for):
     c = client_for(places.admin)
     loan = Scheme.objects.get(code="student_loan")
     url = reverse("subsidies:scheme_edit", args=[loan.pk])
-    data = {"code": loan.code, "name": loan.name, "kind": "loan", "funding_source": "central", "amount_rule": "fixed",
-            "min_age": 10, "max_age": 5, "order": 1, "groups": ["poor"]}
+    data = {
+        "code": loan.code,
+        "name": loan.name,
+        "kind": "loan",
+        "funding_source": "central",
+        "amount_rule": "fixed",
+        "min_age": 10,
+        "max_age": 5,
+        "order": 1,
+        "groups": ["poor"],
+    }
     r = c.post(url, data)
     assert r.status_code == 200
     errors = r.context["form"].errors
@@ -150,8 +189,18 @@ def test_scheme_form_validation(places, client_for):
 def test_scheme_edit_saves_data_rules(places, client_for):
     c = client_for(places.admin)
     s = Scheme.objects.get(code="boarding_allowance")
-    data = {"code": s.code, "name": "寄宿生生活补助（调整）", "kind": "cash", "funding_source": "central", "amount_rule": "by_stage",
-            "stages": ["primary", "junior", "nine_year"], "groups": ["poor", "dibao"], "boarders_only": "on", "order": 4, "is_active": "on"}
+    data = {
+        "code": s.code,
+        "name": "寄宿生生活补助（调整）",
+        "kind": "cash",
+        "funding_source": "central",
+        "amount_rule": "by_stage",
+        "stages": ["primary", "junior", "nine_year"],
+        "groups": ["poor", "dibao"],
+        "boarders_only": "on",
+        "order": 4,
+        "is_active": "on",
+    }
     r = c.post(reverse("subsidies:scheme_edit", args=[s.pk]), data)
     assert r.status_code == 302
     s.refresh_from_db()
@@ -166,8 +215,14 @@ def test_loans_page_cap_and_disbursement(places, client_for):
     w = places
     s = make_pupil(w.senior_a)
     c = client_for(w.officer_a)
-    data = {"id_number": s.id_number, "county": w.county_a.pk, "school_year": 2016, "level": "undergraduate",
-            "institution": "山东大学", "amount": "8500.00"}
+    data = {
+        "id_number": s.id_number,
+        "county": w.county_a.pk,
+        "school_year": 2016,
+        "level": "undergraduate",
+        "institution": "山东大学",
+        "amount": "8500.00",
+    }
     r = c.post(reverse("subsidies:loan_list"), data)
     assert r.status_code == 200 and "amount" in r.context["form"].errors
     assert c.post(reverse("subsidies:loan_list"), {**data, "amount": "8000.00"}).status_code == 302
@@ -182,9 +237,14 @@ def test_nonsense_input_gets_a_page_not_a_500(places, awards, client_for):
     """Forged ids, odd digits, NUL characters and impossible numbers in query strings and POSTs."""
     w = places
     c, admin = client_for(w.officer_a), client_for(w.admin)
-    for url in (reverse("subsidies:reconciliation") + "?year=abc&county=x", reverse("subsidies:reconciliation") + "?year=²",
-                reverse("subsidies:anomalies") + "?period=abc", reverse("subsidies:household_list") + "?q=%00",
-                reverse("subsidies:student_list") + "?q=a%00b&year=²", reverse("subsidies:award_list") + "?school=²"):
+    for url in (
+        reverse("subsidies:reconciliation") + "?year=abc&county=x",
+        reverse("subsidies:reconciliation") + "?year=²",
+        reverse("subsidies:anomalies") + "?period=abc",
+        reverse("subsidies:household_list") + "?q=%00",
+        reverse("subsidies:student_list") + "?q=a%00b&year=²",
+        reverse("subsidies:award_list") + "?school=²",
+    ):
         assert c.get(url).status_code == 200, url
     r = c.post(reverse("subsidies:award_action"), {"action": "apply", "ids": ["²", "-1", "99999999999999999999999"]})
     assert r.status_code == 302  # nothing valid selected: a message, not an error
@@ -192,9 +252,14 @@ def test_nonsense_input_gets_a_page_not_a_500(places, awards, client_for):
     job = Job.objects.latest("created_at")
     assert job.params["params"]["county"] is None
     boarding = Scheme.objects.get(code="boarding_allowance")
-    for lines in ("stage:primary | NaN\nstage:junior | 1250", "stage:primary | 1e12\nstage:junior | 1250",
-                  "stage:primary | Infinity\nstage:junior | 1250"):
-        r = admin.post(reverse("subsidies:rate_create", args=[boarding.pk]), {"effective_from": "2018-01-01", "lines": lines})
+    for lines in (
+        "stage:primary | NaN\nstage:junior | 1250",
+        "stage:primary | 1e12\nstage:junior | 1250",
+        "stage:primary | Infinity\nstage:junior | 1250",
+    ):
+        r = admin.post(
+            reverse("subsidies:rate_create", args=[boarding.pk]), {"effective_from": "2018-01-01", "lines": lines}
+        )
         assert r.status_code == 200 and r.context["form"].errors, lines
     assert not RateVersion.objects.filter(scheme=boarding, effective_from="2018-01-01").exists()
 
@@ -205,8 +270,14 @@ def test_a_second_loan_for_the_same_student_and_year_is_a_form_error(places, cli
     w = places
     s = pupil(w.senior_a)
     c = client_for(w.officer_a)
-    data = {"county": w.county_a.pk, "school_year": 2016, "level": "undergraduate", "institution": "山东大学", "amount": "5000",
-            "id_number": s.id_number}
+    data = {
+        "county": w.county_a.pk,
+        "school_year": 2016,
+        "level": "undergraduate",
+        "institution": "山东大学",
+        "amount": "5000",
+        "id_number": s.id_number,
+    }
     assert c.post(reverse("subsidies:loan_list"), data).status_code == 302
     r = c.post(reverse("subsidies:loan_list"), dict(data, amount="3000"))
     assert r.status_code == 200 and "school_year" in r.context["form"].errors
@@ -234,8 +305,14 @@ def test_a_period_with_awards_keeps_its_decisive_date_in_the_admin(places, award
     su = get_user_model().objects.create_superuser("t_root", "root@example.org", "pw-Jinpin-2016")
     client.force_login(su)
     url = reverse("admin:subsidies_period_change", args=[period.pk])
-    data = {"code": period.code, "name": period.name, "school_year": 2016, "starts_on": "2016-09-01", "ends_on": "2017-08-31",
-            "decisive_date": "2017-03-01"}
+    data = {
+        "code": period.code,
+        "name": period.name,
+        "school_year": 2016,
+        "starts_on": "2016-09-01",
+        "ends_on": "2017-08-31",
+        "decisive_date": "2017-03-01",
+    }
     r = client.post(url, data)
     assert r.status_code in (200, 302)
     period.refresh_from_db()
@@ -251,10 +328,18 @@ def test_the_loan_form_looks_an_id_up_only_in_the_users_area(places, client_for)
 
     w = places
     elsewhere = pupil(w.weak_b)  # enrolled in county B only
-    home = pupil(w.weak_b, household=household(w.village_a, ("verified", "2016-01-15")))  # schooled in B, household in A
+    home = pupil(
+        w.weak_b, household=household(w.village_a, ("verified", "2016-01-15"))
+    )  # schooled in B, household in A
     nowhere = idcard.make("370830", elsewhere.birth_date, 997, "M")
     c = client_for(w.officer_a)
-    data = {"county": w.county_a.pk, "school_year": 2016, "level": "undergraduate", "institution": "山东大学", "amount": "5000"}
+    data = {
+        "county": w.county_a.pk,
+        "school_year": 2016,
+        "level": "undergraduate",
+        "institution": "山东大学",
+        "amount": "5000",
+    }
     errors = []
     for number in (elsewhere.id_number, nowhere):
         r = c.post(reverse("subsidies:loan_list"), dict(data, id_number=number))
@@ -262,5 +347,8 @@ def test_the_loan_form_looks_an_id_up_only_in_the_users_area(places, client_for)
         errors.append(r.context["form"].errors["id_number"])
     assert errors[0] == errors[1]
     assert c.post(reverse("subsidies:loan_list"), dict(data, id_number=home.id_number)).status_code == 302
-    assert client_for(w.admin).post(reverse("subsidies:loan_list"), dict(data, id_number=elsewhere.id_number)).status_code == 302
+    assert (
+        client_for(w.admin).post(reverse("subsidies:loan_list"), dict(data, id_number=elsewhere.id_number)).status_code
+        == 302
+    )
     assert LoanApplication.objects.count() == 2

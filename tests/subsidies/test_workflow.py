@@ -23,8 +23,18 @@ def awards(places, period):
     out = []
     for school in (w.weak_a, w.weak_a, w.weak_a, w.weak_b):
         s = pupil(school, household=household(school.village, ("verified", "2016-01-15")))
-        out.append(Award.objects.create(student=s, scheme=nutrition, period=period, school=school, county=school.county,
-                                        amount=Decimal("600.00"), rate_version=rate, facts={}))
+        out.append(
+            Award.objects.create(
+                student=s,
+                scheme=nutrition,
+                period=period,
+                school=school,
+                county=school.county,
+                amount=Decimal("600.00"),
+                rate_version=rate,
+                facts={},
+            )
+        )
     Allocation.objects.create(scheme=nutrition, county=w.county_a, school_year=2016, amount=Decimal("1800.00"))
     return out
 
@@ -42,8 +52,11 @@ def test_full_path_each_step_its_own_record(places, awards):
     a = Award.objects.get(pk=awards[0].pk)
     assert a.status == AwardStatus.APPROVED
     steps = list(a.steps.values_list("action", "actor__username", "from_status", "to_status"))
-    assert steps == [("apply", "t_principal_a", "candidate", "applied"), ("review", "t_principal_a", "applied", "reviewed"),
-                     ("approve", "t_officer_a", "reviewed", "approved")]
+    assert steps == [
+        ("apply", "t_principal_a", "candidate", "applied"),
+        ("review", "t_principal_a", "applied", "reviewed"),
+        ("approve", "t_officer_a", "reviewed", "approved"),
+    ]
     assert Award.objects.get(pk=awards[3].pk).status == AwardStatus.CANDIDATE
 
 
@@ -124,6 +137,8 @@ def test_rerun_never_changes_approved(places, awards, period):
     if connection.vendor != "postgresql":
         pytest.skip("batch on PostgreSQL")
     run_batch(period)
-    assert set(Award.objects.filter(pk__in=[a.pk for a in awards[:3]]).values_list("amount", flat=True)) == {Decimal("599.00")}
+    assert set(Award.objects.filter(pk__in=[a.pk for a in awards[:3]]).values_list("amount", flat=True)) == {
+        Decimal("599.00")
+    }
     assert Award.objects.get(pk=awards[3].pk).amount == Decimal("600.00")  # the candidate is refreshed
     assert Period.objects.count() >= 1

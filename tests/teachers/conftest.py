@@ -48,7 +48,11 @@ def staff(world):
     for attr in ("weak_a", "strong_a", "weak_b", "strong_b"):
         t = TeacherFactory(name=f"{attr}老师")
         service_period_open(
-            teacher=t, school=getattr(world, attr), start=dt.date(2010, 9, 1), full_time=True, kind=ServiceKind.RECORD,
+            teacher=t,
+            school=getattr(world, attr),
+            start=dt.date(2010, 9, 1),
+            full_time=True,
+            kind=ServiceKind.RECORD,
             acting_user=world.admin,
         )
         t.refresh_from_db()

@@ -44,8 +44,13 @@ def test_an_absurd_honours_export_year_still_gives_a_file(world, client_for, dja
 def test_starting_a_movement_planned_in_year_one_is_a_message(world, staff, officer):
     from teachers.models import Movement, MovementStatus
 
-    m = Movement.objects.create(teacher=staff.weak_a, kind="regular_rotation", from_school=world.weak_a, to_school=world.strong_a,
-                                start="0001-01-02")
+    m = Movement.objects.create(
+        teacher=staff.weak_a,
+        kind="regular_rotation",
+        from_school=world.weak_a,
+        to_school=world.strong_a,
+        start="0001-01-02",
+    )
     r = officer.post(reverse("teachers:movement_transition", args=[m.pk, "start"]), {"on": "0001-01-02"}, follow=True)
     assert r.status_code == 200 and r.context["messages"]
     m.refresh_from_db()
@@ -59,8 +64,10 @@ def test_an_attendance_dated_outside_its_course_is_refused(world, staff, client_
     from .factories import CourseFactory
 
     course = CourseFactory()  # 2017-03-01 – 2017-03-10
-    r = client_for(world.principal_a).post(reverse("teachers:attendance_create") + f"?teacher={staff.weak_a.pk}",
-                                           {"course": course.pk, "hours": "", "completed_on": day, "certificate_no": ""})
+    r = client_for(world.principal_a).post(
+        reverse("teachers:attendance_create") + f"?teacher={staff.weak_a.pk}",
+        {"course": course.pk, "hours": "", "completed_on": day, "certificate_no": ""},
+    )
     assert r.status_code == 200 and "completed_on" in r.context["form"].errors
     assert not TrainingAttendance.objects.exists()
 
@@ -73,12 +80,15 @@ def test_a_nul_character_in_the_course_search_is_not_a_500(officer):
     assert r.status_code == 200 and r.context["page"].paginator.count == 1
 
 
-@pytest.mark.parametrize("name, data", [
-    ("teacher_export", {"county": "99999999999999999999", "honour": "abc", "school_code": "08\x00", "q": "\x00"}),
-    ("movement_export", {"county": "abc", "start_from": "99999-01-01", "q": "张\x00"}),
-    ("compliance_export", {"county": "99999999999999999999", "school": "\x00", "rule": "99999999999999999999"}),
-    ("honour_export", {"year": "\x00", "county": "\x00", "school_code": "x"}),
-])
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("teacher_export", {"county": "99999999999999999999", "honour": "abc", "school_code": "08\x00", "q": "\x00"}),
+        ("movement_export", {"county": "abc", "start_from": "99999-01-01", "q": "张\x00"}),
+        ("compliance_export", {"county": "99999999999999999999", "school": "\x00", "rule": "99999999999999999999"}),
+        ("honour_export", {"year": "\x00", "county": "\x00", "school_code": "x"}),
+    ],
+)
 def test_forged_export_forms_give_a_job_not_a_500(world, officer, django_capture_on_commit_callbacks, name, data):
     from jinpin.models import Job
 
@@ -100,8 +110,14 @@ def test_a_double_submitted_teacher_is_a_message_not_a_500(world, monkeypatch):
     from teachers import services
     from teachers.models import Teacher
 
-    data = {"id_number": idcard.make("370830", dt.date(1988, 3, 4), 211, "M"), "name": "赵建国", "sex": "M",
-            "birth_date": dt.date(1988, 3, 4), "school": world.weak_a, "post": "teacher"}
+    data = {
+        "id_number": idcard.make("370830", dt.date(1988, 3, 4), 211, "M"),
+        "name": "赵建国",
+        "sex": "M",
+        "birth_date": dt.date(1988, 3, 4),
+        "school": world.weak_a,
+        "post": "teacher",
+    }
     services.teacher_create(acting_user=world.principal_a, start=dt.date(2016, 9, 1), **data)
     real = QuerySet.exists
     # the second request checked before the first saved
@@ -126,14 +142,24 @@ def test_a_double_submitted_attendance_is_a_message_not_a_500(world, staff, monk
     from .factories import CourseFactory
 
     course = CourseFactory()
-    services.attendance_record(teacher=staff.weak_a, course=course, hours=Decimal("30"), completed_on=dt.date(2017, 3, 10),
-                               acting_user=world.principal_a)
+    services.attendance_record(
+        teacher=staff.weak_a,
+        course=course,
+        hours=Decimal("30"),
+        completed_on=dt.date(2017, 3, 10),
+        acting_user=world.principal_a,
+    )
     real = QuerySet.exists
     # the second request checked before the first saved
     monkeypatch.setattr(QuerySet, "exists", lambda self: False if self.model is TrainingAttendance else real(self))
     with pytest.raises(ValidationError, match="already recorded"):
-        services.attendance_record(teacher=staff.weak_a, course=course, hours=Decimal("30"), completed_on=dt.date(2017, 3, 10),
-                                   acting_user=world.principal_a)
+        services.attendance_record(
+            teacher=staff.weak_a,
+            course=course,
+            hours=Decimal("30"),
+            completed_on=dt.date(2017, 3, 10),
+            acting_user=world.principal_a,
+        )
     monkeypatch.undo()
     assert TrainingAttendance.objects.count() == 1
 
@@ -143,8 +169,16 @@ def test_a_double_submitted_course_is_a_message_not_a_500(world, client_for, mon
 
     from teachers.models import TrainingCourse
 
-    data = {"code": "SD2017-09", "name": "远程研修", "provider": "省教师教育网", "level": "city", "mode": "remote", "hours": "30",
-            "start": "2017-03-01", "end": "2017-03-10"}
+    data = {
+        "code": "SD2017-09",
+        "name": "远程研修",
+        "provider": "省教师教育网",
+        "level": "city",
+        "mode": "remote",
+        "hours": "30",
+        "start": "2017-03-01",
+        "end": "2017-03-10",
+    }
     c = client_for(world.officer_a)
     assert c.post(reverse("teachers:course_create"), data).status_code == 302
     real = QuerySet.exists

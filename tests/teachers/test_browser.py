@@ -13,8 +13,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_principal_records_training_and_teacher_leaves_shortfall_list(world, staff, browser_page):
-    course = CourseFactory(code="JN2017-02", name="济宁市乡村教师学科能力提升", level=TrainingLevel.CITY, hours=Decimal("60"),
-                           start=dt.date(2017, 8, 14), end=dt.date(2017, 8, 23))
+    course = CourseFactory(
+        code="JN2017-02",
+        name="济宁市乡村教师学科能力提升",
+        level=TrainingLevel.CITY,
+        hours=Decimal("60"),
+        start=dt.date(2017, 8, 14),
+        end=dt.date(2017, 8, 23),
+    )
     page = browser_page
     page.login("t_principal_a")
     page.goto(page.base + "/teachers/training/compliance/")
@@ -29,7 +35,12 @@ def test_principal_records_training_and_teacher_leaves_shortfall_list(world, sta
     page.wait_for_url(f"**/teachers/{staff.weak_a.pk}/")
     assert "60" in page.locator("#training-hours").inner_text()
     a = TrainingAttendance.objects.get()
-    assert (a.teacher_id, a.hours, a.completed_on, a.recorded_by_id) == (staff.weak_a.pk, Decimal("60"), dt.date(2017, 8, 23), world.principal_a.pk)
+    assert (a.teacher_id, a.hours, a.completed_on, a.recorded_by_id) == (
+        staff.weak_a.pk,
+        Decimal("60"),
+        dt.date(2017, 8, 23),
+        world.principal_a.pk,
+    )
     page.goto(page.base + "/teachers/training/compliance/")
     page.wait_for_selector("#nobody-short")
     assert staff.weak_a.name not in page.locator("#shortfall-table").inner_text()

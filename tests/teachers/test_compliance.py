@@ -13,7 +13,10 @@ from .factories import CourseFactory, TeacherFactory
 D = dt.date
 
 
-def attend(teacher, hours, level=TrainingLevel.CITY, on=D(2017, 5, 1)):
+MAY_DAY_2017 = D(2017, 5, 1)
+
+
+def attend(teacher, hours, level=TrainingLevel.CITY, on=MAY_DAY_2017):
     course = CourseFactory(level=level, hours=Decimal("100"), start=on, end=on)
     return TrainingAttendance.objects.create(teacher=teacher, course=course, hours=Decimal(hours), completed_on=on)
 
@@ -34,7 +37,10 @@ def test_half_an_hour_short(staff, rule):
     attend(staff.weak_a, "59.5", level=TrainingLevel.PROVINCIAL)
     assert hours_of(rule, staff.weak_a) == (Decimal("59.5"), Decimal("0.5"))
     # the largest shortfall first: weak_b has no training at all
-    assert list(comp.short_of(rule, Teacher.objects.all()).values_list("pk", flat=True)) == [staff.weak_b.pk, staff.weak_a.pk]
+    assert list(comp.short_of(rule, Teacher.objects.all()).values_list("pk", flat=True)) == [
+        staff.weak_b.pk,
+        staff.weak_a.pk,
+    ]
 
 
 def test_non_qualifying_levels_do_not_count(staff, rule):

@@ -63,14 +63,14 @@ def test_every_bad_row_is_reported_and_nothing_is_saved(world, staff, course):
     bad_checksum = good[:17] + ("0" if good[17] != "0" else "1")
     unknown = idcard.make("370830", dt.date(1990, 1, 1), 555, "M")
     rows = [
-        [good, staff.weak_a.name, "SD2017-01", 30, None, None],                 # row 2: fine
-        [bad_checksum, "某人", "SD2017-01", 10, None, None],                    # row 3: checksum
-        [unknown, "某人", "SD2017-01", 10, None, None],                         # row 4: unknown ID
-        [good, staff.weak_a.name, "SD2017-01", 30, None, None],                 # row 5: duplicate of row 2
+        [good, staff.weak_a.name, "SD2017-01", 30, None, None],  # row 2: fine
+        [bad_checksum, "某人", "SD2017-01", 10, None, None],  # row 3: checksum
+        [unknown, "某人", "SD2017-01", 10, None, None],  # row 4: unknown ID
+        [good, staff.weak_a.name, "SD2017-01", 30, None, None],  # row 5: duplicate of row 2
         [staff.strong_a.id_number, staff.strong_a.name, "SD2017-01", -3, None, None],  # row 6: negative
-        [staff.strong_a.id_number, staff.strong_a.name, "NOPE", 10, None, None],       # row 7: unknown course
-        [staff.weak_b.id_number, staff.weak_b.name, "SD2017-01", 10, None, None],      # row 8: another county
-        [staff.strong_a.id_number, "别人", "GP-2", 900, None, None],                    # row 9: name + absurd hours
+        [staff.strong_a.id_number, staff.strong_a.name, "NOPE", 10, None, None],  # row 7: unknown course
+        [staff.weak_b.id_number, staff.weak_b.name, "SD2017-01", 10, None, None],  # row 8: another county
+        [staff.strong_a.id_number, "别人", "GP-2", 900, None, None],  # row 9: name + absurd hours
     ]
     report = run(world.officer_a, rows)
     assert not report.ok
@@ -117,8 +117,13 @@ def test_an_import_that_overwrites_hours_leaves_the_old_value_in_the_audit_log(w
 
     from teachers.services import attendance_record
 
-    a = attendance_record(teacher=staff.weak_a, course=course, hours=Decimal("30"), completed_on=dt.date(2017, 3, 10),
-                          acting_user=world.principal_a)
+    a = attendance_record(
+        teacher=staff.weak_a,
+        course=course,
+        hours=Decimal("30"),
+        completed_on=dt.date(2017, 3, 10),
+        acting_user=world.principal_a,
+    )
     report = run(world.officer_a, [[staff.weak_a.id_number, staff.weak_a.name, "SD2017-01", 8, None, "P-9"]])
     assert report.ok and report.updated == 1, report.errors
     a.refresh_from_db()

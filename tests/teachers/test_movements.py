@@ -13,8 +13,15 @@ D = dt.date
 
 
 def plan(world, teacher, **kw):
-    data = {"teacher": teacher, "kind": "support_teaching", "from_school": teacher.school, "to_school": world.weak_a,
-            "start": D(2017, 9, 1), "end": D(2018, 7, 15), "full_time": True}
+    data = {
+        "teacher": teacher,
+        "kind": "support_teaching",
+        "from_school": teacher.school,
+        "to_school": world.weak_a,
+        "start": D(2017, 9, 1),
+        "end": D(2018, 7, 15),
+        "full_time": True,
+    }
     data.update(kw)
     return Movement.objects.create(**data)
 
@@ -28,7 +35,9 @@ def test_temporary_move_and_return(world, staff):
     services.movement_complete(movement=m, on=D(2018, 7, 15), acting_user=world.officer_a)
     t.refresh_from_db()
     assert t.school == world.strong_a
-    history = list(ServicePeriod.objects.filter(teacher=t).order_by("start").values_list("school_id", "start", "end", "kind"))
+    history = list(
+        ServicePeriod.objects.filter(teacher=t).order_by("start").values_list("school_id", "start", "end", "kind")
+    )
     assert history == [
         (world.strong_a.pk, D(2010, 9, 1), D(2017, 9, 1), "record"),
         (world.weak_a.pk, D(2017, 9, 1), D(2018, 7, 15), "movement"),
@@ -75,17 +84,31 @@ def test_start_before_current_post_began_is_refused(world, staff):
 
 def test_views_plan_start_and_access(world, staff, client_for):
     c = client_for(world.officer_a)
-    r = c.post(reverse("teachers:movement_create"), {
-        "teacher_id_number": staff.strong_a.id_number, "kind": "regular_rotation", "to_school": world.weak_a.pk,
-        "start": "2017-09-01", "end": "2019-07-01", "full_time": "on", "note": "",
-    })
+    r = c.post(
+        reverse("teachers:movement_create"),
+        {
+            "teacher_id_number": staff.strong_a.id_number,
+            "kind": "regular_rotation",
+            "to_school": world.weak_a.pk,
+            "start": "2017-09-01",
+            "end": "2019-07-01",
+            "full_time": "on",
+            "note": "",
+        },
+    )
     assert r.status_code == 302, r.context["form"].errors
     m = Movement.objects.get()
     assert m.from_school == world.strong_a and m.created_by == world.officer_a
     # a teacher of another county cannot be moved by this officer
-    r = c.post(reverse("teachers:movement_create"), {
-        "teacher_id_number": staff.strong_b.id_number, "kind": "regular_rotation", "to_school": world.weak_a.pk, "start": "2017-09-01",
-    })
+    r = c.post(
+        reverse("teachers:movement_create"),
+        {
+            "teacher_id_number": staff.strong_b.id_number,
+            "kind": "regular_rotation",
+            "to_school": world.weak_a.pk,
+            "start": "2017-09-01",
+        },
+    )
     assert "teacher_id_number" in r.context["form"].errors
     detail = reverse("teachers:movement_detail", args=[m.pk])
     assert client_for(world.officer_b).get(detail).status_code == 404

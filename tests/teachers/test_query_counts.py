@@ -17,11 +17,24 @@ pytestmark = pytest.mark.django_db
 def grow(world, course, n):
     for _ in range(n):
         t = TeacherFactory()
-        service_period_open(teacher=t, school=world.weak_a, start=dt.date(1985, 9, 1), full_time=True, kind=ServiceKind.HIRE,
-                            acting_user=world.admin)
-        attendance_record(teacher=t, course=course, hours=Decimal("10"), completed_on=course.end, acting_user=world.admin)
-        Movement.objects.create(teacher=t, kind="support_teaching", from_school=world.weak_a, to_school=world.strong_a,
-                                start=dt.date(2017, 9, 1))
+        service_period_open(
+            teacher=t,
+            school=world.weak_a,
+            start=dt.date(1985, 9, 1),
+            full_time=True,
+            kind=ServiceKind.HIRE,
+            acting_user=world.admin,
+        )
+        attendance_record(
+            teacher=t, course=course, hours=Decimal("10"), completed_on=course.end, acting_user=world.admin
+        )
+        Movement.objects.create(
+            teacher=t,
+            kind="support_teaching",
+            from_school=world.weak_a,
+            to_school=world.strong_a,
+            start=dt.date(2017, 9, 1),
+        )
         CourseFactory(level="city")
 
 
@@ -42,7 +55,8 @@ def test_pages_constant_queries(world, rule, client_for, django_assert_max_num_q
     Establishment.objects.create(school=world.strong_a, posts=50)
     grow(world, course, 12)
     url = reverse(f"teachers:{name}", args=[course.pk] if name == "course_detail" else []) + query.format(
-        county=world.county_a.pk, school=world.weak_a.pk)
+        county=world.county_a.pk, school=world.weak_a.pk
+    )
     c = client_for(world.officer_a)
     with django_assert_max_num_queries(limit):
         r = c.get(url)
@@ -54,8 +68,14 @@ def test_teacher_detail_constant_queries(world, rule, client_for, django_assert_
     from teachers.models import HonourTitle, ServicePeriod
 
     t = TeacherFactory()
-    service_period_open(teacher=t, school=world.weak_a, start=dt.date(2015, 9, 1), full_time=True, kind=ServiceKind.HIRE,
-                        acting_user=world.admin)
+    service_period_open(
+        teacher=t,
+        school=world.weak_a,
+        start=dt.date(2015, 9, 1),
+        full_time=True,
+        kind=ServiceKind.HIRE,
+        acting_user=world.admin,
+    )
     t.honours.set(HonourTitle.objects.all())
     c = client_for(world.officer_a)
 
@@ -65,10 +85,20 @@ def test_teacher_detail_constant_queries(world, rule, client_for, django_assert_
         for _ in range(n):
             i = next(years) - 1990
             course = CourseFactory(level="city")
-            attendance_record(teacher=t, course=course, hours=Decimal("5"), completed_on=course.end, acting_user=world.admin)
-            ServicePeriod.objects.create(teacher=t, school=world.strong_b, start=dt.date(1990 + i, 9, 1), end=dt.date(1990 + i, 12, 1))
-            Movement.objects.create(teacher=t, kind="support_teaching", from_school=world.weak_a, to_school=world.strong_a,
-                                    start=dt.date(2016, 9, 1), full_time=False)
+            attendance_record(
+                teacher=t, course=course, hours=Decimal("5"), completed_on=course.end, acting_user=world.admin
+            )
+            ServicePeriod.objects.create(
+                teacher=t, school=world.strong_b, start=dt.date(1990 + i, 9, 1), end=dt.date(1990 + i, 12, 1)
+            )
+            Movement.objects.create(
+                teacher=t,
+                kind="support_teaching",
+                from_school=world.weak_a,
+                to_school=world.strong_a,
+                start=dt.date(2016, 9, 1),
+                full_time=False,
+            )
 
     add(2)
     with django_assert_max_num_queries(16) as few:

@@ -16,8 +16,17 @@ D = dt.date
 def new_teacher_data(world, **over):
     number = idcard.make("370830", D(1988, 3, 4), 211, "M")
     data = {
-        "id_number": number, "name": "赵 建国", "sex": "", "birth_date": "", "school": world.weak_a.pk, "post": "teacher",
-        "subject": "数学", "professional_title": "second", "phone": "", "in_post_since": "2016-09-01", "hire": "on",
+        "id_number": number,
+        "name": "赵 建国",
+        "sex": "",
+        "birth_date": "",
+        "school": world.weak_a.pk,
+        "post": "teacher",
+        "subject": "数学",
+        "professional_title": "second",
+        "phone": "",
+        "in_post_since": "2016-09-01",
+        "hire": "on",
     }
     data.update(over)
     return data
@@ -43,7 +52,9 @@ def test_bad_checksum_is_a_clear_error(world, client_for):
 
 
 def test_birth_date_must_agree_with_id(world, client_for):
-    r = client_for(world.officer_a).post(reverse("teachers:teacher_create"), new_teacher_data(world, birth_date="1988-03-05"))
+    r = client_for(world.officer_a).post(
+        reverse("teachers:teacher_create"), new_teacher_data(world, birth_date="1988-03-05")
+    )
     assert r.status_code == 200
     assert "birth_date" in r.context["form"].errors
 
@@ -65,7 +76,9 @@ def test_duplicate_outside_scope_does_not_leak(world, client_for, staff):
 
 
 def test_principal_cannot_register_into_another_school(world, client_for):
-    r = client_for(world.principal_a).post(reverse("teachers:teacher_create"), new_teacher_data(world, school=world.strong_a.pk))
+    r = client_for(world.principal_a).post(
+        reverse("teachers:teacher_create"), new_teacher_data(world, school=world.strong_a.pk)
+    )
     assert "school" in r.context["form"].errors
 
 
@@ -102,8 +115,16 @@ def test_list_scope_and_constant_queries(world, client_for, staff, django_assert
 def test_edit_retire_closes_service(world, client_for, staff):
     t = staff.weak_a
     data = {
-        "id_number": t.id_number, "name": t.name, "sex": t.sex, "birth_date": t.birth_date.isoformat(), "post": "teacher",
-        "subject": "语文", "professional_title": "none", "phone": "", "status": "retired", "left_on": "2024-07-01",
+        "id_number": t.id_number,
+        "name": t.name,
+        "sex": t.sex,
+        "birth_date": t.birth_date.isoformat(),
+        "post": "teacher",
+        "subject": "语文",
+        "professional_title": "none",
+        "phone": "",
+        "status": "retired",
+        "left_on": "2024-07-01",
         "honours": [HonourTitle.objects.get(name="教学能手").pk],
     }
     r = client_for(world.principal_a).post(reverse("teachers:teacher_edit", args=[t.pk]), data)
@@ -115,10 +136,23 @@ def test_edit_retire_closes_service(world, client_for, staff):
 
 def test_period_add_refuses_overlap_with_message(world, client_for, staff):
     url = reverse("teachers:period_add", args=[staff.weak_a.pk])
-    r = client_for(world.officer_a).post(url, {"school_code": world.strong_a.code, "start": "2012-01-01", "full_time": "on", "kind": "record"}, follow=True)
+    r = client_for(world.officer_a).post(
+        url,
+        {"school_code": world.strong_a.code, "start": "2012-01-01", "full_time": "on", "kind": "record"},
+        follow=True,
+    )
     assert any("two full-time posts" in str(m) for m in r.context["messages"])
     assert staff.weak_a.service_periods.count() == 1
-    r = client_for(world.officer_a).post(url, {"school_code": world.strong_b.code, "start": "2005-09-01", "end": "2010-09-01", "full_time": "on", "kind": "record"})
+    r = client_for(world.officer_a).post(
+        url,
+        {
+            "school_code": world.strong_b.code,
+            "start": "2005-09-01",
+            "end": "2010-09-01",
+            "full_time": "on",
+            "kind": "record",
+        },
+    )
     assert staff.weak_a.service_periods.count() == 2
 
 
@@ -129,13 +163,24 @@ def test_period_add_cannot_move_a_teacher_out_of_the_users_area(world, client_fo
     period = t.service_periods.get()
     c.post(reverse("teachers:period_close", args=[t.pk, period.pk]), {"end": "2020-01-01"})
     url = reverse("teachers:period_add", args=[t.pk])
-    r = c.post(url, {"school_code": world.weak_b.code, "start": "2020-01-01", "full_time": "on", "kind": "record"}, follow=True)
+    r = c.post(
+        url, {"school_code": world.weak_b.code, "start": "2020-01-01", "full_time": "on", "kind": "record"}, follow=True
+    )
     assert any("in your area" in str(m) for m in r.context["messages"])
     t.refresh_from_db()
     assert t.school == world.weak_a and t.service_periods.count() == 1
     assert client_for(world.principal_b).get(reverse("teachers:teacher_detail", args=[t.pk])).status_code == 404
     # earlier service anywhere in the city stays recordable
-    r = c.post(url, {"school_code": world.weak_b.code, "start": "2001-09-01", "end": "2005-09-01", "full_time": "on", "kind": "record"})
+    r = c.post(
+        url,
+        {
+            "school_code": world.weak_b.code,
+            "start": "2001-09-01",
+            "end": "2005-09-01",
+            "full_time": "on",
+            "kind": "record",
+        },
+    )
     assert t.service_periods.filter(school=world.weak_b).count() == 1
 
 
@@ -151,8 +196,16 @@ def test_edit_is_all_or_nothing(world, client_for, staff, monkeypatch):
     c = client_for(world.principal_a)
     c.raise_request_exception = False
     data = {
-        "id_number": t.id_number, "name": "改名", "sex": t.sex, "birth_date": t.birth_date.isoformat(), "post": "teacher",
-        "subject": "语文", "professional_title": "none", "phone": "", "status": "active", "left_on": "",
+        "id_number": t.id_number,
+        "name": "改名",
+        "sex": t.sex,
+        "birth_date": t.birth_date.isoformat(),
+        "post": "teacher",
+        "subject": "语文",
+        "professional_title": "none",
+        "phone": "",
+        "status": "active",
+        "left_on": "",
         "honours": [HonourTitle.objects.get(name="教学能手").pk],
     }
     assert c.post(reverse("teachers:teacher_edit", args=[t.pk]), data).status_code == 500
@@ -162,9 +215,9 @@ def test_edit_is_all_or_nothing(world, client_for, staff, monkeypatch):
 
 def test_history_outside_the_users_area_does_not_count_towards_its_targets(world, client_for, staff):
     """A hire or movement period at another county's school would raise that county's target progress."""
-    from teachers.views.staffing import target_progress
-    from teachers.models import Target
     from jinpin.scope import get_scope
+    from teachers.models import Target
+    from teachers.views.staffing import target_progress
 
     def progress():
         return {p["target"].metric: p["city"] for p in target_progress(Target.objects.all(), get_scope(world.admin))}
@@ -173,11 +226,29 @@ def test_history_outside_the_users_area_does_not_count_towards_its_targets(world
     url = reverse("teachers:period_add", args=[staff.weak_a.pk])
     c = client_for(world.principal_a)
     for kind in ("hire", "movement", "transfer"):
-        r = c.post(url, {"school_code": world.weak_b.code, "start": "2017-01-01", "end": "2017-06-01", "full_time": "on", "kind": kind},
-                   follow=True)
+        r = c.post(
+            url,
+            {
+                "school_code": world.weak_b.code,
+                "start": "2017-01-01",
+                "end": "2017-06-01",
+                "full_time": "on",
+                "kind": kind,
+            },
+            follow=True,
+        )
         assert any("outside your area" in str(m) for m in r.context["messages"]), kind
     assert progress() == before
     assert not ServicePeriod.objects.filter(school=world.weak_b, teacher=staff.weak_a).exists()
     # as earlier service it is kept
-    c.post(url, {"school_code": world.weak_b.code, "start": "2007-01-01", "end": "2008-06-01", "full_time": "on", "kind": "record"})
+    c.post(
+        url,
+        {
+            "school_code": world.weak_b.code,
+            "start": "2007-01-01",
+            "end": "2008-06-01",
+            "full_time": "on",
+            "kind": "record",
+        },
+    )
     assert ServicePeriod.objects.filter(school=world.weak_b, teacher=staff.weak_a).count() == 1

@@ -1,0 +1,242 @@
+"""Payout batches (发放), the bank file and its return, reconciliation, recoveries, loans, anomalies."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, Sum
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from jinpin import exports, imports
+from jinpin.scope import Role, role_required
+
+from ..exporters import FULL_ID_ROLES
+from ..forms import (
+    LoanForm,
+    PayoutPrepareForm,
+    RecoveryForm,
+    UploadForm,
+)
+from ..models import (
+    Award,
+    LoanApplication,
+    PayoutBatch,
+    PayoutLine,
+    Recovery,
+)
+from ..services import payouts
+from .common import PAGE_SIZE, PAYOUT_ROLES, _int_param
+
+
+@role_required(*PAYOUT_ROLES)
+def payout_list(request):
+    can_write = request.scope.can_write(PayoutBatch)
+    form = PayoutPrepareForm(request.POST or None, scope=request.scope) if can_write else None
+    if request.method == "POST":
+        if not can_write:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                b = payouts.payout_prepare(
+                    acting_user=request.user, scope=request.scope, request=request, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Payout batch prepared."))
+                return redirect("subsidies:payout_detail", pk=b.pk)
+    batches = (
+        request.scope.filter(PayoutBatch)
+        .select_related("county", "period", "created_by")
+        .annotate(
+            n=Count("lines"),
+            total=Sum("lines__amount"),
+            paid=Sum("lines__amount", filter=Q(lines__status=PayoutLine.Status.PAID)),
+            failed=Count("lines", filter=Q(lines__status=PayoutLine.Status.FAILED)),
+        )[:100]
+    )
+    return render(request, "subsidies/payout_list.html", {"batches": batches, "form": form})
+
+
+@role_required(*PAYOUT_ROLES)
+def payout_detail(request, pk):
+    batch_ = request.scope.get_or_404(
+        PayoutBatch.objects.select_related("county", "period", "created_by", "sent_by"), pk=pk
+    )
+    lines = batch_.lines.select_related("award__student", "award__scheme", "award__school").order_by("pk")
+    page = Paginator(lines, PAGE_SIZE).get_page(request.GET.get("page"))
+    totals = batch_.lines.aggregate(
+        n=Count("pk"),
+        total=Sum("amount"),
+        paid=Sum("amount", filter=Q(status=PayoutLine.Status.PAID)),
+        failed=Sum("amount", filter=Q(status=PayoutLine.Status.FAILED)),
+    )
+    return render(
+        request,
+        "subsidies/payout_detail.html",
+        {
+            "batch": batch_,
+            "page": page,
+            "totals": totals,
+            "can_write": request.scope.can_write(PayoutBatch, batch_),
+            "upload": UploadForm(),
+            "full_ids": request.scope.role in FULL_ID_ROLES,
+            # four eyes: the officer who prepared the batch does not send it (the city administrator may)
+            "own_batch": batch_.created_by_id == request.user.pk and not request.scope.is_city_admin,
+        },
+    )
+
+
+@role_required(*PAYOUT_ROLES)
+@require_POST
+def payout_send(request, pk):
+    batch_ = request.scope.get_or_404(PayoutBatch, write=True, pk=pk)
+    try:
+        payouts.payout_send(batch=batch_, acting_user=request.user, scope=request.scope, request=request)
+        messages.success(request, _("Batch marked as sent to the bank."))
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    return redirect("subsidies:payout_detail", pk=pk)
+
+
+@role_required(*PAYOUT_ROLES)
+@require_POST
+def payout_bank_file(request, pk):
+    batch_ = request.scope.get_or_404(PayoutBatch, pk=pk)
+    job = exports.start(request, "subsidies.bank_file", {"batch": batch_.pk})
+    return redirect("job_detail", pk=job.pk)
+
+
+@role_required(*PAYOUT_ROLES)
+def payout_return(request, pk):
+    batch_ = request.scope.get_or_404(PayoutBatch, write=True, pk=pk)
+    if batch_.status != PayoutBatch.Status.SENT:
+        messages.error(request, _("Import the bank's return file once the batch has been sent."))
+        return redirect("subsidies:payout_detail", pk=pk)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        report = imports.run(
+            payouts.BankReturnImporter(batch=batch_, scope=request.scope, user=request.user, request=request),
+            form.cleaned_data["file"],
+        )
+        if report.ok:
+            messages.success(request, imports.IMPORT_DONE % report.__dict__)
+            return redirect("subsidies:payout_detail", pk=pk)
+    return render(request, "subsidies/import.html", {"form": form, "report": report, "title": _("Bank return file")})
+
+
+@role_required(*PAYOUT_ROLES)
+def reconciliation_page(request):
+    year = _int_param(request.GET.get("year"), default=2016, max_value=9999)
+    county = _int_param(request.GET.get("county"))
+    rep = payouts.reconciliation(scope=request.scope, school_year=year, county_id=county)
+    if request.method == "POST":
+        job = exports.start(request, "subsidies.reconciliation", {"year": year, "county": county})
+        return redirect("job_detail", pk=job.pk)
+    return render(request, "subsidies/reconciliation.html", {"rep": rep, "year": year})
+
+
+@role_required(Role.CITY_ADMIN, Role.COUNTY_OFFICER, write=True)
+@require_POST
+def award_recover(request, pk):
+    award = request.scope.get_or_404(Award, write=True, pk=pk)
+    form = RecoveryForm(request.POST)
+    if form.is_valid():
+        try:
+            payouts.recovery_create(
+                award=award, acting_user=request.user, scope=request.scope, request=request, **form.cleaned_data
+            )
+            messages.success(request, _("Recovery recorded; the reconciliation carries it until it is settled."))
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+    else:
+        messages.error(request, _("Give the amount and the reason."))
+    return redirect("subsidies:award_detail", pk=pk)
+
+
+@role_required(*PAYOUT_ROLES)
+def loan_list(request):
+    can_write = request.scope.can_write(LoanApplication)
+    form = LoanForm(request.POST or None, scope=request.scope) if can_write else None
+    if request.method == "POST":
+        if not can_write:
+            raise PermissionDenied
+        if form.is_valid():
+            loan = form.save(commit=False)
+            loan.status = LoanApplication.Status.APPROVED
+            loan.save()
+            messages.success(request, _("Loan approved."))
+            return redirect("subsidies:loan_list")
+    loans = request.scope.filter(LoanApplication).select_related("student", "county")[:200]
+    return render(
+        request,
+        "subsidies/loan_list.html",
+        {"loans": loans, "form": form, "full_ids": request.scope.role in FULL_ID_ROLES},
+    )
+
+
+@role_required(Role.CITY_ADMIN, Role.COUNTY_OFFICER, write=True)
+@require_POST
+def loan_disburse(request, pk):
+    loan = request.scope.get_or_404(LoanApplication, write=True, pk=pk)
+    try:
+        payouts.loan_disburse(loan=loan, acting_user=request.user, scope=request.scope, request=request)
+        messages.success(request, _("Loan disbursed."))
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    return redirect("subsidies:loan_list")
+
+
+@role_required(*PAYOUT_ROLES)
+def anomaly_page(request):
+    import itertools
+
+    from .models import Period
+    from .services.anomalies import anomalies
+
+    periods = Period.objects.all()
+    period = periods.filter(pk=_int_param(request.GET.get("period"), default=0)).first() or periods.first()
+    if request.method == "POST":
+        job = exports.start(
+            request,
+            request.POST.get("report") if request.POST.get("report") == "subsidies.headline" else "subsidies.anomalies",
+            {"period": period.pk if period else None},
+        )
+        return redirect("job_detail", pk=job.pk)
+    rows = list(itertools.islice(anomalies(request.scope, period), 200)) if period else []
+    counts: dict = {}
+    for r in rows:
+        counts[r[0]] = counts.get(r[0], 0) + 1
+    return render(
+        request, "subsidies/anomalies.html", {"rows": rows, "counts": counts, "period": period, "periods": periods}
+    )
+
+
+@role_required(*PAYOUT_ROLES)
+def recovery_list(request):
+    recoveries = request.scope.filter(Recovery).select_related(
+        "award__student", "award__scheme", "award__school", "created_by"
+    )
+    return render(
+        request,
+        "subsidies/recovery_list.html",
+        {
+            "recoveries": recoveries[:200],
+            "can_write": request.scope.can_write(Recovery),
+            "full_ids": request.scope.role in FULL_ID_ROLES,
+        },
+    )
+
+
+@role_required(Role.CITY_ADMIN, Role.COUNTY_OFFICER, write=True)
+@require_POST
+def recovery_settle(request, pk):
+    rec = request.scope.get_or_404(Recovery.objects.select_related("award"), write=True, pk=pk)
+    try:
+        payouts.recovery_settle(recovery=rec, acting_user=request.user, scope=request.scope, request=request)
+        messages.success(request, _("Recovery settled."))
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    return redirect("subsidies:recovery_list")

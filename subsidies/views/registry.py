@@ -1,0 +1,89 @@
+"""The poor-household registry: households and pupils."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from jinpin.scope import role_required
+
+from ..exporters import FULL_ID_ROLES
+from .common import PAGE_SIZE, CountedPaginator, _int_param, _search_text
+
+
+@role_required()
+def household_list(request):
+    from django.utils import timezone
+
+    from .models import Household
+
+    plain = request.scope.filter(Household)
+    q = _search_text(request)
+    if q:
+        plain = plain.filter(Q(number__startswith=q) | Q(head_name__icontains=q))
+    qs = plain.select_related("village__town", "village__county").with_status_on(timezone.localdate())
+    from .models import Student
+
+    n_students = Subquery(
+        Student.objects.filter(household=OuterRef("pk"))
+        .order_by()
+        .values("household")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    page = CountedPaginator(
+        qs.annotate(n_students=n_students).order_by("number"), PAGE_SIZE, count=plain.count()
+    ).get_page(request.GET.get("page"))
+    return render(request, "subsidies/household_list.html", {"page": page, "q": q})
+
+
+@role_required()
+def household_detail(request, pk):
+    from .forms import HouseholdStatusForm
+    from .models import Household
+
+    household = request.scope.get_or_404(Household.objects.select_related("village__county"), pk=pk)
+    can_write = request.scope.can_write(Household, household)
+    form = HouseholdStatusForm(request.POST or None) if can_write else None
+    if request.method == "POST":
+        if not can_write:
+            raise PermissionDenied
+        if form.is_valid():
+            st = form.save(commit=False)
+            st.household, st.recorded_by = household, request.user
+            st.save()
+            messages.success(request, _("Status recorded; awards already made keep the facts they were based on."))
+            return redirect("subsidies:household_detail", pk=pk)
+    students = request.scope.filter(household.students.all())
+    return render(
+        request,
+        "subsidies/household_detail.html",
+        {
+            "household": household,
+            "statuses": household.statuses.select_related("recorded_by"),
+            "form": form,
+            "students": students,
+            "full_ids": request.scope.role in FULL_ID_ROLES,
+        },
+    )
+
+
+@role_required()
+def student_list(request):
+    from .models import Enrolment, Student
+
+    year = _int_param(request.GET.get("year"), max_value=9999)
+    qs = request.scope.filter(Enrolment).select_related("student__household", "school").order_by("pk")
+    if year:
+        qs = qs.filter(school_year=year)
+    q = _search_text(request)
+    if q:
+        qs = qs.filter(Q(student__name__icontains=q) | Q(student__id_number=q.upper()))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "subsidies/student_list.html",
+        {"page": page, "q": q, "year": year or "", "full_ids": request.scope.role in FULL_ID_ROLES, "Student": Student},
+    )
