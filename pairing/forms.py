@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jinpin.scope import ScopedFormMixin
+from jinpin.widgets import DateInput
 from schools.models import School
 
 from . import uploads
@@ -21,7 +22,7 @@ from .models import (
     AgreementForm as Form,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = DateInput()
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jinpin import idcard
 from jinpin.scope import ScopedFormMixin
+from jinpin.widgets import DateInput
 from schools.models import School
 
 from .models import (
@@ -24,7 +25,7 @@ from .models import (
     TrainingCourse,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DateInput()
 
 
 def duplicate_message(scope, existing: Teacher):
