@@ -270,5 +270,3 @@ def anomalies(scope, period: Period):
     """Every anomaly of the period in scope: (kind, county, school, student, ID, scheme, amount, detail)."""
     for check in CHECKS:
         yield from check(scope, period)
-
-

@@ -8,10 +8,9 @@ from django.db import connection
 
 from schools.models import Stage
 from subsidies.models import Award, HouseholdStatus, Period, RateVersion, Scheme
-
-from .conftest import run_batch
 from tests.factories import rural_school
 
+from .conftest import run_batch
 from .factories import household, pupil
 
 pytestmark = [pytest.mark.django_db]
@@ -238,10 +237,13 @@ def test_nutrition_meals_stages_and_categories(places, period):
     pupil_dibao = pupil(w.strong_a, is_dibao=True)  # an urban 低保 family, no registered household
     household_dibao = pupil(w.strong_a, household=verified(w.village_a, is_dibao=True))
     lifted_dibao_household = pupil(
-        w.strong_a, household=household(w.village_a, ("verified", "2015-01-15"), ("lifted", "2016-06-01"), is_dibao=True)
+        w.strong_a,
+        household=household(w.village_a, ("verified", "2015-01-15"), ("lifted", "2016-06-01"), is_dibao=True),
     )
     lifted_household_pupil_dibao = pupil(
-        w.strong_a, household=household(w.village_a, ("verified", "2015-01-15"), ("lifted", "2016-06-01")), is_dibao=True
+        w.strong_a,
+        household=household(w.village_a, ("verified", "2015-01-15"), ("lifted", "2016-06-01")),
+        is_dibao=True,
     )
     run_batch(period)
     assert "nutrition" not in awards(kinder_poor) and awards(kinder_poor)["preschool"] == Decimal("1500.00")
