@@ -15,6 +15,15 @@ def add_errors(form, exc: ValidationError) -> None:
             form.add_error(None, message)
 
 
+def show_errors(request, exc: ValidationError) -> None:
+    """Show a service's ValidationError where there is no form (an action button): every message, as an error
+    message on the next page. With a form, use ``add_errors``: these two are the only ways errors reach the user."""
+    from django.contrib import messages
+
+    for message in exc.messages:
+        messages.error(request, message)
+
+
 def parse_id(value) -> int | None:
     """A record id from a query string or a job's parameters, or None.
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -219,7 +218,7 @@ class MovementForm(ScopedFormMixin, forms.ModelForm):
 
 
 class TransitionForm(forms.Form):
-    on = forms.DateField(label=_("Date"), widget=DATE, initial=dt.date.today)
+    on = forms.DateField(label=_("Date"), widget=DATE, initial=timezone.localdate)
 
 
 class EstablishmentForm(forms.ModelForm):
@@ -289,4 +288,4 @@ class AttendanceForm(ScopedFormMixin, forms.ModelForm):
 
 class HonourIssueForm(forms.Form):
     year = forms.IntegerField(label=_("Honour year"), min_value=1980, max_value=2100)
-    issued_on = forms.DateField(label=_("Issued on"), widget=DATE, initial=dt.date.today)
+    issued_on = forms.DateField(label=_("Issued on"), widget=DATE, initial=timezone.localdate)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jinpin import exports
+from jinpin.forms import show_errors
 from jinpin.scope import Role, role_required
 
 from ..exporters import FULL_ID_ROLES
@@ -126,8 +127,7 @@ def award_resolve(request, pk):
             request=request,
         )
     except ValidationError as exc:
-        for m in exc.messages:
-            messages.error(request, m)
+        show_errors(request, exc)
         return redirect("subsidies:award_detail", pk=pk)
     messages.success(
         request, _("Difference resolved: %(resolution)s.") % {"resolution": change.get_resolution_display()}
@@ -170,8 +170,7 @@ def award_action(request):
             request=request,
         )
     except ValidationError as exc:
-        for m in exc.messages:
-            messages.error(request, m)
+        show_errors(request, exc)
         return redirect(back)
     messages.success(request, _("%(n)s awards moved.") % {"n": out.moved})
     if out.refused_own:

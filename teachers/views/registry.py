@@ -1,25 +1,23 @@
 """The teacher registry: list, detail with service history, create, edit."""
 
-import datetime as dt
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jinpin import exports
-from jinpin.forms import add_errors, parse_id
+from jinpin.forms import add_errors, parse_id, show_errors
 from jinpin.scope import role_required
 
-from .. import compliance as comp
 from .. import honours as hon
 from .. import services
-from ..db import no_jit
+from .. import training_compliance as comp
 from ..filters import TeacherFilter
 from ..forms import ClosePeriodForm, PeriodForm, TeacherForm
 from ..models import ServiceKind, ServicePeriod, Teacher, TeacherStatus
@@ -65,7 +63,7 @@ def teacher_detail(request, pk):
     if rule is not None:
         h = comp.annotate_hours(rule, Teacher.objects.filter(pk=teacher.pk)).values_list("hours", flat=True).get()
         hours = {"hours": h, "shortfall": comp.shortfall(rule, h)}
-    rural = hon.annotate_rural_days(Teacher.objects.filter(pk=teacher.pk), hon.honour_date(dt.date.today().year))
+    rural = hon.annotate_rural_days(Teacher.objects.filter(pk=teacher.pk), hon.honour_date(timezone.localdate().year))
     rural_days = rural.values_list("rural_days", flat=True).first()
     return render(
         request,
@@ -150,8 +148,7 @@ def period_add(request, pk):
                 acting_user=request.user,
             )
         except ValidationError as e:
-            for m in e.messages:
-                messages.error(request, m)
+            show_errors(request, e)
         else:
             messages.success(request, _("Service period recorded."))
     else:
@@ -171,8 +168,7 @@ def period_close(request, pk, period_pk):
         try:
             services.service_period_close(period=period, end=form.cleaned_data["end"], acting_user=request.user)
         except ValidationError as e:
-            for m in e.messages:
-                messages.error(request, m)
+            show_errors(request, e)
         else:
             messages.success(request, _("Service period closed."))
     else:
@@ -204,9 +200,8 @@ def home_panel(request):
     )
     rule = comp.active_rule()
     training = comp.totals(rule, teachers) if rule else None
-    year = dt.date.today().year
-    with no_jit():
-        owed = hon.owed(teachers, year).count()
+    year = timezone.localdate().year
+    owed = hon.owed(teachers, year).count()
     return {
         "title": HOME_TITLE,
         "template": "teachers/home_panel.html",

@@ -217,7 +217,7 @@ def test_history_outside_the_users_area_does_not_count_towards_its_targets(world
     """A hire or movement period at another county's school would raise that county's target progress."""
     from jinpin.scope import get_scope
     from teachers.models import Target
-    from teachers.views.staffing import target_progress
+    from teachers.selectors import target_progress
 
     def progress():
         return {p["target"].metric: p["city"] for p in target_progress(Target.objects.all(), get_scope(world.admin))}

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.urls import reverse
 
-from teachers import compliance as comp
+from teachers import training_compliance as comp
 from teachers.models import Post, Teacher, TrainingAttendance, TrainingLevel
 
 from .factories import CourseFactory, TeacherFactory
