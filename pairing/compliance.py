@@ -124,19 +124,21 @@ def _evidence_part(m: Minimum, params: list, restrict: bool = True) -> str:
     Activities and projects count one each; secondments count the smaller of the two directions (互派);
     the plan and charter count ``required`` once every helped school has adopted both, else 0.
     """
-    rows = _evidence_rows(m, params, restrict)
+    rows_params: list = []
+    rows = _evidence_rows(m, rows_params, restrict)
     if m.evidence == Evidence.SECONDMENT_EACH_WAY:
         to_helped = f"SUM(CASE WHEN e.direction = '{Direction.TO_HELPED.value}' THEN 1 ELSE 0 END)"
         to_helping = f"SUM(CASE WHEN e.direction = '{Direction.TO_HELPING.value}' THEN 1 ELSE 0 END)"
         n = f"CASE WHEN {to_helped} < {to_helping} THEN {to_helped} ELSE {to_helping} END"
     elif m.evidence == Evidence.PLAN_AND_CHARTER:
-        params += [len(MilestoneKind.values), m.required]
+        params += [len(MilestoneKind.values), m.required]  # placed before the rows' own parameters
         n = (
             f"CASE WHEN COUNT(DISTINCT e.evidence_id) >= %s * (SELECT COUNT(*) FROM {table(AgreementSchool)} helped "
             f"WHERE helped.agreement_id = e.agreement_id) THEN %s ELSE 0 END"
         )
     else:
         n = "COUNT(*)"
+    params += rows_params
     return (
         f"SELECT e.agreement_id, e.minimum_id, e.period_id, {n} AS n FROM ({rows}) e "
         f"GROUP BY e.agreement_id, e.minimum_id, e.period_id"

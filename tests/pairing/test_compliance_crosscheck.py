@@ -80,7 +80,13 @@ def generated(world):
             year, semester = calendar.year_of(day), calendar.semester_of(day)
             activities.append(
                 Activity(
-                    agreement=a, kind=rnd.choice(kinds), held_on=day, school_year=year, semester=semester, summary="x"
+                    agreement=a,
+                    kind=rnd.choice(kinds),
+                    held_on=day,
+                    school_year=year,
+                    semester=semester,
+                    summary="x",
+                    place="会议室",
                 )
             )
         for _i in range(rnd.randrange(0, 4)):
