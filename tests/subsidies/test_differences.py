@@ -181,7 +181,7 @@ def test_resolve_permissions(places, reviewed, client_for):
     assert BatchChange.objects.filter(award=dropped, applied=False, resolution="").exists()
 
 
-def test_run_and_award_pages_take_constant_queries(places, reviewed, period, client_for, django_assert_max_num_queries):
+def test_run_and_award_pages_take_constant_queries(places, reviewed, period, client_for, django_assert_num_queries):
     from subsidies.models import BatchRun
 
     w = places
@@ -190,11 +190,11 @@ def test_run_and_award_pages_take_constant_queries(places, reviewed, period, cli
     run = BatchRun.objects.latest("started_at")
     c = client_for(w.admin)
     dropped, _ = reviewed
-    with django_assert_max_num_queries(14):
+    with django_assert_num_queries(7):
         assert c.get(reverse("subsidies:run_detail", args=[run.pk])).status_code == 200
-    with django_assert_max_num_queries(14):
+    with django_assert_num_queries(7):
         assert c.get(reverse("subsidies:award_detail", args=[dropped.pk])).status_code == 200
-    with django_assert_max_num_queries(14):
+    with django_assert_num_queries(9):
         assert c.get(reverse("subsidies:award_list")).status_code == 200
 
 
