@@ -121,7 +121,7 @@ class TeacherForm(ScopedFormMixin, forms.ModelForm):
         return data
 
 
-class PeriodForm(forms.Form):
+class ServicePeriodForm(forms.Form):
     """Record a period of earlier service (any school of the city, by its code)."""
 
     school_code = forms.CharField(label=_("School code"), max_length=10, help_text=_("The 10-digit school code."))
@@ -176,7 +176,7 @@ class PeriodForm(forms.Form):
         return data
 
 
-class ClosePeriodForm(forms.Form):
+class ServicePeriodCloseForm(forms.Form):
     end = forms.DateField(label=_("Until"), widget=DATE)
 
 

@@ -19,7 +19,7 @@ from .. import honours as hon
 from .. import services
 from .. import training_compliance as comp
 from ..filters import TeacherFilter
-from ..forms import ClosePeriodForm, PeriodForm, TeacherForm
+from ..forms import ServicePeriodCloseForm, ServicePeriodForm, TeacherForm
 from ..models import ServiceKind, ServicePeriod, Teacher, TeacherStatus
 
 PAGE_SIZE = 50
@@ -79,8 +79,8 @@ def teacher_detail(request, pk):
             "rule": rule,
             "hours": hours,
             "rural_years": hon.years_of(rural_days) if rural_days is not None else 0,
-            "period_form": PeriodForm() if can_write else None,
-            "close_form": ClosePeriodForm() if can_write else None,
+            "period_form": ServicePeriodForm() if can_write else None,
+            "close_form": ServicePeriodCloseForm() if can_write else None,
         },
     )
 
@@ -133,7 +133,7 @@ def teacher_edit(request, pk):
 def period_add(request, pk):
     teacher = request.scope.get_or_404(Teacher, write=True, pk=pk)
     request.scope.require_write(ServicePeriod)
-    form = PeriodForm(request.POST, scope=request.scope)
+    form = ServicePeriodForm(request.POST, scope=request.scope)
     if form.is_valid():
         d = form.cleaned_data
         try:
@@ -163,7 +163,7 @@ def period_add(request, pk):
 def period_close(request, pk, period_pk):
     teacher = request.scope.get_or_404(Teacher, write=True, pk=pk)
     period = request.scope.get_or_404(ServicePeriod.objects.filter(teacher=teacher), write=True, pk=period_pk)
-    form = ClosePeriodForm(request.POST)
+    form = ServicePeriodCloseForm(request.POST)
     if form.is_valid():
         try:
             services.service_period_close(period=period, end=form.cleaned_data["end"], acting_user=request.user)

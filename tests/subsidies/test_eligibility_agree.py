@@ -24,7 +24,7 @@ from tests.factories import SchoolFactory, rural_school
 from .conftest import run_batch
 from .factories import household, pupil
 
-pytestmark = [pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("batch_needs_postgresql")]
 
 HISTORIES = [
     (),
@@ -35,12 +35,6 @@ HISTORIES = [
     (("verified", "2015-01-15"), ("lifted", "2015-12-01"), ("returned", "2016-06-01")),
     (("verified", "2015-01-15"), ("removed", "2016-02-01")),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _postgres(db):
-    if connection.vendor != "postgresql":
-        pytest.skip("the batch runs on PostgreSQL")
 
 
 @pytest.fixture
