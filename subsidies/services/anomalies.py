@@ -235,6 +235,8 @@ def eligible_but_nothing(scope, period):
 
     from ..models import Student
 
+    poor_params: list = []
+    poor = eligibility.POOR.sql(eligibility.json_ref("c.facts"), poor_params)  # a verified poor household then
     sql = f"""
     WITH {head}
     SELECT co.name, sc.name, st.name, st.id_number, sh.name, c.amount, a.status
@@ -244,12 +246,12 @@ def eligible_but_nothing(scope, period):
     JOIN {County._meta.db_table} co ON co.id = c.county_id
     JOIN {Scheme._meta.db_table} sh ON sh.id = c.scheme_id
     LEFT JOIN {Award._meta.db_table} a ON a.student_id = c.student_id AND a.scheme_id = c.scheme_id AND a.period_id = %s
-    WHERE (a.id IS NULL OR a.status IN ('rejected', 'dropped')) AND c.facts->>'household_status' IN ('verified', 'returned')
+    WHERE (a.id IS NULL OR a.status IN ('rejected', 'dropped')) AND {poor}
     ORDER BY co.name, sc.name, st.id LIMIT {LIMIT}
     """
     labels = dict(AwardStatus.choices)
     with connection.cursor() as cur:
-        cur.execute(sql, [*params, period.pk])
+        cur.execute(sql, [*params, period.pk, *poor_params])
         for county_name, school, name, number, scheme, amount, status in cur.fetchall():
             yield (
                 _("Verified poor household, eligible, received nothing"),

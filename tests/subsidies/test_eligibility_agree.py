@@ -145,3 +145,30 @@ def test_a_clean_batch_has_no_anomaly_and_a_planted_wrong_amount_is_caught(gener
         ]
     )
     assert any("expected 3650.00" in r[7] for r in rows) and any("expected 1250.00" in r[7] for r in rows)
+
+
+def test_awards_made_before_keep_their_facts_readable_by_the_rules(places, period):
+    """Migration 0009 splits the old combined ``dibao`` fact into the pupil's and the household's flags."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection as conn
+
+    w = places
+    h = household(w.village_a, ("verified", "2016-01-15"), is_dibao=True)
+    child = pupil(w.weak_a, household=h)
+    run_batch(period)
+    award = Award.objects.get(student=child, scheme__code="nutrition")
+    old = {k: v for k, v in award.facts.items() if k not in ("pupil_dibao", "household_dibao")} | {"dibao": True}
+    Award.objects.filter(pk=award.pk).update(facts=old)
+
+    class Editor:
+        connection = conn
+
+    importlib.import_module("subsidies.migrations.0009_award_facts_pupil_and_household_dibao").forward(apps, Editor())
+    award.refresh_from_db()
+    assert "dibao" not in award.facts
+    assert (award.facts["pupil_dibao"], award.facts["household_dibao"]) == (False, True)
+    assert Group.DIBAO in eligibility.groups_of(eligibility.decode(award.facts))
+    Award.objects.update(status=AwardStatus.APPROVED)
+    assert list(anomalies(get_scope(w.auditor), period)) == []
