@@ -94,20 +94,9 @@ def agreement_create(request):
     request.scope.require_write(Agreement)
     form = AgreementEditForm(request.POST or None, request.FILES or None, scope=request.scope)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
         try:
             agreement = services.agreement_create(
-                helping_school=d["helping_school"],
-                helped_schools=d["helped_schools"],
-                form=d["form"],
-                signed_on=d["signed_on"],
-                starts_on=d["starts_on"],
-                ends_on=d["ends_on"],
-                content=d["content"],
-                document=d["document"],
-                document_type=form.document_type,
-                acting_user=request.user,
-                scope=request.scope,
+                **form.agreement_fields(), acting_user=request.user, scope=request.scope
             )
         except ValidationError as e:
             add_errors(form, e)
@@ -126,29 +115,12 @@ def agreement_edit(request, pk):
     initial = {
         "helping_school": agreement.helping_school_id,
         "helped_schools": list(agreement.links.values_list("school_id", flat=True)),
-        "form": agreement.form,
-        "signed_on": agreement.signed_on,
-        "starts_on": agreement.starts_on,
-        "ends_on": agreement.ends_on,
-        "content": agreement.content,
+        **{f: getattr(agreement, f) for f in ("form", "signed_on", "starts_on", "ends_on", "content")},
     }
     form = AgreementEditForm(request.POST or None, request.FILES or None, initial=initial, scope=request.scope)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
         try:
-            services.agreement_update(
-                agreement=agreement,
-                helping_school=d["helping_school"],
-                helped_schools=d["helped_schools"],
-                form=d["form"],
-                signed_on=d["signed_on"],
-                starts_on=d["starts_on"],
-                ends_on=d["ends_on"],
-                content=d["content"],
-                document=d["document"],
-                document_type=form.document_type,
-                acting_user=request.user,
-            )
+            services.agreement_update(agreement=agreement, **form.agreement_fields(), acting_user=request.user)
         except ValidationError as e:
             add_errors(form, e)
         else:
