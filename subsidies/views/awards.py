@@ -113,9 +113,7 @@ def award_resolve(request, pk):
     request.scope.get_or_404(Award, write=True, pk=pk)
     form = ResolveDifferenceForm(request.POST)
     if not form.is_valid():
-        for errs in form.errors.values():
-            for e in errs:
-                messages.error(request, e)
+        show_errors(request, form)
         return redirect("subsidies:award_detail", pk=pk)
     try:
         change = workflow.resolve_difference(
@@ -145,9 +143,7 @@ def award_action(request):
     query = request.POST.get("query", "")
     back = reverse("subsidies:award_list") + (f"?{query}" if query else "")
     if not form.is_valid():
-        for errs in form.errors.values():
-            for e in errs:
-                messages.error(request, e)
+        show_errors(request, form)
         return redirect(back)
     if form.cleaned_data["all_matching"]:
         from django.http import QueryDict
