@@ -7,10 +7,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format install messages migrate demo worker beat bench clean check-deploy
 
-$(STAMP): requirements.txt requirements-dev.txt
+# Installs the locked versions, every file checked against its hash (requirements*.lock, made from
+# requirements*.txt with `uv pip compile --generate-hashes --python-version 3.11 requirements-dev.txt -o requirements-dev.lock`).
+$(STAMP): requirements.lock requirements-dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -r requirements-dev.txt
+	$(PIP) install -q --require-hashes -r requirements-dev.lock
 	touch $(STAMP)
 
 install: $(STAMP)

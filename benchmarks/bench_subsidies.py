@@ -64,7 +64,7 @@ def setup(db: str) -> None:
 LIMIT_SQL = """
 INSERT INTO subsidies_award (student_id, scheme_id, period_id, school_id, county_id, amount, rate_version_id, facts, status, created_at, updated_at)
 WITH b AS MATERIALIZED (
-    SELECT e.student_id, e.school_id, sc.county_id, e.stage, st.birth_date, st.is_orphan, st.is_disabled, st.is_special_ed,
+    SELECT e.student_id, e.school_id, sc.county_id, e.stage, e.grade, st.birth_date, st.is_orphan, st.is_disabled, st.is_special_ed,
            st.is_boarder, st.is_dibao,
            COALESCE(v.poverty, 'none') <> 'none' AS poor_village, sc.location = 'rural' AS rural,
            COALESCE(h.is_dibao, FALSE) AS h_dibao, COALESCE(h.is_tekun, FALSE) AS h_tekun,
@@ -73,7 +73,7 @@ WITH b AS MATERIALIZED (
                'date', %(d)s::date, 'school', e.school_id, 'stage', e.stage, 'grade', e.grade,
                'poor_village', COALESCE(v.poverty, 'none'), 'rural', sc.location = 'rural',
                'household', st.household_id, 'household_status', hs.status,
-               'dibao', st.is_dibao OR COALESCE(h.is_dibao, FALSE), 'tekun', COALESCE(h.is_tekun, FALSE),
+               'pupil_dibao', st.is_dibao, 'household_dibao', COALESCE(h.is_dibao, FALSE), 'tekun', COALESCE(h.is_tekun, FALSE),
                'orphan', st.is_orphan, 'disabled', st.is_disabled, 'special_ed', st.is_special_ed,
                'boarder', st.is_boarder, 'birth_date', st.birth_date) AS facts
     FROM subsidies_enrolment e
@@ -98,12 +98,13 @@ SELECT student_id, scheme, %(period)s, school_id, county_id, amount, rate, facts
     SELECT b.*, %(textbooks)s, %(r_textbooks)s, 0 FROM b
       WHERE stage IN ('primary', 'junior', 'nine_year', 'senior', 'vocational', 'special') AND (poor OR is_dibao OR (h_dibao AND poor))
     UNION ALL
-    SELECT b.*, %(boarding_allowance)s, %(r_boarding_allowance)s, CASE stage WHEN 'primary' THEN 1000 ELSE 1250 END FROM b
-      WHERE stage IN ('primary', 'junior') AND is_boarder AND poor
+    SELECT b.*, %(boarding_allowance)s, %(r_boarding_allowance)s,
+           CASE WHEN stage = 'primary' OR (stage = 'nine_year' AND grade <= 6) THEN 1000 ELSE 1250 END FROM b
+      WHERE stage IN ('primary', 'junior', 'nine_year') AND is_boarder AND poor
     UNION ALL
     SELECT b.*, %(nutrition)s, %(r_nutrition)s,
            CASE WHEN is_orphan THEN 3650 WHEN is_special_ed OR stage = 'special' THEN 2000 ELSE 600 END FROM b
-      WHERE poor OR is_dibao OR is_orphan
+      WHERE stage IN ('primary', 'junior', 'nine_year', 'special') AND (poor OR is_dibao OR is_orphan)
     UNION ALL
     SELECT b.*, %(vocational_tuition)s, %(r_vocational_tuition)s, 0 FROM b WHERE stage = 'vocational' AND poor
     UNION ALL
@@ -150,7 +151,8 @@ def run_limit(period) -> float:
 
 
 def _stream_rules(period):
-    """The enabled schemes as Python predicates (the same data the batch turns into SQL)."""
+    """The enabled schemes as hand-tuned Python predicates: a reference copy of ``subsidies.eligibility`` kept
+    fast on purpose (the benchmark checks that it produces exactly the batch's rows)."""
     from subsidies.models import POOR_STATUSES, Group
     from subsidies.services.batch import _years_before, schemes_for
 
@@ -175,35 +177,38 @@ def _stream_rules(period):
     poor_statuses = frozenset(POOR_STATUSES)
 
     def groups_of(r):
-        poor = r["hh_status"] in poor_statuses
+        poor = r["household_status"] in poor_statuses
         g = {Group.ANY}
         if poor:
             g.add(Group.POOR)
-        if r["is_dibao"] or (r["h_dibao"] and poor):
+        dibao = r["pupil_dibao"] or (r["household_dibao"] and poor)
+        if dibao:
             g.add(Group.DIBAO)
-        if r["h_tekun"] and poor:
+        if r["tekun"] and poor:
             g.add(Group.TEKUN)
-        if poor or r["is_dibao"]:
+        if poor or dibao:
             g.add(Group.HARDSHIP)
-        for flag, group in (
-            ("is_orphan", Group.ORPHAN),
-            ("is_disabled", Group.DISABLED),
-            ("is_boarder", Group.BOARDER),
-        ):
+        for flag, group in (("orphan", Group.ORPHAN), ("disabled", Group.DISABLED), ("boarder", Group.BOARDER)):
             if r[flag]:
                 g.add(group)
-        if r["is_special_ed"] or r["stage"] == "special":
+        if r["special_ed"] or r["stage"] == "special":
             g.add(Group.SPECIAL_ED)
         return g
 
+    def rate_stage(r):
+        if r["stage"] == "nine_year":
+            return "primary" if r["grade"] <= 6 else "junior"
+        return r["stage"]
+
     def awards(r):
         groups = None
+        stage = rate_stage(r)
         for scheme_id, rate_id, lines, stages, poor_village, rural, boarders, born_by, born_after, want in rules:
             if (
-                (stages and r["stage"] not in stages)
-                or (poor_village and not r["poor_village"])
+                (stages and r["stage"] not in stages and stage not in stages)
+                or (poor_village and r["poor_village"] == "none")
                 or (rural and not r["rural"])
-                or (boarders and not r["is_boarder"])
+                or (boarders and not r["boarder"])
                 or (born_by and r["birth_date"] > born_by)
                 or (born_after and r["birth_date"] <= born_after)
             ):
@@ -217,7 +222,7 @@ def _stream_rules(period):
                 if (
                     line["when"] == "any"
                     or (kind == "group" and value in groups)
-                    or (kind == "stage" and value == r["stage"])
+                    or (kind == "stage" and value in (r["stage"], stage))
                 ):
                     yield scheme_id, rate_id, line["amount"]
                     break
@@ -248,29 +253,13 @@ def run_stream(period) -> float:
         raw = connection.connection  # psycopg2: a named cursor streams; COPY runs between its fetches
         src = raw.cursor(name="bench_stream")
         src.itersize = 20_000
+        names = ["student_id", "school_id", "county_id", "stage", "grade", "birth_date", "orphan", "disabled"]
+        names += ["special_ed", "boarder", "pupil_dibao", "household_dibao", "tekun", "poor_village", "rural"]
+        names += ["household_status", "facts"]
         src.execute(
-            f"SELECT student_id, school_id, county_id, stage, birth_date, is_orphan, is_disabled, is_special_ed, is_boarder, "
-            f"is_dibao, poor_village, rural, h_dibao, h_tekun, hh_status, facts::text FROM ({base}) b",
+            f"SELECT student_id, school_id, county_id, {', '.join(names[3:-1])}, facts::text FROM ({base}) b",
             params,
         )
-        names = [
-            "student_id",
-            "school_id",
-            "county_id",
-            "stage",
-            "birth_date",
-            "is_orphan",
-            "is_disabled",
-            "is_special_ed",
-            "is_boarder",
-            "is_dibao",
-            "poor_village",
-            "rural",
-            "h_dibao",
-            "h_tekun",
-            "hh_status",
-            "facts",
-        ]
         out = raw.cursor()
         copy = (
             "COPY subsidies_award (student_id, scheme_id, period_id, school_id, county_id, amount, rate_version_id, facts, status, "

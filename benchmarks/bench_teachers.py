@@ -81,7 +81,7 @@ def main():
 
     from jinpin.scope import Role, Scope
     from schools.demo import seed_places
-    from teachers import compliance as comp
+    from teachers import training_compliance as comp
     from teachers.demo import seed_teachers
     from teachers.exporters import ComplianceExporter
     from teachers.models import Teacher, TrainingAttendance, TrainingRule
@@ -162,15 +162,12 @@ def main():
         print(f"  one school's shortfall list ({n_short} rows)      {t_school * 1000:8.0f} ms")
         print(f"  export rows, one per teacher ({n_rows:,})   {t_export * 1000:8.0f} ms")
     from teachers import honours as hon
-    from teachers.db import no_jit
 
     def owed_count():
-        with no_jit():  # as the honours page and the home panel do
-            return hon.owed(teachers, 2016).count()
+        return hon.owed(teachers, 2016).count()
 
     def owed_page():
-        with no_jit():
-            return hon.with_teachers(hon.owed(teachers, 2016)[:50])
+        return hon.with_teachers(hon.owed(teachers, 2016)[:50])
 
     t_owed, n_owed = timed(owed_count, args.runs)
     t_page, _page = timed(owed_page, args.runs)

@@ -19,7 +19,7 @@ from auditlog.registry import auditlog
 register = auditlog.register
 Action = LogEntry.Action
 
-__all__ = ["register", "log", "log_many", "Action", "LogEntry", "set_actor", "remote_addr"]
+__all__ = ["register", "log", "log_many", "log_changes", "Action", "LogEntry", "set_actor", "remote_addr"]
 
 
 def remote_addr(request) -> str | None:
@@ -75,3 +75,24 @@ def log_many(model, entries, *, action: int, actor, request=None, **data) -> int
     ]
     LogEntry.objects.bulk_create(rows, batch_size=5000)
     return len(rows)
+
+
+def log_changes(changed, *, actor, request=None, action: int = Action.UPDATE, **data) -> int:
+    """Before/after entries for objects of one model changed by ``bulk_update`` (which signals do not see).
+
+    ``changed`` is ``[(obj, {field: (before, after)})]``; objects without a change are skipped. Writes
+    through ``log_many``; returns the entries written.
+    """
+    from django.utils.encoding import smart_str
+
+    def text(value) -> str:
+        return "None" if value is None else smart_str(value)
+
+    rows = [(obj, diff) for obj, diff in changed if diff]
+    if not rows:
+        return 0
+    entries = [
+        (obj.pk, smart_str(obj)[:200], {k: [text(before), text(after)] for k, (before, after) in diff.items()})
+        for obj, diff in rows
+    ]
+    return log_many(type(rows[0][0]), entries, action=action, actor=actor, request=request, **data)

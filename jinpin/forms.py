@@ -15,6 +15,20 @@ def add_errors(form, exc: ValidationError) -> None:
             form.add_error(None, message)
 
 
+def show_errors(request, errors) -> None:
+    """Show errors where there is no form to render again (an action button): every message of a service's
+    ``ValidationError``, or of an action form that did not validate, as an error message on the next page.
+    With a form to render, use ``add_errors``: these two are the only ways errors reach the user."""
+    from django.contrib import messages
+
+    if isinstance(errors, ValidationError):
+        texts = errors.messages
+    else:
+        texts = [e for field_errors in errors.errors.values() for e in field_errors]
+    for text in texts:
+        messages.error(request, text)
+
+
 def parse_id(value) -> int | None:
     """A record id from a query string or a job's parameters, or None.
 

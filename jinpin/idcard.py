@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -45,7 +46,7 @@ def parse(value: str) -> IdInfo:
         raise ValidationError(
             _("The birth date in the ID number (%(d)s) is not a real date."), params={"d": number[6:14]}, code="birth"
         ) from None
-    if birth.year < 1900 or birth > dt.date.today():
+    if birth.year < 1900 or birth > timezone.localdate():
         raise ValidationError(
             _("The birth date in the ID number (%(d)s) is impossible."), params={"d": number[6:14]}, code="birth"
         )

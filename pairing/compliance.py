@@ -3,10 +3,10 @@
 One statement computes all cells of a set of agreements (a scoped queryset)
 for the chosen school years, whatever their number:
 
-* ``ag``    -- the agreements (not drafts) and the span they run;
-* ``per``   -- the semesters and school years chosen, up to today;
-* ``cells`` -- agreement × period × minimum of that period, where the agreement ran in the period;
-* ``ev``    -- the evidence counted per agreement × minimum × period, one grouped
+* ``agreements`` -- the agreements (not drafts) and the span they run;
+* ``periods``    -- the semesters and school years chosen, up to today;
+* ``cells``      -- agreement × period × minimum of that period, where the agreement ran in the period;
+* ``evidence``   -- the evidence counted per agreement × minimum × period, one grouped
   SELECT per minimum (the minimums are data: a handful of rows, loaded first);
 * the state: ``met`` when the count reaches the minimum; ``not_yet`` while both the
   period and the agreement still run; else ``missed`` (the period is over, or the
@@ -35,11 +35,12 @@ from .models import (
     AgreementStatus,
     Direction,
     Evidence,
+    Interval,
     JointProject,
     Milestone,
+    MilestoneKind,
     MilestoneStatus,
     Minimum,
-    Period,
     SchoolYear,
     Secondment,
     Semester,
@@ -51,7 +52,7 @@ STATE_BADGES = {MET: "green", NOT_YET: "amber", MISSED: "red"}
 FOREVER = dt.date(9999, 12, 31)
 
 
-def T(model) -> str:
+def table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
@@ -68,97 +69,143 @@ def years_upto(today=None, *, last: int | None = None):
     return years
 
 
-def _evidence_part(m: Minimum, params: list, restrict: bool = True) -> str:
-    """One grouped SELECT giving (agreement_id, minimum_id, period_id, n) for minimum ``m``.
+def _evidence_rows(m: Minimum, params: list, restrict: bool = True) -> str:
+    """One SELECT of the evidence that counts for minimum ``m``: ``(agreement_id, minimum_id, period_id,
+    evidence_id, direction)``, one row per activity, secondment, project or adopted document in a period.
 
-    ``restrict`` narrows the evidence to the chosen agreements up front (a county); for the
-    whole city it is cheaper to group every row of the period and let the final join drop drafts.
+    The counts (``_evidence_part``) and the evidence an agreement's page lists (``attach_evidence``) are both
+    read from here. ``restrict`` narrows the evidence to the chosen agreements up front (a county); for the
+    whole city it is cheaper to take every row of the period and let the final join drop drafts.
     """
-    act, sec, proj, ms, link = T(Activity), T(Secondment), T(JointProject), T(Milestone), T(AgreementSchool)
-    only = "AND {alias}.agreement_id IN (SELECT id FROM ag) " if restrict else ""
+    only = "AND {alias}.agreement_id IN (SELECT id FROM agreements) " if restrict else ""
     if m.evidence == Evidence.ACTIVITIES:
-        col = "semester_id" if m.period == Period.SEMESTER else "school_year_id"
+        column = "semester_id" if m.period == Interval.SEMESTER else "school_year_id"
         kinds = list(m.activity_kinds) or ["-"]
         params += [m.pk, *kinds, m.period]
         return (
-            f"SELECT a.agreement_id, %s AS minimum_id, a.{col} AS period_id, COUNT(*) AS n FROM {act} a "
-            f"WHERE a.kind IN ({', '.join(['%s'] * len(kinds))}) "
-            f"AND a.{col} IN (SELECT period_id FROM per WHERE pk_kind = %s) "
-            f"{only.format(alias='a')}GROUP BY a.agreement_id, a.{col}"
+            f"SELECT activity.agreement_id, %s AS minimum_id, activity.{column} AS period_id, "
+            f"activity.id AS evidence_id, '' AS direction FROM {table(Activity)} activity "
+            f"WHERE activity.kind IN ({', '.join(['%s'] * len(kinds))}) "
+            f"AND activity.{column} IN (SELECT period_id FROM periods WHERE kind = %s) {only.format(alias='activity')}"
         )
     if m.evidence == Evidence.SECONDMENT_EACH_WAY:
-        out_ = f"SUM(CASE WHEN s.direction = '{Direction.TO_HELPED.value}' THEN 1 ELSE 0 END)"
-        in_ = f"SUM(CASE WHEN s.direction = '{Direction.TO_HELPING.value}' THEN 1 ELSE 0 END)"
         params += [m.pk, m.period]
         return (
-            f"SELECT s.agreement_id, %s AS minimum_id, per.period_id, CASE WHEN {out_} < {in_} THEN {out_} ELSE {in_} END AS n "
-            f"FROM {sec} s JOIN per ON per.pk_kind = %s AND s.starts_on <= per.pe AND (s.ends_on IS NULL OR s.ends_on >= per.ps) "
-            f"WHERE 1 = 1 {only.format(alias='s')}GROUP BY s.agreement_id, per.period_id"
+            f"SELECT secondment.agreement_id, %s AS minimum_id, periods.period_id, secondment.id AS evidence_id, "
+            f"secondment.direction FROM {table(Secondment)} secondment JOIN periods ON periods.kind = %s "
+            f"AND secondment.starts_on <= periods.ends_on "
+            f"AND (secondment.ends_on IS NULL OR secondment.ends_on >= periods.starts_on) "
+            f"WHERE 1 = 1 {only.format(alias='secondment')}"
         )
     if m.evidence == Evidence.PROJECTS:
         params += [m.pk, m.period]
         return (
-            f"SELECT p.agreement_id, %s AS minimum_id, per.period_id, COUNT(*) AS n "
-            f"FROM {proj} p JOIN per ON per.pk_kind = %s AND p.started_on <= per.pe "
-            f"AND (p.concluded_on IS NULL OR p.concluded_on >= per.ps) "
-            f"WHERE 1 = 1 {only.format(alias='p')}GROUP BY p.agreement_id, per.period_id"
+            f"SELECT project.agreement_id, %s AS minimum_id, periods.period_id, project.id AS evidence_id, "
+            f"'' AS direction FROM {table(JointProject)} project JOIN periods ON periods.kind = %s "
+            f"AND project.started_on <= periods.ends_on "
+            f"AND (project.concluded_on IS NULL OR project.concluded_on >= periods.starts_on) "
+            f"WHERE 1 = 1 {only.format(alias='project')}"
         )
     if m.evidence == Evidence.PLAN_AND_CHARTER:
-        params += [m.pk, MilestoneStatus.ADOPTED.value, m.required, m.period]
+        params += [m.pk, MilestoneStatus.ADOPTED.value, m.period]
         return (
-            f"SELECT ag.id AS agreement_id, %s AS minimum_id, per.period_id, CASE WHEN EXISTS ("
-            f"SELECT 1 FROM {link} x WHERE x.agreement_id = ag.id AND (SELECT COUNT(*) FROM {ms} d "
-            f"WHERE d.school_id = x.school_id AND d.status = %s AND d.adopted_on <= per.pe) < 2"
-            f") THEN 0 ELSE %s END AS n FROM ag JOIN per ON per.pk_kind = %s"
+            f"SELECT helped.agreement_id, %s AS minimum_id, periods.period_id, document.id AS evidence_id, "
+            f"'' AS direction FROM {table(AgreementSchool)} helped "
+            f"JOIN agreements ON agreements.id = helped.agreement_id "
+            f"JOIN {table(Milestone)} document ON document.school_id = helped.school_id AND document.status = %s "
+            f"JOIN periods ON periods.kind = %s AND document.adopted_on <= periods.ends_on"
         )
     raise ValueError(m.evidence)
 
 
-def result_sql(agreements, *, years, today, minimums) -> tuple[str, list]:
-    """The ``WITH ...`` prefix defining ``result(agreement_id, minimum_id, period_id, n, state, ...)``."""
+def _evidence_part(m: Minimum, params: list, restrict: bool = True) -> str:
+    """One grouped SELECT giving (agreement_id, minimum_id, period_id, n) for minimum ``m``, counting its rows.
+
+    Activities and projects count one each; secondments count the smaller of the two directions (互派);
+    the plan and charter count ``required`` once every helped school has adopted both, else 0.
+    """
+    rows_params: list = []
+    rows = _evidence_rows(m, rows_params, restrict)
+    if m.evidence == Evidence.SECONDMENT_EACH_WAY:
+        to_helped = f"SUM(CASE WHEN e.direction = '{Direction.TO_HELPED.value}' THEN 1 ELSE 0 END)"
+        to_helping = f"SUM(CASE WHEN e.direction = '{Direction.TO_HELPING.value}' THEN 1 ELSE 0 END)"
+        n = f"CASE WHEN {to_helped} < {to_helping} THEN {to_helped} ELSE {to_helping} END"
+    elif m.evidence == Evidence.PLAN_AND_CHARTER:
+        params += [len(MilestoneKind.values), m.required]  # placed before the rows' own parameters
+        n = (
+            f"CASE WHEN COUNT(DISTINCT e.evidence_id) >= %s * (SELECT COUNT(*) FROM {table(AgreementSchool)} helped "
+            f"WHERE helped.agreement_id = e.agreement_id) THEN %s ELSE 0 END"
+        )
+    else:
+        n = "COUNT(*)"
+    params += rows_params
+    return (
+        f"SELECT e.agreement_id, e.minimum_id, e.period_id, {n} AS n FROM ({rows}) e "
+        f"GROUP BY e.agreement_id, e.minimum_id, e.period_id"
+    )
+
+
+def _scope_sql(agreements, params: list, *, year_ids, semester_ids=None) -> str:
+    """``WITH agreements AS (…), periods AS (…), ``: the agreements (not drafts) and the span they run; the
+    school years chosen and their semesters (or only ``semester_ids``)."""
     try:
         inner, inner_params = agreements.values("pk").query.sql_with_params()
     except EmptyResultSet:  # e.g. pk__in=[]
         inner, inner_params = "SELECT 0 WHERE 1 = 0", ()
-    year_ids = [y.pk for y in years] or [0]
+    year_ids = list(year_ids) or [0]
     ys = ", ".join(["%s"] * len(year_ids))
-    min_ids = [m.pk for m in minimums] or [0]
-    params: list = [FOREVER, AgreementStatus.DRAFT.value, *inner_params, *year_ids, *year_ids]
-    sql = (
-        f"WITH ag AS (SELECT a.id, a.starts_on AS s, COALESCE(a.ended_on, a.ends_on, %s) AS e FROM {T(Agreement)} a "
-        f"WHERE a.status <> %s AND a.id IN ({inner})), "
-        f"per AS (SELECT 'semester' AS pk_kind, id AS period_id, starts_on AS ps, ends_on AS pe FROM {T(Semester)} "
-        f"WHERE school_year_id IN ({ys}) "
-        f"UNION ALL SELECT 'year' AS pk_kind, id AS period_id, starts_on AS ps, ends_on AS pe FROM {T(SchoolYear)} WHERE id IN ({ys})), "
+    if semester_ids is None:
+        semesters, semester_params = f"school_year_id IN ({ys})", year_ids
+    else:
+        semester_ids = list(semester_ids) or [0]
+        semesters, semester_params = f"id IN ({', '.join(['%s'] * len(semester_ids))})", semester_ids
+    params += [FOREVER, AgreementStatus.DRAFT.value, *inner_params, *semester_params, *year_ids]
+    return (
+        f"WITH agreements AS (SELECT agreement.id, agreement.starts_on, "
+        f"COALESCE(agreement.ended_on, agreement.ends_on, %s) AS ends_on FROM {table(Agreement)} agreement "
+        f"WHERE agreement.status <> %s AND agreement.id IN ({inner})), "
+        f"periods AS (SELECT 'semester' AS kind, id AS period_id, starts_on, ends_on FROM {table(Semester)} "
+        f"WHERE {semesters} "
+        f"UNION ALL SELECT 'year' AS kind, id AS period_id, starts_on, ends_on FROM {table(SchoolYear)} "
+        f"WHERE id IN ({ys})), "
     )
+
+
+def result_sql(agreements, *, years, today, minimums) -> tuple[str, list]:
+    """The ``WITH ...`` prefix defining ``result(agreement_id, minimum_id, kind, period_id, starts_on, ends_on,
+    required, n, state)``: one row per cell."""
+    params: list = []
+    sql = _scope_sql(agreements, params, year_ids=[y.pk for y in years])
+    min_ids = [m.pk for m in minimums] or [0]
     params += [today, *min_ids]
     sql += (
-        f"cells AS (SELECT ag.id AS agreement_id, m.id AS minimum_id, m.required, per.pk_kind, per.period_id, per.ps, per.pe, "
-        f"ag.e AS ae FROM ag JOIN per ON per.ps <= ag.e AND per.pe >= ag.s AND per.ps <= %s "
-        f"JOIN {T(Minimum)} m ON m.period = per.pk_kind AND m.id IN ({', '.join(['%s'] * len(min_ids))})), "
+        # agreement × period × minimum of that period, where the agreement ran in the period (up to today)
+        f"cells AS (SELECT agreements.id AS agreement_id, minimum.id AS minimum_id, minimum.required, periods.kind, "
+        f"periods.period_id, periods.starts_on, periods.ends_on, agreements.ends_on AS agreement_ends_on "
+        f"FROM agreements JOIN periods ON periods.starts_on <= agreements.ends_on "
+        f"AND periods.ends_on >= agreements.starts_on AND periods.starts_on <= %s "
+        f"JOIN {table(Minimum)} minimum ON minimum.period = periods.kind "
+        f"AND minimum.id IN ({', '.join(['%s'] * len(min_ids))})), "
     )
     restrict = bool(agreements.query.where)
     parts = [_evidence_part(m, params, restrict) for m in minimums]
     if not parts:
         parts = ["SELECT 0 AS agreement_id, 0 AS minimum_id, 0 AS period_id, 0 AS n"]
-    sql += "ev AS (" + " UNION ALL ".join(parts) + "), "
+    sql += "evidence AS (" + " UNION ALL ".join(parts) + "), "
     params += [today, today]
     sql += (
-        "result AS (SELECT c.agreement_id, c.minimum_id, c.pk_kind, c.period_id, c.ps, c.pe, c.required, "
-        "COALESCE(ev.n, 0) AS n, "
-        f"CASE WHEN COALESCE(ev.n, 0) >= c.required THEN '{MET}' "
-        f"WHEN c.pe >= %s AND c.ae >= %s THEN '{NOT_YET}' ELSE '{MISSED}' END AS state "
-        "FROM cells c LEFT JOIN ev ON ev.agreement_id = c.agreement_id AND ev.minimum_id = c.minimum_id "
-        "AND ev.period_id = c.period_id) "
+        "result AS (SELECT cells.agreement_id, cells.minimum_id, cells.kind, cells.period_id, cells.starts_on, "
+        "cells.ends_on, cells.required, COALESCE(evidence.n, 0) AS n, "
+        f"CASE WHEN COALESCE(evidence.n, 0) >= cells.required THEN '{MET}' "
+        f"WHEN cells.ends_on >= %s AND cells.agreement_ends_on >= %s THEN '{NOT_YET}' ELSE '{MISSED}' END AS state "
+        "FROM cells LEFT JOIN evidence ON evidence.agreement_id = cells.agreement_id "
+        "AND evidence.minimum_id = cells.minimum_id AND evidence.period_id = cells.period_id) "
     )
     return sql, params
 
 
 def _execute(c, sql, params):
-    """Run the statement; on PostgreSQL without JIT, whose compile time (~150 ms) exceeds what it saves here."""
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
-        with connection.cursor() as plain:  # ``c`` may be a server-side cursor, which only takes a SELECT
-            plain.execute("SET LOCAL jit = off")
+    """Run the statement (JIT is off for every connection: jinpin/settings.py)."""
     c.execute(sql, params)
 
 
@@ -195,12 +242,15 @@ def cells(agreements, *, years, today=None, minimums=None) -> list[Cell]:
         return []
     by_id = {m.pk: m for m in minimums}
     sql, params = result_sql(agreements, years=years, today=today, minimums=minimums)
-    sql += "SELECT agreement_id, minimum_id, pk_kind, period_id, ps, pe, n, state FROM result ORDER BY agreement_id, ps, minimum_id"
+    sql += "SELECT agreement_id, minimum_id, kind, period_id, starts_on, ends_on, n, state FROM result ORDER BY agreement_id, starts_on, minimum_id"
     with transaction.atomic(), connection.cursor() as c:
         _execute(c, sql, params)
         rows = c.fetchall()
     order = {m.pk: i for i, m in enumerate(minimums)}
-    out = [Cell(a, by_id[m], k, p, _as_date(ps), _as_date(pe), int(n), st) for a, m, k, p, ps, pe, n, st in rows]
+    out = [
+        Cell(agreement_id, by_id[minimum_id], kind, period_id, _as_date(starts), _as_date(ends), int(n), state)
+        for agreement_id, minimum_id, kind, period_id, starts, ends, n, state in rows
+    ]
     out.sort(key=lambda c: (c.agreement_id, c.period_kind != "semester", c.starts_on, order[c.minimum.pk]))
     return out
 
@@ -272,14 +322,14 @@ def count(agreements, *, years, today=None, minimums=None) -> int:
 
 
 def stream(agreements, *, years, today=None, minimums=None, chunk=5000):
-    """Yield ``(agreement_id, minimum_id, pk_kind, period_id, n, state)`` in agreement order,
+    """Yield ``(agreement_id, minimum_id, kind, period_id, n, state)`` in agreement order,
     from a server-side cursor on PostgreSQL (flat memory)."""
     today = today or timezone.localdate()
     minimums = active_minimums() if minimums is None else minimums
     if not years:
         return
     sql, params = result_sql(agreements, years=years, today=today, minimums=minimums)
-    sql += "SELECT agreement_id, minimum_id, pk_kind, period_id, n, state FROM result ORDER BY agreement_id, ps, minimum_id"
+    sql += "SELECT agreement_id, minimum_id, kind, period_id, n, state FROM result ORDER BY agreement_id, starts_on, minimum_id"
     with transaction.atomic(), connection.chunked_cursor() as c:
         _execute(c, sql, params)
         while True:
@@ -290,43 +340,49 @@ def stream(agreements, *, years, today=None, minimums=None, chunk=5000):
 
 
 def attach_evidence(cell_list, agreement: Agreement):
-    """Fill ``cell.evidence`` for one agreement's cells (a few small queries, for its detail page)."""
+    """Fill ``cell.evidence`` for one agreement's cells: the rows ``_evidence_rows`` counted, loaded as objects
+    (five small queries, for its detail page)."""
     if not cell_list:
         return cell_list
-    sem_ids = {c.period_id for c in cell_list if c.period_kind == "semester"}
-    year_ids = {c.period_id for c in cell_list if c.period_kind == "year"}
-    acts = defaultdict(list)
-    for a in (
-        Activity.objects.filter(agreement=agreement)
-        .filter(**({"school_year_id__in": year_ids} if year_ids else {"semester_id__in": sem_ids}))
-        .only("pk", "kind", "held_on", "semester_id", "school_year_id", "summary")
-    ):
-        acts[("semester", a.semester_id)].append(a)
-        acts[("year", a.school_year_id)].append(a)
-    secs = list(agreement.secondments.all())
-    projs = list(agreement.projects.all())
-    adopted = list(
-        Milestone.objects.filter(
-            school__agreement_links__agreement=agreement, status=MilestoneStatus.ADOPTED
-        ).select_related("school")
+    minimums = list({c.minimum.pk: c.minimum for c in cell_list}.values())
+    params: list = []
+    sql = _scope_sql(
+        Agreement.objects.filter(pk=agreement.pk),
+        params,
+        year_ids={c.period_id for c in cell_list if c.period_kind == "year"},
+        semester_ids={c.period_id for c in cell_list if c.period_kind == "semester"},
     )
+    sql = sql.rstrip(", ") + " " + " UNION ALL ".join(_evidence_rows(m, params) for m in minimums)
+    with transaction.atomic(), connection.cursor() as c:
+        _execute(c, sql, params)
+        rows = c.fetchall()
+    by_minimum = {m.pk: m for m in minimums}
+    wanted = defaultdict(set)
+    for _agreement, minimum_id, _period, evidence_id, _direction in rows:
+        wanted[by_minimum[minimum_id].evidence].add(evidence_id)
+    objects = {
+        Evidence.ACTIVITIES: Activity.objects.only("pk", "kind", "held_on", "semester_id", "school_year_id", "summary"),
+        Evidence.SECONDMENT_EACH_WAY: Secondment.objects.all(),
+        Evidence.PROJECTS: JointProject.objects.all(),
+        Evidence.PLAN_AND_CHARTER: Milestone.objects.select_related("school"),
+    }
+    loaded = {kind: qs.in_bulk(wanted[kind]) if wanted[kind] else {} for kind, qs in objects.items()}
+    found = defaultdict(list)
+    for _agreement, minimum_id, period_id, evidence_id, _direction in rows:
+        found[(minimum_id, period_id)].append(loaded[by_minimum[minimum_id].evidence][evidence_id])
     for c in cell_list:
-        m = c.minimum
-        if m.evidence == Evidence.ACTIVITIES:
-            c.evidence = [a for a in acts[(c.period_kind, c.period_id)] if a.kind in m.activity_kinds]
-        elif m.evidence == Evidence.SECONDMENT_EACH_WAY:
-            c.evidence = [
-                s for s in secs if s.starts_on <= c.ends_on and (s.ends_on is None or s.ends_on >= c.starts_on)
-            ]
-        elif m.evidence == Evidence.PROJECTS:
-            c.evidence = [
-                p
-                for p in projs
-                if p.started_on <= c.ends_on and (p.concluded_on is None or p.concluded_on >= c.starts_on)
-            ]
-        elif m.evidence == Evidence.PLAN_AND_CHARTER:
-            c.evidence = [ms for ms in adopted if ms.adopted_on <= c.ends_on]
+        order = ORDER_BY[c.minimum.evidence]
+        c.evidence = sorted(found[(c.minimum.pk, c.period_id)], key=order)
     return cell_list
+
+
+#: how a cell lists its evidence: as each model orders itself (newest first), documents as created
+ORDER_BY = {
+    Evidence.ACTIVITIES: lambda a: (-a.held_on.toordinal(), -a.pk),
+    Evidence.SECONDMENT_EACH_WAY: lambda s: (-s.starts_on.toordinal(), -s.pk),
+    Evidence.PROJECTS: lambda p: (-p.started_on.toordinal(), -p.pk),
+    Evidence.PLAN_AND_CHARTER: lambda d: d.pk,
+}
 
 
 # -- cached results ------------------------------------------------------------------------------

@@ -94,6 +94,12 @@ class AgreementEditForm(ScopedFormMixin, forms.Form):
             self.add_error("ends_on", _("The term ends before it starts."))
         return data
 
+    FIELDS = ("helping_school", "helped_schools", "form", "signed_on", "starts_on", "ends_on", "content", "document")
+
+    def agreement_fields(self) -> dict:
+        """The validated fields as ``services.agreement_create`` / ``agreement_update`` take them."""
+        return {**{f: self.cleaned_data[f] for f in self.FIELDS}, "document_type": self.document_type}
+
 
 class AgreementEndForm(forms.Form):
     ended_on = forms.DateField(label=_("Ended on"), widget=DATE, initial=timezone.localdate)

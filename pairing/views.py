@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,11 +14,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jinpin import exports
-from jinpin.forms import add_errors
+from jinpin.forms import add_errors, show_errors
 from jinpin.scope import role_required
-from schools.models import COMPULSORY_STAGES, County, School
+from schools.models import County, School
 
-from . import compliance, services, uploads
+from . import compliance, selectors, services, uploads
 from .filters import ActivityFilter, AgreementFilter, DonationFilter
 from .forms import (
     ActivityForm,
@@ -34,7 +34,6 @@ from .forms import (
 from .models import (
     Activity,
     Agreement,
-    AgreementForm,
     AgreementSchool,
     AgreementStatus,
     Attachment,
@@ -45,7 +44,6 @@ from .models import (
     Secondment,
     Semester,
 )
-from .models.agreements import KEY_POVERTY
 
 PAGE_SIZE = 50
 
@@ -96,20 +94,9 @@ def agreement_create(request):
     request.scope.require_write(Agreement)
     form = AgreementEditForm(request.POST or None, request.FILES or None, scope=request.scope)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
         try:
             agreement = services.agreement_create(
-                helping_school=d["helping_school"],
-                helped_schools=d["helped_schools"],
-                form=d["form"],
-                signed_on=d["signed_on"],
-                starts_on=d["starts_on"],
-                ends_on=d["ends_on"],
-                content=d["content"],
-                document=d["document"],
-                document_type=form.document_type,
-                acting_user=request.user,
-                scope=request.scope,
+                **form.agreement_fields(), acting_user=request.user, scope=request.scope
             )
         except ValidationError as e:
             add_errors(form, e)
@@ -128,29 +115,12 @@ def agreement_edit(request, pk):
     initial = {
         "helping_school": agreement.helping_school_id,
         "helped_schools": list(agreement.links.values_list("school_id", flat=True)),
-        "form": agreement.form,
-        "signed_on": agreement.signed_on,
-        "starts_on": agreement.starts_on,
-        "ends_on": agreement.ends_on,
-        "content": agreement.content,
+        **{f: getattr(agreement, f) for f in ("form", "signed_on", "starts_on", "ends_on", "content")},
     }
     form = AgreementEditForm(request.POST or None, request.FILES or None, initial=initial, scope=request.scope)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
         try:
-            services.agreement_update(
-                agreement=agreement,
-                helping_school=d["helping_school"],
-                helped_schools=d["helped_schools"],
-                form=d["form"],
-                signed_on=d["signed_on"],
-                starts_on=d["starts_on"],
-                ends_on=d["ends_on"],
-                content=d["content"],
-                document=d["document"],
-                document_type=form.document_type,
-                acting_user=request.user,
-            )
+            services.agreement_update(agreement=agreement, **form.agreement_fields(), acting_user=request.user)
         except ValidationError as e:
             add_errors(form, e)
         else:
@@ -166,8 +136,7 @@ def agreement_activate(request, pk):
     try:
         services.agreement_activate(agreement=agreement, acting_user=request.user)
     except ValidationError as e:
-        for m in e.messages:
-            messages.error(request, m)
+        show_errors(request, e)
     else:
         messages.success(request, _("The agreement is active."))
     return redirect("pairing:agreement_detail", pk=pk)
@@ -208,17 +177,8 @@ def agreement_detail(request, pk):
     cells = compliance.attach_evidence(
         compliance.cells(Agreement.objects.filter(pk=agreement.pk), years=years, today=today), agreement
     )
-    semesters = {s.pk: s for s in Semester.objects.filter(school_year__in=years).select_related("school_year")}
+    periods = selectors.compliance_grid(cells, years)  # [(label, [cells])] newest first
     year_by_id = {y.pk: y for y in years}
-    periods = []  # [(label, [cells])] newest first
-    for y in reversed(years):
-        for kind, pid, label in [("year", y.pk, _("%(y)s school year") % {"y": y.name})] + [
-            ("semester", s.pk, str(s))
-            for s in sorted([s for s in semesters.values() if s.school_year_id == y.pk], key=lambda s: s.number)
-        ]:
-            row = [c for c in cells if c.period_kind == kind and c.period_id == pid]
-            if row:
-                periods.append((label, row))
     helped_ids = [link.school_id for link in agreement.links.all()]
     milestones = {(m.school_id, m.kind): m for m in Milestone.objects.filter(school_id__in=helped_ids)}
     milestone_rows = [
@@ -600,57 +560,16 @@ def compliance_page(request):
     )
 
 
-def _coverage_flags():
-    one_to_one = Exists(
-        AgreementSchool.objects.filter(school=OuterRef("pk"), active=True, agreement__form=AgreementForm.ONE_TO_ONE)
-    )
-    helped = Exists(AgreementSchool.objects.filter(school=OuterRef("pk"), active=True))
-    helping = Exists(Agreement.objects.filter(helping_school=OuterRef("pk"), status=AgreementStatus.ACTIVE))
-    return one_to_one, helped, helping
-
-
 @role_required()
 def coverage(request):
     """Coverage: key-poor-village schools with an active one-to-one agreement; compulsory schools in any agreement."""
-    one_to_one, helped, helping = _coverage_flags()
-    key = Q(village__poverty__in=KEY_POVERTY)
-    comp = Q(stage__in=COMPULSORY_STAGES)
-    schools = request.scope.filter(School).alias(o2o=one_to_one, helped=helped, helping=helping)
-    agg = {
-        "key_total": Count("pk", filter=key),
-        "key_paired": Count("pk", filter=key & Q(o2o=True)),
-        "comp_total": Count("pk", filter=comp),
-        "comp_paired": Count("pk", filter=comp & (Q(helped=True) | Q(helping=True))),
-    }
-    per_county = {r["county_id"]: r for r in schools.values("county_id").annotate(**agg).order_by()}
-    city = schools.aggregate(**agg)
-
-    def pct(n, d):
-        return round(n * 100 / d, 1) if d else None
-
-    rows = []
-    for c in request.scope.filter(County):
-        r = per_county.get(c.pk, dict.fromkeys(agg, 0))
-        rows.append(
-            {
-                "county": c,
-                **r,
-                "key_pct": pct(r["key_paired"], r["key_total"]),
-                "comp_pct": pct(r["comp_paired"], r["comp_total"]),
-            }
-        )
-    city.update(
-        key_pct=pct(city["key_paired"], city["key_total"]), comp_pct=pct(city["comp_paired"], city["comp_total"])
-    )
-    # the unpaired schools: key-poor-village schools without a one-to-one agreement, compulsory schools in none
-    which = request.GET.get("unpaired", "key")
-    unpaired = request.scope.filter(School).select_related("county", "village")
+    schools = request.scope.filter(School)
+    per_county, city = selectors.coverage_counts(schools)
+    rows = [{"county": c, **selectors.coverage_row(per_county, c.pk)} for c in request.scope.filter(County)]
+    which = "compulsory" if request.GET.get("unpaired") == "compulsory" else "key"
+    unpaired = selectors.unpaired(schools.select_related("county", "village"), which)
     if request.GET.get("county", "").isdigit():
         unpaired = unpaired.filter(county_id=int(request.GET["county"]))
-    if which == "compulsory":
-        unpaired = unpaired.filter(comp).exclude(helped).exclude(helping)
-    else:
-        unpaired = unpaired.filter(key).exclude(one_to_one)
     page = Paginator(unpaired.order_by("county__order", "code"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "pairing/coverage.html", {"rows": rows, "city": city, "page": page, "which": which})
 

@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from jinpin import idcard
+from jinpin.audit import log_changes
 from jinpin.imports import Col, Importer
 from schools.models import School, Stage, Village
 
-from .history import log_changes
 from .models import Enrolment, EnrolmentConflict, Household, HouseholdStatus, Student
 
 FLAGS = ("is_orphan", "is_disabled", "is_special_ed", "is_boarder", "is_dibao")

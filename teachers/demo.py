@@ -14,6 +14,7 @@ import random
 from decimal import Decimal
 
 from django.db import connection
+from django.utils import timezone
 
 from jinpin import idcard
 from schools.models import Location, Poverty, School, Stage
@@ -163,7 +164,7 @@ def _staff_size(school) -> int:
 def _seed_demo(rnd, courses):
     schools = list(School.objects.filter(code__startswith="0").select_related("village", "county").order_by("code"))
     strong = [s for s in schools if not s.is_weak]
-    today = dt.date.today()
+    today = timezone.localdate()
     teachers, plans = [], []
     n = 0
     for school in schools:
@@ -268,13 +269,16 @@ def _seed_movements(rnd, teachers, schools):
         ]
         start = dt.date(2016 + i % 3, 9, 1)
         if status == MovementStatus.IN_POST:
-            start = dt.date(dt.date.today().year - 1, 9, 1)
+            start = dt.date(timezone.localdate().year - 1, 9, 1)
         home = open_periods.get(t.pk)
         if home is None or home.start >= start:
             continue
         end = start.replace(year=start.year + (1 if status == MovementStatus.COMPLETED else 2))
         if status == MovementStatus.PLANNED:
-            start, end = dt.date.today() + dt.timedelta(days=60), dt.date.today() + dt.timedelta(days=60 + 365)
+            start, end = (
+                timezone.localdate() + dt.timedelta(days=60),
+                timezone.localdate() + dt.timedelta(days=60 + 365),
+            )
         m = Movement(
             teacher=t,
             kind=kinds[i % len(kinds)],

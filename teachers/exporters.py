@@ -1,15 +1,13 @@
 """Excel reports of the teachers app: roster, movements, training compliance, honours."""
 
-import datetime as dt
-
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jinpin import exports, idcard
 from jinpin.exports import Column
 
-from . import compliance as comp
 from . import honours as hon
-from .db import no_jit
+from . import training_compliance as comp
 from .filters import MovementFilter, SchoolScopeFilter, TeacherFilter
 from .models import (
     Movement,
@@ -185,20 +183,19 @@ class ComplianceExporter(exports.Exporter):
             "school__county__name", "school__code", "school__name", "name", "id_number", "post", "hours"
         )
         threshold = rule.threshold if rule else 0
-        with no_jit():
-            for county, code, school, name, number, post, hours in qs.iterator(chunk_size=5000):
-                yield (
-                    county,
-                    code,
-                    school,
-                    name,
-                    number,
-                    posts[post],
-                    hours,
-                    threshold,
-                    comp.shortfall(rule, hours),
-                    yes if hours >= threshold else no,
-                )
+        for county, code, school, name, number, post, hours in qs.iterator(chunk_size=5000):
+            yield (
+                county,
+                code,
+                school,
+                name,
+                number,
+                posts[post],
+                hours,
+                threshold,
+                comp.shortfall(rule, hours),
+                yes if hours >= threshold else no,
+            )
 
 
 @exports.register
@@ -220,7 +217,7 @@ class HonoursExporter(exports.Exporter):
     ]
 
     def year(self):
-        return hon.year_from(self.params.get("year"), dt.date.today().year)
+        return hon.year_from(self.params.get("year"), timezone.localdate().year)
 
     def teachers(self):
         qs = self.scope.filter(Teacher)
@@ -248,13 +245,12 @@ class HonoursExporter(exports.Exporter):
                     None,
                 )
 
-        with no_jit():
-            for r in hon.owed(self.teachers(), year).iterator(chunk_size=2000):
-                chunk.append(r)
-                if len(chunk) == 2000:
-                    yield from flush()
-                    chunk = []
-            yield from flush()
+        for r in hon.owed(self.teachers(), year).iterator(chunk_size=2000):
+            chunk.append(r)
+            if len(chunk) == 2000:
+                yield from flush()
+                chunk = []
+        yield from flush()
         issued = (
             self.scope.filter(RuralHonourCertificate)
             .filter(year=year, teacher__in=self.teachers())

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -123,7 +122,7 @@ class TeacherForm(ScopedFormMixin, forms.ModelForm):
         return data
 
 
-class PeriodForm(forms.Form):
+class ServicePeriodForm(forms.Form):
     """Record a period of earlier service (any school of the city, by its code)."""
 
     school_code = forms.CharField(label=_("School code"), max_length=10, help_text=_("The 10-digit school code."))
@@ -178,7 +177,7 @@ class PeriodForm(forms.Form):
         return data
 
 
-class ClosePeriodForm(forms.Form):
+class ServicePeriodCloseForm(forms.Form):
     end = forms.DateField(label=_("Until"), widget=DATE)
 
 
@@ -220,7 +219,7 @@ class MovementForm(ScopedFormMixin, forms.ModelForm):
 
 
 class TransitionForm(forms.Form):
-    on = forms.DateField(label=_("Date"), widget=DATE, initial=dt.date.today)
+    on = forms.DateField(label=_("Date"), widget=DATE, initial=timezone.localdate)
 
 
 class EstablishmentForm(forms.ModelForm):
@@ -290,4 +289,4 @@ class AttendanceForm(ScopedFormMixin, forms.ModelForm):
 
 class HonourIssueForm(forms.Form):
     year = forms.IntegerField(label=_("Honour year"), min_value=1980, max_value=2100)
-    issued_on = forms.DateField(label=_("Issued on"), widget=DATE, initial=dt.date.today)
+    issued_on = forms.DateField(label=_("Issued on"), widget=DATE, initial=timezone.localdate)

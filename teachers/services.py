@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from auditlog.context import set_actor
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Movement, MovementStatus, ServiceKind, ServicePeriod, Teacher
@@ -60,7 +61,7 @@ def _overlap_error(teacher: Teacher, start, end, exclude_pk=None) -> ValidationE
 
 def _sync_current_school(teacher: Teacher) -> None:
     """The teacher's current school follows their open full-time period (if any)."""
-    today = dt.date.today()
+    today = timezone.localdate()
     current = (
         ServicePeriod.objects.filter(teacher_id=teacher.pk, full_time=True, end__isnull=True, start__lte=today)
         .order_by("-start")

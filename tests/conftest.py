@@ -98,6 +98,14 @@ def client_for(client):
     return make
 
 
+@pytest.fixture
+def officer(world, client_for):
+    """County A's officer, whose requests come back as responses even when a view raises (a 500 is asserted on)."""
+    c = client_for(world.officer_a)
+    c.raise_request_exception = False
+    return c
+
+
 # -- a real Celery worker ---------------------------------------------------------
 def _worker_env():
     db = connection.settings_dict

@@ -21,7 +21,7 @@ from .agreements import (
     MilestoneStatus,
 )
 from .calendar import SchoolYear, Semester
-from .compliance import ComplianceStamp, Evidence, Minimum, Period
+from .compliance import ComplianceStamp, Evidence, Interval, Minimum
 
 __all__ = [
     "Agreement",
@@ -45,5 +45,5 @@ __all__ = [
     "ComplianceStamp",
     "Evidence",
     "Minimum",
-    "Period",
+    "Interval",
 ]

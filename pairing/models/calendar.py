@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 
-class PeriodQuerySet(models.QuerySet):
+class CalendarPeriodQuerySet(models.QuerySet):
     def containing(self, day):
         return self.filter(starts_on__lte=day, ends_on__gte=day)
 
@@ -23,7 +23,7 @@ class SchoolYear(models.Model):
     starts_on = models.DateField(_("starts on"), unique=True)
     ends_on = models.DateField(_("ends on"))
 
-    objects = PeriodQuerySet.as_manager()
+    objects = CalendarPeriodQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("school year")
@@ -57,7 +57,7 @@ class Semester(models.Model):
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
 
-    objects = PeriodQuerySet.as_manager()
+    objects = CalendarPeriodQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("semester")

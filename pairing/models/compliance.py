@@ -7,7 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from .activities import ActivityKind
 
 
-class Period(models.TextChoices):
+class Interval(models.TextChoices):
+    """How often a minimum must be met: each semester (学期) or each school year (学年)."""
+
     SEMESTER = "semester", _("Per semester")
     YEAR = "year", _("Per school year")
 
@@ -31,7 +33,7 @@ class Minimum(models.Model):
     description = models.CharField(_("description"), max_length=300, blank=True)
     evidence = models.CharField(_("evidence"), max_length=24, choices=Evidence.choices)
     activity_kinds = models.JSONField(_("activity types that count"), default=list, blank=True)
-    period = models.CharField(_("period"), max_length=10, choices=Period.choices)
+    period = models.CharField(_("period"), max_length=10, choices=Interval.choices)
     required = models.PositiveSmallIntegerField(_("at least"), default=1)
     is_active = models.BooleanField(_("in force"), default=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)

@@ -32,7 +32,7 @@ class AmountRule(models.TextChoices):
 
 
 class Group(models.TextChoices):
-    """Who a student is, as the rules name it. Evaluated in SQL by the batch (see services.batch)."""
+    """Who a student is, as the rules name it. Each group is defined once, in ``subsidies.eligibility.GROUPS``."""
 
     ANY = "any", _("Anyone")
     POOR = "poor", _("Registered poor household (verified or returned)")

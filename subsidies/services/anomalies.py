@@ -9,11 +9,13 @@ pupils the rules make eligible who received nothing.
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import BooleanField, Count, DecimalField, Min, OuterRef, Q, Subquery, Sum
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from jinpin import idcard
 
+from .. import eligibility
 from ..models import (
     POOR_STATUSES,
     AmountRule,
@@ -23,7 +25,6 @@ from ..models import (
     HouseholdStatus,
     PayoutLine,
     Period,
-    RateVersion,
     Scheme,
     SchemeKind,
 )
@@ -92,78 +93,71 @@ def not_poor_on_decisive_date(scope, period):
         )
 
 
-def _groups_of(facts: dict) -> set[str]:
-    poor = facts.get("household_status") in POOR_STATUSES
-    g = {Group.ANY}
-    if poor:
-        g.add(Group.POOR)
-    if facts.get("dibao") and (poor or not facts.get("household")):
-        g.add(Group.DIBAO)
-    if facts.get("tekun") and poor:
-        g.add(Group.TEKUN)
-    if poor or facts.get("dibao"):
-        g.add(Group.HARDSHIP)
-    for flag, group in (
-        ("orphan", Group.ORPHAN),
-        ("disabled", Group.DISABLED),
-        ("special_ed", Group.SPECIAL_ED),
-        ("boarder", Group.BOARDER),
-    ):
-        if facts.get(flag):
-            g.add(group)
-    if facts.get("stage") == "special":
-        g.add(Group.SPECIAL_ED)
-    return g
-
-
 def wrong_amounts(scope, period):
     """Amounts that differ from what the rate in force gives for the award's frozen facts.
 
-    Streams the awards (no query per row); for exclusive categories (nutrition meals) a lower
-    category paid to a pupil in a higher one is named as such.
+    One query: the expected amount is the same SQL the batch uses (``subsidies.eligibility``), read over
+    each award's frozen facts instead of the registry. For exclusive categories (nutrition meals) a
+    lower category paid to a pupil in a higher one is named as such.
     """
     in_force = {}
     for scheme in Scheme.objects.exclude(kind=SchemeKind.LOAN):
-        in_force[scheme.pk] = (scheme, scheme.rate_on(period.decisive_date))
+        rate = scheme.rate_on(period.decisive_date)
+        if rate is not None:
+            in_force[scheme.pk] = (scheme, rate)
+    if not in_force:
+        return
+    table = connection.ops.quote_name(Award._meta.db_table)
+    ref = eligibility.json_ref(f"{table}.facts")
+    expected_params, whens = [], []
+    for scheme_id, (_scheme, rate) in in_force.items():
+        expected_params.append(scheme_id)
+        whens.append(f"WHEN %s THEN {eligibility.amount(rate).sql(ref, expected_params)}")
+    expected_sql = f"(CASE {table}.scheme_id {' '.join(whens)} END)"
+    rate_params: list = []
+    for scheme_id, (_scheme, rate) in in_force.items():
+        rate_params.extend([scheme_id, rate.pk])
+    rate_sql = f"(CASE {table}.scheme_id {' '.join(['WHEN %s THEN %s'] * len(in_force))} END)"
     qs = (
         scope.filter(Award)
-        .filter(period=period, status__in=ACTIVE)
+        .filter(period=period, status__in=ACTIVE, scheme_id__in=list(in_force))
+        .annotate(
+            expected=RawSQL(expected_sql, expected_params, output_field=DecimalField(max_digits=10, decimal_places=2)),
+            wrong=RawSQL(
+                f"({expected_sql} IS DISTINCT FROM {table}.amount OR {rate_sql} IS DISTINCT FROM {table}.rate_version_id)",
+                [*expected_params, *rate_params],
+                output_field=BooleanField(),
+            ),
+        )
+        .filter(wrong=True)
+        .order_by("county__name", "school__name", "student_id", "scheme_id")
         .values_list(
             "scheme_id",
-            "rate_version_id",
             "amount",
-            "facts",
+            "expected",
             "county__name",
             "school__name",
             "student__name",
             "student__id_number",
         )
     )
-    n = 0
-    for scheme_id, rate_id, amount, facts, county, school, name, number in qs.iterator(chunk_size=5000):
-        scheme, rate = in_force.get(scheme_id, (None, None))
-        if rate is None:
-            continue
-        expected = rate.amount_for(groups=_groups_of(facts or {}), stage=(facts or {}).get("stage", ""))
-        if rate_id != rate.pk or expected != amount:
-            kind = (
-                _("Exclusive categories: a different category paid")
-                if scheme.amount_rule == AmountRule.PRIORITY
-                else _("Amount differs from the rate in force")
-            )
-            yield (
-                kind,
-                county,
-                school,
-                name,
-                _id(scope, number),
-                scheme.name,
-                amount,
-                _("expected %(e)s under the rates from %(d)s") % {"e": expected, "d": rate.effective_from},
-            )
-            n += 1
-            if n >= LIMIT:
-                return
+    for scheme_id, amount, expected, county, school, name, number in qs[:LIMIT]:
+        scheme, rate = in_force[scheme_id]
+        kind = (
+            _("Exclusive categories: a different category paid")
+            if scheme.amount_rule == AmountRule.PRIORITY
+            else _("Amount differs from the rate in force")
+        )
+        yield (
+            kind,
+            county,
+            school,
+            name,
+            _id(scope, number),
+            scheme.name,
+            amount,
+            _("expected %(e)s under the rates from %(d)s") % {"e": expected, "d": rate.effective_from},
+        )
 
 
 def paid_twice(scope, period):
@@ -241,6 +235,8 @@ def eligible_but_nothing(scope, period):
 
     from ..models import Student
 
+    poor_params: list = []
+    poor = eligibility.POOR.sql(eligibility.json_ref("c.facts"), poor_params)  # a verified poor household then
     sql = f"""
     WITH {head}
     SELECT co.name, sc.name, st.name, st.id_number, sh.name, c.amount, a.status
@@ -250,12 +246,12 @@ def eligible_but_nothing(scope, period):
     JOIN {County._meta.db_table} co ON co.id = c.county_id
     JOIN {Scheme._meta.db_table} sh ON sh.id = c.scheme_id
     LEFT JOIN {Award._meta.db_table} a ON a.student_id = c.student_id AND a.scheme_id = c.scheme_id AND a.period_id = %s
-    WHERE (a.id IS NULL OR a.status IN ('rejected', 'dropped')) AND c.facts->>'household_status' IN ('verified', 'returned')
+    WHERE (a.id IS NULL OR a.status IN ('rejected', 'dropped')) AND {poor}
     ORDER BY co.name, sc.name, st.id LIMIT {LIMIT}
     """
     labels = dict(AwardStatus.choices)
     with connection.cursor() as cur:
-        cur.execute(sql, [*params, period.pk])
+        cur.execute(sql, [*params, period.pk, *poor_params])
         for county_name, school, name, number, scheme, amount, status in cur.fetchall():
             yield (
                 _("Verified poor household, eligible, received nothing"),
@@ -276,6 +272,3 @@ def anomalies(scope, period: Period):
     """Every anomaly of the period in scope: (kind, county, school, student, ID, scheme, amount, detail)."""
     for check in CHECKS:
         yield from check(scope, period)
-
-
-__all__ = ["anomalies", "F", "RateVersion"]

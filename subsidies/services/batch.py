@@ -34,10 +34,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jinpin import audit, jobs
-from schools.models import County, Location, Poverty, School, Village
+from schools.models import County, School, Village
 
+from .. import eligibility
 from ..models import (
-    POOR_STATUSES,
     Award,
     BatchChange,
     BatchChunk,
@@ -50,7 +50,6 @@ from ..models import (
 )
 from ..models.awards import BATCH_WRITABLE
 from ..models.registry import Household, HouseholdStatus, Student
-from ..models.schemes import Group
 
 log = logging.getLogger(__name__)
 
@@ -65,38 +64,7 @@ def _t(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _years_before(d: dt.date, years: int) -> dt.date:
-    try:
-        return d.replace(year=d.year - years)
-    except ValueError:  # 29 February
-        return d.replace(year=d.year - years, day=28)
-
-
-def _group_sql(group: str) -> str:
-    poor = "(b.hh_status IN ({}))".format(", ".join(f"'{s}'" for s in POOR_STATUSES))
-    return {
-        Group.ANY: "TRUE",
-        Group.POOR: poor,
-        Group.DIBAO: f"(b.is_dibao OR (b.h_dibao AND {poor}))",
-        Group.TEKUN: f"(b.h_tekun AND {poor})",
-        Group.HARDSHIP: f"({poor} OR b.is_dibao)",
-        Group.ORPHAN: "b.is_orphan",
-        Group.DISABLED: "b.is_disabled",
-        Group.SPECIAL_ED: "(b.is_special_ed OR b.stage = 'special')",
-        Group.BOARDER: "b.is_boarder",
-    }[group]
-
-
-def _when_sql(when: str, params: list) -> str:
-    if when == "any":
-        return "TRUE"
-    kind, _sep, value = when.partition(":")
-    if kind == "group":
-        return _group_sql(value)
-    if kind == "stage":
-        params.append(value)
-        return "b.stage = %s"
-    raise ValueError(when)
+_years_before = eligibility.years_before
 
 
 @dataclass(frozen=True)
@@ -116,48 +84,34 @@ def schemes_for(period: Period) -> list[SchemeRate]:
 
 
 def _scheme_branch(sr: SchemeRate, decisive: dt.date, params: list) -> str:
-    """SELECT of one scheme's awards from ``base b``: eligibility and amount from the scheme's data."""
-    s = sr.scheme
-    case_params: list = []
-    whens = []
-    for line in sr.rate.parsed_lines():
-        cond = _when_sql(line["when"], case_params)
-        case_params.append(line["amount"])
-        whens.append(f"WHEN {cond} THEN %s")
-    amount = f"(CASE {' '.join(whens)} END)::numeric(10, 2)"
-    where: list[str] = []
+    """SELECT of one scheme's awards from ``base b``: eligibility and amount as ``subsidies.eligibility`` defines them."""
+    ref = eligibility.column_ref("b")
+    amount_params: list = []
+    amount = eligibility.amount(sr.rate).sql(ref, amount_params)
     where_params: list = []
-    if s.stages:
-        where.append("b.stage IN ({})".format(", ".join(["%s"] * len(s.stages))))
-        where_params.extend(s.stages)
-    if s.poor_village_school:
-        where.append("b.poor_village")
-    if s.rural_school:
-        where.append("b.rural")
-    if s.boarders_only:
-        where.append("b.is_boarder")
-    if s.min_age is not None:  # at least min_age completed years on the decisive date
-        where.append("b.birth_date <= %s")
-        where_params.append(_years_before(decisive, s.min_age))
-    if s.max_age is not None:  # not yet max_age + 1
-        where.append("b.birth_date > %s")
-        where_params.append(_years_before(decisive, s.max_age + 1))
-    if s.groups:
-        where.append("(" + " OR ".join(_group_sql(g) for g in s.groups) + ")")
-    params.extend([s.pk, sr.rate.pk, *case_params, *where_params])
+    where = eligibility.condition(sr.scheme, decisive).sql(ref, where_params)
+    params.extend([sr.scheme.pk, sr.rate.pk, *amount_params, *where_params])
     return (
         f"SELECT b.student_id, %s::bigint AS scheme_id, %s::bigint AS rate_version_id, {amount} AS amount, "
-        f"b.school_id, b.county_id, b.facts FROM base b WHERE {' AND '.join(where) or 'TRUE'}"
+        f"b.school_id, b.county_id, b.facts FROM base b WHERE {where}"
     )
 
 
 def base_sql(
     *, school_year: int, decisive: dt.date, county_id: int | None, lo: int | None, hi: int | None, params: list
 ) -> str:
-    """One row per enrolled student: the facts every rule reads, judged on the decisive date."""
-    where = ["e.school_year = %s"]
-    params.append(decisive)  # the facts' date
+    """One row per enrolled student: the facts every rule reads (``eligibility.FACTS``), judged on the decisive date.
+
+    Each fact is a typed column of its own name, and all of them together the ``facts`` JSON the award keeps.
+    """
+    columns, json_pairs = [], []
+    for fact in eligibility.FACTS.values():
+        columns.append(f"{fact.source} AS {fact.name}")
+        json_pairs.append(f"'{fact.name}', {fact.source}")
+    n_date = sum(f.source.count("%s") for f in eligibility.FACTS.values())
+    params.extend([decisive] * (2 * n_date))  # the facts' date, in the columns and in the JSON
     params.append(decisive)  # the household status in force
+    where = ["e.school_year = %s"]
     params.append(school_year)
     if lo is not None:
         where.append("e.student_id >= %s AND e.student_id < %s")
@@ -166,19 +120,8 @@ def base_sql(
         where.append("sc.county_id = %s")
         params.append(county_id)
     return f"""
-    SELECT e.student_id, e.school_id, sc.county_id, e.stage, st.birth_date, st.is_orphan, st.is_disabled,
-           st.is_special_ed, st.is_boarder, st.is_dibao, st.household_id,
-           COALESCE(v.poverty, '{Poverty.NONE}') <> '{Poverty.NONE}' AS poor_village,
-           sc.location = '{Location.RURAL}' AS rural,
-           COALESCE(h.is_dibao, FALSE) AS h_dibao, COALESCE(h.is_tekun, FALSE) AS h_tekun, hs.status AS hh_status,
-           jsonb_build_object(
-               'date', %s::date, 'school', e.school_id, 'stage', e.stage, 'grade', e.grade,
-               'poor_village', COALESCE(v.poverty, '{Poverty.NONE}'), 'rural', sc.location = '{Location.RURAL}',
-               'household', st.household_id, 'household_status', hs.status,
-               'dibao', st.is_dibao OR COALESCE(h.is_dibao, FALSE), 'tekun', COALESCE(h.is_tekun, FALSE),
-               'orphan', st.is_orphan, 'disabled', st.is_disabled, 'special_ed', st.is_special_ed,
-               'boarder', st.is_boarder, 'birth_date', st.birth_date
-           ) AS facts
+    SELECT e.student_id, e.school_id, sc.county_id, {", ".join(columns)},
+           jsonb_build_object({", ".join(json_pairs)}) AS facts
     FROM {_t(Enrolment)} e
     JOIN {_t(Student)} st ON st.id = e.student_id
     JOIN {_t(School)} sc ON sc.id = e.school_id

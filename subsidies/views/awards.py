@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jinpin import exports
+from jinpin.forms import show_errors
 from jinpin.scope import Role, role_required
 
 from ..exporters import FULL_ID_ROLES
@@ -112,9 +113,7 @@ def award_resolve(request, pk):
     request.scope.get_or_404(Award, write=True, pk=pk)
     form = ResolveDifferenceForm(request.POST)
     if not form.is_valid():
-        for errs in form.errors.values():
-            for e in errs:
-                messages.error(request, e)
+        show_errors(request, form)
         return redirect("subsidies:award_detail", pk=pk)
     try:
         change = workflow.resolve_difference(
@@ -126,8 +125,7 @@ def award_resolve(request, pk):
             request=request,
         )
     except ValidationError as exc:
-        for m in exc.messages:
-            messages.error(request, m)
+        show_errors(request, exc)
         return redirect("subsidies:award_detail", pk=pk)
     messages.success(
         request, _("Difference resolved: %(resolution)s.") % {"resolution": change.get_resolution_display()}
@@ -145,9 +143,7 @@ def award_action(request):
     query = request.POST.get("query", "")
     back = reverse("subsidies:award_list") + (f"?{query}" if query else "")
     if not form.is_valid():
-        for errs in form.errors.values():
-            for e in errs:
-                messages.error(request, e)
+        show_errors(request, form)
         return redirect(back)
     if form.cleaned_data["all_matching"]:
         from django.http import QueryDict
@@ -170,8 +166,7 @@ def award_action(request):
             request=request,
         )
     except ValidationError as exc:
-        for m in exc.messages:
-            messages.error(request, m)
+        show_errors(request, exc)
         return redirect(back)
     messages.success(request, _("%(n)s awards moved.") % {"n": out.moved})
     if out.refused_own:

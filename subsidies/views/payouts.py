@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jinpin import exports, imports
+from jinpin.forms import add_errors, show_errors
 from jinpin.scope import Role, role_required
 
 from ..exporters import FULL_ID_ROLES
@@ -42,7 +43,7 @@ def payout_list(request):
                     acting_user=request.user, scope=request.scope, request=request, **form.cleaned_data
                 )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                add_errors(form, exc)
             else:
                 messages.success(request, _("Payout batch prepared."))
                 return redirect("subsidies:payout_detail", pk=b.pk)
@@ -96,7 +97,7 @@ def payout_send(request, pk):
         payouts.payout_send(batch=batch_, acting_user=request.user, scope=request.scope, request=request)
         messages.success(request, _("Batch marked as sent to the bank."))
     except ValidationError as exc:
-        messages.error(request, exc.messages[0])
+        show_errors(request, exc)
     return redirect("subsidies:payout_detail", pk=pk)
 
 
@@ -150,7 +151,7 @@ def award_recover(request, pk):
             )
             messages.success(request, _("Recovery recorded; the reconciliation carries it until it is settled."))
         except ValidationError as exc:
-            messages.error(request, exc.messages[0])
+            show_errors(request, exc)
     else:
         messages.error(request, _("Give the amount and the reason."))
     return redirect("subsidies:award_detail", pk=pk)
@@ -185,7 +186,7 @@ def loan_disburse(request, pk):
         payouts.loan_disburse(loan=loan, acting_user=request.user, scope=request.scope, request=request)
         messages.success(request, _("Loan disbursed."))
     except ValidationError as exc:
-        messages.error(request, exc.messages[0])
+        show_errors(request, exc)
     return redirect("subsidies:loan_list")
 
 
@@ -238,5 +239,5 @@ def recovery_settle(request, pk):
         payouts.recovery_settle(recovery=rec, acting_user=request.user, scope=request.scope, request=request)
         messages.success(request, _("Recovery settled."))
     except ValidationError as exc:
-        messages.error(request, exc.messages[0])
+        show_errors(request, exc)
     return redirect("subsidies:recovery_list")

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from schools.models import School
@@ -116,7 +117,7 @@ class ServiceKind(models.TextChoices):
 
 class ServicePeriodQuerySet(models.QuerySet):
     def current(self, on: dt.date | None = None):
-        on = on or dt.date.today()
+        on = on or timezone.localdate()
         return self.filter(start__lte=on).filter(Q(end__isnull=True) | Q(end__gt=on))
 
     def overlapping(self, start: dt.date, end: dt.date | None):

@@ -1,11 +1,10 @@
 """Rural-service honours (乡村教师荣誉): who is owed which tier this year, and issuing certificates."""
 
-import datetime as dt
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,7 +14,6 @@ from jinpin.scope import role_required
 
 from .. import honours as hon
 from .. import services
-from ..db import no_jit
 from ..filters import SchoolScopeFilter
 from ..forms import HonourIssueForm
 from ..models import RuralHonourCertificate, RuralHonourTier, Teacher
@@ -23,16 +21,15 @@ from .registry import PAGE_SIZE, export_params
 
 
 def _year(request) -> int:
-    return hon.year_from(request.GET.get("year") or request.POST.get("year"), dt.date.today().year)
+    return hon.year_from(request.GET.get("year") or request.POST.get("year"), timezone.localdate().year)
 
 
 @role_required()
 def honours(request):
     year = _year(request)
     f = SchoolScopeFilter(request.GET or None, queryset=request.scope.filter(Teacher), scope=request.scope)
-    with no_jit():
-        page = Paginator(hon.owed(f.qs, year), PAGE_SIZE).get_page(request.GET.get("page"))
-        page.object_list = hon.with_teachers(page.object_list)
+    page = Paginator(hon.owed(f.qs, year), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = hon.with_teachers(page.object_list)
     issued = (
         request.scope.filter(RuralHonourCertificate)
         .filter(year=year)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jinpin import exports
+from jinpin.forms import show_errors
 from jinpin.scope import role_required
 
 from .. import services
@@ -88,8 +89,7 @@ def movement_transition(request, pk, action):
     try:
         ACTIONS[action](**kwargs)
     except ValidationError as e:
-        for m in e.messages:
-            messages.error(request, m)
+        show_errors(request, e)
     else:
         messages.success(request, _("Movement is now “%(status)s”.") % {"status": movement.get_status_display()})
     return redirect("teachers:movement_detail", pk=pk)

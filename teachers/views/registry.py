@@ -1,27 +1,25 @@
 """The teacher registry: list, detail with service history, create, edit."""
 
-import datetime as dt
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jinpin import exports
-from jinpin.forms import add_errors, parse_id
+from jinpin.forms import add_errors, parse_id, show_errors
 from jinpin.scope import role_required
 
-from .. import compliance as comp
 from .. import honours as hon
 from .. import services
-from ..db import no_jit
+from .. import training_compliance as comp
 from ..filters import TeacherFilter
-from ..forms import ClosePeriodForm, PeriodForm, TeacherForm
+from ..forms import ServicePeriodCloseForm, ServicePeriodForm, TeacherForm
 from ..models import ServiceKind, ServicePeriod, Teacher, TeacherStatus
 
 PAGE_SIZE = 50
@@ -65,7 +63,7 @@ def teacher_detail(request, pk):
     if rule is not None:
         h = comp.annotate_hours(rule, Teacher.objects.filter(pk=teacher.pk)).values_list("hours", flat=True).get()
         hours = {"hours": h, "shortfall": comp.shortfall(rule, h)}
-    rural = hon.annotate_rural_days(Teacher.objects.filter(pk=teacher.pk), hon.honour_date(dt.date.today().year))
+    rural = hon.annotate_rural_days(Teacher.objects.filter(pk=teacher.pk), hon.honour_date(timezone.localdate().year))
     rural_days = rural.values_list("rural_days", flat=True).first()
     return render(
         request,
@@ -81,8 +79,8 @@ def teacher_detail(request, pk):
             "rule": rule,
             "hours": hours,
             "rural_years": hon.years_of(rural_days) if rural_days is not None else 0,
-            "period_form": PeriodForm() if can_write else None,
-            "close_form": ClosePeriodForm() if can_write else None,
+            "period_form": ServicePeriodForm() if can_write else None,
+            "close_form": ServicePeriodCloseForm() if can_write else None,
         },
     )
 
@@ -135,7 +133,7 @@ def teacher_edit(request, pk):
 def period_add(request, pk):
     teacher = request.scope.get_or_404(Teacher, write=True, pk=pk)
     request.scope.require_write(ServicePeriod)
-    form = PeriodForm(request.POST, scope=request.scope)
+    form = ServicePeriodForm(request.POST, scope=request.scope)
     if form.is_valid():
         d = form.cleaned_data
         try:
@@ -150,8 +148,7 @@ def period_add(request, pk):
                 acting_user=request.user,
             )
         except ValidationError as e:
-            for m in e.messages:
-                messages.error(request, m)
+            show_errors(request, e)
         else:
             messages.success(request, _("Service period recorded."))
     else:
@@ -166,13 +163,12 @@ def period_add(request, pk):
 def period_close(request, pk, period_pk):
     teacher = request.scope.get_or_404(Teacher, write=True, pk=pk)
     period = request.scope.get_or_404(ServicePeriod.objects.filter(teacher=teacher), write=True, pk=period_pk)
-    form = ClosePeriodForm(request.POST)
+    form = ServicePeriodCloseForm(request.POST)
     if form.is_valid():
         try:
             services.service_period_close(period=period, end=form.cleaned_data["end"], acting_user=request.user)
         except ValidationError as e:
-            for m in e.messages:
-                messages.error(request, m)
+            show_errors(request, e)
         else:
             messages.success(request, _("Service period closed."))
     else:
@@ -204,9 +200,8 @@ def home_panel(request):
     )
     rule = comp.active_rule()
     training = comp.totals(rule, teachers) if rule else None
-    year = dt.date.today().year
-    with no_jit():
-        owed = hon.owed(teachers, year).count()
+    year = timezone.localdate().year
+    owed = hon.owed(teachers, year).count()
     return {
         "title": HOME_TITLE,
         "template": "teachers/home_panel.html",

@@ -10,13 +10,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jinpin import exports, imports
-from jinpin.forms import parse_id
+from jinpin.forms import add_errors, parse_id
 from jinpin.scope import role_required
 from schools.models import County, School
 
-from .. import compliance as comp
 from .. import services
-from ..db import no_jit
+from .. import training_compliance as comp
 from ..forms import AttendanceForm, CourseForm
 from ..importers import TrainingHoursImporter
 from ..models import Teacher, TrainingAttendance, TrainingCourse, TrainingRule
@@ -96,7 +95,7 @@ def attendance_create(request):
                 acting_user=request.user,
             )
         except ValidationError as e:
-            form.add_error(None, e)
+            add_errors(form, e)
         else:
             messages.success(
                 request,
@@ -140,9 +139,8 @@ def compliance(request):
         qs = comp.compliance(rule, teachers).select_related("school").order_by("hours", "name", "pk")
         if request.GET.get("short") != "0":
             qs = qs.filter(hours__lt=rule.threshold)
-        with no_jit():
-            ctx["page"] = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-            comp.with_shortfall(rule, ctx["page"])
+        ctx["page"] = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        comp.with_shortfall(rule, ctx["page"])
         ctx["level"] = "school"
         ctx["only_short"] = request.GET.get("short") != "0"
         ctx["can_record"] = request.scope.can_write(TrainingAttendance)

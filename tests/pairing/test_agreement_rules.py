@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from pairing import services
 from pairing.models import AgreementForm, AgreementSchool, AgreementStatus
@@ -116,7 +117,7 @@ def test_end_date_rules(world, pair):
     assert "before it starts" in messages(e)
     with pytest.raises(ValidationError):
         services.agreement_end(
-            agreement=pair, ended_on=dt.date.today() + dt.timedelta(days=30), acting_user=world.officer_a
+            agreement=pair, ended_on=timezone.localdate() + dt.timedelta(days=30), acting_user=world.officer_a
         )
 
 
@@ -150,7 +151,7 @@ def test_activity_outside_the_term_or_in_the_future_is_refused(world, pair):
         services.activity_log(
             agreement=pair,
             kind="seminar",
-            held_on=dt.date.today() + dt.timedelta(days=1),
+            held_on=timezone.localdate() + dt.timedelta(days=1),
             summary="x",
             place="y",
             acting_user=world.principal_a,

@@ -11,13 +11,6 @@ from .factories import teacher
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def officer(world, client_for):
-    c = client_for(world.officer_a)
-    c.raise_request_exception = False
-    return c
-
-
 def test_a_secondment_ending_in_year_9999_is_a_message(world, pair, officer):
     t = teacher(world.weak_a)
     r = officer.post(

@@ -9,12 +9,22 @@ from tests.factories import SchoolFactory, VillageFactory, rural_school
 
 
 def seed_schemes():
-    """The data migration's 2016 schemes and period (a transactional test's flush removes them)."""
+    """The data migrations' 2016 schemes and period (a transactional test's flush removes them)."""
     import importlib
 
     from django.apps import apps
 
-    importlib.import_module("subsidies.migrations.0002_seed_2016_schemes").forward(apps, None)
+    for name in ("0002_seed_2016_schemes", "0008_scheme_stages_nine_year_nutrition"):
+        importlib.import_module(f"subsidies.migrations.{name}").forward(apps, None)
+
+
+@pytest.fixture
+def batch_needs_postgresql(db):
+    """The batch's SQL is PostgreSQL's (SKIP LOCKED, jsonb, data-modifying CTEs): a module that runs it uses this."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the batch runs on PostgreSQL")
 
 
 @pytest.fixture

@@ -16,13 +16,7 @@ from subsidies.services.anomalies import anomalies
 from .conftest import run_batch
 from .factories import household, pupil
 
-pytestmark = [pytest.mark.django_db]
-
-
-@pytest.fixture(autouse=True)
-def _postgres(db):
-    if connection.vendor != "postgresql":
-        pytest.skip("the batch runs on PostgreSQL")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("batch_needs_postgresql")]
 
 
 def test_each_kind_of_anomaly_is_found(places, period):

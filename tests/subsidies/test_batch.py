@@ -4,7 +4,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from jinpin.models import Job
 from subsidies.models import Award, AwardStatus, BatchChange, BatchRun, HouseholdStatus
@@ -13,13 +12,7 @@ from subsidies.services import batch
 from .conftest import run_batch
 from .factories import household, pupil
 
-pytestmark = [pytest.mark.django_db]
-
-
-@pytest.fixture(autouse=True)
-def _postgres(db):
-    if connection.vendor != "postgresql":
-        pytest.skip("the batch runs on PostgreSQL")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("batch_needs_postgresql")]
 
 
 def snapshot(period):

@@ -4,21 +4,15 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from schools.models import Stage
 from subsidies.models import Award, HouseholdStatus, Period, RateVersion, Scheme
+from tests.factories import rural_school
 
 from .conftest import run_batch
 from .factories import household, pupil
 
-pytestmark = [pytest.mark.django_db]
-
-
-@pytest.fixture(autouse=True)
-def _postgres(db):
-    if connection.vendor != "postgresql":
-        pytest.skip("the batch runs on PostgreSQL")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("batch_needs_postgresql")]
 
 
 def awards(student, period=None):
@@ -176,16 +170,11 @@ def test_vocational_textbooks_and_preschool_outside_poor_villages(places, period
     voc_other = pupil(vocational, is_dibao=True, birth_date=dt.date(2000, 5, 1))
     kinder_town = pupil(town_kinder, household=h, birth_date=dt.date(2012, 5, 1))
     run_batch(period)
-    assert awards(voc_poor) == {
-        "vocational_tuition": Decimal("0.00"),
-        "textbooks": Decimal("0.00"),
-        "nutrition": Decimal("600.00"),
-    }
+    # nutrition meals are for compulsory and special education only: not vocational, not kindergarten
+    assert awards(voc_poor) == {"vocational_tuition": Decimal("0.00"), "textbooks": Decimal("0.00")}
     assert "vocational_tuition" not in awards(voc_other) and "textbooks" in awards(voc_other)
-    assert "preschool" not in awards(kinder_town) and "textbooks" not in awards(
-        kinder_town
-    )  # no textbooks in kindergarten
-    assert awards(kinder_town)["nutrition"] == Decimal("600.00")
+    assert "preschool" not in awards(kinder_town) and "textbooks" not in awards(kinder_town)
+    assert awards(kinder_town) == {}
 
 
 def test_an_inactive_scheme_or_one_without_rates_is_not_awarded(places, period):
@@ -195,3 +184,75 @@ def test_an_inactive_scheme_or_one_without_rates_is_not_awarded(places, period):
     RateVersion.objects.filter(scheme__code="textbooks").delete()
     run_batch(period)
     assert set(awards(child)) == {"fee_waiver"}
+
+
+def test_nine_year_school_grades_1_to_6_are_primary_and_7_to_9_junior(places, period):
+    """A poor-village nine-year school: every stage-dependent rate follows the grade (DOMAIN.md)."""
+    w = places
+    nine_year = rural_school(
+        county=w.county_a, village=w.village_a, code="0830000008", name="汶上李庄九年一贯制学校", stage=Stage.NINE_YEAR
+    )
+    h = verified(w.village_a)
+    grade_6 = pupil(nine_year, grade=6, household=h, is_boarder=True)
+    grade_7 = pupil(nine_year, grade=7, household=h, is_boarder=True)
+    grade_8 = pupil(nine_year, grade=8, household=h, is_boarder=True)
+    day_grade_8 = pupil(nine_year, grade=8, household=h)
+    run_batch(period)
+    assert awards(grade_6)["boarding_allowance"] == Decimal("1000.00")
+    assert awards(grade_7)["boarding_allowance"] == Decimal("1250.00")
+    assert awards(grade_8) == {
+        "boarding_allowance": Decimal("1250.00"),
+        "fee_waiver": Decimal("0.00"),
+        "boarding_fee_waiver": Decimal("0.00"),
+        "textbooks": Decimal("0.00"),
+        "nutrition": Decimal("600.00"),
+    }
+    assert "boarding_allowance" not in awards(day_grade_8)
+    # the frozen facts keep the school's own stage and the grade the rate followed
+    facts = Award.objects.get(student=grade_8, scheme__code="boarding_allowance").facts
+    assert (facts["stage"], facts["grade"]) == (Stage.NINE_YEAR, 8)
+
+
+def test_nutrition_meals_stages_and_categories(places, period):
+    """Compulsory and special education only; orphan 3,650, special education 2,000, 低保 and hardship 600."""
+    from tests.factories import SchoolFactory
+
+    w = places
+    special_school = SchoolFactory(county=w.county_a, code="0830000009", name="汶上特殊教育学校", stage=Stage.SPECIAL)
+    town_kinder = SchoolFactory(county=w.county_a, code="0830000010", name="汶上实验幼儿园", stage=Stage.KINDERGARTEN)
+    h = verified(w.village_a)
+    kinder_poor = pupil(w.kinder_a, household=h, birth_date=dt.date(2012, 5, 1))
+    kinder_orphan = pupil(town_kinder, is_orphan=True, birth_date=dt.date(2015, 5, 1))  # one year old
+    senior_poor = pupil(w.senior_a, household=h, birth_date=dt.date(2000, 5, 1))
+    special_school_poor = pupil(special_school, household=h)
+    special_school_alone = pupil(special_school)  # a special-education school pupil of no hardship group
+    orphan = pupil(w.strong_a, is_orphan=True)
+    pupil_dibao = pupil(w.strong_a, is_dibao=True)  # an urban 低保 family, no registered household
+    household_dibao = pupil(w.strong_a, household=verified(w.village_a, is_dibao=True))
+    lifted_dibao_household = pupil(
+        w.strong_a,
+        household=household(w.village_a, ("verified", "2015-01-15"), ("lifted", "2016-06-01"), is_dibao=True),
+    )
+    lifted_household_pupil_dibao = pupil(
+        w.strong_a,
+        household=household(w.village_a, ("verified", "2015-01-15"), ("lifted", "2016-06-01")),
+        is_dibao=True,
+    )
+    run_batch(period)
+    assert "nutrition" not in awards(kinder_poor) and awards(kinder_poor)["preschool"] == Decimal("1500.00")
+    assert awards(kinder_orphan) == {}
+    assert "nutrition" not in awards(senior_poor) and "senior_grant" in awards(senior_poor)
+    assert awards(special_school_poor)["nutrition"] == Decimal("2000.00")
+    assert "nutrition" not in awards(special_school_alone)
+    assert awards(orphan)["nutrition"] == Decimal("3650.00")
+    assert awards(pupil_dibao)["nutrition"] == Decimal("600.00")
+    assert awards(household_dibao)["nutrition"] == Decimal("600.00")
+    # a household's 低保 flag counts only while it is a registered poor household; the pupil's own flag always
+    assert "nutrition" not in awards(lifted_dibao_household)
+    assert awards(lifted_household_pupil_dibao)["nutrition"] == Decimal("600.00")
+
+
+def test_the_shipped_schemes_name_their_stages(period):
+    """What the data migrations leave (seed_schemes runs them as the database's migration did)."""
+    assert Scheme.objects.get(code="nutrition").stages == ["primary", "junior", "nine_year", "special"]
+    assert Scheme.objects.get(code="boarding_allowance").stages == ["primary", "junior", "nine_year"]

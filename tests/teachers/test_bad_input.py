@@ -6,13 +6,6 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def officer(world, client_for):
-    c = client_for(world.officer_a)
-    c.raise_request_exception = False
-    return c
-
-
 @pytest.mark.parametrize("name", ["movement_create", "attendance_create"])
 @pytest.mark.parametrize("value", ["abc", "1.5", "99999999999999999999999"])
 def test_a_nonsense_teacher_id_in_the_query_string_is_a_404(officer, name, value):

@@ -16,7 +16,6 @@ from django.db import connection
 from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from .db import no_jit
 from .models import TeacherStatus, TrainingAttendance, TrainingRule
 
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=8, decimal_places=1))
@@ -115,7 +114,7 @@ def _grouped(rule: TrainingRule, teachers, fields: tuple[str, ...]) -> list[dict
         f"FROM ({g_sql}) AS g LEFT JOIN ({h_sql}) AS h ON h.teacher_id = g.tid"
         + (f" GROUP BY {cols} ORDER BY {cols}" if cols else "")
     )
-    with no_jit(), connection.cursor() as cur:
+    with connection.cursor() as cur:
         cur.execute(sql, (t, t, t, t, *g_params, *h_params))
         rows = cur.fetchall()
     out = []
