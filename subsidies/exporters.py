@@ -113,13 +113,13 @@ class BankFileExporter(exports.Exporter):
         Column(_("Student"), 12),
         Column(_("Resident ID"), 21),
         Column(_("Bank account"), 24),
-        Column(_("Account last changed"), 20, "datetime"),
         Column(_("Amount"), 12, "money"),
         Column(_("Scheme"), 18),
         Column(_("School"), 28),
         Column(_("Result"), 10),
         Column(_("Bank reference"), 16),
         Column(_("Failure reason"), 20),
+        Column(_("Account last changed"), 20, "datetime"),
     ]
 
     @classmethod
@@ -160,14 +160,14 @@ class BankFileExporter(exports.Exporter):
                 "award__student__name",
                 "award__student__id_number",
                 "bank_account",
-                "account_since",
                 "amount",
                 "award__scheme__name",
                 "award__school__name",
+                "account_since",
             )
         )
-        for row in lines.iterator(chunk_size=5000):
-            yield (*row, "", "", "")
+        for *row, since in lines.iterator(chunk_size=5000):
+            yield (*row, "", "", "", since)
 
 
 @exports.register
