@@ -16,6 +16,7 @@ urlpatterns = [
     path("students/<int:pk>/", views.student_detail, name="student_detail"),
     path("students/<int:pk>/edit/", views.student_edit, name="student_edit"),
     path("students/<int:pk>/payment/", views.payment_change_request, name="payment_change_request"),
+    path("payment-changes/", views.payment_change_list, name="payment_change_list"),
     path("payment-changes/<int:pk>/decide/", views.payment_change_decide, name="payment_change_decide"),
     path("transfers/", views.transfer_list, name="transfer_list"),
     path("transfers/new/", views.transfer_create, name="transfer_create"),

@@ -21,6 +21,7 @@ from .registry import (  # noqa: F401
     household_detail,
     household_list,
     payment_change_decide,
+    payment_change_list,
     payment_change_request,
     student_detail,
     student_edit,

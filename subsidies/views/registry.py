@@ -371,3 +371,28 @@ def transfer_decide(request, pk):
         for errors in form.errors.values():
             messages.error(request, errors[0])
     return redirect("subsidies:transfer_list")
+
+
+@role_required()
+def payment_change_list(request):
+    """Changes of payee or bank account waiting for a second person (four eyes), then the latest decided."""
+    from .. import scoping
+    from ..models import PaymentDetailChange, RequestStatus
+
+    scope = request.scope
+    qs = scope.filter(PaymentDetailChange).select_related("student", "requested_by", "confirmed_by")
+    status = request.GET.get("status") or RequestStatus.PENDING
+    if status in RequestStatus.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs.order_by("-requested_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "subsidies/payment_change_list.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": RequestStatus.choices,
+            "may_decide": scoping.can_change_student(scope, None),
+            "full_ids": scope.role in FULL_ID_ROLES,
+        },
+    )

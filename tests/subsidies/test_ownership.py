@@ -557,3 +557,43 @@ def test_the_payout_batch_pays_the_confirmed_account_and_the_bank_file_says_when
     confirmed.refresh_from_db()
     assert changed[kids[0].id_number] == confirmed.confirmed_at
     assert changed[kids[1].id_number] == Student.objects.get(pk=kids[1].pk).created_at
+
+
+# -- the pages ------------------------------------------------------------------------------------------------
+def test_request_pages_run_a_constant_number_of_queries(places, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    w = places
+
+    def queries(user, url):
+        c = client_for(user)
+        c.get(url)  # warm the session and the scope
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get(url).status_code == 200
+        return len(ctx)
+
+    def add(n):
+        for _i in range(n):
+            child = pupil(w.weak_a, year=2016)
+            _request(w.principal_strong_a, child, w.strong_a)
+            transfers.payment_change_request(
+                student=child,
+                payee="父亲",
+                account="6228000000000000099",
+                reason="r",
+                acting_user=w.principal_a,
+                scope=get_scope(w.principal_a),
+            )
+
+    add(1)
+    urls = [reverse("subsidies:transfer_list"), reverse("subsidies:payment_change_list")]
+    users = [w.admin, w.officer_a, w.principal_a, w.principal_strong_a, w.auditor]
+    first = {(u.pk, url): queries(u, url) for u in users for url in urls}
+    add(4)
+    assert {(u.pk, url): queries(u, url) for u in users for url in urls} == first
+    page = client_for(w.officer_a).get(urls[0]).content.decode()
+    assert page.count('value="confirm"') == 5  # the sending county office acts on each
+    assert client_for(w.principal_strong_a).get(urls[0]).content.decode().count('value="confirm"') == 0
+    assert client_for(w.officer_b).get(urls[0]).content.decode().count(w.weak_a.name) == 0
+    assert client_for(w.inspector).get(urls[1]).status_code == 200
