@@ -33,6 +33,7 @@ from .models import (
     Scheme,
     Student,
 )
+from .models.registry import current_enrolment
 
 OFFICERS = {Role.CITY_ADMIN, Role.COUNTY_OFFICER}
 CITY = {Role.CITY_ADMIN}
@@ -129,11 +130,17 @@ def _transfer_write(s, obj=None):
 
 # -- payee and bank account: owning side asks, a second person of the owning side confirms ----------------
 def _payment_changes(s, qs):
+    """The owning side's requests (the current enrolment of each request's pupil: a subquery per request row,
+    not a scan of every pupil)."""
     if s.city_wide:
         return qs
-    if s.is_inspector:
-        return qs.none()
-    return qs.filter(student__in=students_owned(s).values("pk"))
+    if s.is_county_officer and s.county_id:
+        return qs.annotate(_owner_county=current_enrolment("student_id", "school__county_id")).filter(
+            _owner_county=s.county_id
+        )
+    if s.is_principal and s.school_id:
+        return qs.annotate(_owner_school=current_enrolment("student_id", "school_id")).filter(_owner_school=s.school_id)
+    return qs.none()
 
 
 def can_decide_payment_change(s, change, user_id) -> bool:

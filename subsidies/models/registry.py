@@ -110,12 +110,17 @@ class StudentQuerySet(models.QuerySet):
         """Annotate the pupil's *current* enrolment: the one of the latest school year (one enrolment per year, so
         it is unique). ``current_year``, ``current_school_id`` and ``current_county_id``; NULL for a pupil with no
         enrolment. Three correlated subqueries on the (student, school_year) unique index."""
-        latest = Enrolment.objects.filter(student=OuterRef("pk")).order_by("-school_year")
         return self.annotate(
-            current_year=Subquery(latest.values("school_year")[:1]),
-            current_school_id=Subquery(latest.values("school_id")[:1]),
-            current_county_id=Subquery(latest.values("school__county_id")[:1]),
+            current_year=current_enrolment("pk", "school_year"),
+            current_school_id=current_enrolment("pk", "school_id"),
+            current_county_id=current_enrolment("pk", "school__county_id"),
         )
+
+
+def current_enrolment(student_ref: str, field: str):
+    """A subquery: ``field`` of the current enrolment (latest school year) of the student at ``OuterRef(student_ref)``
+    -- for rows that point at a pupil (a change request, a transfer) without scanning every pupil."""
+    return Subquery(Enrolment.objects.filter(student=OuterRef(student_ref)).order_by("-school_year").values(field)[:1])
 
 
 class Student(models.Model):
