@@ -25,6 +25,11 @@ from .services.transfers import clean_account
 
 FLAGS = ("is_orphan", "is_disabled", "is_special_ed", "is_boarder", "is_dibao")
 
+PAYMENT_HELP = gettext_lazy(
+    "For a pupil already on file, a new payee or account is not changed by the import: it becomes a change request "
+    "that another person confirms on the pupil's page. Empty keeps what is on file."
+)
+
 #: one refusal for every row about a pupil whose record another school keeps: it names no school, no county and no
 #: year, so a roster cannot be used to find out where a child is enrolled
 NOT_YOURS = gettext_lazy(
@@ -153,8 +158,8 @@ class StudentImporter(Importer):
         Col("school_year", gettext_lazy("School year"), "int"),
         Col("stage", gettext_lazy("Stage"), "choice", choices=Stage),
         Col("grade", gettext_lazy("Grade"), "int"),
-        Col("payee_name", gettext_lazy("Payee"), "text", required=False, max_length=50),
-        Col("bank_account", gettext_lazy("Bank account"), "code", required=False, max_length=32),
+        Col("payee_name", gettext_lazy("Payee"), "text", required=False, max_length=50, help=PAYMENT_HELP),
+        Col("bank_account", gettext_lazy("Bank account"), "code", required=False, max_length=32, help=PAYMENT_HELP),
     ]
 
     def prepare(self, rows):
