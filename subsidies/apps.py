@@ -52,6 +52,10 @@ class SubsidiesConfig(AppConfig):
             order=38,
         )
         registry.menu(_("Pupils"), "subsidies:student_list", roles=everyone_but_inspectors, order=39)
+        registry.menu(_("Transfers"), "subsidies:transfer_list", roles=everyone_but_inspectors, order=39.5)
+        registry.menu(
+            _("Payment detail changes"), "subsidies:payment_change_list", roles=everyone_but_inspectors, order=39.6
+        )
         registry.menu(
             _("Subsidy batch"), "subsidies:batch", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR}, order=41
         )

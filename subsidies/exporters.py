@@ -119,6 +119,7 @@ class BankFileExporter(exports.Exporter):
         Column(_("Result"), 10),
         Column(_("Bank reference"), 16),
         Column(_("Failure reason"), 20),
+        Column(_("Account last changed"), 20, "datetime"),
     ]
 
     @classmethod
@@ -132,11 +133,26 @@ class BankFileExporter(exports.Exporter):
         return f"bank-file-batch-{self.params.get('batch')}.xlsx"
 
     def rows(self):
-        from .models import PayoutLine
+        from django.db.models import OuterRef, Subquery
+        from django.db.models.functions import Coalesce
 
+        from .models import PaymentDetailChange, PayoutLine, RequestStatus
+
+        # when the line's account was last changed: the last change confirmed before the batch was prepared (the
+        # batch pays the details confirmed then), or the pupil's registration if it never changed
+        last_change = (
+            PaymentDetailChange.objects.filter(
+                student=OuterRef("award__student_id"),
+                status=RequestStatus.CONFIRMED,
+                confirmed_at__lte=OuterRef("batch__created_at"),
+            )
+            .order_by("-confirmed_at")
+            .values("confirmed_at")[:1]
+        )
         lines = (
             self.scope.filter(PayoutLine)
             .filter(batch_id=self.params.get("batch"))
+            .annotate(account_since=Coalesce(Subquery(last_change), "award__student__created_at"))
             .order_by("pk")
             .values_list(
                 "pk",
@@ -147,10 +163,11 @@ class BankFileExporter(exports.Exporter):
                 "amount",
                 "award__scheme__name",
                 "award__school__name",
+                "account_since",
             )
         )
-        for row in lines.iterator(chunk_size=5000):
-            yield (*row, "", "", "")
+        for *row, since in lines.iterator(chunk_size=5000):
+            yield (*row, "", "", "", since)
 
 
 @exports.register

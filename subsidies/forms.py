@@ -273,3 +273,122 @@ class HouseholdStatusForm(forms.ModelForm):
         if not reason:
             raise ValidationError(_("Say why the status changes (e.g. the 回头看 review, 稳定脱贫)."))
         return reason
+
+
+# -- the pupil's record, its payment details and transfers (owning side; see subsidies.scoping) -------------------
+class StudentForm(forms.Form):
+    """A pupil's name, flags and household link. Identity (ID, birth date, sex) comes from the ID number; payee and
+    bank account change through a confirmed request."""
+
+    name = forms.CharField(label=_("Name"), max_length=50)
+    household_number = forms.CharField(
+        label=_("Household number"), max_length=30, required=False, help_text=_("Empty: no poor household.")
+    )
+    is_orphan = forms.BooleanField(label=_("Orphan"), required=False)
+    is_disabled = forms.BooleanField(label=_("Disabled"), required=False)
+    is_special_ed = forms.BooleanField(label=_("Special-education pupil"), required=False)
+    is_boarder = forms.BooleanField(label=_("Boarder"), required=False)
+    is_dibao = forms.BooleanField(label=_("Urban 低保 family"), required=False)
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean_household_number(self):
+        from .models import Household
+
+        number = self.cleaned_data["household_number"].replace("\x00", "").strip()
+        if not number:
+            self.cleaned_data["household"] = None
+            return ""
+        household = Household.objects.filter(number=number).first()
+        if household is None:
+            raise ValidationError(
+                _("No registered poor household has the number %(n)s; import the households first.") % {"n": number}
+            )
+        self.cleaned_data["household"] = household
+        return number
+
+    def record_values(self) -> dict:
+        from .services.registry import RECORD_FIELDS
+
+        return {k: self.cleaned_data[k] for k in RECORD_FIELDS}
+
+
+class PaymentChangeForm(forms.Form):
+    payee = forms.CharField(label=_("New payee"), max_length=50, help_text=_("The guardian who receives the money."))
+    account = forms.CharField(label=_("New bank account"), max_length=32)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+    def clean_account(self):
+        from .services.transfers import clean_account
+
+        return clean_account(self.cleaned_data["account"])
+
+
+class DecisionForm(forms.Form):
+    """Confirm or reject a request; a rejection needs a note."""
+
+    decision = forms.ChoiceField(choices=[("confirm", _("Confirm")), ("reject", _("Reject"))])
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "reject" and not (data.get("note") or "").strip():
+            self.add_error("note", _("A rejection needs a note."))
+        return data
+
+
+class TransferRequestForm(ScopedFormMixin, forms.Form):
+    """转学: the receiving side names the pupil by resident ID *and* name. Whether the pupil is on file, and where,
+    is not told: one message for "no such pupil" and "the name does not match"."""
+
+    id_number = forms.CharField(label=_("Pupil's resident ID"), max_length=18)
+    name = forms.CharField(label=_("Pupil's name"), max_length=50)
+    to_school = forms.ModelChoiceField(label=_("Receiving school"), queryset=None)
+    school_year = forms.IntegerField(label=_("From school year"), min_value=2000, max_value=2100)
+    stage = forms.ChoiceField(label=_("Stage"), choices=Stage.choices)
+    grade = forms.IntegerField(label=_("Grade"), min_value=1, max_value=12)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+    def __init__(self, *args, scope, **kwargs):
+        from schools.models import School
+
+        self.base_fields["to_school"].queryset = School.objects.order_by("code")
+        super().__init__(*args, scope=scope, **kwargs)
+        if scope.is_principal:
+            self.fields["to_school"].initial = scope.school_id
+        self.student = None
+
+    def clean_id_number(self):
+        from jinpin import idcard
+
+        number = self.cleaned_data["id_number"].replace("\x00", "").strip().upper()
+        try:
+            return idcard.parse(number).number
+        except ValidationError as exc:
+            raise ValidationError(exc.messages[0]) from None
+
+    def clean(self):
+        from .models import Student
+
+        data = super().clean()
+        number, name = data.get("id_number"), " ".join((data.get("name") or "").split())
+        if number and name:
+            self.student = Student.objects.filter(id_number=number, name=name).first()
+            if self.student is None:
+                self.add_error("id_number", _("No pupil with this resident ID and name is registered."))
+        return data
+
+
+class PromoteForm(forms.Form):
+    """Bulk action on the pupils list: enrol the ticked pupils for the next school year."""
+
+    ids = forms.TypedMultipleChoiceField(coerce=int, choices=[], required=True)
+    from_year = forms.IntegerField(min_value=2000, max_value=2100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # any positive id parses; whether the pupils are the user's own is the service's question (all or nothing)
+        self.fields["ids"].valid_value = lambda value: (
+            str(value).isascii() and str(value).isdigit() and len(str(value)) < 19
+        )

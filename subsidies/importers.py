@@ -2,8 +2,10 @@
 
 All rows are validated first (errors per row and column), then everything is written in
 bulk, or nothing. Rows match on natural keys (household number, resident ID), so the
-same file imported again changes nothing. A pupil already enrolled at another school in
-the same year is refused, and the attempt is kept as an anomaly for the auditors.
+same file imported again changes nothing. A row for a pupil whose record another school keeps
+(ownership: the current enrolment, see ``subsidies.scoping``) is refused, as is the same ID at
+two schools in one year; the message never names a school outside the importer's area, and the
+attempt is kept for the city level only, after the refusal (the import writes nothing).
 """
 
 from __future__ import annotations
@@ -12,14 +14,28 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from jinpin import idcard
+from jinpin import audit, idcard
 from jinpin.audit import log_changes
 from jinpin.imports import Col, Importer
 from schools.models import School, Stage, Village
 
+from . import scoping
 from .models import Enrolment, EnrolmentConflict, Household, HouseholdStatus, Student
+from .services.transfers import clean_account
 
 FLAGS = ("is_orphan", "is_disabled", "is_special_ed", "is_boarder", "is_dibao")
+
+PAYMENT_HELP = gettext_lazy(
+    "For a pupil already on file, a new payee or account is not changed by the import: it becomes a change request "
+    "that another person confirms on the pupil's page. Empty keeps what is on file."
+)
+
+#: one refusal for every row about a pupil whose record another school keeps: it names no school, no county and no
+#: year, so a roster cannot be used to find out where a child is enrolled
+NOT_YOURS = gettext_lazy(
+    "A pupil with this resident ID is already registered and their record is kept by another school; it cannot be "
+    "enrolled or changed from here. If the pupil has moved to your school, ask for a transfer (转学)."
+)
 
 
 class HouseholdImporter(Importer):
@@ -142,11 +158,13 @@ class StudentImporter(Importer):
         Col("school_year", gettext_lazy("School year"), "int"),
         Col("stage", gettext_lazy("Stage"), "choice", choices=Stage),
         Col("grade", gettext_lazy("Grade"), "int"),
-        Col("payee_name", gettext_lazy("Payee"), "text", required=False, max_length=50),
-        Col("bank_account", gettext_lazy("Bank account"), "code", required=False, max_length=32),
+        Col("payee_name", gettext_lazy("Payee"), "text", required=False, max_length=50, help=PAYMENT_HELP),
+        Col("bank_account", gettext_lazy("Bank account"), "code", required=False, max_length=32, help=PAYMENT_HELP),
     ]
 
     def prepare(self, rows):
+        from .models import PaymentDetailChange, RequestStatus
+
         self.schools = {s.code: s for s in self.scope.filter(School).filter(code__in={r["school_code"] for r in rows})}
         self.households = dict(
             Household.objects.filter(
@@ -154,13 +172,28 @@ class StudentImporter(Importer):
             ).values_list("number", "pk")
         )
         ids = [r["id_number"] for r in rows]
-        self.students = {s.id_number: s for s in Student.objects.filter(id_number__in=ids)}
-        # a pupil known elsewhere (another school, another county) may be enrolled here, but their record --
-        # name, household, flags, payee and bank account -- is changed only by someone whose area holds them
-        self.in_scope = set(self.scope.filter(Student).filter(id_number__in=ids).values_list("id_number", flat=True))
+        self.students = {s.id_number: s for s in Student.objects.filter(id_number__in=ids).with_current()}
+        # the pupils whose record this person may change: those whose *current* enrolment is in their area. A row for
+        # any other existing pupil is refused, whatever its year: an enrolment must never make a pupil one's own
+        self.owned = set(
+            scoping.students_owned(self.scope, Student.objects.filter(id_number__in=ids)).values_list(
+                "id_number", flat=True
+            )
+        )
         self.enrolments = {
             (e.student.id_number, e.school_year): e
             for e in Enrolment.objects.filter(student__id_number__in=ids).select_related("student", "school")
+        }
+        self.visible_schools = set(
+            self.scope.filter(School)
+            .filter(pk__in={e.school_id for e in self.enrolments.values()})
+            .values_list("pk", flat=True)
+        )
+        self.pending = {
+            c.student_id: c
+            for c in PaymentDetailChange.objects.filter(student__id_number__in=ids, status=RequestStatus.PENDING).only(
+                "student_id", "new_payee", "new_account"
+            )
         }
         self.conflicts = []
 
@@ -190,33 +223,43 @@ class StudentImporter(Importer):
             self.error("grade", _("The grade is between 1 and 12."))
         if not 2000 <= row["school_year"] <= 2100:
             self.error("school_year", _("The school year is the year it starts, e.g. 2016."))
+        if row["bank_account"]:
+            try:
+                clean_account(row["bank_account"])
+            except ValidationError as exc:
+                self.error("bank_account", exc.messages[0])
         known = self.students.get(row["id_number"])
-        if known is not None and row["id_number"] not in self.in_scope:
-            household_id = self.households.get(row["household_number"]) if row["household_number"] else None
-            for key, given, kept in (
-                ("household_number", household_id, known.household_id),
-                ("payee_name", row["payee_name"], known.payee_name),
-                ("bank_account", row["bank_account"], known.bank_account),
-            ):
-                if given and given != kept:
-                    self.error(
-                        key,
-                        _(
-                            "This pupil's record is kept by a school outside your area; leave this cell empty or as it is "
-                            "there, and ask that school or the county office to change it."
-                        ),
+        if known is not None and row["id_number"] not in self.owned:
+            # neither the school nor the county is named, nor whether the pupil is enrolled in this year
+            self.error("id_number", NOT_YOURS)
+            if school is not None and known.current_school_id:
+                self.conflicts.append(
+                    EnrolmentConflict(
+                        kind=EnrolmentConflict.Kind.OWNED_ELSEWHERE,
+                        id_number=row["id_number"],
+                        school_year=row["school_year"],
+                        school=school,
+                        existing_school_id=known.current_school_id,
+                        reported_by=self.user,
                     )
+                )
+            return
         other = self.enrolments.get((row["id_number"], row["school_year"]))
         if school is not None and other is not None and other.school_id != school.pk:
-            self.error(
-                "school_code",
-                _(
-                    "This pupil is already enrolled at %(school)s in %(year)s: the same ID cannot be enrolled in two schools in one year."
-                )
-                % {"school": other.school.name, "year": row["school_year"]},
-            )
+            if other.school_id in self.visible_schools:
+                message = _(
+                    "This pupil is already enrolled at %(school)s in %(year)s: the same ID cannot be enrolled in two "
+                    "schools in one year."
+                ) % {"school": other.school.name, "year": row["school_year"]}
+            else:
+                message = _(
+                    "This pupil is already enrolled at another school in %(year)s: the same ID cannot be enrolled in "
+                    "two schools in one year."
+                ) % {"year": row["school_year"]}
+            self.error("school_code", message)
             self.conflicts.append(
                 EnrolmentConflict(
+                    kind=EnrolmentConflict.Kind.SAME_YEAR,
                     id_number=row["id_number"],
                     school_year=row["school_year"],
                     school=school,
@@ -224,42 +267,79 @@ class StudentImporter(Importer):
                     reported_by=self.user,
                 )
             )
-
-    def finish_validation(self):
-        """Keep refused double enrolments for the auditors even though nothing is imported."""
-        EnrolmentConflict.objects.bulk_create(self.conflicts, ignore_conflicts=True)
+        if known is not None:
+            payee = row["payee_name"] or known.payee_name
+            account = row["bank_account"] or known.bank_account
+            row["payment_change"] = None
+            if (payee, account) != (known.payee_name, known.bank_account):
+                waiting = self.pending.get(known.pk)
+                if waiting is None:
+                    if not payee or not account:
+                        self.error("bank_account", _("Give both the payee and the bank account."))
+                    row["payment_change"] = (payee, account)
+                elif (waiting.new_payee, waiting.new_account) != (payee, account):
+                    self.error(
+                        "bank_account",
+                        _(
+                            "A change of this pupil's payment details is already waiting for confirmation; decide it "
+                            "first."
+                        ),
+                    )
 
     def save(self, rows):
+        """New pupils are created with the payee and account given; for a pupil on file, a different payee or account
+        becomes a change request (``PaymentDetailChange``) that a second person confirms on the pupil's page -- an
+        import never changes the details a payout batch pays to."""
+        from .models import PaymentDetailChange
+
         created = updated = unchanged = 0
-        fields = ("name", "birth_date", "sex", "household_id", *FLAGS, "payee_name", "bank_account")
+        fields = ("name", "birth_date", "sex", "household_id", *FLAGS)
         new_students, changed_students, new_enrol, changed_enrol = [], [], [], []
-        student_history, enrol_history = [], []
+        student_history, enrol_history, payment_changes = [], [], []
         for row in rows:
             values = {
                 "name": row["name"],
                 "birth_date": row["birth_date"],
                 "sex": row["sex"],
                 "household_id": self.households.get(row["household_number"]) if row["household_number"] else None,
-                "payee_name": row["payee_name"] or "",
-                "bank_account": row["bank_account"] or "",
                 **{f: bool(row[f]) for f in FLAGS},
             }
             s = self.students.get(row["id_number"])
             school = self.schools[row["school_code"]]
             enrol = {"school_id": school.pk, "stage": row["stage"], "grade": row["grade"]}
             if s is None:
-                s = Student(id_number=row["id_number"], **values)
+                s = Student(
+                    id_number=row["id_number"],
+                    payee_name=row["payee_name"] or "",
+                    bank_account=row["bank_account"] or "",
+                    **values,
+                )
                 new_students.append(s)
                 new_enrol.append((s, row["school_year"], enrol))
                 created += 1
                 continue
-            diff = [k for k in fields if getattr(s, k) != values[k]] if row["id_number"] in self.in_scope else []
+            assert row["id_number"] in self.owned  # clean_row refused every other pupil on file
+            diff = [k for k in fields if getattr(s, k) != values[k]]
             if diff:
                 student_history.append((s, {k: (getattr(s, k), values[k]) for k in diff}))
             for k in diff:
                 setattr(s, k, values[k])
             if diff:
                 changed_students.append(s)
+            if row.get("payment_change"):
+                payee, account = row["payment_change"]
+                payment_changes.append(
+                    PaymentDetailChange(
+                        student=s,
+                        old_payee=s.payee_name,
+                        old_account=s.bank_account,
+                        new_payee=payee,
+                        new_account=account,
+                        reason=_("Imported from a pupil roster"),
+                        source=PaymentDetailChange.Source.IMPORT,
+                        requested_by=self.user,
+                    )
+                )
             e = self.enrolments.get((row["id_number"], row["school_year"]))
             ediff = []
             if e is None:
@@ -272,7 +352,7 @@ class StudentImporter(Importer):
                     setattr(e, k, enrol[k])
                 if ediff:
                     changed_enrol.append(e)
-            if diff or ediff or e is None:
+            if diff or ediff or e is None or row.get("payment_change"):
                 updated += 1
             else:
                 unchanged += 1
@@ -284,8 +364,20 @@ class StudentImporter(Importer):
         )
         if changed_enrol:
             Enrolment.objects.bulk_update(changed_enrol, ["school_id", "stage", "grade"], batch_size=2000)
+        PaymentDetailChange.objects.bulk_create(payment_changes, batch_size=2000)
         for history in (student_history, enrol_history):
             log_changes(history, actor=self.user, request=self.request, event="import", importer=self.identifier)
+        log_changes(
+            [
+                (c, {"payee_name": (c.old_payee, c.new_payee), "bank_account": (c.old_account, c.new_account)})
+                for c in payment_changes
+            ],
+            actor=self.user,
+            request=self.request,
+            action=audit.Action.CREATE,
+            event="payment_change_request",
+            importer=self.identifier,
+        )
         return created, updated, unchanged
 
 
@@ -293,10 +385,13 @@ IMPORTERS = {"households": HouseholdImporter, "students": StudentImporter}
 
 
 def run(importer: Importer, fileobj):
-    """``imports.run`` plus what must outlive a refused file: double enrolments, kept as anomalies."""
+    """``imports.run``; when the file is refused, the rows that matter (double enrolments, pupils owned elsewhere)
+    are kept for the city level in a transaction of their own. The import itself wrote nothing."""
     from jinpin import imports
 
+    from .services.registry import conflicts_record
+
     report = imports.run(importer, fileobj)
-    if getattr(importer, "conflicts", None):
-        importer.finish_validation()
+    if not report.ok and getattr(importer, "conflicts", None):
+        conflicts_record(importer.conflicts)
     return report

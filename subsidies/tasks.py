@@ -20,3 +20,25 @@ def rematch_registry() -> int:
 
     run = matching.rematch()
     return run.pk if run else 0
+
+
+@shared_task(name="subsidies.tasks.students_promote")
+def students_promote(user_id: int, student_ids: list[int], from_year: int) -> int:
+    """Bulk action: enrol pupils for the next school year. Re-checks the user's scope (still active, still owning
+    every pupil: all or nothing) and calls the service; ids and plain data only."""
+    import logging
+
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import PermissionDenied
+
+    from jinpin.scope import scope_for_user_id
+
+    from .services.registry import enrolments_promote
+
+    scope = scope_for_user_id(user_id)
+    user = get_user_model()._default_manager.filter(pk=user_id).first()
+    try:
+        return enrolments_promote(student_ids=student_ids, from_year=from_year, acting_user=user, scope=scope)
+    except PermissionDenied:
+        logging.getLogger(__name__).warning("students_promote refused for user %s", user_id)
+        return 0

@@ -38,9 +38,11 @@ def duplicate_message(scope, existing: Teacher):
             name=existing.name,
             school=existing.school.name if existing.school_id else _("no current school"),
         )
+    # neither where the record is nor that it is "outside your area": one person has one record, so the ID cannot
+    # be registered twice, and moving an existing record is the city's work
     return _(
-        "This ID number is already registered to a teacher outside your area. One person has one record: "
-        "ask the city education bureau to move the teacher to your school."
+        "This ID number cannot be registered from here. One person has one record in the city: "
+        "if the teacher is joining your school, ask the city education bureau."
     )
 
 

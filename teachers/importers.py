@@ -52,9 +52,6 @@ class TrainingHoursImporter(Importer):
             t.id_number: t
             for t in self.scope.filter(Teacher).filter(id_number__in=numbers).only("pk", "id_number", "name")
         }
-        self.registered_elsewhere = set(
-            Teacher.objects.filter(id_number__in=numbers - set(self.teachers)).values_list("id_number", flat=True)
-        )
         self.courses = {c.code: c for c in self.scope.filter(TrainingCourse).filter(code__in=codes)}
         teacher_ids = [t.pk for t in self.teachers.values()]
         course_ids = [c.pk for c in self.courses.values()]
@@ -71,10 +68,9 @@ class TrainingHoursImporter(Importer):
             return
         teacher = self.teachers.get(row["id_number"])
         if teacher is None:
-            if row["id_number"] in self.registered_elsewhere:
-                self.error("id_number", _("This teacher is registered outside your area."))
-            else:
-                self.error("id_number", _("No teacher is registered with this ID number."))
+            # one message whether the ID is unknown or registered outside the uploader's area: a training
+            # provider's sheet must not tell where in the city a person works
+            self.error("id_number", _("No teacher in your area has this ID number."))
         elif teacher.name != row["name"]:
             self.error(
                 "name",

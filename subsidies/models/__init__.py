@@ -13,6 +13,7 @@ from .registry import (
     Student,
 )
 from .schemes import AmountRule, FundingSource, Group, Period, RateVersion, Scheme, SchemeKind
+from .transfers import PaymentDetailChange, PupilTransfer, RequestStatus
 
 __all__ = [
     "POOR_STATUSES",
@@ -21,6 +22,9 @@ __all__ = [
     "Student",
     "Enrolment",
     "EnrolmentConflict",
+    "PupilTransfer",
+    "PaymentDetailChange",
+    "RequestStatus",
     "Scheme",
     "SchemeKind",
     "FundingSource",

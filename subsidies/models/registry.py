@@ -105,8 +105,33 @@ class HouseholdStatus(models.Model):
 POOR_STATUSES = (HouseholdStatus.Status.VERIFIED, HouseholdStatus.Status.RETURNED)
 
 
+class StudentQuerySet(models.QuerySet):
+    def with_current(self):
+        """Annotate the pupil's *current* enrolment: the one of the latest school year (one enrolment per year, so
+        it is unique). ``current_year``, ``current_school_id`` and ``current_county_id``; NULL for a pupil with no
+        enrolment. Three correlated subqueries on the (student, school_year) unique index."""
+        return self.annotate(
+            current_year=current_enrolment("pk", "school_year"),
+            current_school_id=current_enrolment("pk", "school_id"),
+            current_county_id=current_enrolment("pk", "school__county_id"),
+        )
+
+
+def current_enrolment(student_ref: str, field: str):
+    """A subquery: ``field`` of the current enrolment (latest school year) of the student at ``OuterRef(student_ref)``
+    -- for rows that point at a pupil (a change request, a transfer) without scanning every pupil."""
+    return Subquery(Enrolment.objects.filter(student=OuterRef(student_ref)).order_by("-school_year").values(field)[:1])
+
+
 class Student(models.Model):
-    """A pupil, identified by resident ID; the household is optional (orphans, urban 低保 pupils)."""
+    """A pupil, identified by resident ID; the household is optional (orphans, urban 低保 pupils).
+
+    Ownership: the pupil's identity, household link and payment details belong to the school (and its county) of
+    the *current* enrolment -- the enrolment of the latest school year (``current_enrolment``). An enrolment in any
+    other year, at any other school, grants nothing over the record; a change of school is a transfer (转学,
+    ``PupilTransfer``), and ``payee_name``/``bank_account`` hold the payment details last *confirmed* (a change is a
+    ``PaymentDetailChange`` confirmed by a second person).
+    """
 
     class Sex(models.TextChoices):
         MALE = "M", _("Male")
@@ -131,6 +156,8 @@ class Student(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    objects = StudentQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("student")
         verbose_name_plural = _("students")
@@ -139,6 +166,10 @@ class Student(models.Model):
 
     def __str__(self):
         return f"{self.name} {idcard.mask(self.id_number)}"
+
+    def current_enrolment(self):
+        """The enrolment of the latest school year, or None (one query)."""
+        return self.enrolments.select_related("school").order_by("-school_year").first()
 
     def clean(self):
         if not self.id_number:
@@ -200,17 +231,26 @@ class Enrolment(models.Model):
             .first()
         )
         if other is not None:
+            # the other school is not named: whoever enrols here may have no right to learn where the child is
             raise ValidationError(
                 _(
-                    "This student (ID %(id)s) is already enrolled at %(school)s in %(year)s; the same ID cannot be enrolled in two schools in one year."
+                    "This student (ID %(id)s) is already enrolled at another school in %(year)s; the same ID cannot be "
+                    "enrolled in two schools in one year."
                 )
-                % {"id": idcard.mask(self.student.id_number), "school": other.school.name, "year": self.school_year}
+                % {"id": idcard.mask(self.student.id_number), "year": self.school_year}
             )
 
 
 class EnrolmentConflict(models.Model):
-    """The same ID arriving for a second school in one year by import: refused, and kept for auditors."""
+    """A refused import row that matters, kept for the city level only (city administrator, auditors): the same ID
+    for a second school in one year, or a row for a pupil whose record another school keeps. Written in its own
+    transaction after the import was refused (the import itself writes nothing); the importer is told nothing more."""
 
+    class Kind(models.TextChoices):
+        SAME_YEAR = "same_year", _("Same ID at two schools in one year")
+        OWNED_ELSEWHERE = "owned_elsewhere", _("Pupil whose record another school keeps")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.SAME_YEAR)
     id_number = models.CharField(_("resident ID"), max_length=18)
     school_year = models.PositiveSmallIntegerField(_("school year"))
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+", verbose_name=_("school that tried"))

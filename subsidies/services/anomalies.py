@@ -41,14 +41,18 @@ def _id(scope, number):
 
 
 def duplicate_enrolments(scope, period):
-    qs = EnrolmentConflict.objects.filter(school_year=period.school_year).select_related(
-        "school__county", "existing_school"
+    # refused import rows are the city level's record (scoping: city administrator and auditors only): a county
+    # office would otherwise learn where another county's pupil is enrolled
+    qs = (
+        scope.filter(EnrolmentConflict)
+        .filter(school_year=period.school_year)
+        .select_related("school__county", "existing_school")
     )
-    if not scope.city_wide:
-        qs = qs.filter(Q(school__county_id=scope.county_id) | Q(existing_school__county_id=scope.county_id))
     for c in qs[:LIMIT]:
         yield (
-            _("Same ID enrolled in two schools"),
+            _("Same ID enrolled in two schools")
+            if c.kind == EnrolmentConflict.Kind.SAME_YEAR
+            else _("Import of a pupil whose record another school keeps"),
             c.school.county.name,
             c.school.name,
             "",

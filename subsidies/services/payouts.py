@@ -59,6 +59,8 @@ def payout_prepare(*, county, period, funding_source, acting_user, scope, reques
     """Gather the payable awards into a new batch (re-issues awards whose earlier line failed)."""
     _require_officer(scope, county.pk)
     awards = payable_awards(county_id=county.pk, period=period, funding_source=funding_source)
+    # the pupil's payee and account are the details last *confirmed* (a change waits in PaymentDetailChange until a
+    # second person confirms it, and only then is written to the pupil): the batch pays what was confirmed before it
     rows = list(
         awards.select_for_update(of=("self",)).values_list(
             "pk", "amount", "student__payee_name", "student__name", "student__bank_account"

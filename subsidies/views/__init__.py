@@ -17,4 +17,17 @@ from .payouts import (  # noqa: F401
     recovery_list,
     recovery_settle,
 )
-from .registry import household_detail, household_list, student_list  # noqa: F401
+from .registry import (  # noqa: F401
+    household_detail,
+    household_list,
+    payment_change_decide,
+    payment_change_list,
+    payment_change_request,
+    student_detail,
+    student_edit,
+    student_list,
+    students_promote,
+    transfer_create,
+    transfer_decide,
+    transfer_list,
+)

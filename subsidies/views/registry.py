@@ -1,14 +1,16 @@
 """The poor-household registry: households and pupils."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from jinpin.scope import role_required
 
+from .. import scoping
 from ..exporters import FULL_ID_ROLES
 from .common import PAGE_SIZE, CountedPaginator, _int_param, _search_text
 
@@ -85,5 +87,312 @@ def student_list(request):
     return render(
         request,
         "subsidies/student_list.html",
-        {"page": page, "q": q, "year": year or "", "full_ids": request.scope.role in FULL_ID_ROLES, "Student": Student},
+        {
+            "page": page,
+            "q": q,
+            "year": year or "",
+            "full_ids": request.scope.role in FULL_ID_ROLES,
+            "Student": Student,
+            # the bulk action acts on one school year's list; the service refuses pupils owned elsewhere
+            "can_promote": bool(year) and scoping.can_change_student(request.scope, None),
+        },
+    )
+
+
+# -- one pupil: record, payment details, transfers (the owning side changes; see subsidies.scoping) ------------------
+def _student_for(request, pk):
+    from ..models import Student
+
+    return request.scope.get_or_404(Student.objects.select_related("household").with_current(), pk=pk)
+
+
+@role_required()
+def student_detail(request, pk):
+    from .. import scoping
+    from ..forms import DecisionForm, PaymentChangeForm, StudentForm
+    from ..models import Enrolment, PaymentDetailChange, PupilTransfer, RequestStatus
+
+    student = _student_for(request, pk)
+    scope = request.scope
+    can_change = scoping.can_change_student(scope, student)
+    sees_payment = can_change or scope.city_wide
+    changes = (
+        scope.filter(PaymentDetailChange).filter(student=student).select_related("requested_by", "confirmed_by")[:20]
+        if sees_payment
+        else []
+    )
+    pending = next((c for c in changes if c.status == RequestStatus.PENDING), None)
+    return render(
+        request,
+        "subsidies/student_detail.html",
+        {
+            "student": student,
+            "enrolments": scope.filter(Enrolment)
+            .filter(student=student)
+            .select_related("school")
+            .order_by("-school_year"),
+            "can_change": can_change,
+            "sees_payment": sees_payment,
+            "changes": changes,
+            "pending": pending,
+            "can_decide": pending is not None and scoping.can_decide_payment_change(scope, pending, request.user.pk),
+            "transfers": scope.filter(PupilTransfer).filter(student=student).select_related("from_school", "to_school"),
+            "form": StudentForm(
+                initial={
+                    "name": student.name,
+                    "household_number": student.household.number if student.household_id else "",
+                    **{
+                        f: getattr(student, f)
+                        for f in ("is_orphan", "is_disabled", "is_special_ed", "is_boarder", "is_dibao")
+                    },
+                }
+            )
+            if can_change
+            else None,
+            "payment_form": PaymentChangeForm() if can_change and pending is None else None,
+            "decision_form": DecisionForm(),
+            "full_ids": scope.role in FULL_ID_ROLES,
+        },
+    )
+
+
+@role_required(write=True)
+@require_POST
+def student_edit(request, pk):
+    from ..forms import StudentForm
+    from ..services.registry import student_update
+
+    student = _student_for(request, pk)
+    form = StudentForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+        return redirect("subsidies:student_detail", pk=pk)
+    student_update(
+        student=student, acting_user=request.user, scope=request.scope, request=request, **form.record_values()
+    )
+    messages.success(request, _("Pupil record saved."))
+    return redirect("subsidies:student_detail", pk=pk)
+
+
+@role_required(write=True)
+@require_POST
+def payment_change_request(request, pk):
+    from ..forms import PaymentChangeForm
+    from ..services import transfers
+
+    student = _student_for(request, pk)
+    form = PaymentChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            transfers.payment_change_request(
+                student=student,
+                payee=form.cleaned_data["payee"],
+                account=form.cleaned_data["account"],
+                reason=form.cleaned_data["reason"],
+                acting_user=request.user,
+                scope=request.scope,
+                request=request,
+            )
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+        else:
+            messages.success(request, _("Change requested: another person responsible for this pupil confirms it."))
+    else:
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+    return redirect("subsidies:student_detail", pk=pk)
+
+
+@role_required(write=True)
+@require_POST
+def payment_change_decide(request, pk):
+    from ..forms import DecisionForm
+    from ..models import PaymentDetailChange
+    from ..services import transfers
+
+    change = request.scope.get_or_404(PaymentDetailChange.objects.select_related("student"), pk=pk)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            if form.cleaned_data["decision"] == "confirm":
+                transfers.payment_change_confirm(
+                    change=change, acting_user=request.user, scope=request.scope, request=request
+                )
+                messages.success(request, _("Payment details changed."))
+            else:
+                transfers.payment_change_reject(
+                    change=change,
+                    acting_user=request.user,
+                    scope=request.scope,
+                    note=form.cleaned_data["note"],
+                    request=request,
+                )
+                messages.success(request, _("Change rejected; the payment details stay as they were."))
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+    else:
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+    return redirect("subsidies:student_detail", pk=change.student_id)
+
+
+@role_required(write=True)
+@require_POST
+def students_promote(request):
+    """Bulk action on the pupils list: the ticked pupils (all the user's own, or nothing) are enrolled for the next
+    school year on a worker (``subsidies.tasks.students_promote``, queued after commit)."""
+    from django.db import transaction
+
+    from .. import scoping, tasks
+    from ..forms import PromoteForm
+    from ..models import Student
+
+    form = PromoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Tick the pupils to enrol for the next school year."))
+        return redirect("subsidies:student_list")
+    ids = sorted(set(form.cleaned_data["ids"]))
+    # the same all-or-nothing check the task makes again: a forged id is a 403 here, and writes nothing there
+    if scoping.students_owned(request.scope, Student.objects.filter(pk__in=ids)).count() != len(ids):
+        raise PermissionDenied
+    user_id, year = request.user.pk, form.cleaned_data["from_year"]
+    transaction.on_commit(lambda: tasks.students_promote.delay(user_id, ids, year))
+    messages.success(request, _("The chosen pupils are being enrolled for %(year)s.") % {"year": year + 1})
+    return redirect("subsidies:student_list")
+
+
+# -- 转学 ------------------------------------------------------------------------------------------------
+@role_required()
+def transfer_list(request):
+    """Transfers to act on (the sending side) and those asked by the user's side, newest first."""
+    from .. import scoping
+    from ..forms import DecisionForm
+    from ..models import PupilTransfer, RequestStatus
+
+    scope = request.scope
+    qs = scope.filter(PupilTransfer).select_related(
+        "student", "from_school__county", "to_school__county", "requested_by", "decided_by"
+    )
+    status = request.GET.get("status")
+    if status in RequestStatus.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs.order_by("-requested_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "t": t,
+            "can_decide": scoping.can_decide_transfer(scope, t, request.user.pk),
+            # the receiving side does not learn where the pupil comes from until the move is confirmed
+            "shows_from": scope.city_wide
+            or (scope.is_county_officer and t.from_school.county_id == scope.county_id)
+            or (scope.is_principal and t.from_school_id == scope.school_id)
+            or t.status == RequestStatus.CONFIRMED,
+        }
+        for t in page
+    ]
+    return render(
+        request,
+        "subsidies/transfer_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "status": status if status in RequestStatus.values else "",
+            "statuses": RequestStatus.choices,
+            "can_request": scoping.can_request_transfer(scope, None),
+            "decision_form": DecisionForm(),
+            "full_ids": scope.role in FULL_ID_ROLES,
+        },
+    )
+
+
+@role_required(write=True)
+def transfer_create(request):
+    from .. import scoping
+    from ..forms import TransferRequestForm
+    from ..services import transfers
+
+    if not scoping.can_request_transfer(request.scope, None):
+        raise PermissionDenied
+    form = TransferRequestForm(request.POST or None, scope=request.scope)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            transfers.transfer_request(
+                student=form.student,
+                to_school=data["to_school"],
+                school_year=data["school_year"],
+                stage=data["stage"],
+                grade=data["grade"],
+                reason=data["reason"],
+                acting_user=request.user,
+                scope=request.scope,
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Transfer requested; the sending side's county office confirms it."))
+            return redirect("subsidies:transfer_list")
+    return render(request, "subsidies/transfer_form.html", {"form": form})
+
+
+@role_required(write=True)
+@require_POST
+def transfer_decide(request, pk):
+    from ..forms import DecisionForm
+    from ..models import PupilTransfer
+    from ..services import transfers
+
+    transfer = request.scope.get_or_404(PupilTransfer, pk=pk)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            if form.cleaned_data["decision"] == "confirm":
+                transfers.transfer_confirm(
+                    transfer=transfer,
+                    acting_user=request.user,
+                    scope=request.scope,
+                    request=request,
+                    note=form.cleaned_data["note"],
+                )
+                messages.success(request, _("Transfer confirmed: the pupil is now enrolled at the receiving school."))
+            else:
+                transfers.transfer_reject(
+                    transfer=transfer,
+                    acting_user=request.user,
+                    scope=request.scope,
+                    note=form.cleaned_data["note"],
+                    request=request,
+                )
+                messages.success(request, _("Transfer rejected."))
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+    else:
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+    return redirect("subsidies:transfer_list")
+
+
+@role_required()
+def payment_change_list(request):
+    """Changes of payee or bank account waiting for a second person (four eyes), then the latest decided."""
+    from .. import scoping
+    from ..models import PaymentDetailChange, RequestStatus
+
+    scope = request.scope
+    qs = scope.filter(PaymentDetailChange).select_related("student", "requested_by", "confirmed_by")
+    status = request.GET.get("status") or RequestStatus.PENDING
+    if status in RequestStatus.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs.order_by("-requested_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "subsidies/payment_change_list.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": RequestStatus.choices,
+            "may_decide": scoping.can_change_student(scope, None),
+            "full_ids": scope.role in FULL_ID_ROLES,
+        },
     )

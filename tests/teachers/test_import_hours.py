@@ -79,11 +79,12 @@ def test_every_bad_row_is_reported_and_nothing_is_saved(world, staff, course):
         by_row.setdefault(e.row, []).append(e.message)
     assert set(by_row) == {3, 4, 5, 6, 7, 8, 9}
     assert "check character" in by_row[3][0]
-    assert "No teacher is registered" in by_row[4][0]
+    assert "No teacher in your area has this ID number" in by_row[4][0]
     assert "Duplicates row 2" in by_row[5][0]
     assert "negative" in by_row[6][0]
     assert "No course has the code" in by_row[7][0]
-    assert "outside your area" in by_row[8][0] and staff.weak_b.name not in by_row[8][0]
+    # registered in another county, or nowhere: one message, so the sheet cannot tell where anyone works
+    assert by_row[8] == by_row[4] and staff.weak_b.name not in by_row[8][0]
     assert len(by_row[9]) == 2 and any("not plausible" in m for m in by_row[9])
     assert TrainingAttendance.objects.count() == 0
 

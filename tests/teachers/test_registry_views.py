@@ -70,8 +70,9 @@ def test_duplicate_outside_scope_does_not_leak(world, client_for, staff):
     data = new_teacher_data(world, id_number=staff.weak_b.id_number)
     r = client_for(world.officer_a).post(reverse("teachers:teacher_create"), data)
     msg = " ".join(r.context["form"].errors["id_number"])
-    assert "outside your area" in msg
-    assert staff.weak_b.name not in msg and world.weak_b.name not in msg
+    # neither the record, its school or county, nor "outside your area" (which says where it is not)
+    assert "cannot be registered from here" in msg and "outside your area" not in msg
+    assert staff.weak_b.name not in msg and world.weak_b.name not in msg and world.county_b.name not in msg
     assert Teacher.objects.filter(id_number=staff.weak_b.id_number).count() == 1
 
 
