@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('schools', '0002_school_order_by_code'),
-        ('subsidies', '0007_match_changed_since_award'),
+        ('subsidies', '0009_award_facts_pupil_and_household_dibao'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
