@@ -18,6 +18,7 @@ urlpatterns = [
     path("jobs/<uuid:pk>/download/", views.job_download, name="job_download"),
     path("jobs/<uuid:pk>/retry/", views.job_retry, name="job_retry"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("audit/verify/", views.audit_verify, name="audit_verify"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("schools/", include("schools.urls")),
