@@ -38,6 +38,13 @@ CANONICAL = (
 )
 
 CREATE = f"""
+-- the row trigger of jinpin.0002, now naming its rule (jinpin.dberrors turns it into a message)
+CREATE OR REPLACE FUNCTION jinpin_audit_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING CONSTRAINT = 'jinpin_audit_append_only';
+END;
+$$ LANGUAGE plpgsql;
+
 CREATE OR REPLACE FUNCTION jinpin_audit_chain_extend(ids bigint[]) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
