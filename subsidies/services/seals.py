@@ -113,6 +113,7 @@ def seal_verify(*, batch_id: int) -> SealCheck:
     check.lines, check.total_fen, check.sha256 = _recompute(batch_id)
     if not check.sealed:
         return check
+    check.problems += _line_problems("l.batch_id = %s", [batch_id])  # the most precise first
     if (check.lines, check.total_fen, check.sha256) != (b["seal_lines"], b["seal_total_fen"], b["seal_sha256"]):
         check.problems.append(
             {
@@ -127,7 +128,6 @@ def seal_verify(*, batch_id: int) -> SealCheck:
                 "sha": check.sha256[:12],
             }
         )
-    check.problems += _line_problems("l.batch_id = %s", [batch_id])
     check.ok = not check.problems
     return check
 
@@ -195,7 +195,7 @@ def return_refusal(batch: PayoutBatch, line_ids) -> str | None:
         return _(
             "Refused: the lines of payout batch %(batch)s no longer match the seal made when it was sent to the "
             "bank. Nothing was recorded; ask the city administrator and the auditors to investigate. %(detail)s"
-        ) % {"batch": batch.pk, "detail": check.messages()[0]}
+        ) % {"batch": batch.pk, "detail": " ".join(check.messages()[:3])}
     with connection.cursor() as cur:
         cur.execute(
             "SELECT x FROM unnest(%s::bigint[]) x WHERE NOT EXISTS "
