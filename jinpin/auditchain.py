@@ -13,12 +13,15 @@ encoded as UTF-8. Values: numbers in decimal; ``changes``, ``additional_data`` a
 as PostgreSQL prints the stored jsonb; ``remote_addr`` as the bare address; ``timestamp`` in UTC as
 ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
 
-**Order and concurrency.** One chain for the whole log. The trigger takes a transaction-level advisory
-lock before it reads the head, so transactions that write audit entries append one after the other, each
-holding the lock from its first audit entry until it commits (or rolls back, leaving no link). Within one
-INSERT, entries are chained in id order. Positions follow commit order, not id order: that is why the
-position is stored. The application connects at READ COMMITTED (Django's default), so the trigger's read
-of the head, made after it got the lock, sees the previous writer's committed links.
+**Order and concurrency.** One chain for the whole log. Each INSERT notes its entries' ids; a trigger
+deferred to the commit then takes a transaction-level advisory lock, reads the head and appends the
+transaction's links in id order (its insertion order); the lock is released when the commit ends. So transactions append
+one after the other, each holding the lock only while it commits (a long import does not stop everyone
+else's audit entries), and a transaction that rolls back leaves neither entries nor links. Positions
+follow commit order, not id order: that is why the position is stored. The application connects at READ
+COMMITTED (Django's default), so the trigger's read of the head, made after it got the lock, sees the
+previous writer's committed links. ``link_pending()`` chains the current transaction's entries at once
+(``SET CONSTRAINTS … IMMEDIATE``), for a check inside the writing transaction (tests).
 
 **Verification** recomputes every link from the entries in Python (this module, independently of the
 trigger's SQL) and names the first entry that does not match; ``scripts/verify_audit_export.py`` does the
@@ -108,11 +111,19 @@ class ChainResult:
     problems: list[dict] = field(default_factory=list)
 
 
+def link_pending() -> None:
+    """Chain the entries this transaction wrote so far now rather than at commit (then for the rest of it)."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cur:
+            cur.execute("SET CONSTRAINTS jinpin_audit_chain IMMEDIATE")
+
+
 def verify_chain(progress=None) -> ChainResult:
     """Recompute the whole chain; stop at the first link that does not match and name its entry.
 
     One pass over a server-side cursor: memory stays flat, about a second per 100,000 entries.
     """
+    link_pending()  # in the writing transaction (tests), its own entries are checked too
     res = ChainResult()
     prev, expected_seq = GENESIS, 1
     for seq, entry_id, stored, entry in chain_rows():
@@ -189,6 +200,7 @@ def verify(*, source: str, user=None, progress=None):
 
 def export_lines():
     """The log with its chain as JSON Lines: ``{"seq", "hash", "entry": {canonical members}}`` per line."""
+    link_pending()
     for seq, _entry_id, stored, entry in chain_rows():
         yield json.dumps({"seq": seq, "hash": stored, "entry": entry}, ensure_ascii=False) + "\n"
 

@@ -26,7 +26,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 #: tables whose rows are evidence: the application may read and add, never change or remove
 AUDIT_TABLES = ("auditlog_logentry", "jinpin_auditverification")
 #: written only by SECURITY DEFINER triggers: the application may only read
-TRIGGER_WRITTEN_TABLES = ("jinpin_auditchain",)
+TRIGGER_WRITTEN_TABLES = ("jinpin_auditchain", "jinpin_auditpending")
 #: read-only for the application
 READ_ONLY_TABLES = ("django_migrations",)
 

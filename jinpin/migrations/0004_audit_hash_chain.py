@@ -1,9 +1,10 @@
 """On PostgreSQL: the audit log's hash chain, and statement-level guards against TRUNCATE.
 
 Every INSERT into ``auditlog_logentry`` (django-auditlog's signals, ``audit.log``, ``audit.log_many``'s
-bulk INSERT, raw SQL: whatever the path) fires one statement-level trigger that takes a transaction-level
-advisory lock (one chain, one writer at a time, until commit), reads the chain's head, and appends one
-link per new entry, in id order, to ``jinpin_auditchain``. The function runs as its owner (SECURITY
+bulk INSERT, raw SQL: whatever the path) notes the new ids (a statement-level trigger); at commit a
+deferred trigger takes a transaction-level advisory lock (one chain, one writer at a time, from then until
+the commit ends), reads the chain's head, and appends the transaction's links, in id order, to
+``jinpin_auditchain``. The function runs as its owner (SECURITY
 DEFINER), so the application role needs no right on the chain table except SELECT.
 
 The canonical form is frozen here (a migration does not follow later code); ``jinpin.audit`` recomputes
@@ -75,17 +76,42 @@ END;
 $$;
 REVOKE ALL ON FUNCTION jinpin_audit_chain_extend(bigint[]) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION jinpin_audit_chain() RETURNS trigger
+-- Each INSERT statement notes its entries' ids (one row per statement, set-based); at commit a deferred
+-- trigger on that note chains all of the transaction's entries at once, so the chain's lock is held only
+-- while the transaction commits, not from the first audit entry of a long transaction (an import, a batch)
+-- to its end. Notes of transactions still running are invisible to the DELETE: each takes only its own.
+CREATE TABLE IF NOT EXISTS jinpin_auditpending (id bigserial PRIMARY KEY, ids bigint[] NOT NULL);
+
+CREATE OR REPLACE FUNCTION jinpin_audit_note() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
-    PERFORM jinpin_audit_chain_extend(ARRAY(SELECT id FROM new_entries ORDER BY id));
+    INSERT INTO jinpin_auditpending (ids) SELECT array_agg(id ORDER BY id) FROM new_entries HAVING count(*) > 0;
+    RETURN NULL;
+END;
+$$;
+REVOKE ALL ON FUNCTION jinpin_audit_note() FROM PUBLIC;
+DROP TRIGGER IF EXISTS jinpin_audit_note ON auditlog_logentry;
+CREATE TRIGGER jinpin_audit_note AFTER INSERT ON auditlog_logentry
+    REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION jinpin_audit_note();
+
+CREATE OR REPLACE FUNCTION jinpin_audit_chain() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+    all_ids bigint[];
+BEGIN
+    -- the first note to fire at commit takes every note of this transaction; the others find none left
+    WITH taken AS (DELETE FROM jinpin_auditpending RETURNING ids)
+    SELECT array_agg(x) INTO all_ids FROM taken, unnest(taken.ids) AS x;
+    IF all_ids IS NOT NULL THEN
+        PERFORM jinpin_audit_chain_extend(all_ids);
+    END IF;
     RETURN NULL;
 END;
 $$;
 REVOKE ALL ON FUNCTION jinpin_audit_chain() FROM PUBLIC;
-DROP TRIGGER IF EXISTS jinpin_audit_chain ON auditlog_logentry;
-CREATE TRIGGER jinpin_audit_chain AFTER INSERT ON auditlog_logentry
-    REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION jinpin_audit_chain();
+DROP TRIGGER IF EXISTS jinpin_audit_chain ON jinpin_auditpending;
+CREATE CONSTRAINT TRIGGER jinpin_audit_chain AFTER INSERT ON jinpin_auditpending
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION jinpin_audit_chain();
 
 -- the entries written before this migration join the chain in id order
 SELECT jinpin_audit_chain_extend(ARRAY(
@@ -113,7 +139,7 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 """
-GUARDED = ["auditlog_logentry", "jinpin_auditchain", "jinpin_auditverification"]
+GUARDED = ["auditlog_logentry", "jinpin_auditchain", "jinpin_auditverification", "jinpin_auditpending"]
 CREATE += "".join(
     f"""
 DROP TRIGGER IF EXISTS jinpin_no_truncate ON {t};
@@ -126,6 +152,9 @@ CREATE TRIGGER jinpin_no_truncate BEFORE TRUNCATE ON {t}
 DROP = "".join(f"DROP TRIGGER IF EXISTS jinpin_no_truncate ON {t};\n" for t in GUARDED) + """
 DROP TRIGGER IF EXISTS jinpin_audit_append_only ON jinpin_auditverification;
 DROP TRIGGER IF EXISTS jinpin_audit_append_only ON jinpin_auditchain;
+DROP TRIGGER IF EXISTS jinpin_audit_note ON auditlog_logentry;
+DROP FUNCTION IF EXISTS jinpin_audit_note();
+DROP TABLE IF EXISTS jinpin_auditpending;
 DROP TRIGGER IF EXISTS jinpin_audit_chain ON auditlog_logentry;
 DROP FUNCTION IF EXISTS jinpin_audit_chain();
 DROP FUNCTION IF EXISTS jinpin_audit_chain_extend(bigint[]);

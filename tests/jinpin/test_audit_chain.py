@@ -42,6 +42,7 @@ def tricky_entries(world):
 @pytest.mark.django_db
 def test_the_trigger_and_the_python_recomputation_agree(world):
     raw_id = tricky_entries(world)
+    assert not AuditChainLink.objects.exists()  # chained at commit (here: when verification asks)
     result = auditchain.verify_chain()
     assert result.ok, result.problems
     assert result.checked == audit.LogEntry.objects.count() == AuditChainLink.objects.count()
@@ -63,6 +64,7 @@ def test_the_trigger_and_the_python_recomputation_agree(world):
 @pytest.mark.django_db
 def test_verification_names_the_first_entry_that_does_not_match(world):
     tricky_entries(world)
+    auditchain.link_pending()
     entries = list(audit.LogEntry.objects.order_by("pk").values_list("pk", flat=True))
     second, fourth = entries[1], entries[3]
     seq_of = dict(AuditChainLink.objects.values_list("entry_id", "seq"))
