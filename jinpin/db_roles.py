@@ -103,11 +103,22 @@ def grant(conn, role: str, *, schema: str = "public") -> None:
             [schema],
         )
         tables = {row[0] for row in cur.fetchall()}
-        statements = [
-            f"GRANT CONNECT, TEMPORARY ON DATABASE {_q(conn, db)} TO {r}",
-            f"GRANT USAGE ON SCHEMA {s} TO {r}",
-            # PostgreSQL < 15 lets everybody create tables in public
-            f"REVOKE CREATE ON SCHEMA {s} FROM PUBLIC",
+        cur.execute(
+            "SELECT pg_has_role(current_user, d.datdba, 'USAGE'), pg_has_role(current_user, n.nspowner, 'USAGE') "
+            "FROM pg_database d, pg_namespace n WHERE d.datname = current_database() AND n.nspname = %s",
+            [schema],
+        )
+        owns_db, owns_schema = cur.fetchone()
+        statements = []
+        if owns_db:  # otherwise PUBLIC's default CONNECT and TEMPORARY apply
+            statements.append(f"GRANT CONNECT, TEMPORARY ON DATABASE {_q(conn, db)} TO {r}")
+        if owns_schema:
+            statements += [
+                f"GRANT USAGE ON SCHEMA {s} TO {r}",
+                # PostgreSQL < 15 lets everybody create tables in public
+                f"REVOKE CREATE ON SCHEMA {s} FROM PUBLIC",
+            ]
+        statements += [
             f"REVOKE CREATE ON SCHEMA {s} FROM {r}",
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {r}",
             f"REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA {s} FROM {r}",

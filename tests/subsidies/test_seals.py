@@ -94,8 +94,10 @@ def test_sending_seals_the_batch_and_the_bank_file_carries_the_seal(world):
     exports.write_xlsx(path, exporter.columns, exporter.rows(), extra_sheets=exporter.extra_sheets())
     wb = load_workbook(path, read_only=True)
     main, summary = wb.worksheets[0], wb.worksheets[-1]
-    body = list(main.iter_rows(min_row=2, values_only=True))
-    assert seals.seal_of_rows([(r[0], r[1], r[4], Decimal(str(r[5]))) for r in body]) == (
+    header, *body = list(main.iter_rows(values_only=True))
+    at = {h: i for i, h in enumerate(header)}  # by header: the bank reads columns by name
+    cols = [at["明细序号"], at["收款人"], at["银行账号"], at["金额"]]
+    assert seals.seal_of_rows([(r[cols[0]], r[cols[1]], r[cols[2]], Decimal(str(r[cols[3]]))) for r in body]) == (
         3,
         180000,
         batch.seal_sha256,
