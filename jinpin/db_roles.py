@@ -58,12 +58,20 @@ def _q(conn, name: str) -> str:
     return conn.ops.quote_name(name)
 
 
+def role_exists(conn, role: str) -> bool:
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+        return cur.fetchone() is not None
+
+
 def ensure_role(conn, role: str, *, password: str | None = None, login: bool = True) -> list[str]:
     """Create the role if it does not exist; (re)set its attributes: no superuser, no CREATEDB/CREATEROLE,
     not a member of the owner. Returns what was done."""
     done = []
     r = _q(conn, role)
     with conn.cursor() as cur:
+        cur.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")
+        owner, is_super = cur.fetchone()
         cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
         if cur.fetchone() is None:
             try:
@@ -76,12 +84,13 @@ def ensure_role(conn, role: str, *, password: str | None = None, login: bool = T
                 with conn.cursor() as c2:
                     c2.execute("ROLLBACK TO SAVEPOINT jinpin_role")
         attrs = "LOGIN" if login else "NOLOGIN"
-        cur.execute(f"ALTER ROLE {r} {attrs} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT")
+        # only a superuser may set the superuser, replication and bypass attributes (a role created by a
+        # CREATEROLE owner never has them; check() verifies)
+        extra = " NOSUPERUSER NOREPLICATION NOBYPASSRLS" if is_super else ""
+        cur.execute(f"ALTER ROLE {r} {attrs} NOCREATEDB NOCREATEROLE INHERIT{extra}")
         if password:
             cur.execute(f"ALTER ROLE {r} PASSWORD %s", [password])
             done.append("password set")
-        cur.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")
-        owner, is_super = cur.fetchone()
         cur.execute("SELECT pg_has_role(%s, %s, 'MEMBER')", [role, owner])
         if cur.fetchone()[0]:
             raise RuntimeError(f"role {role} is a member of the owner {owner}: it would have the owner's rights")

@@ -19,4 +19,7 @@ class Command(DjangoMigrate):
             super().handle(*args, **options)
             role = db_roles.app_role()
             if role and conn.vendor == "postgresql":
-                db_roles.grant(conn, role)
+                if db_roles.role_exists(conn, role):
+                    db_roles.grant(conn, role)
+                else:
+                    self.stdout.write(f"role {role} does not exist yet: run manage.py setup_db_roles")
