@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format install messages migrate demo worker beat bench clean check-deploy
+.PHONY: run test lint format install messages migrate demo worker beat bench clean check-deploy roles
 
 # Installs the locked versions, every file checked against its hash (requirements*.lock, made from
 # requirements*.txt with `uv pip compile --generate-hashes --python-version 3.11 requirements-dev.txt -o requirements-dev.lock`).
@@ -22,6 +22,12 @@ messages: install
 
 migrate: messages
 	$(PY) manage.py migrate --noinput
+
+# PostgreSQL: the role the running app connects as (owns nothing; audit log SELECT/INSERT only). Idempotent;
+# then run the app with DATABASE_ROLE=$(APP_ROLE) (or APP_DATABASE_URL for a separate login).
+APP_ROLE ?= jinpin_app
+roles: migrate
+	$(PY) manage.py setup_db_roles --app-role $(APP_ROLE)
 
 demo: migrate
 	$(PY) manage.py seed_demo

@@ -12,3 +12,6 @@ class JinpinConfig(AppConfig):
             exports,
             jobs,
         )
+        from .auditchain import register as register_audit_chain
+
+        register_audit_chain()

@@ -8,6 +8,7 @@ downloads, imports -- is written with ``audit.log(...)``.
 
 Entries are read-only for everyone: the admin offers no change or delete, and
 on PostgreSQL a trigger (migration ``jinpin.0002``) refuses UPDATE and DELETE.
+Every entry, however written, is hash-chained at commit (``jinpin/auditchain.py``).
 """
 
 from __future__ import annotations

@@ -89,6 +89,10 @@ class Exporter:
     def rows(self):
         raise NotImplementedError
 
+    def extra_sheets(self) -> list[tuple[str, list[Column], list[tuple]]]:
+        """Further (small) sheets after the rows: ``[(title, columns, rows)]``, e.g. a summary."""
+        return []
+
 
 _exporters: dict[str, type[Exporter]] = {}
 
@@ -131,6 +135,7 @@ def _run(job, scope, progress) -> jobs.JobResult:
             exporter.rows(),
             sheet_title=exporter.sheet_title or exporter.title(),
             progress=progress,
+            extra_sheets=exporter.extra_sheets(),
         )
         return jobs.JobResult(
             file_path=target, filename=exporter.filename(), rows=n, summary=_("%(n)s rows") % {"n": n}
@@ -144,7 +149,9 @@ jobs.register("export", _run, permission=_permission)
 _LOCAL = ZoneInfo(settings.TIME_ZONE)
 
 
-def write_xlsx(path, columns, rows, *, sheet_title="Sheet", progress=None, max_rows: int = EXCEL_MAX_ROWS) -> int:
+def write_xlsx(
+    path, columns, rows, *, sheet_title="Sheet", progress=None, max_rows: int = EXCEL_MAX_ROWS, extra_sheets=()
+) -> int:
     """Stream ``rows`` (an iterable of tuples) into an xlsx at ``path``. Returns the data row count.
 
     Memory stays flat: openpyxl's write-only mode with lxml writes each row to a
@@ -186,6 +193,20 @@ def write_xlsx(path, columns, rows, *, sheet_title="Sheet", progress=None, max_r
         in_sheet += 1
         if progress is not None and not written % 1000:
             progress(written)
+    for extra_title, extra_columns, extra_rows in extra_sheets:
+        ws = wb.create_sheet(_sheet_title(extra_title))
+        for i, c in enumerate(extra_columns, 1):
+            ws.column_dimensions[get_column_letter(i)].width = c.width
+        header = []
+        for c in extra_columns:
+            cell = WriteOnlyCell(ws, str(c.header))
+            cell.font = header_font
+            header.append(cell)
+        ws.append(header)
+        ws_ref[0] = ws
+        extra_convert = _row_converter(wb, ws_ref, extra_columns)
+        for row in extra_rows:
+            ws.append(extra_convert(row))
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
     os.close(fd)
     try:

@@ -58,3 +58,55 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class AuditChainLink(models.Model):
+    """One link of the audit log's hash chain (``jinpin/audit.py`` defines the canonical form).
+
+    Entry ``entry_id`` of ``auditlog_logentry`` is the ``seq``-th entry of the one chain, and ``hash`` is
+    SHA-256(previous link's hash + "\\n" + the entry's canonical JSON). Written only by the database trigger
+    (migration ``jinpin.0004``), in the inserting transaction; the application may read it, never write it.
+    No foreign key: an entry deleted by someone who got round the triggers leaves its link behind as evidence.
+    """
+
+    seq = models.BigIntegerField(_("position"), primary_key=True)
+    entry_id = models.BigIntegerField(_("audit entry"), unique=True)
+    hash = models.CharField(_("SHA-256"), max_length=64)
+
+    class Meta:
+        db_table = "jinpin_auditchain"
+        verbose_name = _("audit chain link")
+        verbose_name_plural = _("audit chain links")
+        ordering = ["seq"]
+
+
+class AuditVerification(models.Model):
+    """One run of ``verify_audit``: the chain recomputed end to end, and the registered money checks."""
+
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+    ok = models.BooleanField(_("intact"))
+    checked = models.BigIntegerField(_("entries checked"), default=0)
+    head_seq = models.BigIntegerField(_("last position"), null=True, blank=True)
+    head_hash = models.CharField(_("last hash"), max_length=64, blank=True)
+    first_bad_entry = models.BigIntegerField(_("first entry that does not match"), null=True, blank=True)
+    first_bad_seq = models.BigIntegerField(_("its position"), null=True, blank=True)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    source = models.CharField(_("run by"), max_length=20)
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("audit verification")
+        verbose_name_plural = _("audit verifications")
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"
+
+    def __str__(self):
+        return f"{self.started_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'BROKEN'}"
+
+    def problem_texts(self) -> list[str]:
+        from .auditchain import describe
+
+        return [describe(p) for p in self.problems]

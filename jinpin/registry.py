@@ -91,3 +91,24 @@ def demo_seeder(fn: Callable, *, order: int = 100) -> None:
 
 def seeders() -> list[tuple[str, Callable]]:
     return [(n, f) for _, n, f in _seeders]
+
+
+# -- integrity checks run with the audit chain's verification (jinpin.auditchain.verify) ----------
+_checks: list[Callable] = []
+_check_messages: dict = {}
+
+
+def integrity_check(fn: Callable, *, messages: dict) -> None:
+    """``fn() -> list[dict]`` returns problems (``{"check", "code", **params}``); ``messages`` maps each code
+    to a translatable sentence formatted with the problem's params."""
+    if fn not in _checks:
+        _checks.append(fn)
+    _check_messages.update(messages)
+
+
+def integrity_checks() -> list[Callable]:
+    return list(_checks)
+
+
+def integrity_messages() -> dict:
+    return dict(_check_messages)

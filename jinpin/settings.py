@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
+    "jinpin.dberrors.GuardMiddleware",
 ]
 
 ROOT_URLCONF = "jinpin.urls"
@@ -111,6 +112,26 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # PostgreSQL's JIT compiler costs 0.5-2 s on jinpin's set-based scans and saves
     # nothing at this size (benchmarks/bench_teachers.py, bench_pairing.py).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# The running application (runserver, gunicorn, Celery) connects as a role that owns nothing and may only
+# read and add audit entries (jinpin/db_roles.py, `manage.py setup_db_roles`); `migrate`, `flush` and
+# `setup_db_roles` switch to the owner (DATABASE_URL). Either a separate login, APP_DATABASE_URL (production),
+# or DATABASE_ROLE: the owner's login switches to that role on connecting (one login, e.g. the embedded server).
+DATABASE_OWNER = None
+DATABASE_APP_ROLE = ""
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    _owner = dict(DATABASES["default"])
+    if env("APP_DATABASE_URL", default=""):
+        _app = env.db("APP_DATABASE_URL")
+        DATABASE_APP_ROLE = _app["USER"]
+        DATABASES["default"].update({k: _app[k] for k in ("USER", "PASSWORD", "HOST", "PORT") if _app.get(k)})
+        DATABASE_OWNER = {k: _owner[k] for k in ("USER", "PASSWORD", "HOST", "PORT", "OPTIONS")}
+    elif env("DATABASE_ROLE", default=""):
+        DATABASE_APP_ROLE = env("DATABASE_ROLE")
+        DATABASE_OWNER = {"OPTIONS": dict(_owner["OPTIONS"])}
+        DATABASES["default"]["OPTIONS"] = {
+            **_owner["OPTIONS"],
+            "options": f"{_owner['OPTIONS']['options']} -c role={DATABASE_APP_ROLE}",
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -214,6 +235,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-job-files": {"task": "jinpin.tasks.purge_expired_jobs", "schedule": 3600.0},
+    # the audit chain and the sealed payout batches, recomputed every night (03:30); the result is stored
+    "verify-audit-trail": {"task": "jinpin.tasks.verify_audit", "schedule": crontab(minute=30, hour=3)},
     # The provinces re-match the poor-household registry weekly; so do we (Monday 02:00).
     "subsidies-rematch-registry": {
         "task": "subsidies.tasks.rematch_registry",

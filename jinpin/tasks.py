@@ -12,3 +12,11 @@ def run_job(job_id: str) -> None:
 @shared_task(name="jinpin.tasks.purge_expired_jobs")
 def purge_expired_jobs() -> int:
     return jobs.purge_expired()
+
+
+@shared_task(name="jinpin.tasks.verify_audit")
+def verify_audit() -> bool:
+    """Nightly: recompute the audit chain and the registered money checks; the result is stored."""
+    from .auditchain import verify
+
+    return verify(source="nightly").ok

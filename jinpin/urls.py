@@ -20,6 +20,7 @@ urlpatterns = [
     path("jobs/<uuid:pk>/download/", views.job_download, name="job_download"),
     path("jobs/<uuid:pk>/retry/", views.job_retry, name="job_retry"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("audit/verify/", views.audit_verify, name="audit_verify"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),

@@ -108,5 +108,24 @@ def audit_log(request):
     return render(request, "jinpin/audit_log.html", {"page": page, "actions": audit.LogEntry.Action.choices})
 
 
+@role_required(Role.CITY_ADMIN, Role.AUDITOR)
+def audit_verify(request):
+    """The audit trail's verifications: the last results, and buttons to verify now or export the chain."""
+    from django.utils.translation import gettext as _
+
+    from .models import AuditVerification
+
+    if request.method == "POST":
+        if request.POST.get("what") == "export":
+            job = jobs.start(
+                kind="audit.export_chain", params={}, title=_("Audit log with its hash chain"), request=request
+            )
+        else:
+            job = jobs.start(kind="audit.verify", params={}, title=_("Audit trail verification"), request=request)
+        return redirect("job_detail", pk=job.pk)
+    runs = list(AuditVerification.objects.select_related("run_by")[:20])
+    return render(request, "jinpin/audit_verify.html", {"runs": runs, "last": runs[0] if runs else None})
+
+
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")

@@ -85,3 +85,6 @@ class SubsidiesConfig(AppConfig):
             order=47,
         )
         registry.home_panel(views.home_panel, order=40)
+        from .services import seals
+
+        registry.integrity_check(seals.verify_all_seals, messages=seals.MESSAGES)

@@ -2,6 +2,7 @@
 
 from django.db.models import F
 from django.db.models.fields.json import KeyTextTransform
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jinpin import exports, idcard
@@ -168,6 +169,35 @@ class BankFileExporter(exports.Exporter):
         )
         for *row, since in lines.iterator(chunk_size=5000):
             yield (*row, "", "", "", since)
+
+    def extra_sheets(self):
+        """The seal, on a summary sheet the bank can check against the lines and echo in its return file."""
+        from .models import PayoutBatch
+
+        b = PayoutBatch.objects.filter(pk=self.params.get("batch")).first()
+        if b is None:
+            return []
+        if not b.is_sealed:
+            rows = [(_("Seal"), str(_("Not sealed yet: the batch is sealed when it is marked as sent to the bank.")))]
+        else:
+            rows = [
+                (_("Payout batch"), b.pk),
+                (_("Sealed lines"), b.seal_lines),
+                (_("Sealed total (fen)"), b.seal_total_fen),
+                (_("Sealed total (yuan)"), str(b.seal_total)),
+                (_("Seal (SHA-256)"), b.seal_sha256),
+                (_("Sealed at"), timezone.localtime(b.sealed_at).strftime("%Y-%m-%d %H:%M:%S")),
+                (
+                    _("How the seal is computed"),
+                    str(
+                        _(
+                            "SHA-256 of the lines in line-number order, each written as line number|payee|account|"
+                            "amount in fen and a newline, UTF-8. Echo the seal in the return file's seal column."
+                        )
+                    ),
+                ),
+            ]
+        return [(str(_("Seal")), [Column(_("Item"), 22), Column(_("Value"), 70)], rows)]
 
 
 @exports.register

@@ -33,6 +33,7 @@ urlpatterns = [
     path("payouts/<int:pk>/", views.payout_detail, name="payout_detail"),
     path("payouts/<int:pk>/send/", views.payout_send, name="payout_send"),
     path("payouts/<int:pk>/bank-file/", views.payout_bank_file, name="payout_bank_file"),
+    path("payouts/<int:pk>/verify/", views.payout_verify, name="payout_verify"),
     path("payouts/<int:pk>/return/", views.payout_return, name="payout_return"),
     path("recoveries/", views.recovery_list, name="recovery_list"),
     path("recoveries/<int:pk>/settle/", views.recovery_settle, name="recovery_settle"),

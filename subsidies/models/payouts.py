@@ -36,6 +36,11 @@ class PayoutBatch(models.Model):
     )
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    # the seal, written when the batch is marked sent (services.payouts.payout_seal): what the bank was given
+    seal_lines = models.PositiveIntegerField(_("sealed lines"), null=True, blank=True)
+    seal_total_fen = models.BigIntegerField(_("sealed total (fen)"), null=True, blank=True)
+    seal_sha256 = models.CharField(_("seal (SHA-256)"), max_length=64, blank=True)
+    sealed_at = models.DateTimeField(_("sealed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("payout batch")
@@ -44,6 +49,16 @@ class PayoutBatch(models.Model):
 
     def __str__(self):
         return f"{self.county} · {self.period} · {self.get_funding_source_display()} #{self.pk}"
+
+    @property
+    def is_sealed(self) -> bool:
+        return bool(self.seal_sha256)
+
+    @property
+    def seal_total(self):
+        from decimal import Decimal
+
+        return None if self.seal_total_fen is None else Decimal(self.seal_total_fen) / 100
 
 
 class PayoutLine(models.Model):
@@ -64,6 +79,10 @@ class PayoutLine(models.Model):
     bank_reference = models.CharField(_("bank reference"), max_length=40, blank=True)
     failure_reason = models.CharField(_("failure reason"), max_length=200, blank=True)
     settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    # written with the batch's seal: SHA-256 of the line as sealed, and of its award's identity and amount, so
+    # that verification names the line or the award that changed afterwards
+    seal_digest = models.CharField(_("line digest"), max_length=64, blank=True, editable=False)
+    award_digest = models.CharField(_("award digest"), max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("payout line")

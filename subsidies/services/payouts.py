@@ -33,6 +33,7 @@ from ..models import (
     Scheme,
     SchemeKind,
 )
+from . import seals
 
 ZERO = Decimal("0.00")
 
@@ -121,8 +122,14 @@ def payout_send(*, batch: PayoutBatch, acting_user, scope, request=None) -> None
     )
     if n != 1:
         raise ValidationError(_("Only a prepared batch can be sent."))
+    lines, total_fen, digest = seals.payout_seal(batch_id=batch.pk)
     audit.log(
-        batch, action=audit.Action.UPDATE, actor=acting_user, request=request, changes={"status": ["prepared", "sent"]}
+        batch,
+        action=audit.Action.UPDATE,
+        actor=acting_user,
+        request=request,
+        changes={"status": ["prepared", "sent"]},
+        seal={"lines": lines, "total_fen": total_fen, "sha256": digest},
     )
 
 
@@ -141,6 +148,9 @@ def lines_settle(*, results: list[dict], acting_user, batch: PayoutBatch) -> tup
     status = PayoutBatch.objects.select_for_update().filter(pk=batch.pk).values_list("status", flat=True).first()
     if status not in (PayoutBatch.Status.SENT, PayoutBatch.Status.SETTLED):
         raise ValidationError(_("Import the bank's return file once the batch has been sent."))
+    refusal = seals.return_refusal(batch, [r["line"] for r in results])
+    if refusal:
+        raise ValidationError(refusal)
     now = timezone.now()
     by_line = {r["line"]: r for r in results}
     # the pending lines this call settles, locked: what the audit says moved is what moved. Set-based: one
@@ -215,11 +225,26 @@ class BankReturnImporter(Importer):
         self.lines = {
             line.pk: line for line in PayoutLine.objects.filter(batch=self.batch, pk__in=[r["line"] for r in rows])
         }
+        # the whole file is refused if the batch is not sealed or its lines no longer match their seal
+        self.refusal = seals.return_refusal(self.batch, [])
+        self.seal = PayoutBatch.objects.filter(pk=self.batch.pk).values("seal_sha256", "seal_lines").first()
 
     def clean_row(self, row):
+        if self.refusal:
+            self.error("line", self.refusal)
+            self.refusal = None  # said once, on the first row
+        if row.get("seal") and row["seal"].lower() != self.seal["seal_sha256"]:
+            self.error(
+                "seal",
+                _("The seal in the file does not match this batch's seal %(s)s.") % {"s": self.seal["seal_sha256"]},
+            )
         line = self.lines.get(row["line"])
-        if line is None:
-            self.error("line", _("Line %(n)s is not in this payout batch.") % {"n": row["line"]})
+        if line is None or not line.seal_digest:
+            self.error(
+                "line",
+                _("Refused: line %(line)s is not among the %(n)s lines sealed in payout batch %(batch)s.")
+                % {"line": row["line"], "n": self.seal["seal_lines"] or 0, "batch": self.batch.pk},
+            )
             return
         if row["bank_account"] != line.bank_account:
             self.error(
@@ -254,6 +279,7 @@ BankReturnImporter.columns = [
     Col("result", _lazy("Result"), "text", max_length=10, help=_lazy("成功 or 失败")),
     Col("reference", _lazy("Bank reference"), "text", required=False, max_length=40),
     Col("reason", _lazy("Failure reason"), "text", required=False, max_length=200),
+    Col("seal", _lazy("Batch seal"), "text", required=False, max_length=64, help=_lazy("as on the bank file")),
 ]
 
 

@@ -13,6 +13,7 @@ from .payouts import (  # noqa: F401
     payout_list,
     payout_return,
     payout_send,
+    payout_verify,
     reconciliation_page,
     recovery_list,
     recovery_settle,

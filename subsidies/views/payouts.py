@@ -103,6 +103,31 @@ def payout_send(request, pk):
 
 @role_required(*PAYOUT_ROLES)
 @require_POST
+def payout_verify(request, pk):
+    """Recompute the batch's seal and its lines' digests (auditors too: it writes nothing but the audit entry)."""
+    from jinpin import audit
+
+    from ..services import seals
+
+    batch_ = request.scope.get_or_404(PayoutBatch, pk=pk)
+    check = seals.seal_verify(batch_id=batch_.pk)
+    audit.log(batch_, request=request, event="seal_verify", ok=check.ok, problems=check.problems[:20])
+    if not check.sealed:
+        messages.info(request, _("This batch is not sealed yet: it is sealed when it is marked as sent to the bank."))
+    elif check.ok:
+        messages.success(
+            request,
+            _("The seal holds: %(n)s lines, %(fen)s fen, SHA-256 %(sha)s recomputed from the lines.")
+            % {"n": check.lines, "fen": check.total_fen, "sha": check.sha256},
+        )
+    else:
+        for text in check.messages():
+            messages.error(request, text)
+    return redirect("subsidies:payout_detail", pk=pk)
+
+
+@role_required(*PAYOUT_ROLES)
+@require_POST
 def payout_bank_file(request, pk):
     batch_ = request.scope.get_or_404(PayoutBatch, pk=pk)
     job = exports.start(request, "subsidies.bank_file", {"batch": batch_.pk})

@@ -26,12 +26,12 @@ def test_each_kind_of_anomaly_is_found(places, period):
     orphan = pupil(w.weak_a, household=household(w.village_a, ("verified", "2016-01-15")), is_orphan=True)
     forgotten = pupil(w.weak_a, household=household(w.village_a, ("verified", "2016-01-15")))
     run_batch(period)
+    # a lower exclusive category paid to an orphan (set before approval: afterwards the database refuses it)
+    Award.objects.filter(student=orphan, scheme__code="nutrition").update(amount=Decimal("600.00"))
     Award.objects.exclude(student=forgotten).update(status=AwardStatus.APPROVED)
     Award.objects.filter(student=forgotten).update(status=AwardStatus.REJECTED)
     # the registry is corrected: lifted out before the decisive date
     HouseholdStatus.objects.create(household=h_lifted_later, status="lifted", effective_on=dt.date(2016, 8, 15))
-    # a lower exclusive category paid to an orphan
-    Award.objects.filter(student=orphan, scheme__code="nutrition").update(amount=Decimal("600.00"))
     EnrolmentConflict.objects.create(
         id_number=lifted.id_number, school_year=2016, school=w.strong_a, existing_school=w.weak_a
     )
