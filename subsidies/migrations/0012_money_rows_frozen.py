@@ -127,5 +127,5 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("subsidies", "0008_payout_seal"), ("jinpin", "0004_audit_hash_chain")]
+    dependencies = [("subsidies", "0011_payout_seal"), ("jinpin", "0004_audit_hash_chain")]
     operations = [migrations.RunPython(forward, backward)]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('subsidies', '0007_match_changed_since_award'),
+        ('subsidies', '0010_pupil_ownership_transfers_payment_changes'),
     ]
 
     operations = [
