@@ -13,7 +13,7 @@ for the chosen school years, whatever their number:
   agreement ended before it could be met).
 
 Python only turns the rows into objects; there is no query per agreement. The
-SQL is portable between PostgreSQL and SQLite (CTEs, CASE, window aggregates).
+SQL uses CTEs, CASE and window aggregates.
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def result_sql(agreements, *, years, today, minimums) -> tuple[str, list]:
 
 def _execute(c, sql, params):
     """Run the statement; on PostgreSQL without JIT, whose compile time (~150 ms) exceeds what it saves here."""
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
+    if connection.in_atomic_block:
         with connection.cursor() as plain:  # ``c`` may be a server-side cursor, which only takes a SELECT
             plain.execute("SET LOCAL jit = off")
     c.execute(sql, params)

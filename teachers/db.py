@@ -15,7 +15,6 @@ def no_jit():
     A project-wide ``-c jit=off`` in the database OPTIONS would make this unnecessary.
     """
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cur:
-                cur.execute("SET LOCAL jit = off")
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL jit = off")
         yield

@@ -17,8 +17,6 @@ eligibility and amount rule from the scheme's data, and then, in data-modifying 
   changed, and marks candidates that are no longer eligible as dropped;
 * records every difference (``BatchChange``), including those on awards already
   applied, reviewed, approved or paid, which are never changed – only listed for review.
-
-PostgreSQL only (``FOR UPDATE SKIP LOCKED``, jsonb, data-modifying CTEs).
 """
 
 from __future__ import annotations
@@ -378,8 +376,6 @@ def run_job(job, scope, progress) -> jobs.JobResult:
     """The job handler: plan (once), share the chunks with helper tasks, wait, summarise."""
     from ..tasks import batch_work
 
-    if connection.vendor != "postgresql":
-        raise jobs.JobFailed(_("The batch calculation needs PostgreSQL (set DATABASE_URL)."))
     params = job.params
     period = Period.objects.get(pk=params["period"])
     with transaction.atomic():

@@ -19,12 +19,6 @@ from .factories import household, pupil
 pytestmark = [pytest.mark.django_db]
 
 
-@pytest.fixture(autouse=True)
-def _postgres(db):
-    if connection.vendor != "postgresql":
-        pytest.skip("the batch runs on PostgreSQL")
-
-
 def test_each_kind_of_anomaly_is_found(places, period):
     w = places
     h_lifted_later = household(w.village_a, ("verified", "2016-01-15"))

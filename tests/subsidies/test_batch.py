@@ -4,7 +4,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from jinpin.models import Job
 from subsidies.models import Award, AwardStatus, BatchChange, BatchRun, HouseholdStatus
@@ -14,12 +13,6 @@ from .conftest import run_batch
 from .factories import household, pupil
 
 pytestmark = [pytest.mark.django_db]
-
-
-@pytest.fixture(autouse=True)
-def _postgres(db):
-    if connection.vendor != "postgresql":
-        pytest.skip("the batch runs on PostgreSQL")
 
 
 def snapshot(period):

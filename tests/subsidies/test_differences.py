@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from auditlog.models import LogEntry
-from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
@@ -17,12 +16,6 @@ from .conftest import run_batch
 from .factories import household, pupil
 
 pytestmark = [pytest.mark.django_db]
-
-
-@pytest.fixture(autouse=True)
-def _postgres(db):
-    if connection.vendor != "postgresql":
-        pytest.skip("the batch runs on PostgreSQL")
 
 
 def says(response, msgid, **values) -> bool:

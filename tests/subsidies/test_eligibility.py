@@ -4,7 +4,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from schools.models import Stage
 from subsidies.models import Award, HouseholdStatus, Period, RateVersion, Scheme
@@ -13,12 +12,6 @@ from .conftest import run_batch
 from .factories import household, pupil
 
 pytestmark = [pytest.mark.django_db]
-
-
-@pytest.fixture(autouse=True)
-def _postgres(db):
-    if connection.vendor != "postgresql":
-        pytest.skip("the batch runs on PostgreSQL")
 
 
 def awards(student, period=None):
