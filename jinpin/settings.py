@@ -210,6 +210,9 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = False
+# Without a broker a job runs in a thread of the web process (jinpin.jobs.dispatch), so its page
+# shows live progress; its helper tasks (the batch's chunk workers) then run eagerly in that thread.
+JOBS_IN_THREAD = env.bool("JOBS_IN_THREAD", default=not CELERY_BROKER_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")

@@ -2,6 +2,7 @@
 a real Celery worker process (``celery_worker_process``) and a real Chromium (``browser``).
 """
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -44,8 +45,9 @@ def _isolated_files(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _eager_celery():
-    """Tasks run in-process unless a test asks for the real worker."""
+def _eager_celery(settings):
+    """Tasks run in-process (inline, not in a thread) unless a test asks for the real worker."""
+    settings.JOBS_IN_THREAD = False
     old = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield
@@ -117,6 +119,13 @@ def celery_worker_process(transactional_db, settings):
 
     Uses its own queue name so that stray workers elsewhere cannot take its tasks.
     """
+    with celery_worker() as proc:
+        yield proc
+
+
+@contextlib.contextmanager
+def celery_worker():
+    """Start a real worker for the block (the test must use ``transactional_db``)."""
     if not have_broker():
         pytest.fail(
             "a real Celery worker needs a broker: run `make test` (it starts a private redis-server when "
@@ -167,14 +176,16 @@ def celery_worker_process(transactional_db, settings):
         proc.kill()
         raise RuntimeError("celery worker did not start in 60 s")
     proc.queue = queue
-    yield proc
-    proc.terminate()
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    celery_app.conf.task_default_queue = old_queue
-    celery_app.conf.task_always_eager = True
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        celery_app.conf.task_default_queue = old_queue
+        celery_app.conf.task_always_eager = True
 
 
 # -- a real browser ------------------------------------------------------------------

@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 
 JOB_KIND = "subsidies.batch"
 DEFAULT_CHUNK = 20_000
+MIN_CHUNKS = 20  # a run of fewer students than 20 chunks' worth is still cut in 20: the progress bar moves
 HELPERS = 3  # extra Celery tasks that share a run's chunks with the job's own task
 RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
 
@@ -285,8 +286,9 @@ def _chunk_sql(*, run: BatchRun, period: Period, rates: list[SchemeRate], lo: in
 
 
 # -- planning and running ---------------------------------------------------------------
-def plan_chunks(run: BatchRun, chunk_size: int) -> int:
-    """Cut the run's enrolled students into contiguous id ranges of about ``chunk_size``.
+def plan_chunks(run: BatchRun, chunk_size: int, *, min_chunks: int = 1) -> int:
+    """Cut the run's enrolled students into contiguous id ranges of about ``chunk_size``
+    (at least ``min_chunks`` of them, so that a small city's progress bar still moves).
 
     The ranges cover every id (the first starts at 0, the last ends past any id), so
     awards of students no longer enrolled are still checked. Idempotent.
@@ -302,7 +304,7 @@ def plan_chunks(run: BatchRun, chunk_size: int) -> int:
             params,
         )
         total = cur.fetchone()[0]
-        tiles = max(1, -(-total // chunk_size))
+        tiles = max(1, min(min_chunks, total), -(-total // chunk_size))
         cur.execute(
             f"""SELECT t, min(student_id), count(*) FROM (
                   SELECT e.student_id, ntile(%s) OVER (ORDER BY e.student_id) AS t
@@ -383,7 +385,10 @@ def run_job(job, scope, progress) -> jobs.JobResult:
             job=job, defaults={"period": period, "county_id": params.get("county")}
         )
         if not run.chunks.exists():
-            plan_chunks(run, int(params.get("chunk_size") or DEFAULT_CHUNK))
+            if params.get("chunk_size"):
+                plan_chunks(run, int(params["chunk_size"]))
+            else:
+                plan_chunks(run, DEFAULT_CHUNK, min_chunks=MIN_CHUNKS)
     run.refresh_from_db()
     remaining = run.chunks.filter(done=False)
     done_students = run.chunks.filter(done=True).aggregate(n=Sum("students"))["n"] or 0
