@@ -410,11 +410,8 @@ def run(cmd: list[str], *, redis: bool = False, server: Server | None = None) ->
                 if url:
                     env["CELERY_BROKER_URL"] = url
             child = subprocess.Popen(cmd, env=env)
-            while True:
-                try:
-                    return child.wait()
-                except _Stop:
-                    continue
+            rc = child.wait()
+            return 128 - rc if rc < 0 else rc  # killed by a signal: the shell's 128 + N
     except _Stop as stop:
         return 128 + stop.args[0]
     except ServerError as exc:
