@@ -242,3 +242,32 @@ def test_the_last_of_two_runs_stops_the_shared_server(server):
         if first.poll() is None:
             first.kill()
     assert server.pid() is None
+
+
+@pytest.mark.parametrize("url", ["sqlite:///var/jinpin.sqlite3", "mysql://root@localhost/jinpin"])
+def test_settings_refuse_a_database_that_is_not_postgresql(url):
+    proc = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=BASE_DIR,
+        env={**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "jinpin.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode != 0
+    assert "DATABASE_URL must point at PostgreSQL" in proc.stderr
+    assert "jinpin runs on PostgreSQL only" in proc.stderr
+
+
+def test_without_database_url_the_settings_point_at_the_embedded_server():
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    proc = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; d = settings.DATABASES['default']; print(d['HOST'])"],
+        cwd=BASE_DIR,
+        env={**env, "DJANGO_SETTINGS_MODULE": "jinpin.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(Server().socket_dir)
