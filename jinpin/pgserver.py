@@ -384,7 +384,10 @@ def run(cmd: list[str], *, redis: bool = False, server: Server | None = None) ->
     need_pg = not env.get("DATABASE_URL")
     need_redis = redis and not env.get("CELERY_BROKER_URL")
     if not (need_pg or need_redis):
-        return subprocess.call(cmd)
+        try:
+            return subprocess.call(cmd)
+        except KeyboardInterrupt:
+            return 130
     server = server or Server()
     child: subprocess.Popen | None = None
 
