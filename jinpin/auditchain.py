@@ -113,7 +113,7 @@ class ChainResult:
 
 def link_pending() -> None:
     """Chain the entries this transaction wrote so far now rather than at commit (then for the rest of it)."""
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
+    if connection.in_atomic_block:
         with connection.cursor() as cur:
             cur.execute("SET CONSTRAINTS jinpin_audit_chain IMMEDIATE")
 

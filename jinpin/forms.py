@@ -33,7 +33,7 @@ def parse_id(value) -> int | None:
     """A record id from a query string or a job's parameters, or None.
 
     Only ASCII digits, at most 18 of them: ``"²".isdigit()`` is true but ``int("²")`` fails,
-    and a 20-digit number overflows SQLite and a bigint.
+    and a 20-digit number overflows a bigint.
     """
     value = str(value or "")
     if value.isascii() and value.isdigit() and len(value) <= 18:

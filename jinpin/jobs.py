@@ -20,6 +20,7 @@ runs again: handlers must be idempotent (exports rewrite their file).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -73,8 +74,6 @@ class JobFailed(Exception):
 
 def start(*, kind: str, params: dict, title: str, request=None, user=None) -> Job:
     """Create a job for ``user`` (or ``request.user``) and queue it after commit."""
-    from .tasks import run_job
-
     user = user or request.user
     scope = request.scope if request is not None else scope_for_user_id(user.pk)
     if not _kinds[kind].permission(scope, params):
@@ -82,8 +81,33 @@ def start(*, kind: str, params: dict, title: str, request=None, user=None) -> Jo
     with transaction.atomic():
         job = Job.objects.create(kind=kind, params=params, title=title[:200], created_by=user)
         audit.log(job, action=audit.Action.CREATE, actor=user, request=request, kind=kind, params=params)
-        transaction.on_commit(lambda: run_job.delay(str(job.pk)))
+        transaction.on_commit(lambda: dispatch(job.pk))
     return job
+
+
+def dispatch(job_id) -> None:
+    """Queue the job on Celery; without a broker (``JOBS_IN_THREAD``) run it in a thread of this process.
+
+    A thread, not the request itself, so that the page the user is sent to shows the job's true
+    progress while it runs, as it does with real workers (tests run jobs inline: eager Celery).
+    """
+    from .tasks import run_job
+
+    if getattr(settings, "JOBS_IN_THREAD", False):
+        threading.Thread(target=_run_in_thread, args=(str(job_id),), name=f"job-{job_id}", daemon=True).start()
+    else:
+        run_job.delay(str(job_id))
+
+
+def _run_in_thread(job_id: str) -> None:
+    from django.db import connections
+
+    try:
+        execute(job_id)
+    except Exception:  # already recorded on the job and logged by execute()
+        pass
+    finally:
+        connections.close_all()
 
 
 def result_dir() -> Path:

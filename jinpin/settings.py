@@ -1,16 +1,21 @@
 """jinpin settings.
 
 Everything that differs between a laptop, CI and production comes from the
-environment (django-environ). With nothing set, jinpin runs on an embedded
-SQLite file under ``var/`` and runs Celery tasks in-process, so ``make run``
-works anywhere; with ``DATABASE_URL`` / ``CELERY_BROKER_URL`` set it runs on
-PostgreSQL and a real Redis broker with separate workers.
+environment (django-environ). jinpin runs on PostgreSQL only: with ``DATABASE_URL``
+unset it uses the embedded server that ``make run`` and ``make test`` start
+(``jinpin/pgserver.py``, data under ``var/pg``), and without ``CELERY_BROKER_URL``
+it runs Celery tasks in-process; with them set it runs on that PostgreSQL and a
+real Redis broker with separate workers.
 """
 
 from pathlib import Path
+from urllib.parse import unquote
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+from jinpin.pgserver import Server as EmbeddedPostgres
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -100,38 +105,42 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'jinpin.sqlite3'}"),
-}
+# PostgreSQL only. With DATABASE_URL unset, the embedded server that `make run` / `make test`
+# start (jinpin/pgserver.py: `python -m jinpin.pgserver start` keeps one running for a shell).
+_db_url = env("DATABASE_URL", default="") or EmbeddedPostgres().url()
+_db = env.db_url_config(_db_url)
+if _db["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must point at PostgreSQL (postgres://user@host:port/name), not {_db_url.split(':', 1)[0]}:"
+        " jinpin runs on PostgreSQL only. Unset DATABASE_URL to use the embedded server (make run / make test)."
+    )
+if str(_db["HOST"]).lower().startswith("%2f"):  # a Unix socket directory, percent-encoded as libpq writes it
+    _db["HOST"] = unquote(_db["HOST"])
+DATABASES = {"default": _db}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # Covering indexes (INCLUDE) are a PostgreSQL feature; SQLite just builds the plain index.
-    SILENCED_SYSTEM_CHECKS = ["models.W040"]
-if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    # PostgreSQL's JIT compiler costs 0.5-2 s on jinpin's set-based scans and saves
-    # nothing at this size (benchmarks/bench_teachers.py, bench_pairing.py).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# PostgreSQL's JIT compiler costs 0.5-2 s on jinpin's set-based scans and saves
+# nothing at this size (benchmarks/bench_teachers.py, bench_pairing.py).
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 # The running application (runserver, gunicorn, Celery) connects as a role that owns nothing and may only
 # read and add audit entries (jinpin/db_roles.py, `manage.py setup_db_roles`); `migrate`, `flush` and
 # `setup_db_roles` switch to the owner (DATABASE_URL). Either a separate login, APP_DATABASE_URL (production),
 # or DATABASE_ROLE: the owner's login switches to that role on connecting (one login, e.g. the embedded server).
 DATABASE_OWNER = None
 DATABASE_APP_ROLE = ""
-if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    _owner = dict(DATABASES["default"])
-    if env("APP_DATABASE_URL", default=""):
-        _app = env.db("APP_DATABASE_URL")
-        DATABASE_APP_ROLE = _app["USER"]
-        DATABASES["default"].update({k: _app[k] for k in ("USER", "PASSWORD", "HOST", "PORT") if _app.get(k)})
-        DATABASE_OWNER = {k: _owner[k] for k in ("USER", "PASSWORD", "HOST", "PORT", "OPTIONS")}
-    elif env("DATABASE_ROLE", default=""):
-        DATABASE_APP_ROLE = env("DATABASE_ROLE")
-        DATABASE_OWNER = {"OPTIONS": dict(_owner["OPTIONS"])}
-        DATABASES["default"]["OPTIONS"] = {
-            **_owner["OPTIONS"],
-            "options": f"{_owner['OPTIONS']['options']} -c role={DATABASE_APP_ROLE}",
-        }
+_owner = dict(DATABASES["default"])
+if env("APP_DATABASE_URL", default=""):
+    _app = env.db("APP_DATABASE_URL")
+    DATABASE_APP_ROLE = _app["USER"]
+    DATABASES["default"].update({k: _app[k] for k in ("USER", "PASSWORD", "HOST", "PORT") if _app.get(k)})
+    DATABASE_OWNER = {k: _owner[k] for k in ("USER", "PASSWORD", "HOST", "PORT", "OPTIONS")}
+elif env("DATABASE_ROLE", default=""):
+    DATABASE_APP_ROLE = env("DATABASE_ROLE")
+    DATABASE_OWNER = {"OPTIONS": dict(_owner["OPTIONS"])}
+    DATABASES["default"]["OPTIONS"] = {
+        **_owner["OPTIONS"],
+        "options": f"{_owner['OPTIONS']['options']} -c role={DATABASE_APP_ROLE}",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -221,6 +230,9 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = False
+# Without a broker a job runs in a thread of the web process (jinpin.jobs.dispatch), so its page
+# shows live progress; its helper tasks (the batch's chunk workers) then run eagerly in that thread.
+JOBS_IN_THREAD = env.bool("JOBS_IN_THREAD", default=not CELERY_BROKER_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")

@@ -13,7 +13,7 @@ for the chosen school years, whatever their number:
   agreement ended before it could be met).
 
 Python only turns the rows into objects; there is no query per agreement. The
-SQL is portable between PostgreSQL and SQLite (CTEs, CASE, window aggregates).
+SQL uses CTEs, CASE and window aggregates.
 """
 
 from __future__ import annotations

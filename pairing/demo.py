@@ -431,11 +431,10 @@ def _seed_scale(rnd, cal, previous, today, scale):
             )
     Secondment.objects.bulk_create(secs, batch_size=5000)
     JointProject.objects.bulk_create(projects, batch_size=5000)
-    if connection.vendor == "postgresql":
-        # fresh statistics, or the planner takes a county's thousand agreements for eight
-        with connection.cursor() as c:
-            for model in (Activity, Agreement, AgreementSchool, Secondment, JointProject, School):
-                c.execute(f"ANALYZE {model._meta.db_table}")
+    # fresh statistics, or the planner takes a county's thousand agreements for eight
+    with connection.cursor() as c:
+        for model in (Activity, Agreement, AgreementSchool, Secondment, JointProject, School):
+            c.execute(f"ANALYZE {model._meta.db_table}")
 
 
 def _add_weak_schools(n):
@@ -491,25 +490,6 @@ def _copy_activities(rnd, cal, pairs, since, today, per_agreement=100):
 
 def _write_activities(rows):
     if not rows:
-        return
-    if connection.vendor != "postgresql":
-        Activity.objects.bulk_create(
-            [
-                Activity(
-                    agreement_id=r[0],
-                    kind=r[1],
-                    held_on=r[2],
-                    school_year_id=r[3],
-                    semester_id=r[4],
-                    place=r[5],
-                    online_link=r[6],
-                    pupils=r[7],
-                    summary=r[8],
-                )
-                for r in rows
-            ],
-            batch_size=5000,
-        )
         return
     buf = io.StringIO()
     for r in rows:

@@ -200,7 +200,7 @@ def _demo_year(stdout):
 
     admin = get_user_model().objects.filter(username="admin").first()
     period = Period.objects.filter(code="2016-2017").first()
-    if admin is None or period is None or connection.vendor != "postgresql":
+    if admin is None or period is None:
         return
     job = batch.run_now(period=period, user=admin)
     stdout.write(f"  batch 2016–2017: {job.message}")
@@ -328,9 +328,6 @@ def _reset_sequence(model) -> None:
 
 def seed_scale(stdout, scale):
     """N × 30,000 households and N × 100,000 students with 2016 enrolments (PostgreSQL COPY)."""
-    if connection.vendor != "postgresql":
-        stdout.write("  --scale needs PostgreSQL; skipped")
-        return
     want_h, want_s = scale * 30_000, scale * 100_000
     have_h = Household.objects.filter(number__startswith=SCALE_PREFIX).count()
     have_s = Student.objects.filter(id_number__startswith=str(SCALE_AREA)[:4]).count()

@@ -161,7 +161,7 @@ class ComplianceExporter(exports.Exporter):
         teachers = self.scope.filter(Teacher)
         for key, field in (("county", "school__county_id"), ("school", "school_id")):
             v = str(self.params.get(key) or "")
-            if v.isdigit() and len(v) <= 18:  # past 18 digits it is no id (and overflows SQLite)
+            if v.isdigit() and len(v) <= 18:  # past 18 digits it is no id (and overflows a bigint)
                 teachers = teachers.filter(**{field: int(v)})
         if self.scope.is_principal:
             teachers = teachers.filter(school_id=self.scope.school_id)

@@ -126,18 +126,8 @@ def years_of(days) -> float:
 
 
 class DaysBetween(Func):
-    """Whole days from ``start`` to ``end`` as an integer (date - date in PostgreSQL; julianday in SQLite)."""
+    """Whole days from ``start`` to ``end`` as an integer (PostgreSQL's date - date)."""
 
     output_field = IntegerField()
     arg_joiner = " - "
     template = "(%(expressions)s)"
-
-    def as_sqlite(self, compiler, connection, **extra):
-        end, start = self.get_source_expressions()
-        return Func(
-            Func(end, function="julianday"),
-            Func(start, function="julianday"),
-            arg_joiner=" - ",
-            template="CAST((%(expressions)s) AS INTEGER)",
-            output_field=IntegerField(),
-        ).as_sql(compiler, connection)

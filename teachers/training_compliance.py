@@ -104,7 +104,7 @@ def _grouped(rule: TrainingRule, teachers, fields: tuple[str, ...]) -> list[dict
     cols = ", ".join(f"g.{a}" for a in aliases)
     t = rule.threshold
     hours = "COALESCE(h.total, 0)"
-    # CAST: SQLite receives Decimal parameters as text, and text never compares equal to a number.
+    # CAST: the threshold parameter compared as a number whatever type the driver sends.
     th = "CAST(%s AS NUMERIC)"
     sql = (
         f"SELECT {cols + ', ' if cols else ''}COUNT(*), "

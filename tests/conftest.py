@@ -2,12 +2,14 @@
 a real Celery worker process (``celery_worker_process``) and a real Chromium (``browser``).
 """
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings as dj_settings
@@ -29,10 +31,6 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 
 
-def on_postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def have_broker() -> bool:
     return bool(dj_settings.CELERY_BROKER_URL)
 
@@ -47,8 +45,9 @@ def _isolated_files(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _eager_celery():
-    """Tasks run in-process unless a test asks for the real worker."""
+def _eager_celery(settings):
+    """Tasks run in-process (inline, not in a thread) unless a test asks for the real worker."""
+    settings.JOBS_IN_THREAD = False
     old = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield
@@ -110,8 +109,9 @@ def officer(world, client_for):
 def _worker_env():
     db = connection.settings_dict
     env = dict(os.environ)
-    env["DATABASE_URL"] = "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(
-        USER=db["USER"] or "postgres", HOST=db["HOST"] or "127.0.0.1", PORT=db["PORT"] or 5432, NAME=db["NAME"]
+    host = quote(db["HOST"] or "127.0.0.1", safe="")  # a Unix socket directory (the embedded server) is encoded
+    env["DATABASE_URL"] = "postgres://{USER}@{HOST}{PORT}/{NAME}".format(
+        USER=db["USER"] or "postgres", HOST=host, PORT=f":{db['PORT']}" if db["PORT"] else "", NAME=db["NAME"]
     )
     env["CELERY_BROKER_URL"] = dj_settings.CELERY_BROKER_URL
     env["CELERY_TASK_ALWAYS_EAGER"] = "0"
@@ -127,8 +127,18 @@ def celery_worker_process(transactional_db, settings):
 
     Uses its own queue name so that stray workers elsewhere cannot take its tasks.
     """
-    if not (on_postgres() and have_broker()):
-        pytest.skip("needs DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis); CI sets both")
+    with celery_worker() as proc:
+        yield proc
+
+
+@contextlib.contextmanager
+def celery_worker():
+    """Start a real worker for the block (the test must use ``transactional_db``)."""
+    if not have_broker():
+        pytest.fail(
+            "a real Celery worker needs a broker: run `make test` (it starts a private redis-server when "
+            "CELERY_BROKER_URL is unset) or set CELERY_BROKER_URL=redis://..."
+        )
     queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
     celery_app.conf.task_always_eager = False
     old_queue = celery_app.conf.task_default_queue
@@ -174,14 +184,16 @@ def celery_worker_process(transactional_db, settings):
         proc.kill()
         raise RuntimeError("celery worker did not start in 60 s")
     proc.queue = queue
-    yield proc
-    proc.terminate()
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    celery_app.conf.task_default_queue = old_queue
-    celery_app.conf.task_always_eager = True
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        celery_app.conf.task_default_queue = old_queue
+        celery_app.conf.task_always_eager = True
 
 
 # -- a real browser ------------------------------------------------------------------

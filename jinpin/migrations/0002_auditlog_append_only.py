@@ -1,4 +1,4 @@
-"""On PostgreSQL, make the audit log append-only: UPDATE and DELETE raise."""
+"""Make the audit log append-only: UPDATE and DELETE raise."""
 
 from django.db import migrations
 
@@ -19,13 +19,11 @@ DROP FUNCTION IF EXISTS jinpin_audit_append_only();
 
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+    schema_editor.execute(CREATE)
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+    schema_editor.execute(DROP)
 
 
 class Migration(migrations.Migration):

@@ -162,15 +162,13 @@ DROP FUNCTION IF EXISTS jinpin_audit_chain_extend(bigint[]);
 
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:  # no parameters: the SQL's % signs stay as they are
-            cursor.execute(CREATE)
+    with schema_editor.connection.cursor() as cursor:  # no parameters: the SQL's % signs stay as they are
+        cursor.execute(CREATE)
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(DROP)
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(DROP)
 
 
 class Migration(migrations.Migration):

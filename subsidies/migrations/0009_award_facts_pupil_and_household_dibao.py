@@ -21,8 +21,6 @@ WHERE {join} AND t.{column} ? 'dibao'
 
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     with schema_editor.connection.cursor() as cur:
         cur.execute(SQL.format(table="subsidies_award", column="facts", join="a.id = t.id"))
         for column in ("old_facts", "new_facts"):

@@ -225,8 +225,6 @@ def paid_twice(scope, period):
 
 def eligible_but_nothing(scope, period):
     """The reverse check: what the rules give now that has no award in process (or was rejected/dropped)."""
-    if connection.vendor != "postgresql":
-        return
     from .batch import computed_sql, schemes_for
 
     rates = schemes_for(period)

@@ -17,8 +17,6 @@ eligibility and amount rule from the scheme's data, and then, in data-modifying 
   changed, and marks candidates that are no longer eligible as dropped;
 * records every difference (``BatchChange``), including those on awards already
   applied, reviewed, approved or paid, which are never changed – only listed for review.
-
-PostgreSQL only (``FOR UPDATE SKIP LOCKED``, jsonb, data-modifying CTEs).
 """
 
 from __future__ import annotations
@@ -55,6 +53,7 @@ log = logging.getLogger(__name__)
 
 JOB_KIND = "subsidies.batch"
 DEFAULT_CHUNK = 20_000
+MIN_CHUNKS = 20  # a run of fewer students than 20 chunks' worth is still cut in 20: the progress bar moves
 HELPERS = 3  # extra Celery tasks that share a run's chunks with the job's own task
 RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
 
@@ -230,8 +229,9 @@ def _chunk_sql(*, run: BatchRun, period: Period, rates: list[SchemeRate], lo: in
 
 
 # -- planning and running ---------------------------------------------------------------
-def plan_chunks(run: BatchRun, chunk_size: int) -> int:
-    """Cut the run's enrolled students into contiguous id ranges of about ``chunk_size``.
+def plan_chunks(run: BatchRun, chunk_size: int, *, min_chunks: int = 1) -> int:
+    """Cut the run's enrolled students into contiguous id ranges of about ``chunk_size``
+    (at least ``min_chunks`` of them, so that a small city's progress bar still moves).
 
     The ranges cover every id (the first starts at 0, the last ends past any id), so
     awards of students no longer enrolled are still checked. Idempotent.
@@ -247,7 +247,7 @@ def plan_chunks(run: BatchRun, chunk_size: int) -> int:
             params,
         )
         total = cur.fetchone()[0]
-        tiles = max(1, -(-total // chunk_size))
+        tiles = max(1, min(min_chunks, total), -(-total // chunk_size))
         cur.execute(
             f"""SELECT t, min(student_id), count(*) FROM (
                   SELECT e.student_id, ntile(%s) OVER (ORDER BY e.student_id) AS t
@@ -321,8 +321,6 @@ def run_job(job, scope, progress) -> jobs.JobResult:
     """The job handler: plan (once), share the chunks with helper tasks, wait, summarise."""
     from ..tasks import batch_work
 
-    if connection.vendor != "postgresql":
-        raise jobs.JobFailed(_("The batch calculation needs PostgreSQL (set DATABASE_URL)."))
     params = job.params
     period = Period.objects.get(pk=params["period"])
     with transaction.atomic():
@@ -330,7 +328,10 @@ def run_job(job, scope, progress) -> jobs.JobResult:
             job=job, defaults={"period": period, "county_id": params.get("county")}
         )
         if not run.chunks.exists():
-            plan_chunks(run, int(params.get("chunk_size") or DEFAULT_CHUNK))
+            if params.get("chunk_size"):
+                plan_chunks(run, int(params["chunk_size"]))
+            else:
+                plan_chunks(run, DEFAULT_CHUNK, min_chunks=MIN_CHUNKS)
     run.refresh_from_db()
     remaining = run.chunks.filter(done=False)
     done_students = run.chunks.filter(done=True).aggregate(n=Sum("students"))["n"] or 0

@@ -28,8 +28,6 @@ def current_period():
 
 @transaction.atomic
 def rematch(period: Period | None = None) -> MatchRun | None:
-    if connection.vendor != "postgresql":
-        return None
     period = period or current_period()
     if period is None:
         return None

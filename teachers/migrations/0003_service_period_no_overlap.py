@@ -1,8 +1,8 @@
-"""On PostgreSQL, the database itself refuses two overlapping full-time periods of one teacher.
+"""The database itself refuses two overlapping full-time periods of one teacher.
 
 An exclusion constraint over half-open date ranges. ``int8range(teacher_id, teacher_id, '[]')``
 with ``=`` lets the range GiST operator class compare teachers, so no ``btree_gist``
-extension (which needs a superuser) is required. Other databases rely on the service layer.
+extension (which needs a superuser) is required.
 """
 
 from django.db import migrations
@@ -11,8 +11,6 @@ CONSTRAINT = "service_period_no_full_time_overlap"
 
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     schema_editor.execute(
         f"ALTER TABLE teachers_serviceperiod ADD CONSTRAINT {CONSTRAINT} EXCLUDE USING gist ("
         " int8range(teacher_id, teacher_id, '[]') WITH =,"
@@ -22,8 +20,6 @@ def forward(apps, schema_editor):
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     schema_editor.execute(f"ALTER TABLE teachers_serviceperiod DROP CONSTRAINT IF EXISTS {CONSTRAINT}")
 
 

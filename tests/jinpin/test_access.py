@@ -119,9 +119,6 @@ def test_audit_log_readable_by_auditor_only(world, client_for):
     assert client_for(world.officer_a).get(reverse("audit_log")).status_code == 403
 
 
-@pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").startswith("postgres") is False, reason="trigger is PostgreSQL-only"
-)
 def test_audit_log_cannot_be_edited_in_the_database(world):
     from auditlog.models import LogEntry
 

@@ -19,15 +19,6 @@ def seed_schemes():
 
 
 @pytest.fixture
-def batch_needs_postgresql(db):
-    """The batch's SQL is PostgreSQL's (SKIP LOCKED, jsonb, data-modifying CTEs): a module that runs it uses this."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("the batch runs on PostgreSQL")
-
-
-@pytest.fixture
 def period(db):
     seed_schemes()
     return Period.objects.get(code="2016-2017")

@@ -16,7 +16,7 @@ from subsidies.services.anomalies import anomalies
 from .conftest import run_batch
 from .factories import household, pupil
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("batch_needs_postgresql")]
+pytestmark = [pytest.mark.django_db]
 
 
 def test_each_kind_of_anomaly_is_found(places, period):

@@ -12,7 +12,7 @@ from subsidies.services import batch
 from .conftest import run_batch
 from .factories import household, pupil
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("batch_needs_postgresql")]
+pytestmark = [pytest.mark.django_db]
 
 
 def snapshot(period):

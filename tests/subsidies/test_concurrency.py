@@ -1,6 +1,5 @@
 """Two people acting at the same moment (real PostgreSQL connections in threads)."""
 
-import os  # noqa: F401 - used by the skipif condition
 import threading
 from decimal import Decimal
 
@@ -15,13 +14,7 @@ from subsidies.services.workflow import award_transition
 from .conftest import seed_schemes
 from .factories import household, pupil
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        "os.environ.get('DATABASE_URL', '').startswith('postgres') is False",
-        reason="row locks between two connections: PostgreSQL only (CI runs it)",
-    ),
-]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def test_two_simultaneous_approvals_cannot_pass_the_allocation_together(world):

@@ -15,7 +15,7 @@ from subsidies.services.workflow import award_transition, resolve_difference
 from .conftest import run_batch
 from .factories import household, pupil
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("batch_needs_postgresql")]
+pytestmark = [pytest.mark.django_db]
 
 
 def says(response, msgid, **values) -> bool:

@@ -12,7 +12,7 @@ from tests.factories import rural_school
 from .conftest import run_batch
 from .factories import household, pupil
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("batch_needs_postgresql")]
+pytestmark = [pytest.mark.django_db]
 
 
 def awards(student, period=None):

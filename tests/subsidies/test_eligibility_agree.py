@@ -24,7 +24,7 @@ from tests.factories import SchoolFactory, rural_school
 from .conftest import run_batch
 from .factories import household, pupil
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("batch_needs_postgresql")]
+pytestmark = [pytest.mark.django_db]
 
 HISTORIES = [
     (),

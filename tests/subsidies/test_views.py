@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from jinpin.models import Job
@@ -111,8 +110,6 @@ def test_auditor_and_inspector_cannot_act(places, awards, client_for):
 
 
 def test_officer_starts_the_county_batch(places, period, client_for, django_capture_on_commit_callbacks):
-    if connection.vendor != "postgresql":
-        pytest.skip("the batch runs on PostgreSQL")
     w = places
     pupil(w.weak_a, household=household(w.village_a, ("verified", "2016-01-15")))
     c = client_for(w.officer_a)

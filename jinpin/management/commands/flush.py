@@ -15,8 +15,6 @@ class Command(DjangoFlush):
         if options["database"] != DEFAULT_DB_ALIAS:
             return super().handle(**options)
         with db_roles.as_owner() as conn:
-            if conn.vendor != "postgresql":
-                return super().handle(**options)
             with conn.cursor() as cur:
                 cur.execute("SET jinpin.allow_truncate = on")
             try:

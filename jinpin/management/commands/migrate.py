@@ -18,7 +18,7 @@ class Command(DjangoMigrate):
         with db_roles.as_owner() as conn:
             super().handle(*args, **options)
             role = db_roles.app_role()
-            if role and conn.vendor == "postgresql":
+            if role:
                 if db_roles.role_exists(conn, role):
                     db_roles.grant(conn, role)
                 else:

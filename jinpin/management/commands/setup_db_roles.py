@@ -36,8 +36,6 @@ class Command(BaseCommand):
         if password is None and not app_role and settings.DATABASES["default"].get("USER") == role:
             password = settings.DATABASES["default"].get("PASSWORD") or None
         with db_roles.as_owner() as conn:
-            if conn.vendor != "postgresql":
-                raise CommandError("Database roles need PostgreSQL.")
             if not check:
                 with transaction.atomic(using=conn.alias):
                     for line in db_roles.ensure_role(conn, role, password=password, login=not nologin):
