@@ -10,5 +10,6 @@ class JinpinConfig(AppConfig):
         from . import (  # noqa: F401 - registers the export job kind
             checks,  # noqa: F401 - registers the deploy checks
             exports,
+            imports,  # noqa: F401 - registers the import job kind
             jobs,
         )

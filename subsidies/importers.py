@@ -229,6 +229,10 @@ class StudentImporter(Importer):
         """Keep refused double enrolments for the auditors even though nothing is imported."""
         EnrolmentConflict.objects.bulk_create(self.conflicts, ignore_conflicts=True)
 
+    def after_validation(self, report):
+        if self.conflicts:
+            self.finish_validation()
+
     def save(self, rows):
         created = updated = unchanged = 0
         fields = ("name", "birth_date", "sex", "household_id", *FLAGS, "payee_name", "bank_account")
@@ -296,7 +300,4 @@ def run(importer: Importer, fileobj):
     """``imports.run`` plus what must outlive a refused file: double enrolments, kept as anomalies."""
     from jinpin import imports
 
-    report = imports.run(importer, fileobj)
-    if getattr(importer, "conflicts", None):
-        importer.finish_validation()
-    return report
+    return imports.run(importer, fileobj)  # StudentImporter.after_validation keeps the conflicts
