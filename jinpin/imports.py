@@ -281,6 +281,7 @@ EXECUTABLE_RELATIONSHIPS = (
     "/wordvbadata",
     "/xlmacrosheet",
     "/xlintlmacrosheet",
+    "/control",  # an ActiveX control on a sheet
     "/activexcontrol",
     "/activexcontrolbinary",
     "/oleobject",
@@ -753,8 +754,10 @@ def _run_import_job(job, scope, progress):
         fh.size = path.stat().st_size
         report, cleaned = validate(importer, fh, progress=progress, max_errors=JOB_MAX_ERRORS)
         importer.after_validation(report)
+        if not report.ok:
+            # a refused file (macros, bombs, damage, bad rows) is never kept: the user fixes it and uploads again
+            path.unlink(missing_ok=True)
         if report.file_error:
-            path.unlink(missing_ok=True)  # a refused file (macros, bombs, damage) is never kept
             raise jobs.JobFailed(report.file_error)
         if report.errors:
             JobRowError.objects.bulk_create(
