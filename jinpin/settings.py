@@ -219,13 +219,14 @@ JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10.0)
 JOB_STALE_SECONDS = env.float("JOB_STALE_SECONDS", default=90.0)
 JOB_RESEND_SECONDS = env.float("JOB_RESEND_SECONDS", default=600.0)
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+JOB_REAP_SECONDS = env.float("JOB_REAP_SECONDS", default=60.0)  # how often beat runs the reaper
 # Transient database errors: how long a job keeps retrying (with backoff) before giving up.
 JOB_DB_RETRY_SECONDS = env.float("JOB_DB_RETRY_SECONDS", default=120.0)
 IMPORT_MAX_QUEUED_PER_USER = env.int("IMPORT_MAX_QUEUED_PER_USER", default=2)
 IMPORT_INLINE_MAX_BYTES = env.int("IMPORT_INLINE_MAX_BYTES", default=256 * 1024)
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-job-files": {"task": "jinpin.tasks.purge_expired_jobs", "schedule": 3600.0},
-    "reap-stuck-jobs": {"task": "jinpin.tasks.reap_stuck_jobs", "schedule": 60.0},
+    "reap-stuck-jobs": {"task": "jinpin.tasks.reap_stuck_jobs", "schedule": JOB_REAP_SECONDS},
     # The provinces re-match the poor-household registry weekly; so do we (Monday 02:00).
     "subsidies-rematch-registry": {
         "task": "subsidies.tasks.rematch_registry",
