@@ -63,7 +63,9 @@ def wait_finished(job_id, celery, timeout=120) -> Job:
         if job.is_finished:
             return job
         time.sleep(0.2)
-    raise AssertionError(f"job {job.status} {job.progress_done}/{job.progress_total} {job.message}\n" + celery.log_tail())
+    raise AssertionError(
+        f"job {job.status} {job.progress_done}/{job.progress_total} {job.message}\n" + celery.log_tail()
+    )
 
 
 def hold_batch_mid_way(job_id, celery):
@@ -185,5 +187,46 @@ def test_redis_down_when_a_batch_is_started(chaos_pg, chaos_db, chaos_celery, re
     assert job.sent_at is not None and job.send_attempts >= 2
     page = c.get(reverse("job_detail", args=[job.pk])).content.decode()
     assert "任务服务暂时不可用" not in page
+    got = snapshot()
+    assert got and clean_run(w.period) == got
+
+
+def _children(pid):
+    from pathlib import Path
+
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+@pytest.mark.parametrize("whole", [False, True], ids=["main-process", "main-and-pool"])
+def test_worker_main_process_killed_mid_batch(chaos_pg, chaos_db, chaos_celery, redis_factory, whole):
+    """SIGKILL the worker's main process (alone: its pool children are orphaned mid-chunk; or with its pool, as
+    when a machine dies) and start a new worker: the run is closed by whichever task finishes its last chunk,
+    or, if none is left alive, the silent job is noticed by its heartbeat and re-queued by beat's reaper."""
+    import os
+    import signal
+
+    w = small_city()
+    celery = chaos_celery(redis_factory(appendonly=True))
+    old = celery.start_worker()
+    celery.start_beat()
+    job = batch.batch_start(period=w.period, county=None, user=w.admin, chunk_size=CHUNK)
+    lock = hold_batch_mid_way(job.pk, celery)
+    first_started = Job.objects.get(pk=job.pk).started_at
+    pool = _children(old.pid)
+    os.kill(old.pid, signal.SIGKILL)
+    if whole:
+        for pid in pool:
+            os.kill(pid, signal.SIGKILL)
+    old.wait()
+    t0 = time.monotonic()
+    celery.start_worker()
+    lock.close()
+    job = wait_finished(job.pk, celery, timeout=120)
+    recovered = time.monotonic() - t0
+    assert_batch_done(job, first_started)
+    assert recovered < 60  # heartbeat silent for 10 s, reaper every 2 s here (90 s and 60 s in production)
     got = snapshot()
     assert got and clean_run(w.period) == got
