@@ -230,3 +230,47 @@ def test_worker_main_process_killed_mid_batch(chaos_pg, chaos_db, chaos_celery, 
     assert recovered < 60  # heartbeat silent for 10 s, reaper every 2 s here (90 s and 60 s in production)
     got = snapshot()
     assert got and clean_run(w.period) == got
+
+
+def test_a_job_whose_worker_vanished_is_noticed_and_recovered(chaos_pg, chaos_db, chaos_celery, redis_factory):
+    """An export's worker dies whole (main process and pool, as with a lost machine): no task is left to finish
+    it and Redis will not re-deliver it for hours. Its heartbeat stops; beat's reaper re-queues it; the new
+    worker finishes it, and the job keeps its first start."""
+    import os
+    import signal
+
+    from schools.models import School
+
+    w = small_city()
+    School.objects.bulk_create(
+        [
+            School(code=f"7{n:09d}", name=f"合成学校{n}", county=w.county_a, stage="primary", location="rural")
+            for n in range(30000)
+        ]
+    )
+    celery = chaos_celery(redis_factory(appendonly=True))
+    old = celery.start_worker()
+    celery.start_beat()
+    c = Client()
+    c.force_login(w.admin)
+    r = c.post(reverse("schools:school_export"), {})
+    job_id = r.url.rstrip("/").split("/")[-1]
+    deadline = time.monotonic() + 60
+    while Job.objects.get(pk=job_id).progress_done < 1000:
+        assert time.monotonic() < deadline, "export did not start:\n" + celery.log_tail()
+        time.sleep(0.02)
+    job = Job.objects.get(pk=job_id)
+    assert not job.is_finished, "the export finished before the kill; make it bigger"
+    first_started = job.started_at
+    pool = _children(old.pid)
+    os.kill(old.pid, signal.SIGKILL)
+    for pid in pool:
+        os.kill(pid, signal.SIGKILL)
+    old.wait()
+    t0 = time.monotonic()
+    celery.start_worker()
+    job = wait_finished(job_id, celery, timeout=120)
+    assert job.status == Job.Status.SUCCEEDED, job.message
+    assert job.attempts == 2 and job.started_at == first_started
+    assert job.result_rows == School.objects.count()
+    assert time.monotonic() - t0 < 60  # silent 10 s + a reaper round (2 s here; 90 s + 60 s in production)
