@@ -466,4 +466,12 @@ def purge_expired(now=None) -> int:
         (Path(settings.PRIVATE_ROOT) / job.result_file).unlink(missing_ok=True)
         Job.objects.filter(pk=job.pk).update(result_file="")
         n += 1
+    # uploads waiting for an import job are removed by the job; any left behind (a job that failed on an
+    # error, or never ran) go after the same time as export files
+    cutoff = (now - timedelta(hours=settings.EXPORT_TTL_HOURS)).timestamp()
+    uploads = Path(settings.PRIVATE_ROOT) / "uploads"
+    if uploads.is_dir():
+        for path in uploads.iterdir():
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
     return n

@@ -236,3 +236,18 @@ def test_reaper_is_scheduled_every_minute(settings):
     assert entry["task"] == "jinpin.tasks.reap_stuck_jobs" and entry["schedule"] == 60.0
     celery_app.loader.import_default_modules()
     assert "jinpin.tasks.reap_stuck_jobs" in celery_app.tasks
+
+
+def test_uploads_left_behind_are_purged_with_the_export_files(settings):
+    import os
+    from pathlib import Path
+
+    folder = Path(settings.PRIVATE_ROOT) / "uploads"
+    folder.mkdir(parents=True)
+    old, new = folder / "old.xlsx", folder / "new.xlsx"
+    old.write_bytes(b"x")
+    new.write_bytes(b"x")
+    past = time.time() - (settings.EXPORT_TTL_HOURS + 1) * 3600
+    os.utime(old, (past, past))
+    jobs.purge_expired()
+    assert not old.exists() and new.exists()
