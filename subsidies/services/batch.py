@@ -59,9 +59,9 @@ DEFAULT_CHUNK = 20_000
 HELPERS = 3  # extra Celery tasks that share a run's chunks with the job's own task
 RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
 KEEPALIVE_SQL = (
-    "SET LOCAL tcp_keepalives_idle = 30; SET LOCAL tcp_keepalives_interval = 10; "
-    "SET LOCAL tcp_keepalives_count = 3; SET LOCAL client_connection_check_interval = '10s'"
+    "SET LOCAL tcp_keepalives_idle = 30; SET LOCAL tcp_keepalives_interval = 10; SET LOCAL tcp_keepalives_count = 3"
 )
+CONNECTION_CHECK_SQL = "; SET LOCAL client_connection_check_interval = '10s'"  # PostgreSQL 14+
 
 
 # -- the SQL ---------------------------------------------------------------------------
@@ -394,7 +394,7 @@ def _work_one(run: BatchRun, rates) -> int | None:
                 # hold its chunk's row lock until TCP notices; make PostgreSQL notice within about a minute,
                 # so that the chunk becomes claimable again.
                 with connection.cursor() as cur:
-                    cur.execute(KEEPALIVE_SQL)
+                    cur.execute(KEEPALIVE_SQL + (CONNECTION_CHECK_SQL if connection.pg_version >= 140000 else ""))
                 chunk = (
                     BatchChunk.objects.select_for_update(skip_locked=True)
                     .filter(run=run, done=False)
