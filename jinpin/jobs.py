@@ -81,13 +81,21 @@ class Kind:
     name: str
     handler: Callable
     permission: Callable
+    #: "run again" on a failed job continues the same job (e.g. a batch run resumes its chunks)
+    rerun_in_place: bool = False
 
 
 _kinds: dict[str, Kind] = {}
 
 
-def register(name: str, handler: Callable, *, permission: Callable = lambda scope, params: scope.role is not None):
-    _kinds[name] = Kind(name=name, handler=handler, permission=permission)
+def register(
+    name: str,
+    handler: Callable,
+    *,
+    permission: Callable = lambda scope, params: scope.role is not None,
+    rerun_in_place: bool = False,
+):
+    _kinds[name] = Kind(name=name, handler=handler, permission=permission, rerun_in_place=rerun_in_place)
 
 
 def get_kind(name: str) -> Kind:
@@ -447,9 +455,15 @@ def can_run_again(job: Job) -> bool:
 def retry(job: Job, *, request) -> Job:
     """ "Run again": a failed job runs again as a new job with the same parameters; a stuck or unsent one is
     queued again in place (same row, first start time kept). Safe because every handler is idempotent."""
-    if job.status == Job.Status.FAILED:
+    if job.status == Job.Status.FAILED and not _kinds[job.kind].rerun_in_place:
         return start(kind=job.kind, params=job.params, title=job.title, request=request)
-    if is_stuck(job):
+    if not _kinds[job.kind].permission(request.scope, job.params):
+        raise PermissionDenied
+    if job.status == Job.Status.FAILED:
+        Job.objects.filter(pk=job.pk, status=Job.Status.FAILED).update(
+            status=Job.Status.QUEUED, finished_at=None, sent_at=None, worker="", message=""
+        )
+    elif is_stuck(job):
         Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, heartbeat_at=job.heartbeat_at).update(
             status=Job.Status.QUEUED, sent_at=None, worker="", message=""
         )

@@ -483,7 +483,8 @@ def batch_start(*, period: Period, county: County | None, request=None, user=Non
     )
 
 
-jobs.register(JOB_KIND, run_job, permission=permission)
+# a failed run is resumed, not restarted beside itself: its done chunks stay done
+jobs.register(JOB_KIND, run_job, permission=permission, rerun_in_place=True)
 
 
 def run_now(*, period: Period, county: County | None = None, user, chunk_size: int | None = None):
