@@ -10,6 +10,7 @@ class JinpinConfig(AppConfig):
         from . import (  # noqa: F401 - registers the export job kind
             checks,  # noqa: F401 - registers the deploy checks
             exports,
+            imports,  # noqa: F401 - registers the import job kind
             jobs,
         )
         from .auditchain import register as register_audit_chain

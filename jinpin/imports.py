@@ -42,6 +42,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
@@ -136,6 +137,9 @@ class Importer:
         """Write all rows (inside a transaction). Returns (created, updated, unchanged)."""
         raise NotImplementedError
 
+    def after_validation(self, report: ImportReport) -> None:
+        """Runs once every row was validated, whatever the outcome, before anything is saved (override)."""
+
     # helpers -------------------------------------------------------------
     def error(self, key: str, message: str) -> None:
         col = next((c for c in self.columns if c.key == key), None)
@@ -155,6 +159,7 @@ def read_rows(fileobj, *, max_bytes: int | None = None, max_rows: int | None = N
     max_rows = max_rows or settings.IMPORT_MAX_ROWS
     data = _read_limited(fileobj, max_bytes)
     _check_container(data)
+    refuse_executable_parts(data)
     try:
         wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         names = wb.sheet_names
@@ -254,6 +259,84 @@ def _check_container(data: bytes) -> None:
                 head = fh.read(2048)
             if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                 raise FileRejected(_("The workbook contains unsafe XML (DTD or entity declarations); it was refused."))
+
+
+# Content types and relationship types of parts that run code or embed other programs: VBA projects
+# (under any part name), macro sheets, ActiveX controls, OLE objects and embedded packages.
+EXECUTABLE_CONTENT_TYPES = (
+    "vbaproject",  # application/vnd.ms-office.vbaProject, vbaProjectSignature
+    "vbadata",
+    "macroenabled",
+    "macrosheet",  # Excel 4 macro sheets (xlMacrosheet, xlIntlMacrosheet)
+    "activex",
+    "oleobject",
+    "officedocument.package",  # an embedded file of any kind
+    "attachedtoolbars",
+    "keymapcustomizations",
+    "x-msdownload",
+)
+EXECUTABLE_RELATIONSHIPS = (
+    "/vbaproject",
+    "/vbaprojectsignature",
+    "/wordvbadata",
+    "/xlmacrosheet",
+    "/xlintlmacrosheet",
+    "/control",  # an ActiveX control on a sheet
+    "/activexcontrol",
+    "/activexcontrolbinary",
+    "/oleobject",
+    "/package",
+    "/attachedtoolbars",
+    "/keymapcustomizations",
+)
+EXECUTABLE_FOLDERS = ("xl/activex/", "xl/embeddings/", "xl/macrosheets/", "xl/dialogsheets/")
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: what a VBA project is, whatever its name
+PKG = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def refuse_executable_parts(data: bytes) -> None:
+    """Refuse a workbook carrying any executable part, however it is named: declared by content type
+    (``[Content_Types].xml``), referenced by a relationship, stored where such parts live, or simply
+    an OLE compound file inside the zip (a renamed ``vbaProject.bin``). Runs after ``_check_container``."""
+    refused = FileRejected(
+        _(
+            "The workbook contains macros or embedded programs (VBA, ActiveX, OLE objects), which are refused "
+            "for safety. Save it as a plain .xlsx workbook without them."
+        )
+    )
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+        types = DET.fromstring(zf.read("[Content_Types].xml"), forbid_dtd=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, DefusedXmlException, DET.ParseError):
+        raise FileRejected(_("The .xlsx file is damaged (not a valid zip archive).")) from None
+    for el in types:
+        if el.tag in (PKG + "Default", PKG + "Override"):
+            ctype = (el.get("ContentType") or "").lower()
+            if any(t in ctype for t in EXECUTABLE_CONTENT_TYPES):
+                raise refused
+    for info in infos:
+        name = info.filename.lower()
+        if name.startswith(EXECUTABLE_FOLDERS) or name.endswith(".bin") and "printersettings" not in name:
+            raise refused
+        try:
+            with zf.open(info) as fh:
+                head = fh.read(8)
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+            raise FileRejected(_("The .xlsx file is damaged (not a valid zip archive).")) from None
+        if head == OLE_MAGIC:
+            raise refused
+        if name.endswith(".rels"):
+            try:
+                rels = DET.fromstring(zf.read(info), forbid_dtd=True)
+            except (DefusedXmlException, DET.ParseError, zipfile.BadZipFile, ValueError, OSError, EOFError):
+                raise FileRejected(
+                    _("The workbook contains unsafe XML (DTD or entity declarations); it was refused.")
+                ) from None
+            for rel in rels.iter(RELS + "Relationship"):
+                if (rel.get("Type") or "").lower().endswith(EXECUTABLE_RELATIONSHIPS):
+                    raise refused
 
 
 # -- cell conversion with trap detection ------------------------------------------
@@ -393,8 +476,10 @@ def choice_lookup(choices) -> dict[str, str]:
 def run(importer: Importer, fileobj, *, keep_copy: bool = True) -> ImportReport:
     """Validate the whole file, then save all rows in one transaction, or nothing."""
     report, cleaned = validate(importer, fileobj)
+    importer.after_validation(report)
     if not report.ok:
         return report
+    # only a file that passed every check (no executable part) is kept for auditors
     stored = _keep_copy(fileobj) if keep_copy else ""
     with transaction.atomic():
         report.created, report.updated, report.unchanged = importer.save(cleaned)
@@ -414,8 +499,12 @@ def run(importer: Importer, fileobj, *, keep_copy: bool = True) -> ImportReport:
     return report
 
 
-def validate(importer: Importer, fileobj) -> tuple[ImportReport, list[dict]]:
-    """Check the file and every row; nothing is written. Returns the report and the clean rows."""
+def validate(
+    importer: Importer, fileobj, *, progress=None, max_errors: int = MAX_ERRORS
+) -> tuple[ImportReport, list[dict]]:
+    """Check the file and every row; nothing is written. Returns the report and the clean rows.
+
+    ``progress(done, total)`` (a job's progress writer) is called as rows are checked."""
     report = ImportReport()
     try:
         header, raw_rows = read_rows(fileobj)
@@ -445,7 +534,10 @@ def validate(importer: Importer, fileobj) -> tuple[ImportReport, list[dict]]:
         (col, positions[col.key], choice_lookup(col.choices) if col.kind == "choice" else None, str(col.header))
         for col in importer.columns
     ]
-    for row_no, values in raw_rows:
+    total = len(raw_rows)
+    for i, (row_no, values) in enumerate(raw_rows):
+        if progress is not None and i % 1000 == 0:
+            progress(i, total)
         row = {"_row": row_no}
         bad = False
         n = len(values)
@@ -480,8 +572,8 @@ def validate(importer: Importer, fileobj) -> tuple[ImportReport, list[dict]]:
         importer.clean_row(row)
     if errors:
         errors.sort(key=lambda e: e.row)
-        report.errors = errors[:MAX_ERRORS]
-        report.more_errors = max(0, len(errors) - MAX_ERRORS)
+        report.errors = errors[:max_errors]
+        report.more_errors = max(0, len(errors) - max_errors)
     return report, cleaned
 
 
@@ -567,18 +659,193 @@ def template_response(importer_cls, filename: str) -> HttpResponse:
     return response
 
 
+class ImportQueueFull(Exception):
+    """The user already has as many imports waiting or running as allowed."""
+
+
+IMPORT_KIND = "import"
+#: how many row problems an import job keeps for its page (the rest are counted)
+JOB_MAX_ERRORS = 20_000
+
+
+def _stage_upload(fileobj) -> str:
+    """Keep the upload privately under PRIVATE_ROOT until its job is done; returns the relative path."""
+    folder = Path(settings.PRIVATE_ROOT) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"uploads/{uuid.uuid4()}.xlsx"
+    fileobj.seek(0)
+    with open(Path(settings.PRIVATE_ROOT) / name, "wb") as out:
+        for chunk in iter(lambda: fileobj.read(1 << 20), b""):
+            out.write(chunk)
+    return name
+
+
+def start_import(request, importer_cls, fileobj, *, importer_kwargs: dict | None = None, inline: bool | None = None):
+    """Store the upload and make it a job: large files go to a worker (the caller shows the job page),
+    small ones run through the same job in this request. Returns the Job.
+
+    Raises ``ImportQueueFull`` when the user already has ``IMPORT_MAX_QUEUED_PER_USER`` imports waiting
+    or running, and ``FileRejected`` for a file over the size limit (nothing is stored then).
+    """
+    from . import jobs
+    from .models import Job
+
+    size = getattr(fileobj, "size", None)
+    if size is not None and size > settings.IMPORT_MAX_BYTES:
+        _read_limited(fileobj, settings.IMPORT_MAX_BYTES)  # raises with the sizes
+    if inline is None:
+        inline = size is not None and size <= settings.IMPORT_INLINE_MAX_BYTES
+    cap = settings.IMPORT_MAX_QUEUED_PER_USER
+    if not inline:
+        pending = Job.objects.filter(
+            created_by=request.user, kind=IMPORT_KIND, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
+        ).count()
+        if pending >= cap:
+            raise ImportQueueFull(
+                _(
+                    "You already have %(n)s imports waiting or running; at most %(max)s at a time. "
+                    "Wait for one to finish (see your jobs) and upload this file again."
+                )
+                % {"n": pending, "max": cap}
+            )
+    params = {
+        "importer": f"{importer_cls.__module__}.{importer_cls.__qualname__}",
+        "kwargs": importer_kwargs or {},
+        "upload": _stage_upload(fileobj),
+        "filename": str(getattr(fileobj, "name", ""))[:200],
+        "remote_addr": audit.remote_addr(request),
+    }
+    title = _("Import: %(what)s · %(file)s") % {"what": importer_cls.verbose_name, "file": params["filename"]}
+    if not inline:
+        return jobs.start(kind=IMPORT_KIND, params=params, title=title, request=request)
+    job = Job.objects.create(
+        kind=IMPORT_KIND, params=params, title=title[:200], created_by=request.user, sent_at=timezone.now()
+    )
+    try:
+        jobs.execute(job.pk, beat=False)
+    except Exception:  # recorded on the job as a failure with its reason; the page shows it
+        pass
+    job.refresh_from_db()
+    return job
+
+
+def _import_permission(scope, params) -> bool:
+    return scope.role is not None and not scope.read_only
+
+
+def _run_import_job(job, scope, progress):
+    """The job handler: validate every row (with progress), then save all rows or none."""
+    from django.utils.module_loading import import_string
+
+    from . import jobs
+    from .models import JobRowError
+
+    params = job.params
+    importer_cls = import_string(params["importer"])
+    if not (isinstance(importer_cls, type) and issubclass(importer_cls, Importer)):
+        raise jobs.JobFailed(_("Unknown import."))
+    path = Path(settings.PRIVATE_ROOT) / params["upload"]
+    if not path.exists():
+        raise jobs.JobFailed(_("The uploaded file is no longer kept; upload it again."))
+    request = _JobRequest(job.created_by, params.get("remote_addr"))
+    importer = importer_cls(scope=scope, user=job.created_by, request=request, **params.get("kwargs", {}))
+    JobRowError.objects.filter(job=job).delete()  # a retried job reports afresh
+    with open(path, "rb") as fh:
+        fh.size = path.stat().st_size
+        report, cleaned = validate(importer, fh, progress=progress, max_errors=JOB_MAX_ERRORS)
+        importer.after_validation(report)
+        if not report.ok:
+            # a refused file (macros, bombs, damage, bad rows) is never kept: the user fixes it and uploads again
+            path.unlink(missing_ok=True)
+        if report.file_error:
+            raise jobs.JobFailed(report.file_error)
+        if report.errors:
+            JobRowError.objects.bulk_create(
+                [JobRowError(job=job, row=e.row, column=e.column[:200], message=e.message) for e in report.errors],
+                batch_size=5000,
+            )
+            n = len(report.errors) + report.more_errors
+            more = (
+                _(" Only the first %(shown)s are listed.") % {"shown": len(report.errors)} if report.more_errors else ""
+            )
+            raise jobs.JobFailed(
+                _("%(n)s problems were found in %(total)s rows; nothing was imported.")
+                % {"n": n, "total": report.total}
+                + more
+            )
+        progress(report.total, report.total, force=True)
+        fh.seek(0)
+        stored = _keep_copy(fh)
+    with transaction.atomic():
+        report.created, report.updated, report.unchanged = importer.save(cleaned)
+        audit.log(
+            job.created_by,
+            action=audit.Action.ACCESS,
+            actor=job.created_by,
+            request=request,
+            event="import",
+            importer=importer.identifier,
+            rows=report.total,
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            stored_copy=stored,
+            job=str(job.pk),
+        )
+    path.unlink(missing_ok=True)
+    return jobs.JobResult(rows=report.total, summary=str(IMPORT_DONE % report.__dict__))
+
+
+class _JobRequest:
+    """What importers and the audit log read from a request, for work done later on a worker."""
+
+    def __init__(self, user, remote_addr):
+        self.user = user
+        self.META = {"REMOTE_ADDR": remote_addr} if remote_addr else {}
+
+
+def report_from_job(job) -> ImportReport:
+    """An import job's outcome in the shape ``includes/import_report.html`` shows."""
+    report = ImportReport(total=job.result_rows or 0)
+    if job.status == job.Status.FAILED:
+        errors = list(job.row_errors.order_by("id")[: MAX_ERRORS + 1])
+        if errors:
+            report.errors = [RowError(e.row, e.column, e.message) for e in errors[:MAX_ERRORS]]
+            report.more_errors = max(0, job.row_errors.count() - MAX_ERRORS)
+        else:
+            report.file_error = job.message
+    return report
+
+
 def upload_view(
     request, importer_cls, *, template_name: str, success_url: str, context: dict | None = None, **importer_kwargs
 ):
-    """GET shows the upload form; POST runs the import. All rows saved: a message and a redirect
-    to ``success_url``; anything wrong: the same page with the file's or the rows' problems
-    (``includes/import_report.html``) and nothing saved. The caller checks permissions first."""
+    """GET shows the upload form; POST makes the upload an import job. A small file runs at once: all
+    rows saved gives a message and a redirect to ``success_url``; anything wrong, the same page with the
+    file's or the rows' problems (``includes/import_report.html``) and nothing saved. A large file is
+    validated and saved on a worker: the user goes to the job page (progress bar, problems by row and
+    column, paginated). The caller checks permissions first; importer_kwargs must be plain data."""
     form = UploadForm(request.POST or None, request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():
-        importer = importer_cls(scope=request.scope, user=request.user, request=request, **importer_kwargs)
-        report = run(importer, form.cleaned_data["file"])
-        if report.ok:
-            messages.success(request, IMPORT_DONE % report.__dict__)
-            return redirect(success_url)
+        try:
+            job = start_import(request, importer_cls, form.cleaned_data["file"], importer_kwargs=importer_kwargs)
+        except (ImportQueueFull, FileRejected) as exc:
+            form.add_error("file", str(exc))
+        else:
+            if not job.is_finished:
+                return redirect("job_detail", pk=job.pk)
+            if job.status == job.Status.SUCCEEDED:
+                messages.success(request, job.message)
+                return redirect(success_url)
+            report = report_from_job(job)
     return render(request, template_name, {"form": form, "report": report, **(context or {})})
+
+
+def _register():
+    from . import jobs
+
+    jobs.register(IMPORT_KIND, _run_import_job, permission=_import_permission)
+
+
+_register()

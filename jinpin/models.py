@@ -37,12 +37,29 @@ class Job(models.Model):
     result_name = models.CharField(_("file name"), max_length=200, blank=True)
     result_rows = models.BigIntegerField(_("rows"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    # Liveness: the process running the job ("host:pid") refreshes heartbeat_at; a beat task
+    # notices a running job whose heartbeat stopped (jobs.reap_stuck).
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    # Transactional outbox: the row is committed first, the task sent after; sent_at stays empty
+    # until the broker accepted the task, and a queued job never sent is sent again (jobs.redrive).
+    sent_at = models.DateTimeField(_("sent to the task service at"), null=True, blank=True)
+    send_failed_at = models.DateTimeField(_("task service last unavailable at"), null=True, blank=True)
+    send_attempts = models.PositiveIntegerField(_("send attempts"), default=0)
 
     class Meta:
         verbose_name = _("job")
         verbose_name_plural = _("jobs")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["created_by", "-created_at"]), models.Index(fields=["status", "expires_at"])]
+        indexes = [
+            models.Index(fields=["created_by", "-created_at"]),
+            models.Index(fields=["status", "expires_at"]),
+            models.Index(
+                fields=["status", "heartbeat_at"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="job_unfinished",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.title} ({self.get_status_display()})"
@@ -110,3 +127,17 @@ class AuditVerification(models.Model):
         from .auditchain import describe
 
         return [describe(p) for p in self.problems]
+
+
+class JobRowError(models.Model):
+    """One problem a job found in its input (an import's row and column), shown on the job page."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="row_errors")
+    row = models.PositiveIntegerField(_("row"))
+    column = models.CharField(_("column"), max_length=200, blank=True)
+    message = models.TextField(_("problem"))
+
+    class Meta:
+        ordering = ["job", "id"]
+        verbose_name = _("problem found")
+        verbose_name_plural = _("problems found")

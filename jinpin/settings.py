@@ -245,10 +245,23 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 # it must be longer than the longest task, or a running task is delivered twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 3600}
 CELERY_TIMEZONE = TIME_ZONE
+# Jobs' liveness (jinpin/jobs.py): a running job refreshes its heartbeat every JOB_HEARTBEAT_SECONDS;
+# one silent for JOB_STALE_SECONDS is re-queued (JOB_MAX_ATTEMPTS in all) or failed with a reason;
+# a queued job sent JOB_RESEND_SECONDS ago and never started is sent again (a broker that lost it).
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10.0)
+JOB_STALE_SECONDS = env.float("JOB_STALE_SECONDS", default=90.0)
+JOB_RESEND_SECONDS = env.float("JOB_RESEND_SECONDS", default=600.0)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+JOB_REAP_SECONDS = env.float("JOB_REAP_SECONDS", default=60.0)  # how often beat runs the reaper
+# Transient database errors: how long a job keeps retrying (with backoff) before giving up.
+JOB_DB_RETRY_SECONDS = env.float("JOB_DB_RETRY_SECONDS", default=120.0)
+IMPORT_MAX_QUEUED_PER_USER = env.int("IMPORT_MAX_QUEUED_PER_USER", default=2)
+IMPORT_INLINE_MAX_BYTES = env.int("IMPORT_INLINE_MAX_BYTES", default=256 * 1024)
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-job-files": {"task": "jinpin.tasks.purge_expired_jobs", "schedule": 3600.0},
     # the audit chain and the sealed payout batches, recomputed every night (03:30); the result is stored
     "verify-audit-trail": {"task": "jinpin.tasks.verify_audit", "schedule": crontab(minute=30, hour=3)},
+    "reap-stuck-jobs": {"task": "jinpin.tasks.reap_stuck_jobs", "schedule": JOB_REAP_SECONDS},
     # The provinces re-match the poor-household registry weekly; so do we (Monday 02:00).
     "subsidies-rematch-registry": {
         "task": "subsidies.tasks.rematch_registry",

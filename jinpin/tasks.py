@@ -1,6 +1,11 @@
+import logging
+
 from celery import shared_task
+from celery.signals import worker_ready
 
 from . import jobs
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, name="jinpin.tasks.run_job")
@@ -20,3 +25,24 @@ def verify_audit() -> bool:
     from .auditchain import verify
 
     return verify(source="nightly").ok
+
+
+@shared_task(name="jinpin.tasks.reap_stuck_jobs", ignore_result=True)
+def reap_stuck_jobs() -> dict:
+    """Every minute (beat): recover jobs whose worker went silent and send jobs whose task was never sent."""
+    return jobs.reap_stuck()
+
+
+@worker_ready.connect
+def _redrive_when_a_worker_starts(**kwargs):
+    """A worker that (re)starts sends the jobs left queued while the broker was down: beat may be down too."""
+    from django.db import connection
+
+    try:
+        n = jobs.redrive()
+        if n:
+            log.warning("sent %s job(s) left queued while the task service was unavailable", n)
+    except Exception as exc:  # the database may be away as well; beat will try again
+        log.warning("could not re-send queued jobs at worker start: %s", exc)
+    finally:
+        connection.close()

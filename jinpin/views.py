@@ -7,6 +7,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import audit, jobs, registry
@@ -37,15 +38,38 @@ def _own_job(request, pk) -> Job:
     return get_object_or_404(Job, pk=pk, created_by=request.user)
 
 
+def _job_notice(job) -> str:
+    """What the page says about a job the infrastructure is holding up."""
+    if jobs.is_unsent(job):
+        return _(
+            "Queued: the task service is unavailable at the moment. The job will start by itself as soon as it is "
+            "back; nothing is lost."
+        )
+    if jobs.is_stuck(job):
+        return _(
+            "The worker running this job has stopped responding. It will be queued again shortly, or run it again now."
+        )
+    return ""
+
+
 @login_required
 def job_detail(request, pk):
     job = _own_job(request, pk)
-    return render(request, "jinpin/job_detail.html", {"job": job})
+    jobs.redrive_on_view(job)
+    errors = None
+    if job.status == Job.Status.FAILED:
+        errors = Paginator(job.row_errors.order_by("id"), 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "jinpin/job_detail.html",
+        {"job": job, "notice": _job_notice(job), "can_run_again": jobs.can_run_again(job), "errors": errors},
+    )
 
 
 @login_required
 def job_status(request, pk):
     job = _own_job(request, pk)
+    jobs.redrive_on_view(job)
     return JsonResponse(
         {
             "status": job.status,
@@ -55,6 +79,8 @@ def job_status(request, pk):
             "percent": job.percent,
             "message": job.message,
             "finished": job.is_finished,
+            "notice": _job_notice(job),
+            "can_run_again": jobs.can_run_again(job),
             "download_url": reverse("job_download", args=[job.pk]) if job.result_file else None,
         }
     )
@@ -78,7 +104,7 @@ def job_download(request, pk):
 @require_POST
 def job_retry(request, pk):
     job = _own_job(request, pk)
-    if job.status != Job.Status.FAILED:
+    if not jobs.can_run_again(job):
         raise Http404
     new = jobs.retry(job, request=request)
     return redirect("job_detail", pk=new.pk)

@@ -286,6 +286,14 @@ class StudentImporter(Importer):
                         ),
                     )
 
+    def after_validation(self, report):
+        """A refused file writes nothing; the rows that matter (double enrolments, pupils owned elsewhere) are kept
+        for the city level in a transaction of their own, which the importer never sees."""
+        if not report.ok and self.conflicts:
+            from .services.registry import conflicts_record
+
+            conflicts_record(self.conflicts)
+
     def save(self, rows):
         """New pupils are created with the payee and account given; for a pupil on file, a different payee or account
         becomes a change request (``PaymentDetailChange``) that a second person confirms on the pupil's page -- an
@@ -385,13 +393,7 @@ IMPORTERS = {"households": HouseholdImporter, "students": StudentImporter}
 
 
 def run(importer: Importer, fileobj):
-    """``imports.run``; when the file is refused, the rows that matter (double enrolments, pupils owned elsewhere)
-    are kept for the city level in a transaction of their own. The import itself wrote nothing."""
+    """``imports.run`` (``StudentImporter.after_validation`` keeps the conflicts that matter for the city level)."""
     from jinpin import imports
 
-    from .services.registry import conflicts_record
-
-    report = imports.run(importer, fileobj)
-    if not report.ok and getattr(importer, "conflicts", None):
-        conflicts_record(importer.conflicts)
-    return report
+    return imports.run(importer, fileobj)  # StudentImporter.after_validation keeps the conflicts

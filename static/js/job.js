@@ -12,6 +12,10 @@
         document.getElementById("job-status").textContent = s.status_display;
         document.getElementById("job-count").textContent = s.total ? s.done + " / " + s.total : "";
         document.getElementById("job-message").textContent = s.message || "";
+        var notice = document.getElementById("job-notice");
+        if (notice) { notice.textContent = s.notice || ""; notice.hidden = !s.notice; }
+        var again = document.getElementById("job-run-again");
+        if (again) again.hidden = !s.can_run_again;
         if (s.download_url) {
           document.getElementById("job-download-link").href = s.download_url;
           document.getElementById("job-download").hidden = false;

@@ -56,6 +56,10 @@ DEFAULT_CHUNK = 20_000
 MIN_CHUNKS = 20  # a run of fewer students than 20 chunks' worth is still cut in 20: the progress bar moves
 HELPERS = 3  # extra Celery tasks that share a run's chunks with the job's own task
 RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
+KEEPALIVE_SQL = (
+    "SET LOCAL tcp_keepalives_idle = 30; SET LOCAL tcp_keepalives_interval = 10; SET LOCAL tcp_keepalives_count = 3"
+)
+CONNECTION_CHECK_SQL = "; SET LOCAL client_connection_check_interval = '10s'"  # PostgreSQL 14+
 
 
 # -- the SQL ---------------------------------------------------------------------------
@@ -267,23 +271,73 @@ def plan_chunks(run: BatchRun, chunk_size: int, *, min_chunks: int = 1) -> int:
 
 
 def work(run_id: int, progress=None) -> int:
-    """Claim and compute chunks of a run until none is left to claim. Returns chunks done here."""
+    """Claim and compute chunks of a run until none is left to claim, then close the run if its last
+    chunk is done (whichever task gets there first). Returns chunks done here."""
     run = BatchRun.objects.select_related("period").get(pk=run_id)
     rates = schemes_for(run.period)
     n = 0
     while True:
         done = _work_one(run, rates)
         if done is None:
+            finalize(run.pk)
             return n
         n += 1
         if progress is not None:
             progress.add(done)
 
 
+def finalize(run_id: int) -> bool:
+    """Close the run and finish its job once every chunk is done; True for the one caller that does it.
+
+    Called by every task that runs out of chunks, so the run reaches its true state as soon as its
+    last chunk is done, whichever task did it and whether or not the coordinating task is still alive.
+    The atomic claim (``status`` running → done, only when no chunk is left) lets exactly one win.
+    """
+    with transaction.atomic():
+        claimed = (
+            BatchRun.objects.filter(pk=run_id, status=BatchRun.Status.RUNNING)
+            .exclude(chunks__done=False)
+            .update(status=BatchRun.Status.DONE, finished_at=timezone.now())
+        )
+        if claimed != 1:
+            return False
+        run = BatchRun.objects.select_related("period", "job__created_by").get(pk=run_id)
+        totals = run.chunks.aggregate(
+            created=Sum("created"), updated=Sum("updated"), dropped=Sum("dropped"), flagged=Sum("flagged")
+        )
+        totals = {k: v or 0 for k, v in totals.items()}
+        BatchRun.objects.filter(pk=run.pk).update(**totals)
+        audit.log(
+            run,
+            action=audit.Action.CREATE,
+            actor=run.job.created_by,
+            event="subsidy_batch",
+            period=run.period.code,
+            county=run.county_id,
+            students=run.students,
+            **totals,
+        )
+        jobs.finish(run.job_id, jobs.Job.Status.SUCCEEDED, result=_result(run, totals))
+    return True
+
+
+def _result(run: BatchRun, totals: dict) -> jobs.JobResult:
+    summary = _(
+        "%(students)s students: %(created)s new awards, %(updated)s changed, %(dropped)s no longer eligible, "
+        "%(flagged)s differences on awards already in process (for review)."
+    ) % {"students": run.students, **totals}
+    return jobs.JobResult(rows=run.students, summary=summary)
+
+
 def _work_one(run: BatchRun, rates) -> int | None:
     for attempt in range(6):
         try:
             with transaction.atomic():
+                # A worker that dies without closing its connection (a machine lost, a network cut) would
+                # hold its chunk's row lock until TCP notices; make PostgreSQL notice within about a minute,
+                # so that the chunk becomes claimable again.
+                with connection.cursor() as cur:
+                    cur.execute(KEEPALIVE_SQL + (CONNECTION_CHECK_SQL if connection.pg_version >= 140000 else ""))
                 chunk = (
                     BatchChunk.objects.select_for_update(skip_locked=True)
                     .filter(run=run, done=False)
@@ -339,29 +393,15 @@ def run_job(job, scope, progress) -> jobs.JobResult:
     for _i in range(min(HELPERS, max(0, remaining.count() - 1))):
         batch_work.delay(run.pk, str(job.pk))
     work(run.pk, progress)
-    while remaining.exists():  # chunks claimed by other workers; a dead worker's chunk comes back to us
+    # chunks still claimed by other tasks: wait for them (a dead worker's chunk comes back to us);
+    # whichever task finishes the last chunk closes the run and the job (``finalize``)
+    while remaining.exists():
         time.sleep(0.2)
         work(run.pk, progress)
-    totals = run.chunks.aggregate(
-        created=Sum("created"), updated=Sum("updated"), dropped=Sum("dropped"), flagged=Sum("flagged")
-    )
-    totals = {k: v or 0 for k, v in totals.items()}
-    BatchRun.objects.filter(pk=run.pk).update(status=BatchRun.Status.DONE, finished_at=timezone.now(), **totals)
-    audit.log(
-        run,
-        action=audit.Action.CREATE,
-        actor=job.created_by,
-        event="subsidy_batch",
-        period=period.code,
-        county=run.county_id,
-        students=run.students,
-        **totals,
-    )
-    summary = _(
-        "%(students)s students: %(created)s new awards, %(updated)s changed, %(dropped)s no longer eligible, "
-        "%(flagged)s differences on awards already in process (for review)."
-    ) % {"students": run.students, **totals}
-    return jobs.JobResult(rows=run.students, summary=summary)
+    finalize(run.pk)
+    run.refresh_from_db()
+    totals = {k: getattr(run, k) for k in ("created", "updated", "dropped", "flagged")}
+    return _result(run, totals)
 
 
 def permission(scope, params) -> bool:
@@ -387,7 +427,8 @@ def batch_start(*, period: Period, county: County | None, request=None, user=Non
     )
 
 
-jobs.register(JOB_KIND, run_job, permission=permission)
+# a failed run is resumed, not restarted beside itself: its done chunks stay done
+jobs.register(JOB_KIND, run_job, permission=permission, rerun_in_place=True)
 
 
 def run_now(*, period: Period, county: County | None = None, user, chunk_size: int | None = None):

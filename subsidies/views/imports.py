@@ -1,17 +1,13 @@
 """Registry imports (households, pupils, allocations) and the weekly re-match page."""
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 
 from jinpin import imports
 from jinpin.scope import Role, role_required
 
 from ..exporters import FULL_ID_ROLES
-from ..forms import (
-    UploadForm,
-)
 from .common import PAGE_SIZE, PAYOUT_ROLES
 
 
@@ -38,20 +34,19 @@ def import_template(request, kind):
 
 @role_required(write=True)
 def import_upload(request, kind):
-    from .. import importers
+    """Households and pupils: through the import jobs (a large file is checked and saved on a worker)."""
+    from django.urls import reverse
+
     from ..models import Household, Student
 
     cls = _importer_cls(kind)
     request.scope.require_write(Household if kind == "households" else Student)
-    form = UploadForm(request.POST or None, request.FILES or None)
-    report = None
-    if request.method == "POST" and form.is_valid():
-        report = importers.run(cls(scope=request.scope, user=request.user, request=request), form.cleaned_data["file"])
-        if report.ok:
-            messages.success(request, imports.IMPORT_DONE % report.__dict__)
-            return redirect("subsidies:award_list")
-    return render(
-        request, "subsidies/import.html", {"form": form, "report": report, "title": cls.verbose_name, "kind": kind}
+    return imports.upload_view(
+        request,
+        cls,
+        template_name="subsidies/import.html",
+        success_url=reverse("subsidies:award_list"),
+        context={"title": cls.verbose_name, "kind": kind},
     )
 
 
