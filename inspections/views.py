@@ -1,1 +1,2 @@
-# Create your views here.
+def home_panel(request):
+    return None

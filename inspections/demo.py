@@ -1,0 +1,2 @@
+def seed_inspections(stdout, scale):
+    pass
