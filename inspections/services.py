@@ -12,7 +12,7 @@ import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
+from django.db.models import CharField, F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -64,7 +64,9 @@ def population(*, group: Group, kind: str) -> tuple[list[tuple[str, int]], dict]
             PayoutLine.objects.filter(
                 status=PayoutLine.Status.PAID, batch__county_id__in=counties, award__period__school_year=year
             )
-            .annotate(stratum=Concat(F("batch__county__code"), Value("/"), F("award__scheme__code")))
+            .annotate(
+                stratum=Concat(F("batch__county__code"), Value("/"), F("award__scheme__code"), output_field=CharField())
+            )
             .values_list("stratum", "pk")
         )
         return list(rows), {
