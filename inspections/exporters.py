@@ -93,8 +93,8 @@ class CampaignSummaryExporter(exports.Exporter):
                 None,
                 _("open %(n)s") % {"n": r["open"]},
             )
-        draws = self.scope.filter(Draw).filter(group__campaign=campaign).select_related("group").order_by("pk")
-        for d in draws.defer("population", "sample"):
+        draws = self.scope.filter(Draw).filter(group__campaign=campaign).order_by("pk")
+        for d in draws.select_related("group").defer("population", "sample"):
             yield (
                 _("Draw record"),
                 "",
