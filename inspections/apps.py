@@ -55,4 +55,7 @@ class InspectionsConfig(AppConfig):
         registry.menu(_("Campaigns"), "inspections:campaign_list", roles=everyone, order=60)
         registry.menu(_("Findings"), "inspections:finding_list", roles=everyone, order=61)
         registry.home_panel(views.home_panel, order=60)
-        registry.demo_seeder(demo.seed_inspections, order=70)
+        # before the subsidies demo (50): the campaign's population is exactly the planned one
+        registry.demo_seeder(demo.seed_inspections, order=45)
+        # after it: the payment audit needs paid payout lines
+        registry.demo_seeder(demo.seed_payment_audit, order=70)

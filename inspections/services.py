@@ -481,6 +481,7 @@ def _move(finding, *, allowed_from, to_status, extra=None) -> str:
 @transaction.atomic
 def finding_submit(*, finding: Finding, measures: str, acting_user, scope, request=None) -> None:
     """The responsible county officer records the measures taken (evidence photos beside) and submits."""
+    finding.refresh_from_db(fields=["status"])  # decide on the status as it is now
     if not scoping.can_submit(scope, finding):
         raise PermissionDenied
     if not measures.strip():
@@ -501,6 +502,7 @@ def finding_submit(*, finding: Finding, measures: str, acting_user, scope, reque
 
 @transaction.atomic
 def finding_close(*, finding: Finding, reason: str = "", acting_user, scope, request=None) -> None:
+    finding.refresh_from_db(fields=["status"])  # decide on the status as it is now
     if not scoping.can_review(scope, finding):
         raise PermissionDenied
     old = _move(
@@ -522,6 +524,7 @@ def finding_close(*, finding: Finding, reason: str = "", acting_user, scope, req
 
 @transaction.atomic
 def finding_return(*, finding: Finding, reason: str, acting_user, scope, request=None) -> None:
+    finding.refresh_from_db(fields=["status"])  # decide on the status as it is now
     if not scoping.can_review(scope, finding):
         raise PermissionDenied
     if not reason.strip():
