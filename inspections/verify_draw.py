@@ -32,6 +32,7 @@ import json
 import sys
 from fractions import Fraction
 from itertools import groupby
+from operator import itemgetter
 
 METHOD = "sha256-stratified-v1"
 
@@ -42,10 +43,7 @@ def canonical(population):
 
 
 def pairs_hash(pairs) -> str:
-    h = hashlib.sha256()
-    for s, i in pairs:
-        h.update(f"{s},{i}\n".encode())
-    return h.hexdigest()
+    return hashlib.sha256("".join(f"{s},{i}\n" for s, i in pairs).encode()).hexdigest()
 
 
 def key(seed: str, ident: int) -> str:
@@ -54,25 +52,41 @@ def key(seed: str, ident: int) -> str:
 
 def quota(n: int, params: dict) -> int:
     """How many to take from a stratum of ``n`` (step 3 above)."""
+    return _quota(params)(n)
+
+
+def _quota(params: dict):
     if params.get("count") is not None:
-        return min(n, int(params["count"]))
-    exact = n * Fraction(str(params["rate"]))
-    k = int(exact + Fraction(1, 2))  # round half up (exact is never negative)
-    return min(n, max(int(params.get("minimum", 0)), k))
+        count = int(params["count"])
+        return lambda n: min(n, count)
+    rate = Fraction(str(params["rate"]))
+    minimum = int(params.get("minimum", 0))
+    half = Fraction(1, 2)
+    # n × rate exactly, rounded half up (never negative, so int() is the floor)
+    return lambda n: min(n, max(minimum, int(n * rate + half)))
 
 
 def stratified_draw(population, seed: str, params: dict) -> dict:
     """Draw from ``population`` (any order). Returns the canonical population, its hash,
     the sample, its hash and per-stratum ``[stratum, n, k]``."""
-    pop = canonical(population)
+    return _draw(canonical(population), str(seed), params)
+
+
+def _draw(pop, seed: str, params: dict) -> dict:
     sample, strata = [], []
-    seed = str(seed)
-    for stratum, members in groupby(pop, key=lambda p: p[0]):
-        ids = [i for _s, i in members]
-        k = quota(len(ids), params)
-        chosen = sorted(ids, key=lambda i: (key(seed, i), i))[:k]
-        sample.extend((stratum, i) for i in chosen)
-        strata.append([stratum, len(ids), k])
+    quota_of = _quota(params)
+    prefix = hashlib.sha256(f"{seed}|".encode())  # key(seed, id) = this hasher fed the id's digits
+    copy = prefix.copy
+    for stratum, members in groupby(pop, key=itemgetter(0)):
+        keyed = []
+        for _s, i in members:
+            h = copy()
+            h.update(b"%d" % i)
+            keyed.append((h.digest(), i))  # the digest's bytes sort as its hex text does
+        k = quota_of(len(keyed))
+        keyed.sort()
+        sample.extend((stratum, i) for _d, i in keyed[:k])
+        strata.append([stratum, len(keyed), k])
     return {
         "population": pop,
         "population_hash": pairs_hash(pop),
@@ -89,11 +103,12 @@ def verify(record: dict) -> tuple[bool, list[str]]:
     ok = True
     if record.get("method", METHOD) != METHOD:
         return False, [f"unknown method {record.get('method')!r}"]
-    pop = canonical(record["population"])
-    if [list(p) for p in pop] != [[str(s), int(i)] for s, i in record["population"]]:
+    given = [(str(s), int(i)) for s, i in record["population"]]
+    pop = sorted(given)
+    if pop != given:
         ok = False
         messages.append("the population is not in canonical order")
-    got = stratified_draw(pop, record["seed"], record["params"])
+    got = _draw(pop, str(record["seed"]), record["params"])
     if got["population_hash"] != record["population_hash"]:
         ok = False
         messages.append(

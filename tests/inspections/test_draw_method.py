@@ -109,3 +109,19 @@ def test_the_script_runs_without_django(tmp_path):
         env=env,
     )
     assert run.returncode == 1 and "MISMATCH" in run.stdout
+
+
+def test_the_fast_path_is_the_documented_method():
+    """Each stratum's sample is its ids ordered by the hex SHA-256 of "seed|id" (as a spreadsheet does it)."""
+    from inspections.verify_draw import key
+
+    pop = population(villages=8, seed=3)
+    got = stratified_draw(pop, "0537", PARAMS)
+    by_stratum = {}
+    for s, i in canonical(pop):
+        by_stratum.setdefault(s, []).append(i)
+    expected = []
+    for s, ids in sorted(by_stratum.items()):
+        k = quota(len(ids), PARAMS)
+        expected.extend((s, i) for i in sorted(ids, key=lambda i: (key("0537", i), i))[:k])
+    assert got["sample"] == expected
