@@ -141,6 +141,8 @@ def build(households, villages):
 def bench_db(households, villages):
     import datetime as dt
 
+    ensure_database(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
@@ -151,7 +153,6 @@ def bench_db(households, villages):
     from jinpin.scope import get_scope
     from schools.models import County
 
-    ensure_database(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     t = time.perf_counter()
     build(households, villages)
     print(f"database ready in {time.perf_counter() - t:.1f} s")
