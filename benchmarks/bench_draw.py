@@ -182,6 +182,9 @@ def bench_db(households, villages):
         f"jinpin draw_propose: {draw.population_size:,} households, {len(draw.strata):,} villages -> "
         f"{draw.sample_size:,}; {propose:.2f} s (registry query + draw + record); draw_confirm {confirm:.2f} s"
     )
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # the test client's host is allowed
     c = Client()
     c.force_login(admin)
     url = f"/inspections/campaigns/{campaign.pk}/coverage/"
@@ -190,7 +193,7 @@ def bench_db(households, villages):
         t = time.perf_counter()
         r = c.get(url)
         took = time.perf_counter() - t
-    print(f"coverage page: {r.status_code}, {len(q)} queries, {took * 1000:.0f} ms")
+    print(f"coverage page ({draw.sample_size:,} drawn households): {r.status_code}, {len(q)} queries, {took * 1000:.0f} ms")
 
 
 def main():

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from jinpin.scope import ScopedFormMixin
 from schools.models import County, Village
 
-from .models import Campaign, DrawItem, Finding, FindingCategory, HouseholdCheck
+from .models import Campaign, DrawItem, Finding, FindingCategory, HouseholdCheck, light
 
 
 class CampaignForm(forms.ModelForm):
@@ -95,7 +95,13 @@ class CheckSubmissionForm(forms.Form):
         self.scope = scope
 
     def clean_item(self):
-        item = self.scope.filter(DrawItem).filter(pk=self.cleaned_data["item"]).select_related("draw").first()
+        item = (
+            self.scope.filter(DrawItem)
+            .filter(pk=self.cleaned_data["item"])
+            .select_related("draw")
+            .defer(*light("draw"))
+            .first()
+        )
         if item is None:
             raise forms.ValidationError(_("This household is not in your assignment."))
         return item

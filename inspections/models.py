@@ -110,6 +110,20 @@ class Assignment(models.Model):
         return str(self.group)
 
 
+#: a draw's record fields: large (a population of 300,000 is megabytes of JSON), loaded only when read
+HEAVY = ("population", "sample", "strata")
+
+
+def light(path: str = "") -> list[str]:
+    """``defer`` arguments that leave a draw's record fields out of a query reaching it through ``path``."""
+    return [f"{path}__{f}" if path else f for f in HEAVY]
+
+
+class DrawManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().defer(*HEAVY)
+
+
 class Draw(models.Model):
     """A random draw, kept whole so anyone can re-run it (see ``inspections.verify_draw``).
 
@@ -166,7 +180,11 @@ class Draw(models.Model):
     )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
 
+    # the record fields are deferred everywhere (also on ``item.draw``); reading one loads it
+    objects = DrawManager()
+
     class Meta:
+        base_manager_name = "objects"
         verbose_name = _("draw")
         verbose_name_plural = _("draws")
         ordering = ["group", "kind", "-created_at"]

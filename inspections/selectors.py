@@ -21,6 +21,7 @@ from .models import (
     HouseholdCheck,
     PaymentTrace,
     Photo,
+    light,
 )
 
 HOUSEHOLD_DRAWS = Q(draw__kind=Draw.Kind.HOUSEHOLDS, draw__status=Draw.Status.CONFIRMED)
@@ -239,6 +240,7 @@ def ledger(household) -> dict:
     items = list(
         DrawItem.objects.filter(household=household)
         .select_related("draw__group__campaign", "household_check", "household_check__checked_by")
+        .defer(*light("draw"))
         .order_by("draw__created_at")
     )
     findings = list(

@@ -44,6 +44,7 @@ from .models import (
     HouseholdCheck,
     HouseholdResponsibility,
     Photo,
+    light,
 )
 
 READERS = (Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.INSPECTOR, Role.AUDITOR)
@@ -407,7 +408,10 @@ def photo_file(request, pk, thumb=False):
 @role_required(*READERS)
 def item_detail(request, pk):
     item = request.scope.get_or_404(
-        DrawItem.objects.select_related("draw__group__campaign", "household", "village", "county"), pk=pk
+        DrawItem.objects.select_related("draw__group__campaign", "household", "village", "county").defer(
+            *light("draw")
+        ),
+        pk=pk,
     )
     campaign = item.draw.group.campaign
     ctx = {"item": item, "campaign": campaign, "can_find": scoping.can_record_finding(request.scope)}
@@ -429,7 +433,7 @@ def item_detail(request, pk):
 @require_POST
 @role_required(Role.INSPECTOR, Role.AUDITOR, Role.CITY_ADMIN)
 def trace_confirm(request, pk):
-    item = request.scope.get_or_404(DrawItem.objects.select_related("draw"), pk=pk)
+    item = request.scope.get_or_404(DrawItem.objects.select_related("draw").defer(*light("draw")), pk=pk)
     form = TraceForm(request.POST)
     if form.is_valid():
         try:
@@ -506,12 +510,16 @@ def finding_new(request):
     q = request.GET if request.method == "GET" else request.POST
     if q.get("result"):
         result = scope.get_or_404(
-            CheckResult.objects.select_related("household_check__item__draw__group__campaign", "item"),
+            CheckResult.objects.select_related("household_check__item__draw__group__campaign", "item").defer(
+                *light("household_check__item__draw")
+            ),
             pk=_pk(q.get("result")),
         )
         item = result.household_check.item
     elif q.get("item"):
-        item = scope.get_or_404(DrawItem.objects.select_related("draw__group__campaign"), pk=_pk(q.get("item")))
+        item = scope.get_or_404(
+            DrawItem.objects.select_related("draw__group__campaign").defer(*light("draw")), pk=_pk(q.get("item"))
+        )
     elif q.get("village") and q.get("campaign"):
         campaign = scope.get_or_404(Campaign, pk=_pk(q.get("campaign")))
         drawn = scope.filter(DrawItem).filter(village_id=_pk(q.get("village")), draw__group__campaign=campaign).first()
