@@ -193,7 +193,9 @@ def bench_db(households, villages):
         t = time.perf_counter()
         r = c.get(url)
         took = time.perf_counter() - t
-    print(f"coverage page ({draw.sample_size:,} drawn households): {r.status_code}, {len(q)} queries, {took * 1000:.0f} ms")
+    print(
+        f"coverage page ({draw.sample_size:,} drawn households): {r.status_code}, {len(q)} queries, {took * 1000:.0f} ms"
+    )
 
 
 def main():

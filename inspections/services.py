@@ -18,11 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jinpin import audit
-from schools.models import Village
+from schools.models import County, Village
 from subsidies.models import Household, HouseholdStatus, PayoutLine
 
 from . import photos, scoping
 from .models import (
+    Assignment,
     Campaign,
     ChecklistItem,
     CheckResult,
@@ -43,7 +44,9 @@ from .verify_draw import METHOD, stratified_draw, verify
 def population(*, group: Group, kind: str) -> tuple[list[tuple[str, int]], dict]:
     """The population a draw of ``kind`` for ``group`` is made from, as ``(stratum, id)`` pairs,
     and the filters that produced it (kept on the record). One query."""
-    counties = list(group.assignment.counties.order_by("code").values_list("pk", flat=True))
+    counties = list(
+        County.objects.filter(inspection_assignments__group=group).order_by("code").values_list("pk", flat=True)
+    )
     if kind == Draw.Kind.DEPARTMENTS:
         rows = CityDepartment.objects.filter(is_active=True).values_list(Value(""), "pk")
         return list(rows), {"city_departments": "active"}
@@ -79,8 +82,6 @@ def population(*, group: Group, kind: str) -> tuple[list[tuple[str, int]], dict]
 
 
 def _county_codes(ids):
-    from schools.models import County
-
     return list(County.objects.filter(pk__in=ids).order_by("code").values_list("code", flat=True))
 
 
@@ -192,7 +193,7 @@ def draw_confirm(*, draw: Draw, acting_user, request=None) -> int:
                     draw=draw, position=pos, stratum=stratum, object_id=i, department_id=i, snapshot={"name": names[i]}
                 )
             )
-        draw.group.assignment.departments.set(ids)
+        Assignment.objects.get_or_create(group=draw.group)[0].departments.set(ids)
     DrawItem.objects.bulk_create(items, batch_size=2000)
     audit.log(
         draw,

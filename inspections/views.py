@@ -34,6 +34,7 @@ from .forms import (
     TraceForm,
 )
 from .models import (
+    Assignment,
     Campaign,
     ChecklistItem,
     CheckResult,
@@ -116,7 +117,7 @@ def campaign_detail(request, pk):
 # -- draws ---------------------------------------------------------------------------------------------
 @role_required(*DRAWERS, write=True)
 def draw_new(request, pk, kind):
-    group = request.scope.get_or_404(Group.objects.select_related("campaign", "assignment"), pk=pk)
+    group = request.scope.get_or_404(Group.objects.select_related("campaign"), pk=pk)
     if kind not in Draw.Kind.values:
         raise Http404
     if not request.scope.is_city_admin and not group.members.filter(pk=request.user.pk).exists():
@@ -146,7 +147,8 @@ def draw_new(request, pk, kind):
     if kind == Draw.Kind.HOUSEHOLDS and not form.is_bound:
         form.fields["rate"].initial = "0.1069"
     if kind == Draw.Kind.DEPARTMENTS and not form.is_bound:
-        form.fields["count"].initial = group.assignment.departments_to_draw or 5
+        assignment = Assignment.objects.filter(group=group).first()
+        form.fields["count"].initial = (assignment.departments_to_draw if assignment else 0) or 5
     return render(
         request,
         "inspections/draw_new.html",

@@ -63,3 +63,20 @@ def test_auditor_reads_everything_but_cannot_draw(sv, client_for):
     assert c.get(f"/inspections/draws/{d.pk}/").status_code == 200
     assert c.post(f"/inspections/groups/{sv.group.pk}/draw/households/", {"rate": "0.1"}).status_code == 403
     assert not Finding.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_group_without_assignment_draws_from_nothing_and_idle_inspector_home(sv, client_for):
+    from inspections.models import Group
+
+    lone = Group.objects.create(campaign=sv.campaign, name="第十组")
+    lone.members.add(sv.inspector)
+    c = client_for(sv.inspector)
+    assert c.get(f"/inspections/groups/{lone.pk}/draw/departments/").status_code == 200
+    r = c.post(f"/inspections/groups/{lone.pk}/draw/households/", {"rate": "0.1", "minimum": 1})
+    assert r.status_code == 302
+    assert lone.draws.get().population_size == 0
+    other = make_user(Role.INSPECTOR, username="t_idle_inspector")
+    assert "No running campaign assigns you a county." in client_for(other).get("/home/").content.decode() or (
+        "目前没有进行中的督查活动给您分配县区" in client_for(other).get("/home/").content.decode()
+    )
