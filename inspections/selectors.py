@@ -5,7 +5,6 @@ Each is a fixed number of aggregate queries whatever the size of the sample.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -48,7 +47,7 @@ class CoverageRow:
 
 def coverage(scope, campaign, *, unchecked_limit: int = 200) -> list[CoverageRow]:
     """村村拍照、户户不落: per group and county, villages of the sample without a photo and drawn
-    households not yet checked. Three queries."""
+    households not yet checked. Four queries, whatever the size of the sample."""
     items = sample_items(scope, campaign)
     per_village = list(
         items.values(
@@ -58,9 +57,11 @@ def coverage(scope, campaign, *, unchecked_limit: int = 200) -> list[CoverageRow
     photographed = set(
         scope.filter(Photo).filter(campaign=campaign, village__isnull=False).values_list("village_id", flat=True)
     )
-    unchecked = items.filter(household_check__isnull=True).values_list(
-        "draw__group_id", "county_id", "pk", "snapshot__number", "snapshot__head_name", "village__name"
-    )
+    unchecked = items.filter(household_check__isnull=True)
+    counts = {
+        (r["draw__group_id"], r["county_id"]): r["n"]
+        for r in unchecked.values("draw__group_id", "county_id").annotate(n=Count("pk"))
+    }
     rows: dict[tuple, CoverageRow] = {}
     for r in per_village:
         key = (r["draw__group_id"], r["county_id"])
@@ -69,10 +70,12 @@ def coverage(scope, campaign, *, unchecked_limit: int = 200) -> list[CoverageRow
         row.drawn += r["n"]
         if r["village_id"] not in photographed:
             row.villages_without_photo.append(r["village__name"])
-    counts: dict[tuple, int] = defaultdict(int)
-    for g, c, pk, number, head, village in unchecked.order_by("draw__group_id", "county_id", "position"):
-        counts[(g, c)] += 1
-        if (g, c) in rows and len(rows[(g, c)].unchecked) < unchecked_limit:
+    # the first households still to check, in draw order (a bounded list, whatever the sample's size)
+    first = unchecked.order_by("draw__group_id", "county_id", "position").values_list(
+        "draw__group_id", "county_id", "pk", "snapshot__number", "snapshot__head_name", "village__name"
+    )[:unchecked_limit]
+    for g, c, pk, number, head, village in first:
+        if (g, c) in rows:
             rows[(g, c)].unchecked.append({"pk": pk, "number": number, "head": head, "village": village})
     for key, row in rows.items():
         row.unchecked_count = counts.get(key, 0)
