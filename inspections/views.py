@@ -1,1 +1,687 @@
-# Create your views here.
+"""Pages of 督查抽查. Views are short: scoped lookup → form → service → redirect."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from jinpin import audit, exports
+from jinpin.scope import Role, role_required
+from schools.models import Village
+from subsidies.models import Household
+
+from . import scoping, selectors, services
+from .forms import (
+    CampaignForm,
+    CheckSubmissionForm,
+    DrawForm,
+    FindingForm,
+    MeasuresForm,
+    PhotoUploadForm,
+    ReviewForm,
+    TraceForm,
+)
+from .models import (
+    Assignment,
+    Campaign,
+    ChecklistItem,
+    CheckResult,
+    Draw,
+    DrawItem,
+    Finding,
+    Group,
+    HouseholdCheck,
+    HouseholdResponsibility,
+    Photo,
+    light,
+)
+
+READERS = (Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.INSPECTOR, Role.AUDITOR)
+DRAWERS = (Role.CITY_ADMIN, Role.INSPECTOR)
+
+
+def _error_text(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+# -- campaigns ---------------------------------------------------------------------------------------
+@role_required(*READERS)
+def campaign_list(request):
+    campaigns = request.scope.filter(Campaign).annotate(n_groups=Count("groups", distinct=True))
+    return render(
+        request,
+        "inspections/campaign_list.html",
+        {"campaigns": campaigns, "can_create": request.scope.is_city_admin},
+    )
+
+
+@role_required(Role.CITY_ADMIN, write=True)
+def campaign_create(request):
+    form = CampaignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        campaign = form.save(commit=False)
+        campaign.created_by = request.user
+        campaign.full_clean()
+        campaign.save()
+        messages.success(request, _("Campaign created. Add its groups and assignments in the administration."))
+        return redirect("inspections:campaign_detail", pk=campaign.pk)
+    return render(request, "inspections/form.html", {"form": form, "title": _("New campaign")})
+
+
+@role_required(*READERS)
+def campaign_detail(request, pk):
+    campaign = request.scope.get_or_404(Campaign, pk=pk)
+    groups = list(
+        request.scope.filter(Group)
+        .filter(campaign=campaign)
+        .select_related("assignment")
+        .prefetch_related("members", "assignment__counties", "assignment__departments")
+    )
+    draws = list(
+        request.scope.filter(Draw)
+        .filter(group__campaign=campaign)
+        .defer("population", "sample", "strata")
+        .select_related("created_by", "group")
+        .order_by("group", "kind", "-created_at")
+    )
+    by_group: dict[int, list] = {}
+    for d in draws:
+        by_group.setdefault(d.group_id, []).append(d)
+    can_draw = request.scope.role in DRAWERS and campaign.is_running
+    for g in groups:
+        g.draw_list = by_group.get(g.pk, [])
+        g.live_households = next(
+            (d for d in g.draw_list if d.kind == Draw.Kind.HOUSEHOLDS and d.status == Draw.Status.CONFIRMED), None
+        )
+        g.is_member = any(m.pk == request.user.pk for m in g.members.all())
+        g.can_draw = can_draw and (request.scope.is_city_admin or g.is_member)
+    return render(
+        request,
+        "inspections/campaign_detail.html",
+        {"campaign": campaign, "groups": groups, "kinds": Draw.Kind.choices},
+    )
+
+
+# -- draws ---------------------------------------------------------------------------------------------
+@role_required(*DRAWERS, write=True)
+def draw_new(request, pk, kind):
+    group = request.scope.get_or_404(Group.objects.select_related("campaign"), pk=pk)
+    if kind not in Draw.Kind.values:
+        raise Http404
+    if not request.scope.is_city_admin and not group.members.filter(pk=request.user.pk).exists():
+        raise PermissionDenied
+    live = Draw.objects.filter(group=group, kind=kind).exclude(status=Draw.Status.SUPERSEDED).first()
+    form = DrawForm(request.POST or None, kind=kind)
+    if request.method == "POST" and form.is_valid():
+        try:
+            draw = services.draw_propose(
+                group=group,
+                kind=kind,
+                params=form.params(),
+                seed=form.cleaned_data["seed"],
+                reason=form.cleaned_data.get("reason") or "",
+                acting_user=request.user,
+                scope=request.scope,
+                request=request,
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for f, errs in exc.error_dict.items():
+                    form.add_error(f if f in form.fields else None, errs)
+            else:
+                form.add_error(None, exc)
+        else:
+            return redirect("inspections:draw_detail", pk=draw.pk)
+    if kind == Draw.Kind.HOUSEHOLDS and not form.is_bound:
+        form.fields["rate"].initial = "0.1069"
+    if kind == Draw.Kind.DEPARTMENTS and not form.is_bound:
+        assignment = Assignment.objects.filter(group=group).first()
+        form.fields["count"].initial = (assignment.departments_to_draw if assignment else 0) or 5
+    return render(
+        request,
+        "inspections/draw_new.html",
+        {"group": group, "kind": kind, "kind_label": Draw.Kind(kind).label, "form": form, "live": live},
+    )
+
+
+@role_required(*READERS)
+def draw_detail(request, pk):
+    draw = request.scope.get_or_404(
+        Draw.objects.select_related("group__campaign", "created_by", "confirmed_by", "supersedes").defer(
+            "population", "sample"
+        ),
+        pk=pk,
+    )
+    strata = draw.strata
+    names = {}
+    if draw.kind == Draw.Kind.HOUSEHOLDS:
+        names = {
+            v["code"]: v
+            for v in Village.objects.filter(code__in=[s for s, _n, _k in strata]).values(
+                "code", "name", "town__name", "county__name"
+            )
+        }
+    rows = [{"stratum": s, "n": n, "k": k, "place": names.get(s)} for s, n, k in strata]
+    later = Draw.objects.filter(supersedes=draw).only("pk", "reason", "created_at").first()
+    return render(
+        request,
+        "inspections/draw_detail.html",
+        {
+            "draw": draw,
+            "rows": rows,
+            "later": later,
+            "rate_pct": f"{draw.effective_rate * 100:.2f}%",
+            "can_confirm": draw.status == Draw.Status.PROPOSED and request.scope.can_write(Draw, draw),
+            "items": draw.items.select_related("department").order_by("position")[:50]
+            if draw.kind == Draw.Kind.DEPARTMENTS
+            else None,
+        },
+    )
+
+
+@require_POST
+@role_required(*DRAWERS, write=True)
+def draw_confirm(request, pk):
+    draw = request.scope.get_or_404(Draw.objects.select_related("group__campaign"), pk=pk, write=True)
+    try:
+        n = services.draw_confirm(draw=draw, acting_user=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("Draw confirmed: %(n)s items frozen as they are now.") % {"n": n})
+    return redirect("inspections:draw_detail", pk=draw.pk)
+
+
+@require_POST
+@role_required(*READERS)
+def draw_verify(request, pk):
+    draw = request.scope.get_or_404(Draw, pk=pk)
+    ok, notes = services.draw_verify(draw=draw)
+    audit.log(draw, request=request, verified=ok)
+    (messages.success if ok else messages.error)(
+        request,
+        (_("Verified: the record re-computes exactly.") if ok else _("Verification FAILED."))
+        + " "
+        + " · ".join(str(n) for n in notes),
+    )
+    return redirect("inspections:draw_detail", pk=draw.pk)
+
+
+@role_required(*READERS)
+def draw_record(request, pk):
+    """The draw record as JSON, for ``python3 inspections/verify_draw.py record.json``."""
+    draw = request.scope.get_or_404(Draw, pk=pk)
+    audit.log(draw, request=request, downloaded="record.json")
+    response = HttpResponse(
+        json.dumps(draw.record(), ensure_ascii=False, indent=0), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="draw-{draw.pk}.json"'
+    return response
+
+
+# -- the field check (offline) ---------------------------------------------------------------------------
+def _live_household_draw(group):
+    return (
+        Draw.objects.filter(group=group, kind=Draw.Kind.HOUSEHOLDS, status=Draw.Status.CONFIRMED)
+        .only("pk", "group_id")
+        .first()
+    )
+
+
+@role_required(*READERS)
+def cards(request, pk):
+    """The group's cards, usable offline: the data is in the page (json_script), the service worker
+    keeps the page, and static/inspections/checks.js queues results and photos in IndexedDB."""
+    group = request.scope.get_or_404(Group.objects.select_related("campaign"), pk=pk)
+    draw = _live_household_draw(group)
+    items = (
+        request.scope.filter(DrawItem)
+        .filter(draw=draw)
+        .select_related("household_check", "household", "village")
+        .order_by("stratum", "position")
+        if draw
+        else DrawItem.objects.none()
+    )
+    today = timezone.localdate()
+    now_status = {}
+    if draw:
+        now_status = dict(
+            Household.objects.filter(pk__in=items.values("household_id"))
+            .with_status_on(today)
+            .values_list("pk", "status_on_date")
+        )
+    photographed = set(
+        request.scope.filter(Photo)
+        .filter(campaign=group.campaign, village__isnull=False)
+        .values_list("village_id", flat=True)
+        .distinct()
+    )
+    card_list, villages = [], {}
+    for it in items:
+        h = it.household
+        snap = it.snapshot
+        chk = getattr(it, "household_check", None)
+        villages.setdefault(
+            it.village_id,
+            {
+                "id": it.village_id,
+                "name": snap.get("village"),
+                "town": snap.get("town"),
+                "photo": it.village_id in photographed,
+            },
+        )
+        card_list.append(
+            {
+                "id": it.pk,
+                "village": it.village_id,
+                "then": {k: snap.get(k) for k in ("number", "head_name", "members", "status", "is_dibao", "is_tekun")},
+                "now": {
+                    "number": h.number,
+                    "head_name": h.head_name,
+                    "members": h.members,
+                    "status": now_status.get(h.pk),
+                    "is_dibao": h.is_dibao,
+                    "is_tekun": h.is_tekun,
+                },
+                "checked": chk.outcome if chk else "",
+            }
+        )
+    checklist = list(ChecklistItem.objects.filter(is_active=True).values("id", "label", "help_text"))
+    data = {
+        "campaign": group.campaign_id,
+        "group": group.pk,
+        "cards": card_list,
+        "villages": list(villages.values()),
+        "checklist": checklist,
+        "can_write": request.scope.is_inspector or request.scope.is_city_admin,
+        "urls": {"checks": reverse("inspections:api_checks"), "photos": reverse("inspections:api_photos")},
+    }
+    return render(
+        request,
+        "inspections/cards.html",
+        {
+            "group": group,
+            "data": data,
+            "n_cards": len(card_list),
+            "n_checked": sum(1 for c in card_list if c["checked"]),
+        },
+    )
+
+
+def _json_errors(form_or_exc, status=400):
+    if isinstance(form_or_exc, ValidationError):
+        return JsonResponse({"ok": False, "errors": form_or_exc.messages}, status=status)
+    return JsonResponse({"ok": False, "errors": form_or_exc.errors.get_json_data()}, status=status)
+
+
+@require_POST
+@role_required(Role.INSPECTOR, Role.CITY_ADMIN, write=True)
+def api_checks(request):
+    """A check sent by the phone (JSON). Same ``client_uuid`` twice → recorded once (200 both times)."""
+    try:
+        body = json.loads(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return JsonResponse({"ok": False, "errors": ["bad JSON"]}, status=400)
+    if not isinstance(body, dict):
+        return JsonResponse({"ok": False, "errors": ["bad JSON"]}, status=400)
+    form = CheckSubmissionForm(body, scope=request.scope)
+    if not form.is_valid():
+        status = 404 if "item" in form.errors else 400
+        return _json_errors(form, status)
+    d = form.cleaned_data
+    try:
+        check, created = services.check_submit(
+            item=d["item"],
+            client_uuid=d["client_uuid"],
+            outcome=d["outcome"],
+            not_found_reason=d.get("not_found_reason") or "",
+            note=d.get("note") or "",
+            results=form.results(),
+            checked_at=d.get("checked_at"),
+            acting_user=request.user,
+            request=request,
+        )
+    except ValidationError as exc:
+        return _json_errors(exc, 409)
+    return JsonResponse({"ok": True, "check": check.pk, "created": created}, status=201 if created else 200)
+
+
+@require_POST
+@role_required(Role.INSPECTOR, Role.CITY_ADMIN, write=True)
+def api_photos(request):
+    form = PhotoUploadForm(request.POST, request.FILES, scope=request.scope)
+    if not form.is_valid():
+        return _json_errors(form)
+    d = form.cleaned_data
+    item = d.get("item")
+    if item is not None and item.draw.group.campaign_id != d["campaign"].pk:
+        return JsonResponse({"ok": False, "errors": ["campaign"]}, status=400)
+    try:
+        photo, created = services.photo_add(
+            campaign=d["campaign"],
+            upload=d["image"],
+            client_uuid=d["client_uuid"],
+            item=item,
+            village=d.get("village_obj"),
+            captured_at=d.get("captured_at"),
+            latitude=d.get("latitude"),
+            longitude=d.get("longitude"),
+            acting_user=request.user,
+            request=request,
+        )
+    except ValidationError as exc:
+        return _json_errors(exc)
+    return JsonResponse({"ok": True, "photo": photo.pk, "created": created}, status=201 if created else 200)
+
+
+def service_worker(request):
+    """The service worker, served from /inspections/ so that its scope covers the cards pages."""
+    path = Path(settings.BASE_DIR) / "static" / "inspections" / "sw.js"
+    response = HttpResponse(path.read_text(encoding="utf-8"), content_type="application/javascript")
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = "/inspections/"
+    return response
+
+
+@role_required(*READERS)
+def photo_file(request, pk, thumb=False):
+    photo = request.scope.get_or_404(Photo, pk=pk)
+    f = photo.thumbnail if thumb else photo.image
+    if not thumb:
+        audit.log(photo, request=request, downloaded="photo")
+    response = FileResponse(f.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# -- drawn items: household card / payment trace ---------------------------------------------------------
+@role_required(*READERS)
+def item_detail(request, pk):
+    item = request.scope.get_or_404(
+        DrawItem.objects.select_related("draw__group__campaign", "household", "village", "county").defer(
+            *light("draw")
+        ),
+        pk=pk,
+    )
+    campaign = item.draw.group.campaign
+    ctx = {"item": item, "campaign": campaign, "can_find": scoping.can_record_finding(request.scope)}
+    if item.draw.kind == Draw.Kind.PAYMENTS:
+        trace = selectors.payment_trace(item)
+        ctx.update(trace=trace, form=TraceForm(), can_trace=scoping.can_trace(request.scope) and not trace["trace"])
+        return render(request, "inspections/trace.html", ctx)
+    check = HouseholdCheck.objects.filter(item=item).select_related("checked_by").first()
+    ctx.update(
+        check=check,
+        results=list(CheckResult.objects.filter(household_check=check).select_related("item")) if check else [],
+        photos=list(request.scope.filter(Photo).filter(item=item)),
+        findings=list(request.scope.filter(Finding).filter(item=item).select_related("category")),
+        now=Household.objects.filter(pk=item.household_id).with_status_on(timezone.localdate()).first(),
+    )
+    return render(request, "inspections/item_detail.html", ctx)
+
+
+@require_POST
+@role_required(Role.INSPECTOR, Role.AUDITOR, Role.CITY_ADMIN)
+def trace_confirm(request, pk):
+    item = request.scope.get_or_404(DrawItem.objects.select_related("draw").defer(*light("draw")), pk=pk)
+    form = TraceForm(request.POST)
+    if form.is_valid():
+        try:
+            services.trace_record(
+                item=item,
+                outcome="confirmed",
+                note=form.cleaned_data["note"],
+                acting_user=request.user,
+                scope=request.scope,
+                request=request,
+            )
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(request, _("Payment confirmed."))
+    return redirect("inspections:item_detail", pk=item.pk)
+
+
+# -- coverage, summary, export, ledger ---------------------------------------------------------------------
+@role_required(*READERS)
+def coverage(request, pk):
+    campaign = request.scope.get_or_404(Campaign, pk=pk)
+    rows = selectors.coverage(request.scope, campaign)
+    return render(request, "inspections/coverage.html", {"campaign": campaign, "rows": rows})
+
+
+@role_required(*READERS)
+def summary(request, pk):
+    campaign = request.scope.get_or_404(Campaign, pk=pk)
+    s = selectors.summary(request.scope, campaign)
+    return render(request, "inspections/summary.html", {"campaign": campaign, "s": s})
+
+
+@require_POST
+@role_required(*READERS)
+def summary_export(request, pk):
+    campaign = request.scope.get_or_404(Campaign, pk=pk)
+    job = exports.start(request, "inspections.summary", {"campaign": campaign.pk})
+    return redirect("job_detail", pk=job.pk)
+
+
+@role_required(*READERS)
+def ledger(request, pk):
+    household = request.scope.get_or_404(Household.objects.select_related("village__town", "village__county"), pk=pk)
+    responsibility = HouseholdResponsibility.objects.filter(household=household).first()
+    return render(
+        request,
+        "inspections/ledger.html",
+        {"household": household, "responsibility": responsibility, **selectors.ledger(household)},
+    )
+
+
+# -- findings and rectification ----------------------------------------------------------------------------
+@role_required(*READERS)
+def finding_list(request):
+    qs = request.scope.filter(Finding).select_related("category", "county", "campaign")
+    status = request.GET.get("status")
+    if status in Finding.Status.values:
+        qs = qs.filter(status=status)
+    if request.GET.get("overdue") == "1":
+        qs = qs.overdue()
+    return render(
+        request,
+        "inspections/finding_list.html",
+        {"findings": qs[:500], "statuses": Finding.Status.choices, "status": status, "today": timezone.localdate()},
+    )
+
+
+@role_required(Role.INSPECTOR, Role.CITY_ADMIN, write=True)
+def finding_new(request):
+    """A finding from a failed item (``result``), a household or payment (``item``) or a village."""
+    scope = request.scope
+    item = result = village = None
+    q = request.GET if request.method == "GET" else request.POST
+    if q.get("result"):
+        result = scope.get_or_404(
+            CheckResult.objects.select_related("household_check__item__draw__group__campaign", "item").defer(
+                *light("household_check__item__draw")
+            ),
+            pk=_pk(q.get("result")),
+        )
+        item = result.household_check.item
+    elif q.get("item"):
+        item = scope.get_or_404(
+            DrawItem.objects.select_related("draw__group__campaign").defer(*light("draw")), pk=_pk(q.get("item"))
+        )
+    elif q.get("village") and q.get("campaign"):
+        campaign = scope.get_or_404(Campaign, pk=_pk(q.get("campaign")))
+        drawn = scope.filter(DrawItem).filter(village_id=_pk(q.get("village")), draw__group__campaign=campaign).first()
+        if drawn is None:
+            raise Http404
+        village = drawn.village
+        item = None
+    else:
+        raise Http404
+    campaign = item.draw.group.campaign if item else campaign
+    county_id = item.county_id if item else village.county_id
+    source = (
+        Finding.Source.ITEM
+        if result
+        else Finding.Source.PAYMENT
+        if item and item.draw.kind == Draw.Kind.PAYMENTS
+        else Finding.Source.HOUSEHOLD
+        if item
+        else Finding.Source.VILLAGE
+    )
+    initial = {"county": county_id, "deadline": timezone.localdate() + timezone.timedelta(days=30)}
+    if result:
+        initial["description"] = f"{result.item.label}：{result.note}"
+    form = FindingForm(request.POST or None, scope=scope, counties=[county_id], initial=initial)
+    if request.method == "POST" and form.is_valid():
+        finding = form.save(commit=False)
+        finding.campaign = campaign
+        finding.source = source
+        finding.item = item
+        finding.result = result
+        finding.village = village or (item.village if item else None)
+        finding.created_by = request.user
+        services.finding_record(finding=finding, acting_user=request.user, scope=scope, request=request)
+        if source == Finding.Source.PAYMENT and item is not None and not hasattr(item, "trace"):
+            services.trace_record(
+                item=item, outcome="finding", finding=finding, acting_user=request.user, scope=scope, request=request
+            )
+        messages.success(request, _("Finding recorded."))
+        return redirect("inspections:finding_detail", pk=finding.pk)
+    hidden = {k: q.get(k) for k in ("result", "item", "village", "campaign") if q.get(k)}
+    return render(
+        request,
+        "inspections/finding_new.html",
+        {"form": form, "hidden": hidden, "item": item, "village": village, "source": Finding.Source(source).label},
+    )
+
+
+def _pk(value) -> int:
+    value = (value or "").strip()
+    if not (value.isascii() and value.isdigit() and 0 < len(value) < 19):
+        raise Http404
+    return int(value)
+
+
+@role_required(*READERS)
+def finding_detail(request, pk):
+    finding = request.scope.get_or_404(
+        Finding.objects.select_related("category", "county", "campaign", "item", "village", "created_by"), pk=pk
+    )
+    steps = finding.steps.select_related("actor").order_by("at", "pk")
+    scope = request.scope
+    return render(
+        request,
+        "inspections/finding_detail.html",
+        {
+            "finding": finding,
+            "steps": steps,
+            "photos": list(scope.filter(Photo).filter(finding=finding)),
+            "measures_form": MeasuresForm() if scoping.can_submit(scope, finding) else None,
+            "review_form": ReviewForm() if scoping.can_review(scope, finding) else None,
+        },
+    )
+
+
+@require_POST
+@role_required(Role.COUNTY_OFFICER, write=True)
+def finding_submit(request, pk):
+    finding = request.scope.get_or_404(Finding.objects.select_related("campaign"), pk=pk)
+    if not scoping.can_submit(request.scope, finding):
+        raise PermissionDenied
+    form = MeasuresForm(request.POST, request.FILES)
+    if form.is_valid():
+        import uuid
+
+        try:
+            services.finding_submit(
+                finding=finding,
+                measures=form.cleaned_data["measures"],
+                acting_user=request.user,
+                scope=request.scope,
+                request=request,
+            )
+            if form.cleaned_data.get("evidence"):
+                services.photo_add(
+                    campaign=finding.campaign,
+                    upload=form.cleaned_data["evidence"],
+                    client_uuid=uuid.uuid4(),
+                    finding=finding,
+                    acting_user=request.user,
+                    request=request,
+                )
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(request, _("Measures submitted."))
+    else:
+        messages.error(request, _("Describe the measures taken."))
+    return redirect("inspections:finding_detail", pk=finding.pk)
+
+
+@require_POST
+@role_required(Role.INSPECTOR, Role.CITY_ADMIN, write=True)
+def finding_review(request, pk):
+    finding = request.scope.get_or_404(Finding, pk=pk)
+    if not scoping.can_review(request.scope, finding):
+        raise PermissionDenied
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("inspections:finding_detail", pk=finding.pk)
+    fn = services.finding_close if form.cleaned_data["decision"] == "close" else services.finding_return
+    try:
+        fn(
+            finding=finding,
+            reason=form.cleaned_data.get("reason") or "",
+            acting_user=request.user,
+            scope=request.scope,
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("Finding closed.") if form.cleaned_data["decision"] == "close" else _("Returned."))
+    return redirect("inspections:finding_detail", pk=finding.pk)
+
+
+# -- home panel ------------------------------------------------------------------------------------------
+HOME_TITLE = gettext_lazy("Supervision")
+
+
+def home_panel(request):
+    """Inspectors: their running campaigns and findings awaiting review; officers: findings to answer.
+    Overdue findings flagged on both sides. Two queries."""
+    scope = request.scope
+    if scope.role not in (Role.INSPECTOR, Role.COUNTY_OFFICER, Role.CITY_ADMIN):
+        return None
+    today = timezone.localdate()
+    findings = scope.filter(Finding)
+    stats = findings.aggregate(
+        open=Count("pk", filter=Q(status__in=[Finding.Status.OPEN, Finding.Status.RETURNED])),
+        submitted=Count("pk", filter=Q(status=Finding.Status.SUBMITTED)),
+        overdue=Count("pk", filter=Q(deadline__lt=today) & ~Q(status=Finding.Status.CLOSED)),
+    )
+    overdue = list(findings.overdue(today).select_related("category", "county").order_by("deadline")[:5])
+    if scope.role == Role.INSPECTOR and not scope.inspector_county_ids and not any(stats.values()):
+        return {
+            "title": HOME_TITLE,
+            "template": "inspections/home_panel.html",
+            "stats": stats,
+            "overdue": [],
+            "idle": True,
+        }
+    return {"title": HOME_TITLE, "template": "inspections/home_panel.html", "stats": stats, "overdue": overdue}
