@@ -21,7 +21,6 @@ import uuid
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 from PIL import Image, ImageDraw
@@ -367,7 +366,7 @@ def seed_payment_audit(stdout, scale):
             f"  {PAYMENT_CAMPAIGN}: {draw.sample_size} of {draw.population_size} paid lines drawn"
             + (", one traced" if draw.population_size else "")
         )
-    if scale and connection.vendor == "postgresql":
+    if scale:
         _scale_draw(stdout, admin)
 
 
