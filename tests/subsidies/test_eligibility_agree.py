@@ -132,8 +132,12 @@ def test_a_clean_batch_has_no_anomaly_and_a_planted_wrong_amount_is_caught(gener
 
     orphan_meal = Award.objects.filter(scheme__code="nutrition", amount=Decimal("3650.00")).first()
     boarding = Award.objects.filter(scheme__code="boarding_allowance", amount=Decimal("1250.00")).first()
-    Award.objects.filter(pk=orphan_meal.pk).update(amount=Decimal("600.00"))
-    Award.objects.filter(pk=boarding.pk).update(amount=Decimal("1000.00"))
+    # planted as a careless path would: returned for review, the amount edited, approved again (the database
+    # refuses an approved award's amount changing in place)
+    for award, wrong in ((orphan_meal, Decimal("600.00")), (boarding, Decimal("1000.00"))):
+        Award.objects.filter(pk=award.pk).update(status=AwardStatus.REVIEWED)
+        Award.objects.filter(pk=award.pk).update(amount=wrong)
+        Award.objects.filter(pk=award.pk).update(status=AwardStatus.APPROVED)
     with translation.override("en"):
         rows = list(wrong_amounts(auditor, period))
         every = list(anomalies(auditor, period))
