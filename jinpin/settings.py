@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
+    "jinpin.middleware.PrivateResponseMiddleware",
 ]
 
 ROOT_URLCONF = "jinpin.urls"

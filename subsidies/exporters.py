@@ -4,18 +4,10 @@ from django.db.models import F
 from django.db.models.fields.json import KeyTextTransform
 from django.utils.translation import gettext_lazy as _
 
-from jinpin import exports, idcard
+from jinpin import exports, privacy
 from jinpin.exports import Column
-from jinpin.scope import Role
 
 from .models import Award, AwardStatus, SchemeKind
-
-#: roles that see resident IDs in full (the auditor traces payments; the city configures)
-FULL_ID_ROLES = frozenset({Role.AUDITOR, Role.CITY_ADMIN})
-
-
-def id_shown(scope, number: str) -> str:
-    return number if scope.role in FULL_ID_ROLES else idcard.mask(number)
 
 
 def award_queryset(scope, params):
@@ -60,8 +52,7 @@ class AwardRosterExporter(exports.Exporter):
         kinds, statuses = dict(SchemeKind.choices), dict(AwardStatus.choices)
         kinds = {k: str(v) for k, v in kinds.items()}
         statuses = {k: str(v) for k, v in statuses.items()}
-        full = self.scope.role in FULL_ID_ROLES
-        mask = idcard.mask
+        show_id = privacy.shower(self.scope, privacy.PUPIL_ID)
         qs = (
             self.queryset()
             .annotate(hh=KeyTextTransform("household_status", "facts"))
@@ -86,7 +77,7 @@ class AwardRosterExporter(exports.Exporter):
                 c,
                 s,
                 name,
-                number if full else mask(number),
+                show_id(number),
                 scheme,
                 kinds[kind],
                 amount,
@@ -95,6 +86,7 @@ class AwardRosterExporter(exports.Exporter):
                 hh or "",
                 created,
             )
+        show_id.audit(exporter=self.identifier)
 
 
 def _officer_of(scope, county_id) -> bool:
@@ -132,7 +124,7 @@ class BankFileExporter(exports.Exporter):
         return f"bank-file-batch-{self.params.get('batch')}.xlsx"
 
     def rows(self):
-        from .models import PayoutLine
+        from .models import PayoutBatch, PayoutLine
 
         lines = (
             self.scope.filter(PayoutLine)
@@ -149,8 +141,14 @@ class BankFileExporter(exports.Exporter):
                 "award__school__name",
             )
         )
-        for row in lines.iterator(chunk_size=5000):
-            yield (*row, "", "", "")
+        # the bank pays to an account checked against the payee's ID: full values where the policy allows
+        show_id = privacy.shower(self.scope, privacy.PUPIL_ID, privacy.BANK_FILE)
+        show_account = privacy.shower(self.scope, privacy.BANK_ACCOUNT, privacy.BANK_FILE)
+        for pk, payee, student, number, account, *rest in lines.iterator(chunk_size=5000):
+            yield (pk, payee, student, show_id(number), show_account(account), *rest, "", "", "")
+        batch = PayoutBatch.objects.filter(pk=self.params.get("batch")).first()
+        show_id.audit(batch, exporter=self.identifier)
+        show_account.audit(batch, exporter=self.identifier)
 
 
 @exports.register

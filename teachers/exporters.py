@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.utils.translation import gettext_lazy as _
 
-from jinpin import exports, idcard
+from jinpin import exports, privacy
 from jinpin.exports import Column
 
 from . import compliance as comp
@@ -60,13 +60,14 @@ class RosterExporter(exports.Exporter):
 
     def rows(self):
         sexes, posts, titles, statuses = _labels(Sex), _labels(Post), _labels(ProfessionalTitle), _labels(TeacherStatus)
+        show_id = privacy.shower(self.scope, privacy.TEACHER_ID)
         for t in (
             self.queryset().order_by("school__county__order", "school__code", "name", "pk").iterator(chunk_size=2000)
         ):
             s = t.school
             yield (
                 t.name,
-                t.id_number,
+                show_id(t.id_number),
                 sexes[t.sex],
                 t.birth_date,
                 s.county.name if s else "",
@@ -78,6 +79,7 @@ class RosterExporter(exports.Exporter):
                 "、".join(h.name for h in t.honours.all()),
                 statuses[t.status],
             )
+        show_id.audit(exporter=self.identifier)
 
 
 @exports.register
@@ -115,11 +117,12 @@ class MovementExporter(exports.Exporter):
     def rows(self):
         kinds, statuses = _labels(MovementKind), _labels(MovementStatus)
         yes, no = str(_("Yes")), str(_("No"))
+        show_id = privacy.shower(self.scope, privacy.TEACHER_ID)
         for m in self.queryset().order_by("start", "pk").iterator(chunk_size=2000):
             to = m.to_school
             yield (
                 m.teacher.name,
-                idcard.mask(m.teacher.id_number),
+                show_id(m.teacher.id_number),
                 kinds[m.kind],
                 m.from_school.name if m.from_school else "",
                 to.name,
@@ -132,6 +135,7 @@ class MovementExporter(exports.Exporter):
                 m.started_on,
                 m.ended_on,
             )
+        show_id.audit(exporter=self.identifier)
 
 
 @exports.register
@@ -185,6 +189,7 @@ class ComplianceExporter(exports.Exporter):
             "school__county__name", "school__code", "school__name", "name", "id_number", "post", "hours"
         )
         threshold = rule.threshold if rule else 0
+        show_id = privacy.shower(self.scope, privacy.TEACHER_ID)
         with no_jit():
             for county, code, school, name, number, post, hours in qs.iterator(chunk_size=5000):
                 yield (
@@ -192,13 +197,14 @@ class ComplianceExporter(exports.Exporter):
                     code,
                     school,
                     name,
-                    number,
+                    show_id(number),
                     posts[post],
                     hours,
                     threshold,
                     comp.shortfall(rule, hours),
                     yes if hours >= threshold else no,
                 )
+        show_id.audit(exporter=self.identifier)
 
 
 @exports.register
@@ -230,6 +236,7 @@ class HonoursExporter(exports.Exporter):
     def rows(self):
         year = self.year()
         owed_label, issued_label = str(_("Owed")), str(_("Issued"))
+        show_id = privacy.shower(self.scope, privacy.TEACHER_ID)
         chunk = []
 
         def flush():
@@ -240,7 +247,7 @@ class HonoursExporter(exports.Exporter):
                     s.county.name if s else "",
                     s.name if s else "",
                     t.name,
-                    t.id_number,
+                    show_id(t.id_number),
                     r["tier_years"],
                     r["rural_years"],
                     owed_label,
@@ -267,10 +274,11 @@ class HonoursExporter(exports.Exporter):
                 s.county.name if s else "",
                 s.name if s else "",
                 c.teacher.name,
-                c.teacher.id_number,
+                show_id(c.teacher.id_number),
                 c.tier.years,
                 c.rural_years,
                 issued_label,
                 c.certificate_no,
                 c.issued_on,
             )
+        show_id.audit(exporter=self.identifier)

@@ -24,3 +24,12 @@ def sort_link(context, field, label):
     query.pop("page", None)
     arrow = " ▲" if current == field else (" ▼" if current == f"-{field}" else "")
     return format_html('<a href="?{}">{}{}</a>', query.urlencode(), label, arrow)
+
+
+@register.simple_tag(takes_context=True)
+def pii(context, obj, field, place=None):
+    """``{% pii student "pupil_id" %}``: the field as the user may see it (jinpin.privacy). The place
+    is the view's ``pii_place`` (the auditor's payment trace) or a page."""
+    from jinpin import privacy
+
+    return privacy.show(context.get("request"), obj, field, place or context.get("pii_place") or privacy.PAGE)

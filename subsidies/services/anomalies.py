@@ -12,8 +12,6 @@ from django.db import connection
 from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext as _
 
-from jinpin import idcard
-
 from ..models import (
     POOR_STATUSES,
     AmountRule,
@@ -34,9 +32,10 @@ LIMIT = 100_000  # rows per check in one report
 
 
 def _id(scope, number):
-    from ..exporters import FULL_ID_ROLES
+    from jinpin import privacy
 
-    return number if scope.role in FULL_ID_ROLES else idcard.mask(number)
+    # the report lists many pupils: IDs as a page shows them (jinpin.privacy); the award page traces one
+    return privacy.shown(scope.role, privacy.PUPIL_ID, privacy.PAGE, number)
 
 
 def duplicate_enrolments(scope, period):

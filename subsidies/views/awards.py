@@ -10,10 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from jinpin import exports
+from jinpin import exports, privacy
 from jinpin.scope import Role, role_required
 
-from ..exporters import FULL_ID_ROLES
 from ..filters import FILTER_KEYS, AwardFilter
 from ..forms import (
     AwardActionForm,
@@ -55,7 +54,6 @@ def award_list(request):
             "filter": f,
             "page": page,
             "totals": totals,
-            "full_ids": request.scope.role in FULL_ID_ROLES,
             "open_ids": open_ids,
             "action_form": AwardActionForm(actions=actions) if actions else None,
             "query": urlencode({k: v for k, v in request.GET.items() if k in FILTER_KEYS and v}),
@@ -87,7 +85,6 @@ def award_detail(request, pk):
         {
             "award": award,
             "steps": steps,
-            "full_ids": request.scope.role in FULL_ID_ROLES,
             "difference": difference,
             "resolve_form": ResolveDifferenceForm() if can_resolve else None,
             "resolved": BatchChange.objects.filter(award=award)
@@ -99,6 +96,9 @@ def award_detail(request, pk):
             and request.scope.role in (Role.CITY_ADMIN, Role.COUNTY_OFFICER)
             and request.scope.can_write(Award, award),
             "recover_form": RecoveryForm(initial={"amount": award.amount}),
+            # one payment traced: the auditor sees the ID and the accounts paid to (jinpin.privacy)
+            "pii_place": privacy.AUDIT_TRACE,
+            "payments": award.payout_lines.select_related("batch").order_by("pk"),
         },
     )
 

@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 
 from jinpin.scope import Role, role_required
 
-from ..exporters import FULL_ID_ROLES
 from ..forms import (
     AllocationForm,
     BatchForm,
@@ -63,7 +62,7 @@ def run_detail(request, pk):
     return render(
         request,
         "subsidies/run_detail.html",
-        {"run": run, "page": page, "full_ids": request.scope.role in FULL_ID_ROLES, "counts": counts, "state": state},
+        {"run": run, "page": page, "counts": counts, "state": state},
     )
 
 

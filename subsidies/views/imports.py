@@ -8,7 +8,6 @@ from django.shortcuts import redirect, render
 from jinpin import imports
 from jinpin.scope import Role, role_required
 
-from ..exporters import FULL_ID_ROLES
 from ..forms import (
     UploadForm,
 )
@@ -16,7 +15,7 @@ from .common import PAGE_SIZE, PAYOUT_ROLES
 
 
 def _importer_cls(kind):
-    from .importers import IMPORTERS
+    from ..importers import IMPORTERS
 
     cls = IMPORTERS.get(kind)
     if cls is None:
@@ -39,7 +38,7 @@ def import_template(request, kind):
 @role_required(write=True)
 def import_upload(request, kind):
     from . import importers
-    from .models import Household, Student
+    from ..models import Household, Student
 
     cls = _importer_cls(kind)
     request.scope.require_write(Household if kind == "households" else Student)
@@ -57,7 +56,7 @@ def import_upload(request, kind):
 
 @role_required(*PAYOUT_ROLES, Role.PRINCIPAL)
 def matching_page(request):
-    from .models import MatchItem, MatchRun
+    from ..models import MatchItem, MatchRun
 
     run = MatchRun.objects.select_related("period").first()
     items = (
@@ -66,6 +65,4 @@ def matching_page(request):
         else MatchItem.objects.none()
     )
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request, "subsidies/matching.html", {"run": run, "page": page, "full_ids": request.scope.role in FULL_ID_ROLES}
-    )
+    return render(request, "subsidies/matching.html", {"run": run, "page": page})

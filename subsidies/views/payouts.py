@@ -11,7 +11,6 @@ from django.views.decorators.http import require_POST
 from jinpin import exports, imports
 from jinpin.scope import Role, role_required
 
-from ..exporters import FULL_ID_ROLES
 from ..forms import (
     LoanForm,
     PayoutPrepareForm,
@@ -81,7 +80,6 @@ def payout_detail(request, pk):
             "totals": totals,
             "can_write": request.scope.can_write(PayoutBatch, batch_),
             "upload": UploadForm(),
-            "full_ids": request.scope.role in FULL_ID_ROLES,
             # four eyes: the officer who prepared the batch does not send it (the city administrator may)
             "own_batch": batch_.created_by_id == request.user.pk and not request.scope.is_city_admin,
         },
@@ -173,7 +171,7 @@ def loan_list(request):
     return render(
         request,
         "subsidies/loan_list.html",
-        {"loans": loans, "form": form, "full_ids": request.scope.role in FULL_ID_ROLES},
+        {"loans": loans, "form": form},
     )
 
 
@@ -193,8 +191,8 @@ def loan_disburse(request, pk):
 def anomaly_page(request):
     import itertools
 
-    from .models import Period
-    from .services.anomalies import anomalies
+    from ..models import Period
+    from ..services.anomalies import anomalies
 
     periods = Period.objects.all()
     period = periods.filter(pk=_int_param(request.GET.get("period"), default=0)).first() or periods.first()
@@ -225,7 +223,6 @@ def recovery_list(request):
         {
             "recoveries": recoveries[:200],
             "can_write": request.scope.can_write(Recovery),
-            "full_ids": request.scope.role in FULL_ID_ROLES,
         },
     )
 
