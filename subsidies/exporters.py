@@ -213,15 +213,18 @@ class AnomalyExporter(exports.Exporter):
 
     def rows(self):
         from .models import Period
-        from .services.anomalies import anomalies
+        from .services.anomalies import anomalies, audit_reveal
 
         period = (
             Period.objects.filter(pk=self.params.get("period")).first() or Period.objects.order_by("-starts_on").first()
         )
         if period is None:
             return
+        n = 0
         for row in anomalies(self.scope, period):
+            n += 1
             yield tuple(str(v) if v is not None and not hasattr(v, "quantize") else v for v in row)
+        audit_reveal(self.scope, period, n)
 
 
 @exports.register

@@ -34,8 +34,24 @@ LIMIT = 100_000  # rows per check in one report
 def _id(scope, number):
     from jinpin import privacy
 
-    # the report lists many pupils: IDs as a page shows them (jinpin.privacy); the award page traces one
-    return privacy.shown(scope.role, privacy.PUPIL_ID, privacy.PAGE, number)
+    # the auditor's report traces payments to pupils: their IDs as jinpin.privacy allows there
+    return privacy.shown(scope.role, privacy.PUPIL_ID, privacy.AUDIT_TRACE, number)
+
+
+def audit_reveal(scope, period, rows: int, request=None) -> None:
+    """Audit a report of ``rows`` rows if it showed this person full IDs (jinpin.privacy)."""
+    from jinpin import audit, privacy
+
+    if rows and privacy.is_full(scope.role, privacy.PUPIL_ID, privacy.AUDIT_TRACE):
+        audit.log_reveal(
+            period,
+            fields=[privacy.PUPIL_ID],
+            place=privacy.AUDIT_TRACE,
+            request=request,
+            user_id=scope.user_id,
+            count=rows,
+            report="anomalies",
+        )
 
 
 def duplicate_enrolments(scope, period):

@@ -37,7 +37,7 @@ def import_template(request, kind):
 
 @role_required(write=True)
 def import_upload(request, kind):
-    from . import importers
+    from .. import importers
     from ..models import Household, Student
 
     cls = _importer_cls(kind)

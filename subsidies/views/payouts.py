@@ -192,7 +192,7 @@ def anomaly_page(request):
     import itertools
 
     from ..models import Period
-    from ..services.anomalies import anomalies
+    from ..services.anomalies import anomalies, audit_reveal
 
     periods = Period.objects.all()
     period = periods.filter(pk=_int_param(request.GET.get("period"), default=0)).first() or periods.first()
@@ -204,6 +204,7 @@ def anomaly_page(request):
         )
         return redirect("job_detail", pk=job.pk)
     rows = list(itertools.islice(anomalies(request.scope, period), 200)) if period else []
+    audit_reveal(request.scope, period, len(rows), request=request)
     counts: dict = {}
     for r in rows:
         counts[r[0]] = counts.get(r[0], 0) + 1
