@@ -26,3 +26,5 @@ urlpatterns = [
     path("subsidies/", include("subsidies.urls")),
     path("inspections/", include("inspections.urls")),
 ]
+
+handler500 = "jinpin.views.server_error"

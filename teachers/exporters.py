@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jinpin import exports, privacy
 from jinpin.exports import Column
+from jinpin.forms import parse_id
 
 from . import compliance as comp
 from . import honours as hon
@@ -158,17 +159,17 @@ class ComplianceExporter(exports.Exporter):
     ]
 
     def rule(self):
-        pk = str(self.params.get("rule") or "")
-        rule = TrainingRule.objects.filter(pk=int(pk)).first() if pk.isdigit() and len(pk) <= 18 else None
+        pk = parse_id(self.params.get("rule"))
+        rule = TrainingRule.objects.filter(pk=pk).first() if pk is not None else None
         return rule or comp.active_rule()
 
     def queryset(self):
         rule = self.rule()
         teachers = self.scope.filter(Teacher)
         for key, field in (("county", "school__county_id"), ("school", "school_id")):
-            v = str(self.params.get(key) or "")
-            if v.isdigit() and len(v) <= 18:  # past 18 digits it is no id (and overflows SQLite)
-                teachers = teachers.filter(**{field: int(v)})
+            pk = parse_id(self.params.get(key))
+            if pk is not None:
+                teachers = teachers.filter(**{field: pk})
         if self.scope.is_principal:
             teachers = teachers.filter(school_id=self.scope.school_id)
         if rule is None:

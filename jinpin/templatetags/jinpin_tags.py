@@ -33,3 +33,11 @@ def pii(context, obj, field, place=None):
     from jinpin import privacy
 
     return privacy.show(context.get("request"), obj, field, place or context.get("pii_place") or privacy.PAGE)
+
+
+@register.filter
+def query_pairs(query):
+    """``{% for k, v in request.GET|query_pairs %}``: the query string's (key, value) pairs. Never
+    ``request.GET.items`` in a template: a template looks up ``items`` as a key first, so
+    ``?items=x`` would turn it into the string "x" (an HTTP 500)."""
+    return list(query.items())

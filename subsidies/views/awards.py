@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jinpin import exports, privacy
+from jinpin.forms import parse_id
 from jinpin.scope import Role, role_required
 
 from ..filters import FILTER_KEYS, AwardFilter
@@ -25,8 +26,9 @@ from ..models import (
     BatchChange,
 )
 from ..models.awards import OPEN_DIFFERENCE
+from ..scoping import ACCESS
 from ..services import workflow
-from .common import PAGE_SIZE, CountedPaginator, _filtered, _int_param
+from .common import PAGE_SIZE, CountedPaginator, _filtered
 
 
 def _award_filter(request, data):
@@ -34,7 +36,7 @@ def _award_filter(request, data):
     return AwardFilter(data or None, queryset=qs, scope=request.scope)
 
 
-@role_required()
+@role_required(*ACCESS["awards"])
 def award_list(request):
     f = _award_filter(request, request.GET)
     qs = _filtered(f)
@@ -63,7 +65,7 @@ def award_list(request):
     )
 
 
-@role_required()
+@role_required(*ACCESS["awards"])
 def award_detail(request, pk):
     award = request.scope.get_or_404(
         Award.objects.select_related(
@@ -155,7 +157,7 @@ def award_action(request):
         f = _award_filter(request, QueryDict(query))
         awards = _filtered(f)
     else:
-        ids = [n for n in (_int_param(i) for i in request.POST.getlist("ids")) if n is not None]
+        ids = [n for n in (parse_id(i) for i in request.POST.getlist("ids")) if n is not None]
         if not ids:
             messages.error(request, _("Select at least one award."))
             return redirect(back)
@@ -208,7 +210,7 @@ def award_action(request):
     return redirect(back)
 
 
-@role_required()
+@role_required(*ACCESS["awards"])
 @require_POST
 def award_export(request):
     params = {k: v for k, v in request.POST.items() if k in FILTER_KEYS and v}

@@ -6,12 +6,13 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
 from jinpin import imports
-from jinpin.scope import Role, role_required
+from jinpin.scope import role_required
 
 from ..forms import (
     UploadForm,
 )
-from .common import PAGE_SIZE, PAYOUT_ROLES
+from ..scoping import ACCESS
+from .common import PAGE_SIZE
 
 
 def _importer_cls(kind):
@@ -54,7 +55,7 @@ def import_upload(request, kind):
     )
 
 
-@role_required(*PAYOUT_ROLES, Role.PRINCIPAL)
+@role_required(*ACCESS["matching"])
 def matching_page(request):
     from ..models import MatchItem, MatchRun
 

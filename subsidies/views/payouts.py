@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jinpin import exports, imports
-from jinpin.scope import Role, role_required
+from jinpin.forms import parse_id, parse_year
+from jinpin.scope import role_required
 
 from ..forms import (
     LoanForm,
@@ -24,11 +25,12 @@ from ..models import (
     PayoutLine,
     Recovery,
 )
+from ..scoping import ACCESS
 from ..services import payouts
-from .common import PAGE_SIZE, PAYOUT_ROLES, _int_param
+from .common import PAGE_SIZE
 
 
-@role_required(*PAYOUT_ROLES)
+@role_required(*ACCESS["payouts"])
 def payout_list(request):
     can_write = request.scope.can_write(PayoutBatch)
     form = PayoutPrepareForm(request.POST or None, scope=request.scope) if can_write else None
@@ -58,7 +60,7 @@ def payout_list(request):
     return render(request, "subsidies/payout_list.html", {"batches": batches, "form": form})
 
 
-@role_required(*PAYOUT_ROLES)
+@role_required(*ACCESS["payouts"])
 def payout_detail(request, pk):
     batch_ = request.scope.get_or_404(
         PayoutBatch.objects.select_related("county", "period", "created_by", "sent_by"), pk=pk
@@ -86,7 +88,7 @@ def payout_detail(request, pk):
     )
 
 
-@role_required(*PAYOUT_ROLES)
+@role_required(*ACCESS["payouts_send"], write=True)
 @require_POST
 def payout_send(request, pk):
     batch_ = request.scope.get_or_404(PayoutBatch, write=True, pk=pk)
@@ -98,7 +100,7 @@ def payout_send(request, pk):
     return redirect("subsidies:payout_detail", pk=pk)
 
 
-@role_required(*PAYOUT_ROLES)
+@role_required(*ACCESS["payouts"])
 @require_POST
 def payout_bank_file(request, pk):
     batch_ = request.scope.get_or_404(PayoutBatch, pk=pk)
@@ -106,7 +108,7 @@ def payout_bank_file(request, pk):
     return redirect("job_detail", pk=job.pk)
 
 
-@role_required(*PAYOUT_ROLES)
+@role_required(*ACCESS["payouts_send"], write=True)
 def payout_return(request, pk):
     batch_ = request.scope.get_or_404(PayoutBatch, write=True, pk=pk)
     if batch_.status != PayoutBatch.Status.SENT:
@@ -125,10 +127,10 @@ def payout_return(request, pk):
     return render(request, "subsidies/import.html", {"form": form, "report": report, "title": _("Bank return file")})
 
 
-@role_required(*PAYOUT_ROLES)
+@role_required(*ACCESS["reconciliation"])
 def reconciliation_page(request):
-    year = _int_param(request.GET.get("year"), default=2016, max_value=9999)
-    county = _int_param(request.GET.get("county"))
+    year = parse_year(request.GET.get("year"), default=2016)
+    county = parse_id(request.GET.get("county"))
     rep = payouts.reconciliation(scope=request.scope, school_year=year, county_id=county)
     if request.method == "POST":
         job = exports.start(request, "subsidies.reconciliation", {"year": year, "county": county})
@@ -136,7 +138,7 @@ def reconciliation_page(request):
     return render(request, "subsidies/reconciliation.html", {"rep": rep, "year": year})
 
 
-@role_required(Role.CITY_ADMIN, Role.COUNTY_OFFICER, write=True)
+@role_required(*ACCESS["payouts_send"], write=True)
 @require_POST
 def award_recover(request, pk):
     award = request.scope.get_or_404(Award, write=True, pk=pk)
@@ -154,7 +156,7 @@ def award_recover(request, pk):
     return redirect("subsidies:award_detail", pk=pk)
 
 
-@role_required(*PAYOUT_ROLES)
+@role_required(*ACCESS["payouts"])
 def loan_list(request):
     can_write = request.scope.can_write(LoanApplication)
     form = LoanForm(request.POST or None, scope=request.scope) if can_write else None
@@ -175,7 +177,7 @@ def loan_list(request):
     )
 
 
-@role_required(Role.CITY_ADMIN, Role.COUNTY_OFFICER, write=True)
+@role_required(*ACCESS["payouts_send"], write=True)
 @require_POST
 def loan_disburse(request, pk):
     loan = request.scope.get_or_404(LoanApplication, write=True, pk=pk)
@@ -187,7 +189,7 @@ def loan_disburse(request, pk):
     return redirect("subsidies:loan_list")
 
 
-@role_required(*PAYOUT_ROLES)
+@role_required(*ACCESS["anomalies"])
 def anomaly_page(request):
     import itertools
 
@@ -195,7 +197,7 @@ def anomaly_page(request):
     from ..services.anomalies import anomalies, audit_reveal
 
     periods = Period.objects.all()
-    period = periods.filter(pk=_int_param(request.GET.get("period"), default=0)).first() or periods.first()
+    period = periods.filter(pk=parse_id(request.GET.get("period"), default=0)).first() or periods.first()
     if request.method == "POST":
         job = exports.start(
             request,
@@ -213,7 +215,7 @@ def anomaly_page(request):
     )
 
 
-@role_required(*PAYOUT_ROLES)
+@role_required(*ACCESS["payouts"])
 def recovery_list(request):
     recoveries = request.scope.filter(Recovery).select_related(
         "award__student", "award__scheme", "award__school", "created_by"
@@ -228,7 +230,7 @@ def recovery_list(request):
     )
 
 
-@role_required(Role.CITY_ADMIN, Role.COUNTY_OFFICER, write=True)
+@role_required(*ACCESS["payouts_send"], write=True)
 @require_POST
 def recovery_settle(request, pk):
     rec = request.scope.get_or_404(Recovery.objects.select_related("award"), write=True, pk=pk)

@@ -7,19 +7,21 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from jinpin.forms import clean_text, parse_year
 from jinpin.scope import role_required
 
-from .common import PAGE_SIZE, CountedPaginator, _int_param, _search_text
+from ..scoping import ACCESS
+from .common import PAGE_SIZE, CountedPaginator
 
 
-@role_required()
+@role_required(*ACCESS["households"])
 def household_list(request):
     from django.utils import timezone
 
     from ..models import Household
 
     plain = request.scope.filter(Household)
-    q = _search_text(request)
+    q = clean_text(request.GET.get("q"))
     if q:
         plain = plain.filter(Q(number__startswith=q) | Q(head_name__icontains=q))
     qs = plain.select_related("village__town", "village__county").with_status_on(timezone.localdate())
@@ -38,7 +40,7 @@ def household_list(request):
     return render(request, "subsidies/household_list.html", {"page": page, "q": q})
 
 
-@role_required()
+@role_required(*ACCESS["households"])
 def household_detail(request, pk):
     from ..forms import HouseholdStatusForm
     from ..models import Household
@@ -68,15 +70,15 @@ def household_detail(request, pk):
     )
 
 
-@role_required()
+@role_required(*ACCESS["pupils"])
 def student_list(request):
     from ..models import Enrolment, Student
 
-    year = _int_param(request.GET.get("year"), max_value=9999)
+    year = parse_year(request.GET.get("year"))
     qs = request.scope.filter(Enrolment).select_related("student__household", "school").order_by("pk")
     if year:
         qs = qs.filter(school_year=year)
-    q = _search_text(request)
+    q = clean_text(request.GET.get("q"))
     if q:
         qs = qs.filter(Q(student__name__icontains=q) | Q(student__id_number=q.upper()))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
