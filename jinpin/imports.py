@@ -30,6 +30,7 @@ import io
 import re
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -169,7 +170,9 @@ def read_rows(fileobj, *, max_bytes: int | None = None, max_rows: int | None = N
         values = sheet.to_python(skip_empty_area=False)
     except FileRejected:
         raise
-    except Exception as exc:  # calamine raises its own types for broken files
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # calamine raises its own types for broken files (a Rust panic is a BaseException)
         raise FileRejected(
             _("The file could not be read as an Excel workbook (%(error)s).") % {"error": exc.__class__.__name__}
         ) from None
@@ -239,6 +242,8 @@ def _check_container(data: bytes) -> None:
     try:
         content_types = zf.read("[Content_Types].xml")
         DET.fromstring(content_types, forbid_dtd=True)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
+        raise FileRejected(_("The .xlsx file is damaged (not a valid zip archive).")) from None
     except (DefusedXmlException, DET.ParseError):
         raise FileRejected(
             _("The workbook contains unsafe XML (DTD or entity declarations); it was refused.")
@@ -247,13 +252,23 @@ def _check_container(data: bytes) -> None:
         raise FileRejected(
             _("The workbook contains macros, which are refused for safety. Save it as a plain .xlsx without macros.")
         )
-    # A DTD can only stand in an XML part's prolog: its first bytes tell.
+    # Every part is read to its end: zipfile checks its CRC and its declared size only there, and a
+    # corrupt deflate stream shows only when inflated. A DTD can only stand in an XML part's prolog.
     for info in infos:
-        if info.filename.endswith((".xml", ".rels", ".vml")):
+        try:
             with zf.open(info) as fh:
                 head = fh.read(2048)
-            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                raise FileRejected(_("The workbook contains unsafe XML (DTD or entity declarations); it was refused."))
+                while fh.read(1 << 20):
+                    pass
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, NotImplementedError):
+            raise FileRejected(
+                _(
+                    "The .xlsx file is damaged (its part %(part)s cannot be read). Open it in Excel or WPS and save it again."
+                )
+                % {"part": info.filename}
+            ) from None
+        if info.filename.endswith((".xml", ".rels", ".vml")) and (b"<!DOCTYPE" in head or b"<!ENTITY" in head):
+            raise FileRejected(_("The workbook contains unsafe XML (DTD or entity declarations); it was refused."))
 
 
 # -- cell conversion with trap detection ------------------------------------------
@@ -315,6 +330,11 @@ def convert(col: Col, v, lookup: dict | None = None):
             )
         if kind == "id_number":
             s = s.upper()
+        if not s.isascii():  # "٣" or "²" pass str.isdigit(); a code or an ID is written in 0-9 and A-Z
+            raise CellError(
+                _("“%(value)s” contains characters other than the digits 0-9 and the letters A-Z; retype it.")
+                % {"value": s}
+            )
         if col.max_length and len(s) > col.max_length:
             raise CellError(_("At most %(n)s characters.") % {"n": col.max_length})
         return s

@@ -198,6 +198,33 @@ def flush(request) -> int:
     return len(pending)
 
 
+# -- the audit log: changes to personal fields are a payment trace ------------------------------
+#: changed fields in audit entries that hold one of the policy's fields (a teacher's ID is a teacher_id)
+AUDITED_FIELDS = {"id_number": PUPIL_ID, "head_id_number": PUPIL_ID, "bank_account": BANK_ACCOUNT, "phone": PHONE}
+
+
+def audit_changes(request, entry) -> list[tuple[str, str, str]]:
+    """(field, before, after) of an audit entry as this request's user may see them (AUDIT_TRACE); a
+    full value shown is audited like any other."""
+    role = getattr(getattr(request, "scope", None), "role", None)
+    is_teacher = entry.content_type.model == "teacher" if entry.content_type_id else False
+    out = []
+    for name, change in (entry.changes_dict or {}).items():
+        before, after = (list(change) + ["", ""])[:2] if isinstance(change, (list, tuple)) else (change, "")
+        field = AUDITED_FIELDS.get(name)
+        if field == PUPIL_ID and is_teacher:
+            field = TEACHER_ID
+        if field is not None:
+            if is_full(role, field, AUDIT_TRACE):
+                if before not in (None, "", "None") or after not in (None, "", "None"):
+                    _note(request, entry, field, AUDIT_TRACE)
+            else:
+                before = mask(field, before) if before not in (None, "None") else before
+                after = mask(field, after) if after not in (None, "None") else after
+        out.append((name, before, after))
+    return out
+
+
 # -- exports -----------------------------------------------------------------------------
 class Shower:
     """A column transform for an exporter: ``show(value)`` is the value as the scope may see it at

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import audit, jobs, registry
+from . import audit, jobs, privacy, registry
 from .forms import clean_text, parse_choice, parse_int
 from .models import Job
 from .scope import Role, role_required
@@ -102,10 +102,12 @@ def audit_log(request):
     model = clean_text(request.GET.get("model"), max_length=100)
     if model:
         qs = qs.filter(content_type__model=model.lower())
-    action = parse_choice(parse_int(request.GET.get("action")), audit.LogEntry.Action.values)
+    action = parse_choice(parse_int(request.GET.get("action")), audit.LogEntry.Action.choices)
     if action is not None:
         qs = qs.filter(action=action)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    for e in page:
+        e.shown_changes = privacy.audit_changes(request, e)  # IDs and accounts per jinpin.privacy
     return render(request, "jinpin/audit_log.html", {"page": page, "actions": audit.LogEntry.Action.choices})
 
 

@@ -144,6 +144,7 @@ def populated(world):
         scope=get_scope(w.officer_a),
     )
     assert PayoutBatch.objects.filter(pk=w.payout.pk).exists()
+    w.award = w.payout.lines.order_by("pk").first().award  # an award with a payment to trace
     w.recovery = Recovery.objects.create(award=w.award, amount=Decimal("10.00"), reason="多发", created_by=w.officer_a)
     w.loan = LoanApplication.objects.create(
         student=w.pupils[1],
