@@ -81,6 +81,14 @@ def clean_text(value, *, max_length: int = 200) -> str:
     return str(value or "").replace("\x00", "").strip()[:max_length]
 
 
+def validate_ascii_code(value) -> None:
+    """A code that may hold letters (a course code, a household number): ASCII letters, digits and - _ / only."""
+    if value and not re.fullmatch(r"[0-9A-Za-z_/-]+", str(value)):
+        raise ValidationError(
+            _("A code is written with the digits 0-9, the letters A-Z and - _ / only."), code="ascii_code"
+        )
+
+
 def validate_ascii_digits(value) -> None:
     """A registry code (school, town, village, teacher, course codes ...): ASCII digits only."""
     if value and not ASCII_DIGITS.fullmatch(str(value)):

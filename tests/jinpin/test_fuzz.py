@@ -38,8 +38,10 @@ HOSTILE = [
     "2016-13-45",
     "",
 ]
-#: the values that break parsers: also sent to each parameter alone, and as POST bodies
-SHARP = ["²", "1" * 25, "\x00", "' OR 1=1 --"]
+#: the values that break parsers: sent by every further role the view admits, and as POST bodies
+SHARP = ["²", "٣", "1" * 25, "a\x00b", "x" * 5000]
+#: and to each parameter alone
+SINGLE = ["²", "\x00"]
 COMMON = [
     "page", "q", "year", "county", "school", "scheme", "status", "kind", "order", "o", "format",
     "period", "teacher", "course", "rule", "level", "short", "all", "missed", "unpaired", "state",
@@ -186,7 +188,8 @@ def _ok(response):
     return response.status_code < 500
 
 
-def test_no_input_gives_a_server_error(populated, recording):
+def test_no_input_gives_a_server_error(populated, recording, settings):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"  # one query less a request
     w = populated
     values = real_values(w)
     clients = {}
@@ -214,14 +217,15 @@ def test_no_input_gives_a_server_error(populated, recording):
             combos.add((name, who, value))
         return r, keys
 
-    # -- GET: discovery (which keys the view reads), then every hostile value to all of them at once and
-    #    to the common ones, as every role the view admits; the values that break parsers to each key alone
+    # -- GET: discovery (which keys the view reads, which roles it admits); then every hostile value to
+    #    all those keys and the common ones at once as the first role admitted, the sharpest values as
+    #    every other role admitted; the sharpest values to each key alone
     before = table_counts()
     reads: dict = {}
     for name, route, conv in pats:
         paths = fill(route, conv, values.get(name, {}), w.jobs["admin"])
         admitted = []
-        for who in clients if not route.startswith("admin/") else ("admin", "anonymous"):
+        for who in clients if not route.startswith("admin/") else ("admin",):
             path = paths[0]
             if name == "job_download" and who != "anonymous":
                 path = fill(route, conv, {}, w.jobs[who])[0]
@@ -230,20 +234,19 @@ def test_no_input_gives_a_server_error(populated, recording):
             if r.status_code in (302, 403, 404, 405, 410) or r.get("Content-Disposition"):
                 continue  # refused (or a file) before reading any parameter
             admitted.append(who)
-            for v in HOSTILE:
+            for v in HOSTILE if len(admitted) == 1 else SHARP:
                 send("GET", who, path, dict.fromkeys(sorted(keys | set(COMMON)), v), name, v)
         if admitted:
-            who = admitted[0]
             for k in sorted(reads[name]):
-                for v in SHARP:
-                    send("GET", who, paths[0], {k: v})
+                for v in SINGLE:
+                    send("GET", admitted[0], paths[0], {k: v})
         for path in paths[1:]:  # junk in the path: one role is enough
             send("GET", "admin", path, {})
     after = table_counts()
     changed = {t: (before[t], after[t]) for t in before if before[t] != after.get(t)}
     assert not changed, f"GET requests changed tables: {changed}"
 
-    # -- POST: the values that break parsers as form bodies (the keys the view reads, the common ones)
+    # -- POST: the sharpest values as form bodies (the keys the view reads, the common ones), as every role
     for name, route, conv in pats:
         if route.startswith("admin/"):
             continue
@@ -253,7 +256,7 @@ def test_no_input_gives_a_server_error(populated, recording):
             if r.status_code in (403, 404, 405) or (r.status_code == 302 and "/login/" in r.get("Location", "")):
                 continue
             wanted = sorted(keys | reads.get(name, set()) | set(COMMON) | {"username", "password", "reason", "on"})
-            for v in SHARP:
+            for v in SHARP[:4]:
                 send("POST", who, path, dict.fromkeys(wanted, v), name, v)
             if who != "anonymous":
                 clients[who].force_login(getattr(w, who))  # a POST to the password form may end the session
@@ -261,7 +264,7 @@ def test_no_input_gives_a_server_error(populated, recording):
     n_pats = len({n for n, _r, _c in pats})
     print(
         f"\nfuzz: {n_pats} URL patterns × {len(clients)} roles (anonymous included); {len(combos)} pattern × role × "
-        f"value combinations reached a view that reads input ({len(HOSTILE)} values); "
+        f"value combinations reached a view ({len(HOSTILE)} values, {len(SHARP)} for further roles); "
         f"{sent['get']} GET and {sent['post']} POST requests in {elapsed:.1f} s"
     )
     assert not failures, failures[:20]
@@ -351,3 +354,86 @@ def test_an_over_long_or_nul_username_at_login_is_a_page():
     for name in ("x" * 10_000, "a\x00b", "²" * 200):
         r = c.post("/accounts/login/", {"username": name, "password": "x"})
         assert r.status_code in (200, 403, 429), r.status_code
+
+
+# -- the one way to parse, and codes in ASCII digits ---------------------------------------------
+@pytest.mark.parametrize(
+    "value,expected",
+    [("12", 12), (" 7 ", 7), ("²", None), ("٣", None), ("１２", None), ("1" * 25, None), ("\x00", None),
+     ("-1", None), ("0", None), ("1e3", None), ("", None), (None, None), (5, 5)],
+)  # fmt: skip
+def test_parse_id_takes_ascii_digits_within_a_bigint(value, expected):
+    from jinpin.forms import parse_id
+
+    assert parse_id(value) == expected
+
+
+def test_years_pages_and_choices_parse_the_same_way():
+    from jinpin.forms import AsciiIntegerField, clean_text, parse_choice, parse_int, parse_year
+    from teachers.honours import year_from
+
+    assert parse_year("2016") == 2016 and parse_year("٢٠١٦") is None and parse_year("99999") is None
+    assert year_from("²", 2020) == 2020 and year_from("٢٠١٦", 2020) == 2020 and year_from("2017", 2020) == 2017
+    assert parse_int("-3") == -3 and parse_int("-3", min_value=0, default=0) == 0
+    assert parse_choice("remote", [("remote", "x")]) == "remote" and parse_choice("\x00", [("remote", "x")]) is None
+    assert clean_text(" a\x00b ") == "ab"
+    with pytest.raises(Exception, match="0-9"):
+        AsciiIntegerField().clean("٣")
+
+
+def test_filters_refuse_non_ascii_ids_and_drop_nul(world):
+    from jinpin.scope import get_scope
+    from schools.filters import SchoolFilter
+    from schools.models import School
+
+    scope = get_scope(world.admin)
+    qs = School.objects.all()
+    county = str(world.county_a.pk)
+    arabic = county.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    assert SchoolFilter({"county": county}, queryset=qs, scope=scope).is_valid()
+    assert not SchoolFilter({"county": arabic}, queryset=qs, scope=scope).is_valid()  # int("٣") == 3: refused
+    f = SchoolFilter({"q": "汶上\x00"}, queryset=qs, scope=scope)
+    assert f.is_valid() and set(f.qs) == {world.strong_a, world.weak_a}
+
+
+def test_registry_codes_are_ascii_digits_in_forms_and_imports(world, client_for):
+    from django.urls import reverse
+    from openpyxl import Workbook
+
+    from jinpin import imports
+    from jinpin.scope import get_scope
+    from schools.forms import SchoolForm
+    from schools.importers import SchoolImporter
+    from schools.models import School
+
+    data = {
+        "code": "٠٨٣٠٠٠٠٠٠٩",
+        "name": "新学校",
+        "county": world.county_a.pk,
+        "stage": "primary",
+        "location": "rural",
+        "pupils": 10,
+    }
+    form = SchoolForm(data, scope=get_scope(world.officer_a))
+    assert not form.is_valid() and "0-9" in str(form.errors["code"])
+    r = client_for(world.officer_a).post(reverse("schools:school_create"), data)
+    assert r.status_code == 200 and not School.objects.filter(name="新学校").exists()
+    # the same code in a spreadsheet
+    wb = Workbook()
+    ws = wb.active
+    ws.append([str(c.header) for c in SchoolImporter.columns])
+    row = {
+        "code": "٠٨٣٠٠٠٠٠٠٩",
+        "name": "新学校",
+        "county": "汶上县",
+        "stage": "小学",
+        "location": "农村",
+        "is_weak": "否",
+    }
+    ws.append([row.get(c.key, "") for c in SchoolImporter.columns])
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    report = imports.run(SchoolImporter(scope=get_scope(world.officer_a), user=world.officer_a), buf)
+    assert not report.ok and any("0-9" in e.message for e in report.errors)
+    assert not School.objects.filter(name="新学校").exists()
