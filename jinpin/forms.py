@@ -45,7 +45,7 @@ class AsciiIntegerField(forms.IntegerField):
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        value = str(value).strip()
+        value = str(value)  # " 1" is no plain id either
         if not ASCII_INTEGER.fullmatch(value):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return int(value)

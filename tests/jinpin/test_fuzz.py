@@ -12,7 +12,6 @@ import io
 import time
 import uuid
 import zipfile
-import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -246,17 +245,20 @@ def test_no_input_gives_a_server_error(populated, recording, settings):
     changed = {t: (before[t], after[t]) for t in before if before[t] != after.get(t)}
     assert not changed, f"GET requests changed tables: {changed}"
 
-    # -- POST: the sharpest values as form bodies (the keys the view reads, the common ones), as every role
+    # -- POST: the sharpest values as form bodies (the keys the view reads, the common ones) as the first two
+    #    roles the view admits, two of them as every other role
     for name, route, conv in pats:
         if route.startswith("admin/"):
             continue
         path = fill(route, conv, values.get(name, {}), w.jobs["admin"])[0]
+        admitted = 0
         for who in clients:
             r, keys = send("POST", who, path, {"_probe": "1"})
             if r.status_code in (403, 404, 405) or (r.status_code == 302 and "/login/" in r.get("Location", "")):
                 continue
+            admitted += 1
             wanted = sorted(keys | reads.get(name, set()) | set(COMMON) | {"username", "password", "reason", "on"})
-            for v in SHARP[:4]:
+            for v in SHARP if admitted <= 2 else SHARP[:2]:
                 send("POST", who, path, dict.fromkeys(wanted, v), name, v)
             if who != "anonymous":
                 clients[who].force_login(getattr(w, who))  # a POST to the password form may end the session
@@ -282,44 +284,42 @@ def _xlsx() -> bytes:
     return buf.getvalue()
 
 
+def _central_entries(data: bytes):
+    """(offset of the central directory entry, file name) of every part of a zip."""
+    end = data.rfind(b"PK\x05\x06")
+    count = int.from_bytes(data[end + 10 : end + 12], "little")
+    pos = int.from_bytes(data[end + 16 : end + 20], "little")
+    for _ in range(count):
+        n, m, k = (int.from_bytes(data[pos + i : pos + i + 2], "little") for i in (28, 30, 32))
+        yield pos, data[pos + 46 : pos + 46 + n].decode()
+        pos += 46 + n + m + k
+
+
 def damaged_files() -> dict[str, bytes]:
     good = _xlsx()
+    sheet = "xl/worksheets/sheet1.xml"
+    info = zipfile.ZipFile(io.BytesIO(good)).getinfo(sheet)
+    data_at = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
     out = {}
-    # a flipped byte inside a compressed part: the CRC no longer matches
-    zf = zipfile.ZipFile(io.BytesIO(good))
-    info = zf.getinfo("xl/worksheets/sheet1.xml")
-    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    # a corrupt deflate stream inside a part
     data = bytearray(good)
-    data[start + info.compress_size // 2] ^= 0xFF
-    out["bad deflate or CRC"] = bytes(data)
-    # a stored part whose CRC is wrong but whose data inflates fine
-    buf = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
-        for i in src.infolist():
-            dst.writestr(i, src.read(i.filename))
-    data = bytearray(buf.getvalue())
-    zf = zipfile.ZipFile(io.BytesIO(bytes(data)))
-    info = zf.getinfo("xl/worksheets/sheet1.xml")
-    crc_at = info.header_offset + 14
-    data[crc_at : crc_at + 4] = (zlib.crc32(b"other") & 0xFFFFFFFF).to_bytes(4, "little")
-    # the central directory's CRC too
-    cd = data.rfind(b"PK\x01\x02" + data[info.header_offset + 4 : info.header_offset + 6])
-    idx = data.find(b"xl/worksheets/sheet1.xml", cd) - 46 + 16
-    data[idx : idx + 4] = (zlib.crc32(b"other") & 0xFFFFFFFF).to_bytes(4, "little")
+    data[data_at : data_at + 8] = b"\xff" * 8
+    out["corrupt deflate stream"] = bytes(data)
+    # a part whose data inflates but whose CRC is wrong (in the local header and the central directory)
+    data = bytearray(good)
+    wrong = ((info.CRC ^ 0xFFFF) & 0xFFFFFFFF).to_bytes(4, "little")
+    data[info.header_offset + 14 : info.header_offset + 18] = wrong
+    for pos, name in _central_entries(bytes(data)):
+        if name == sheet:
+            data[pos + 16 : pos + 20] = wrong
     out["bad CRC"] = bytes(data)
-    # sizes that lie: the central directory claims a tiny uncompressed size
+    # sizes that lie: every part claims 3 bytes uncompressed
     data = bytearray(good)
-    zf = zipfile.ZipFile(io.BytesIO(good))
-    for i in zf.infolist():
-        pos = data.find(b"PK\x01\x02", 0)
-        while pos != -1:
-            name_len = int.from_bytes(data[pos + 28 : pos + 30], "little")
-            if data[pos + 46 : pos + 46 + name_len] == i.filename.encode():
-                data[pos + 24 : pos + 28] = (3).to_bytes(4, "little")
-            pos = data.find(b"PK\x01\x02", pos + 4)
+    for pos, _name in _central_entries(bytes(data)):
+        data[pos + 24 : pos + 28] = (3).to_bytes(4, "little")
     out["sizes that lie"] = bytes(data)
     out["truncated"] = good[: len(good) // 2]
-    out["random bytes"] = b"PK\x03\x04" + bytes(range(256)) * 4
+    out["random bytes after the signature"] = b"PK\x03\x04" + bytes(range(256)) * 4
     return out
 
 
@@ -359,7 +359,7 @@ def test_an_over_long_or_nul_username_at_login_is_a_page():
 # -- the one way to parse, and codes in ASCII digits ---------------------------------------------
 @pytest.mark.parametrize(
     "value,expected",
-    [("12", 12), (" 7 ", 7), ("²", None), ("٣", None), ("１２", None), ("1" * 25, None), ("\x00", None),
+    [("12", 12), (" 7 ", None), ("²", None), ("٣", None), ("１２", None), ("1" * 25, None), ("\x00", None),
      ("-1", None), ("0", None), ("1e3", None), ("", None), (None, None), (5, 5)],
 )  # fmt: skip
 def test_parse_id_takes_ascii_digits_within_a_bigint(value, expected):
