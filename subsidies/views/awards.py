@@ -223,7 +223,7 @@ HOME_TITLE = gettext_lazy("Student subsidies")
 
 def home_panel(request):
     scope = request.scope
-    if scope.role is None or scope.is_inspector:
+    if scope.role not in ACCESS["awards"]:
         return None
     stats = (
         scope.filter(Award)
