@@ -318,6 +318,17 @@ def damaged_files() -> dict[str, bytes]:
     for pos, _name in _central_entries(bytes(data)):
         data[pos + 24 : pos + 28] = (3).to_bytes(4, "little")
     out["sizes that lie"] = bytes(data)
+    # a part bigger than its entry says (which would slip past a ratio check on the declared size)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for i in src.infolist():
+            dst.writestr(i, src.read(i.filename))
+        dst.writestr("xl/media/image1.xml", b"\0" * (4 << 20))
+    data = bytearray(buf.getvalue())
+    for pos, name in _central_entries(bytes(data)):
+        if name == "xl/media/image1.xml":
+            data[pos + 24 : pos + 28] = (3).to_bytes(4, "little")
+    out["a part bigger than it says"] = bytes(data)
     out["truncated"] = good[: len(good) // 2]
     out["random bytes after the signature"] = b"PK\x03\x04" + bytes(range(256)) * 4
     return out
