@@ -8,6 +8,7 @@ from jinpin import exports, privacy
 from jinpin.exports import Column
 
 from .models import Award, AwardStatus, SchemeKind
+from .scoping import ACCESS
 
 
 def award_queryset(scope, params):
@@ -90,7 +91,8 @@ class AwardRosterExporter(exports.Exporter):
 
 
 def _officer_of(scope, county_id) -> bool:
-    return scope.is_city_admin or scope.is_auditor or (scope.is_county_officer and scope.county_id == county_id)
+    """Who sees a county's payout batches (scoping.ACCESS): the city-wide roles, and its own officers."""
+    return scope.role in ACCESS["payouts"] and (scope.city_wide or scope.county_id == county_id)
 
 
 @exports.register
@@ -170,7 +172,7 @@ class ReconciliationExporter(exports.Exporter):
 
     @classmethod
     def permission(cls, scope, params):
-        return scope.is_city_admin or scope.is_auditor or scope.is_county_officer
+        return scope.role in ACCESS["reconciliation"]
 
     def rows(self):
         from .services.payouts import reconciliation
@@ -209,7 +211,7 @@ class AnomalyExporter(exports.Exporter):
 
     @classmethod
     def permission(cls, scope, params):
-        return scope.is_city_admin or scope.is_auditor or scope.is_county_officer
+        return scope.role in ACCESS["anomalies"]
 
     def rows(self):
         from .models import Period
