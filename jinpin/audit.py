@@ -20,7 +20,7 @@ from auditlog.registry import auditlog
 register = auditlog.register
 Action = LogEntry.Action
 
-__all__ = ["register", "log", "log_many", "log_changes", "Action", "LogEntry", "set_actor", "remote_addr"]
+__all__ = ["register", "log", "log_many", "log_changes", "log_reveal", "Action", "LogEntry", "set_actor", "remote_addr"]
 
 
 def remote_addr(request) -> str | None:
@@ -97,3 +97,17 @@ def log_changes(changed, *, actor, request=None, action: int = Action.UPDATE, **
         for obj, diff in rows
     ]
     return log_many(type(rows[0][0]), entries, action=action, actor=actor, request=request, **data)
+
+
+def log_reveal(instance, *, fields, place: str, request=None, user_id=None, count: int = 1, **data):
+    """A resident ID, bank account or phone number of ``instance`` was shown in full (jinpin.privacy):
+    who saw which fields where. ``user_id`` names the person when there is no request (an export
+    written by a worker); ``count`` is how many values a file held."""
+    actor = None
+    if request is None and user_id is not None:
+        from django.contrib.auth import get_user_model
+
+        actor = get_user_model()._default_manager.filter(pk=user_id).first()
+    return log(
+        instance, request=request, actor=actor, event="reveal", fields=list(fields), place=place, count=count, **data
+    )

@@ -107,7 +107,10 @@ def start(request, identifier: str, params: dict | None = None):
     cls = _exporters.get(identifier)
     if cls is None:
         raise PermissionDenied
-    params = params or {}
+    # parameters are stored as JSON in PostgreSQL, which refuses NUL characters: drop them
+    params = {
+        k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in (params or {}).items() if "\x00" not in k
+    }
     title = _("Export: %(name)s") % {"name": cls.verbose_name}
     return jobs.start(
         kind="export",

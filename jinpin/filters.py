@@ -1,10 +1,62 @@
 """The FilterSet base of every list page and export: filters take ``scope=`` and every
-model-choice filter over a registered model offers only in-scope rows (jinpin.scope)."""
+model-choice filter over a registered model offers only in-scope rows (jinpin.scope).
+
+Query strings are parsed here the one way (jinpin.forms): NUL characters are dropped from every
+value (PostgreSQL refuses them), and numbers, ids and model choices accept only the ASCII digits
+0-9 within a bigint: ``?county=٣`` or ``?page=²`` is "not a valid choice", never an HTTP 500.
+"""
 
 import django_filters
+from django import forms
 
 from .scope import ScopedFilterSetMixin
 
 
+def _refuse_non_ascii(field, value) -> None:
+    if isinstance(value, str) and not value.isascii():
+        code = "invalid_choice" if "invalid_choice" in field.error_messages else "invalid"
+        raise forms.ValidationError(field.error_messages[code], code=code, params={"value": value})
+
+
+def _ascii_only(field_class):
+    """``field_class`` refusing numbers and ids written in anything but ASCII (``int("٣") == 3``,
+    ``Decimal("٣") == 3``: Django's fields would take them)."""
+
+    class Ascii(field_class):
+        def to_python(self, value):
+            _refuse_non_ascii(self, value)
+            return super().to_python(value)
+
+        def _check_values(self, value):  # ModelMultipleChoiceField's lookup of every chosen id
+            for v in value or ():
+                _refuse_non_ascii(self, v)
+            return super()._check_values(value)
+
+    Ascii.__name__ = Ascii.__qualname__ = f"Ascii{field_class.__name__}"
+    return Ascii
+
+
+_NUMERIC = (forms.ModelChoiceField, forms.IntegerField, forms.DecimalField, forms.FloatField)
+
+
+def clean_data(data):
+    """A copy of a query string without NUL characters in its values (keys with NUL are dropped)."""
+    if data is None:
+        return None
+    if not hasattr(data, "lists"):
+        return {k: (v.replace("\x00", "") if isinstance(v, str) else v) for k, v in data.items() if "\x00" not in k}
+    out = data.copy()
+    for key, values in list(data.lists()):
+        if "\x00" in key:
+            del out[key]
+        elif any("\x00" in v for v in values if isinstance(v, str)):
+            out.setlist(key, [v.replace("\x00", "") if isinstance(v, str) else v for v in values])
+    return out
+
+
 class ScopedFilterSet(ScopedFilterSetMixin, django_filters.FilterSet):
-    pass
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(clean_data(data), *args, **kwargs)
+        for f in self.filters.values():
+            if issubclass(f.field_class, _NUMERIC) and not f.field_class.__name__.startswith("Ascii"):
+                f.field_class = _ascii_only(f.field_class)

@@ -68,7 +68,7 @@ def validate(value: str) -> None:
 
 
 def mask(number: str) -> str:
-    """3708********1234: the first four and last four characters."""
+    """3708********1234: the first four and last four characters (who sees what: jinpin.privacy)."""
     if not number or len(number) < 8:
         return number
     return number[:4] + "********" + number[-4:]

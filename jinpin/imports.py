@@ -30,6 +30,7 @@ import io
 import re
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -174,7 +175,9 @@ def read_rows(fileobj, *, max_bytes: int | None = None, max_rows: int | None = N
         values = sheet.to_python(skip_empty_area=False)
     except FileRejected:
         raise
-    except Exception as exc:  # calamine raises its own types for broken files
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # calamine raises its own types for broken files (a Rust panic is a BaseException)
         raise FileRejected(
             _("The file could not be read as an Excel workbook (%(error)s).") % {"error": exc.__class__.__name__}
         ) from None
@@ -244,6 +247,8 @@ def _check_container(data: bytes) -> None:
     try:
         content_types = zf.read("[Content_Types].xml")
         DET.fromstring(content_types, forbid_dtd=True)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
+        raise FileRejected(_("The .xlsx file is damaged (not a valid zip archive).")) from None
     except (DefusedXmlException, DET.ParseError):
         raise FileRejected(
             _("The workbook contains unsafe XML (DTD or entity declarations); it was refused.")
@@ -252,13 +257,65 @@ def _check_container(data: bytes) -> None:
         raise FileRejected(
             _("The workbook contains macros, which are refused for safety. Save it as a plain .xlsx without macros.")
         )
-    # A DTD can only stand in an XML part's prolog: its first bytes tell.
+    # Every part is inflated to its end from the archive's own bytes, its CRC and size checked against
+    # the directory, and the bytes it really produces counted (a part whose directory entry lies about
+    # its size would slip past the ratio check above). A DTD can only stand in an XML part's prolog.
+    produced = 0
     for info in infos:
-        if info.filename.endswith((".xml", ".rels", ".vml")):
-            with zf.open(info) as fh:
-                head = fh.read(2048)
-            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                raise FileRejected(_("The workbook contains unsafe XML (DTD or entity declarations); it was refused."))
+        head, size = _verify_part(data, info, MAX_UNCOMPRESSED - produced)
+        produced += size
+        if info.filename.endswith((".xml", ".rels", ".vml")) and (b"<!DOCTYPE" in head or b"<!ENTITY" in head):
+            raise FileRejected(_("The workbook contains unsafe XML (DTD or entity declarations); it was refused."))
+
+
+def _verify_part(data: bytes, info: zipfile.ZipInfo, budget: int) -> tuple[bytes, int]:
+    """Inflate one part of the archive ``data``: (its first 2 KB, its real size). FileRejected when it is
+    damaged (bad local header, corrupt deflate stream, CRC or size not as declared) or passes ``budget``."""
+
+    def damaged():
+        return FileRejected(
+            _(
+                "The .xlsx file is damaged (its part %(part)s cannot be read). Open it in Excel or WPS and save it again."
+            )
+            % {"part": info.filename}
+        )
+
+    h = info.header_offset
+    if data[h : h + 4] != b"PK\x03\x04":
+        raise damaged()
+    start = h + 30 + int.from_bytes(data[h + 26 : h + 28], "little") + int.from_bytes(data[h + 28 : h + 30], "little")
+    raw = memoryview(data)[start : start + info.compress_size]
+    if len(raw) != info.compress_size:
+        raise damaged()
+    if info.compress_type == zipfile.ZIP_STORED:
+        pieces, inflater = [bytes(raw)], None
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        inflater, pieces = zlib.decompressobj(-15), None
+    else:
+        raise damaged()
+    head, size, crc, rest = b"", 0, 0, bytes(raw)
+    try:
+        while True:
+            if inflater is None:
+                out, rest = (pieces.pop() if pieces else b""), b""
+            else:
+                out = inflater.decompress(rest, 1 << 20)
+                rest = inflater.unconsumed_tail
+            if len(head) < 2048:
+                head += out[: 2048 - len(head)]
+            size += len(out)
+            if size > info.file_size:  # more than its entry declares: stop inflating at once
+                raise damaged()
+            if size > budget:
+                raise FileRejected(_("The file is compressed suspiciously (a zip bomb); it was refused."))
+            crc = zlib.crc32(out, crc)
+            if not out and not rest:
+                break
+    except zlib.error:
+        raise damaged() from None
+    if (inflater is not None and not inflater.eof) or size != info.file_size or crc != info.CRC:
+        raise damaged()
+    return head, size
 
 
 # Content types and relationship types of parts that run code or embed other programs: VBA projects
@@ -398,6 +455,11 @@ def convert(col: Col, v, lookup: dict | None = None):
             )
         if kind == "id_number":
             s = s.upper()
+        if not s.isascii():  # "٣" or "²" pass str.isdigit(); a code or an ID is written in 0-9 and A-Z
+            raise CellError(
+                _("“%(value)s” contains characters other than the digits 0-9 and the letters A-Z; retype it.")
+                % {"value": s}
+            )
         if col.max_length and len(s) > col.max_length:
             raise CellError(_("At most %(n)s characters.") % {"n": col.max_length})
         return s

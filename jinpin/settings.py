@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
     "jinpin.dberrors.GuardMiddleware",
+    "jinpin.middleware.PrivateResponseMiddleware",
 ]
 
 ROOT_URLCONF = "jinpin.urls"

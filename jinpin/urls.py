@@ -5,11 +5,16 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from . import views
+from .accounts import LoginForm
 
 urlpatterns = [
     path("", views.root, name="root"),
     path("home/", views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
@@ -30,3 +35,5 @@ urlpatterns = [
     path("subsidies/", include("subsidies.urls")),
     path("inspections/", include("inspections.urls")),
 ]
+
+handler500 = "jinpin.views.server_error"

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import audit, jobs, registry
+from . import audit, jobs, privacy, registry
+from .forms import clean_text, parse_choice, parse_int
 from .models import Job
 from .scope import Role, role_required
 
@@ -121,16 +122,18 @@ def job_list(request):
 @role_required(Role.CITY_ADMIN, Role.AUDITOR)
 def audit_log(request):
     qs = audit.LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp")
-    actor = request.GET.get("actor", "").strip()
+    actor = clean_text(request.GET.get("actor"), max_length=150)
     if actor:
         qs = qs.filter(actor__username__icontains=actor)
-    model = request.GET.get("model", "").strip()
+    model = clean_text(request.GET.get("model"), max_length=100)
     if model:
         qs = qs.filter(content_type__model=model.lower())
-    action = request.GET.get("action", "")
-    if action.isdigit():
-        qs = qs.filter(action=int(action))
+    action = parse_choice(parse_int(request.GET.get("action")), audit.LogEntry.Action.choices)
+    if action is not None:
+        qs = qs.filter(action=action)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    for e in page:
+        e.shown_changes = privacy.audit_changes(request, e)  # IDs and accounts per jinpin.privacy
     return render(request, "jinpin/audit_log.html", {"page": page, "actions": audit.LogEntry.Action.choices})
 
 
@@ -155,3 +158,19 @@ def audit_verify(request):
 
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
+
+
+def server_error(request):
+    """The 500 page: the site's layout and navigation when the request can still be rendered with its
+    context, else the same page without it (the error may be the database itself), else plain text."""
+    from django.http import HttpResponseServerError
+    from django.template import loader
+
+    try:
+        return render(request, "500.html", status=500)
+    except Exception:  # noqa: BLE001 - whatever broke the request may break its context too
+        pass
+    try:
+        return HttpResponseServerError(loader.get_template("500.html").render({}))
+    except Exception:  # noqa: BLE001
+        return HttpResponseServerError("500 服务器错误 Server error", content_type="text/plain; charset=utf-8")

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jinpin import exports
-from jinpin.forms import add_errors, show_errors
+from jinpin.forms import add_errors, parse_id, parse_int, show_errors
 from jinpin.scope import role_required
 from schools.models import County, School
 
@@ -506,12 +506,14 @@ def _compliance_params(request):
     counties = scope.filter(County)
     years = list(SchoolYear.objects.filter(starts_on__lte=timezone.localdate()).order_by("-starts_on"))
     year = None
-    if request.GET.get("year", "").isdigit():
-        year = next((y for y in years if y.pk == int(request.GET["year"])), None)
+    year_pk = parse_id(request.GET.get("year"))
+    if year_pk is not None:
+        year = next((y for y in years if y.pk == year_pk), None)
     year = year or (years[0] if years else None)
     county = None
-    if request.GET.get("county", "").isdigit():
-        county = next((c for c in counties if c.pk == int(request.GET["county"])), None)
+    county_pk = parse_id(request.GET.get("county"))
+    if county_pk is not None:
+        county = next((c for c in counties if c.pk == county_pk), None)
     return counties, years, year, county
 
 
@@ -526,7 +528,7 @@ def compliance_page(request):
     order = request.GET.get("o", "missed")
     page_param = request.GET.get("page", "")
     # a page number past any real list (the database's OFFSET is a bigint) is the first page
-    page_no = max(1, int(page_param)) if page_param.isdigit() and len(page_param) <= 7 else 1
+    page_no = parse_int(page_param, default=1, min_value=1, max_value=9_999_999)
     rows, total, totals = compliance.cached_ranking(
         request.scope,
         qs,
@@ -568,8 +570,8 @@ def coverage(request):
     rows = [{"county": c, **selectors.coverage_row(per_county, c.pk)} for c in request.scope.filter(County)]
     which = "compulsory" if request.GET.get("unpaired") == "compulsory" else "key"
     unpaired = selectors.unpaired(schools.select_related("county", "village"), which)
-    if request.GET.get("county", "").isdigit():
-        unpaired = unpaired.filter(county_id=int(request.GET["county"]))
+    if parse_id(request.GET.get("county")) is not None:
+        unpaired = unpaired.filter(county_id=parse_id(request.GET["county"]))
     page = Paginator(unpaired.order_by("county__order", "code"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "pairing/coverage.html", {"rows": rows, "city": city, "page": page, "which": which})
 

@@ -3,6 +3,7 @@
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jinpin.forms import ASCII_DIGITS
 from jinpin.imports import Col, Importer
 
 from .models import County, Location, Poverty, School, Stage, Town, Village
@@ -44,9 +45,9 @@ class VillageImporter(Importer):
         if county is None:
             self.error("county", _("“%(value)s” is not a county you manage.") % {"value": row["county"]})
             return
-        if not row["code"].isdigit() or len(row["code"]) != 12:
+        if not ASCII_DIGITS.fullmatch(row["code"]) or len(row["code"]) != 12:
             self.error("code", _("The village code has 12 digits."))
-        if not row["town_code"].isdigit() or len(row["town_code"]) != 9:
+        if not ASCII_DIGITS.fullmatch(row["town_code"]) or len(row["town_code"]) != 9:
             self.error("town_code", _("The town code has 9 digits."))
         elif not row["code"].startswith(row["town_code"]):
             self.error(
@@ -128,7 +129,7 @@ class SchoolImporter(Importer):
         if county is None:
             self.error("county", _("“%(value)s” is not a county you manage.") % {"value": row["county"]})
             return
-        if not row["code"].isdigit() or len(row["code"]) != 10:
+        if not ASCII_DIGITS.fullmatch(row["code"]) or len(row["code"]) != 10:
             self.error("code", _("The school code has 10 digits."))
         if row["code"] in self.existing and row["code"] not in self.visible:
             self.error("code", _("This code is already used by a school outside your area."))

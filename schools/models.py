@@ -2,14 +2,14 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jinpin.forms import validate_ascii_digits
 from jinpin.scope import Role
 
-digits = RegexValidator(r"^\d+$", _("Digits only."))
+digits = validate_ascii_digits  # "٣" and "３" are digits to Python, not to a registry code
 
 
 class County(models.Model):

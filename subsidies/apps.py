@@ -9,7 +9,6 @@ class SubsidiesConfig(AppConfig):
 
     def ready(self):
         from jinpin import audit, registry
-        from jinpin.scope import Role
 
         from . import demo, exporters, scoping, views  # noqa: F401 - registrations
         from .models import (
@@ -43,46 +42,23 @@ class SubsidiesConfig(AppConfig):
         ):
             audit.register(model)
         registry.demo_seeder(demo.seed_subsidies, order=50)
-        everyone_but_inspectors = {Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.PRINCIPAL, Role.AUDITOR}
-        registry.menu(_("Subsidies"), "subsidies:award_list", roles=everyone_but_inspectors, order=40)
+        # the menu shows each page to the roles its view admits: both read scoping.ACCESS
+        for label, url_name, part, order in (
+            (_("Poor households"), "subsidies:household_list", "households", 38),
+            (_("Pupils"), "subsidies:student_list", "pupils", 39),
+            (_("Subsidies"), "subsidies:award_list", "awards", 40),
+            (_("Subsidy batch"), "subsidies:batch", "batch", 41),
+            (_("Funds"), "subsidies:allocation_list", "funds", 42),
+            (_("Schemes"), "subsidies:scheme_list", "schemes", 43),
+            (_("Payouts"), "subsidies:payout_list", "payouts", 44),
+            (_("Reconciliation"), "subsidies:reconciliation", "reconciliation", 45),
+            (_("Anomalies"), "subsidies:anomalies", "anomalies", 46),
+            (_("Registry matching"), "subsidies:matching", "matching", 47),
+        ):
+            registry.menu(label, url_name, roles=scoping.ACCESS[part], order=order)
+        registry.menu(_("Transfers"), "subsidies:transfer_list", roles=scoping.ACCESS["pupils"], order=39.5)
         registry.menu(
-            _("Poor households"),
-            "subsidies:household_list",
-            roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR, Role.INSPECTOR},
-            order=38,
-        )
-        registry.menu(_("Pupils"), "subsidies:student_list", roles=everyone_but_inspectors, order=39)
-        registry.menu(_("Transfers"), "subsidies:transfer_list", roles=everyone_but_inspectors, order=39.5)
-        registry.menu(
-            _("Payment detail changes"), "subsidies:payment_change_list", roles=everyone_but_inspectors, order=39.6
-        )
-        registry.menu(
-            _("Subsidy batch"), "subsidies:batch", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR}, order=41
-        )
-        registry.menu(
-            _("Funds"),
-            "subsidies:allocation_list",
-            roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR},
-            order=42,
-        )
-        registry.menu(_("Schemes"), "subsidies:scheme_list", roles=everyone_but_inspectors, order=43)
-        registry.menu(
-            _("Payouts"), "subsidies:payout_list", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR}, order=44
-        )
-        registry.menu(
-            _("Reconciliation"),
-            "subsidies:reconciliation",
-            roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR},
-            order=45,
-        )
-        registry.menu(
-            _("Anomalies"), "subsidies:anomalies", roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR}, order=46
-        )
-        registry.menu(
-            _("Registry matching"),
-            "subsidies:matching",
-            roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR},
-            order=47,
+            _("Payment detail changes"), "subsidies:payment_change_list", roles=scoping.ACCESS["pupils"], order=39.6
         )
         registry.home_panel(views.home_panel, order=40)
         from .services import seals

@@ -5,18 +5,11 @@ from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jinpin import exports, idcard
+from jinpin import exports, privacy
 from jinpin.exports import Column
-from jinpin.scope import Role
 
 from .models import Award, AwardStatus, SchemeKind
-
-#: roles that see resident IDs in full (the auditor traces payments; the city configures)
-FULL_ID_ROLES = frozenset({Role.AUDITOR, Role.CITY_ADMIN})
-
-
-def id_shown(scope, number: str) -> str:
-    return number if scope.role in FULL_ID_ROLES else idcard.mask(number)
+from .scoping import ACCESS
 
 
 def award_queryset(scope, params):
@@ -61,8 +54,7 @@ class AwardRosterExporter(exports.Exporter):
         kinds, statuses = dict(SchemeKind.choices), dict(AwardStatus.choices)
         kinds = {k: str(v) for k, v in kinds.items()}
         statuses = {k: str(v) for k, v in statuses.items()}
-        full = self.scope.role in FULL_ID_ROLES
-        mask = idcard.mask
+        show_id = privacy.shower(self.scope, privacy.PUPIL_ID)
         qs = (
             self.queryset()
             .annotate(hh=KeyTextTransform("household_status", "facts"))
@@ -87,7 +79,7 @@ class AwardRosterExporter(exports.Exporter):
                 c,
                 s,
                 name,
-                number if full else mask(number),
+                show_id(number),
                 scheme,
                 kinds[kind],
                 amount,
@@ -96,10 +88,12 @@ class AwardRosterExporter(exports.Exporter):
                 hh or "",
                 created,
             )
+        show_id.audit(exporter=self.identifier)
 
 
 def _officer_of(scope, county_id) -> bool:
-    return scope.is_city_admin or scope.is_auditor or (scope.is_county_officer and scope.county_id == county_id)
+    """Who sees a county's payout batches (scoping.ACCESS): the city-wide roles, and its own officers."""
+    return scope.role in ACCESS["payouts"] and (scope.city_wide or scope.county_id == county_id)
 
 
 @exports.register
@@ -137,7 +131,7 @@ class BankFileExporter(exports.Exporter):
         from django.db.models import OuterRef, Subquery
         from django.db.models.functions import Coalesce
 
-        from .models import PaymentDetailChange, PayoutLine, RequestStatus
+        from .models import PaymentDetailChange, PayoutBatch, PayoutLine, RequestStatus
 
         # when the line's account was last changed: the last change confirmed before the batch was prepared (the
         # batch pays the details confirmed then), or the pupil's registration if it never changed
@@ -167,8 +161,14 @@ class BankFileExporter(exports.Exporter):
                 "account_since",
             )
         )
-        for *row, since in lines.iterator(chunk_size=5000):
-            yield (*row, "", "", "", since)
+        # the bank pays to an account checked against the payee's ID: full values where the policy allows
+        show_id = privacy.shower(self.scope, privacy.PUPIL_ID, privacy.BANK_FILE)
+        show_account = privacy.shower(self.scope, privacy.BANK_ACCOUNT, privacy.BANK_FILE)
+        for pk, payee, student, number, account, *rest, since in lines.iterator(chunk_size=5000):
+            yield (pk, payee, student, show_id(number), show_account(account), *rest, "", "", "", since)
+        batch = PayoutBatch.objects.filter(pk=self.params.get("batch")).first()
+        show_id.audit(batch, exporter=self.identifier)
+        show_account.audit(batch, exporter=self.identifier)
 
     def extra_sheets(self):
         """The seal, on a summary sheet the bank can check against the lines and echo in its return file."""
@@ -219,7 +219,7 @@ class ReconciliationExporter(exports.Exporter):
 
     @classmethod
     def permission(cls, scope, params):
-        return scope.is_city_admin or scope.is_auditor or scope.is_county_officer
+        return scope.role in ACCESS["reconciliation"]
 
     def rows(self):
         from .services.payouts import reconciliation
@@ -258,19 +258,22 @@ class AnomalyExporter(exports.Exporter):
 
     @classmethod
     def permission(cls, scope, params):
-        return scope.is_city_admin or scope.is_auditor or scope.is_county_officer
+        return scope.role in ACCESS["anomalies"]
 
     def rows(self):
         from .models import Period
-        from .services.anomalies import anomalies
+        from .services.anomalies import anomalies, audit_reveal
 
         period = (
             Period.objects.filter(pk=self.params.get("period")).first() or Period.objects.order_by("-starts_on").first()
         )
         if period is None:
             return
+        n = 0
         for row in anomalies(self.scope, period):
+            n += 1
             yield tuple(str(v) if v is not None and not hasattr(v, "quantize") else v for v in row)
+        audit_reveal(self.scope, period, n)
 
 
 @exports.register

@@ -2,12 +2,14 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jinpin.filters import ScopedFilterSet
+from jinpin.forms import parse_id
 from schools.models import County, School
 
 from .models import Award, AwardStatus, Period, Scheme
 
 
-class AwardFilter(django_filters.FilterSet):
+class AwardFilter(ScopedFilterSet):
     """Filters of the award list, of its bulk actions ("all matching") and of its export."""
 
     q = django_filters.CharFilter(label=_("Student name or ID"), method="search")
@@ -22,19 +24,19 @@ class AwardFilter(django_filters.FilterSet):
         fields = ["q", "period", "scheme", "county", "school", "status"]
 
     def __init__(self, data=None, *args, scope, **kwargs):
-        super().__init__(data, *args, **kwargs)
+        super().__init__(data, *args, scope=scope, **kwargs)
         self.filters["county"].queryset = scope.filter(County)
-        self.scope = scope
 
     def by_school(self, qs, name, value):
         """A school code (or id), not a drop-down: a city has thousands of schools."""
         value = value.strip()
         if not value:
             return qs
-        if not (value.isascii() and value.isdigit() and len(value) <= 18):
+        pk = parse_id(value)
+        if pk is None:
             return qs.none()
         schools = self.scope.filter(School)
-        schools = schools.filter(code=value) if len(value) == 10 else schools.filter(pk=int(value))
+        schools = schools.filter(code=value) if len(value) == 10 else schools.filter(pk=pk)
         return qs.filter(school__in=schools)
 
     def search(self, qs, name, value):

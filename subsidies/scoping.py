@@ -38,6 +38,28 @@ from .models.registry import current_enrolment
 OFFICERS = {Role.CITY_ADMIN, Role.COUNTY_OFFICER}
 CITY = {Role.CITY_ADMIN}
 
+#: who sees payout batches, bank files, loans, recoveries, the reconciliation and the anomalies
+PAYOUT_READERS = frozenset({Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR})
+#: who prepares and sends payout batches, imports the bank's return file, settles and disburses
+PAYOUT_SENDERS = frozenset({Role.CITY_ADMIN, Role.COUNTY_OFFICER})
+_SCHOOL_SIDE = frozenset({Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.PRINCIPAL, Role.AUDITOR})
+
+#: Who may open each part of 精准救助: the one table the views' ``role_required`` and the menu entries
+#: (apps.py) read. Which rows each person then sees, and what they may change, is registered below.
+ACCESS = {
+    "awards": _SCHOOL_SIDE,
+    "pupils": _SCHOOL_SIDE,
+    "households": frozenset({Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR, Role.INSPECTOR}),
+    "schemes": _SCHOOL_SIDE,
+    "batch": PAYOUT_READERS,
+    "funds": PAYOUT_READERS,
+    "payouts": PAYOUT_READERS,
+    "payouts_send": PAYOUT_SENDERS,
+    "reconciliation": PAYOUT_READERS,
+    "anomalies": PAYOUT_READERS,
+    "matching": PAYOUT_READERS | {Role.PRINCIPAL},
+}
+
 
 def _students(s, qs):
     """A student is in scope through any enrolment in the person's county or school."""
@@ -194,8 +216,8 @@ def register_all():
     scope.register(Period, rows=scope.everything, write=CITY)
     scope.register(Allocation, rows=scope.by_county("county_id"), write=CITY)
     scope.register(BatchRun, rows=scope.by_county("county_id"), write=OFFICERS)
-    scope.register(PayoutBatch, rows=scope.by_county("county_id", inspectors=False), write=OFFICERS)
-    scope.register(PayoutLine, rows=scope.by_county("batch__county_id", inspectors=False), write=OFFICERS)
+    scope.register(PayoutBatch, rows=scope.by_county("county_id", inspectors=False), write=PAYOUT_SENDERS)
+    scope.register(PayoutLine, rows=scope.by_county("batch__county_id", inspectors=False), write=PAYOUT_SENDERS)
     scope.register(Recovery, rows=scope.by_county("award__county_id", inspectors=False), write=OFFICERS)
     scope.register(LoanApplication, rows=scope.by_county("county_id", inspectors=False), write=OFFICERS)
     scope.register(MatchItem, rows=scope.by_county("county_id", "school_id", inspectors=False), write=frozenset())

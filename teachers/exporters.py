@@ -3,8 +3,9 @@
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jinpin import exports, idcard
+from jinpin import exports, privacy
 from jinpin.exports import Column
+from jinpin.forms import parse_id
 
 from . import honours as hon
 from . import training_compliance as comp
@@ -58,13 +59,14 @@ class RosterExporter(exports.Exporter):
 
     def rows(self):
         sexes, posts, titles, statuses = _labels(Sex), _labels(Post), _labels(ProfessionalTitle), _labels(TeacherStatus)
+        show_id = privacy.shower(self.scope, privacy.TEACHER_ID)
         for t in (
             self.queryset().order_by("school__county__order", "school__code", "name", "pk").iterator(chunk_size=2000)
         ):
             s = t.school
             yield (
                 t.name,
-                t.id_number,
+                show_id(t.id_number),
                 sexes[t.sex],
                 t.birth_date,
                 s.county.name if s else "",
@@ -76,6 +78,7 @@ class RosterExporter(exports.Exporter):
                 "、".join(h.name for h in t.honours.all()),
                 statuses[t.status],
             )
+        show_id.audit(exporter=self.identifier)
 
 
 @exports.register
@@ -113,11 +116,12 @@ class MovementExporter(exports.Exporter):
     def rows(self):
         kinds, statuses = _labels(MovementKind), _labels(MovementStatus)
         yes, no = str(_("Yes")), str(_("No"))
+        show_id = privacy.shower(self.scope, privacy.TEACHER_ID)
         for m in self.queryset().order_by("start", "pk").iterator(chunk_size=2000):
             to = m.to_school
             yield (
                 m.teacher.name,
-                idcard.mask(m.teacher.id_number),
+                show_id(m.teacher.id_number),
                 kinds[m.kind],
                 m.from_school.name if m.from_school else "",
                 to.name,
@@ -130,6 +134,7 @@ class MovementExporter(exports.Exporter):
                 m.started_on,
                 m.ended_on,
             )
+        show_id.audit(exporter=self.identifier)
 
 
 @exports.register
@@ -152,17 +157,17 @@ class ComplianceExporter(exports.Exporter):
     ]
 
     def rule(self):
-        pk = str(self.params.get("rule") or "")
-        rule = TrainingRule.objects.filter(pk=int(pk)).first() if pk.isdigit() and len(pk) <= 18 else None
+        pk = parse_id(self.params.get("rule"))
+        rule = TrainingRule.objects.filter(pk=pk).first() if pk is not None else None
         return rule or comp.active_rule()
 
     def queryset(self):
         rule = self.rule()
         teachers = self.scope.filter(Teacher)
         for key, field in (("county", "school__county_id"), ("school", "school_id")):
-            v = str(self.params.get(key) or "")
-            if v.isdigit() and len(v) <= 18:  # past 18 digits it is no id (and overflows a bigint)
-                teachers = teachers.filter(**{field: int(v)})
+            pk = parse_id(self.params.get(key))
+            if pk is not None:
+                teachers = teachers.filter(**{field: pk})
         if self.scope.is_principal:
             teachers = teachers.filter(school_id=self.scope.school_id)
         if rule is None:
@@ -183,19 +188,21 @@ class ComplianceExporter(exports.Exporter):
             "school__county__name", "school__code", "school__name", "name", "id_number", "post", "hours"
         )
         threshold = rule.threshold if rule else 0
+        show_id = privacy.shower(self.scope, privacy.TEACHER_ID)
         for county, code, school, name, number, post, hours in qs.iterator(chunk_size=5000):
             yield (
                 county,
                 code,
                 school,
                 name,
-                number,
+                show_id(number),
                 posts[post],
                 hours,
                 threshold,
                 comp.shortfall(rule, hours),
                 yes if hours >= threshold else no,
             )
+        show_id.audit(exporter=self.identifier)
 
 
 @exports.register
@@ -227,6 +234,7 @@ class HonoursExporter(exports.Exporter):
     def rows(self):
         year = self.year()
         owed_label, issued_label = str(_("Owed")), str(_("Issued"))
+        show_id = privacy.shower(self.scope, privacy.TEACHER_ID)
         chunk = []
 
         def flush():
@@ -237,7 +245,7 @@ class HonoursExporter(exports.Exporter):
                     s.county.name if s else "",
                     s.name if s else "",
                     t.name,
-                    t.id_number,
+                    show_id(t.id_number),
                     r["tier_years"],
                     r["rural_years"],
                     owed_label,
@@ -263,10 +271,11 @@ class HonoursExporter(exports.Exporter):
                 s.county.name if s else "",
                 s.name if s else "",
                 c.teacher.name,
-                c.teacher.id_number,
+                show_id(c.teacher.id_number),
                 c.tier.years,
                 c.rural_years,
                 issued_label,
                 c.certificate_no,
                 c.issued_on,
             )
+        show_id.audit(exporter=self.identifier)

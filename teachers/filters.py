@@ -5,6 +5,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from jinpin.filters import ScopedFilterSet
+from jinpin.forms import ASCII_DIGITS
 from schools.models import County, Poverty
 
 from .models import HonourTitle, Movement, MovementKind, MovementStatus, Post, Teacher, TeacherStatus
@@ -35,7 +36,7 @@ class TeacherFilter(ScopedFilterSet):
         value = value.strip().upper()
         if not value:
             return qs
-        if len(value) >= 6 and value[:6].isdigit():
+        if len(value) >= 6 and ASCII_DIGITS.fullmatch(value[:6]):
             return qs.filter(id_number__startswith=value)
         return qs.filter(name__icontains=value)
 

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from jinpin import idcard
+from jinpin.forms import validate_ascii_code
 from jinpin.scope import ScopedFormMixin
 from jinpin.widgets import DateInput
 from schools.models import School
@@ -238,7 +239,9 @@ class CourseForm(ScopedFormMixin, forms.ModelForm):
         widgets = {"start": DATE, "end": DATE}
 
     def clean_code(self):
-        return self.cleaned_data["code"].strip().upper()
+        code = self.cleaned_data["code"].strip().upper()
+        validate_ascii_code(code)
+        return code
 
 
 class AttendanceForm(ScopedFormMixin, forms.ModelForm):

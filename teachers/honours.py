@@ -28,10 +28,10 @@ FIRST_YEAR, LAST_YEAR = 1980, 2100
 
 def year_from(value, default: int) -> int:
     """A year typed into a query string or a form, kept within the years the records can hold."""
-    value = str(value or "").strip()
-    if not value.isdigit() or len(value) > 4:
-        return default
-    return min(max(int(value), FIRST_YEAR), LAST_YEAR)
+    from jinpin.forms import parse_int
+
+    year = parse_int(value, min_value=0, max_value=9999)
+    return default if year is None else min(max(year, FIRST_YEAR), LAST_YEAR)
 
 
 def honour_date(year: int) -> dt.date:

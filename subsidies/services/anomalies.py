@@ -13,8 +13,6 @@ from django.db.models import BooleanField, Count, DecimalField, Min, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
-from jinpin import idcard
-
 from .. import eligibility
 from ..models import (
     POOR_STATUSES,
@@ -35,9 +33,26 @@ LIMIT = 100_000  # rows per check in one report
 
 
 def _id(scope, number):
-    from ..exporters import FULL_ID_ROLES
+    from jinpin import privacy
 
-    return number if scope.role in FULL_ID_ROLES else idcard.mask(number)
+    # the auditor's report traces payments to pupils: their IDs as jinpin.privacy allows there
+    return privacy.shown(scope.role, privacy.PUPIL_ID, privacy.AUDIT_TRACE, number)
+
+
+def audit_reveal(scope, period, rows: int, request=None) -> None:
+    """Audit a report of ``rows`` rows if it showed this person full IDs (jinpin.privacy)."""
+    from jinpin import audit, privacy
+
+    if rows and privacy.is_full(scope.role, privacy.PUPIL_ID, privacy.AUDIT_TRACE):
+        audit.log_reveal(
+            period,
+            fields=[privacy.PUPIL_ID],
+            place=privacy.AUDIT_TRACE,
+            request=request,
+            user_id=scope.user_id,
+            count=rows,
+            report="anomalies",
+        )
 
 
 def duplicate_enrolments(scope, period):

@@ -10,11 +10,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from jinpin import exports
-from jinpin.forms import show_errors
+from jinpin import exports, privacy
+from jinpin.forms import parse_id, show_errors
 from jinpin.scope import Role, role_required
 
-from ..exporters import FULL_ID_ROLES
 from ..filters import FILTER_KEYS, AwardFilter
 from ..forms import (
     AwardActionForm,
@@ -27,8 +26,9 @@ from ..models import (
     BatchChange,
 )
 from ..models.awards import OPEN_DIFFERENCE
+from ..scoping import ACCESS
 from ..services import workflow
-from .common import PAGE_SIZE, CountedPaginator, _filtered, _int_param
+from .common import PAGE_SIZE, CountedPaginator, _filtered
 
 
 def _award_filter(request, data):
@@ -36,7 +36,7 @@ def _award_filter(request, data):
     return AwardFilter(data or None, queryset=qs, scope=request.scope)
 
 
-@role_required()
+@role_required(*ACCESS["awards"])
 def award_list(request):
     f = _award_filter(request, request.GET)
     qs = _filtered(f)
@@ -56,7 +56,6 @@ def award_list(request):
             "filter": f,
             "page": page,
             "totals": totals,
-            "full_ids": request.scope.role in FULL_ID_ROLES,
             "open_ids": open_ids,
             "action_form": AwardActionForm(actions=actions) if actions else None,
             "query": urlencode({k: v for k, v in request.GET.items() if k in FILTER_KEYS and v}),
@@ -66,7 +65,7 @@ def award_list(request):
     )
 
 
-@role_required()
+@role_required(*ACCESS["awards"])
 def award_detail(request, pk):
     award = request.scope.get_or_404(
         Award.objects.select_related(
@@ -88,7 +87,6 @@ def award_detail(request, pk):
         {
             "award": award,
             "steps": steps,
-            "full_ids": request.scope.role in FULL_ID_ROLES,
             "difference": difference,
             "resolve_form": ResolveDifferenceForm() if can_resolve else None,
             "resolved": BatchChange.objects.filter(award=award)
@@ -100,6 +98,9 @@ def award_detail(request, pk):
             and request.scope.role in (Role.CITY_ADMIN, Role.COUNTY_OFFICER)
             and request.scope.can_write(Award, award),
             "recover_form": RecoveryForm(initial={"amount": award.amount}),
+            # one payment traced: the auditor sees the ID and the accounts paid to (jinpin.privacy)
+            "pii_place": privacy.AUDIT_TRACE,
+            "payments": award.payout_lines.select_related("batch").order_by("pk"),
         },
     )
 
@@ -151,7 +152,7 @@ def award_action(request):
         f = _award_filter(request, QueryDict(query))
         awards = _filtered(f)
     else:
-        ids = [n for n in (_int_param(i) for i in request.POST.getlist("ids")) if n is not None]
+        ids = [n for n in (parse_id(i) for i in request.POST.getlist("ids")) if n is not None]
         if not ids:
             messages.error(request, _("Select at least one award."))
             return redirect(back)
@@ -203,7 +204,7 @@ def award_action(request):
     return redirect(back)
 
 
-@role_required()
+@role_required(*ACCESS["awards"])
 @require_POST
 def award_export(request):
     params = {k: v for k, v in request.POST.items() if k in FILTER_KEYS and v}
@@ -216,7 +217,7 @@ HOME_TITLE = gettext_lazy("Student subsidies")
 
 def home_panel(request):
     scope = request.scope
-    if scope.role is None or scope.is_inspector:
+    if scope.role not in ACCESS["awards"]:
         return None
     stats = (
         scope.filter(Award)

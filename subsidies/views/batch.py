@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 
 from jinpin.scope import Role, role_required
 
-from ..exporters import FULL_ID_ROLES
 from ..forms import (
     AllocationForm,
     BatchForm,
@@ -23,11 +22,12 @@ from ..models import (
     BatchRun,
     Scheme,
 )
+from ..scoping import ACCESS
 from ..services import batch
 from .common import PAGE_SIZE
 
 
-@role_required()
+@role_required(*ACCESS["batch"])
 def batch_page(request):
     can_run = request.scope.role in (Role.CITY_ADMIN, Role.COUNTY_OFFICER)
     form = BatchForm(request.POST or None, scope=request.scope) if can_run else None
@@ -43,7 +43,7 @@ def batch_page(request):
     return render(request, "subsidies/batch.html", {"form": form, "runs": runs})
 
 
-@role_required()
+@role_required(*ACCESS["batch"])
 def run_detail(request, pk):
     run = request.scope.get_or_404(BatchRun.objects.select_related("period", "county", "job"), pk=pk)
     changes = run.changes.select_related("award__student", "award__scheme", "award__school", "resolved_by").order_by(
@@ -63,11 +63,11 @@ def run_detail(request, pk):
     return render(
         request,
         "subsidies/run_detail.html",
-        {"run": run, "page": page, "full_ids": request.scope.role in FULL_ID_ROLES, "counts": counts, "state": state},
+        {"run": run, "page": page, "counts": counts, "state": state},
     )
 
 
-@role_required()
+@role_required(*ACCESS["funds"])
 def allocation_list(request):
     allocations = request.scope.filter(Allocation).select_related("scheme", "county")
     used = {
@@ -97,7 +97,7 @@ def allocation_list(request):
     return render(request, "subsidies/allocation_list.html", {"rows": rows, "form": form})
 
 
-@role_required()
+@role_required(*ACCESS["schemes"])
 def scheme_list(request):
     schemes = Scheme.objects.prefetch_related("rates").order_by("order", "code")
     return render(

@@ -5,10 +5,10 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from jinpin import imports
-from jinpin.scope import Role, role_required
+from jinpin.scope import role_required
 
-from ..exporters import FULL_ID_ROLES
-from .common import PAGE_SIZE, PAYOUT_ROLES
+from ..scoping import ACCESS
+from .common import PAGE_SIZE
 
 
 def _importer_cls(kind):
@@ -50,7 +50,7 @@ def import_upload(request, kind):
     )
 
 
-@role_required(*PAYOUT_ROLES, Role.PRINCIPAL)
+@role_required(*ACCESS["matching"])
 def matching_page(request):
     from ..models import MatchItem, MatchRun
 
@@ -61,6 +61,4 @@ def matching_page(request):
         else MatchItem.objects.none()
     )
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request, "subsidies/matching.html", {"run": run, "page": page, "full_ids": request.scope.role in FULL_ID_ROLES}
-    )
+    return render(request, "subsidies/matching.html", {"run": run, "page": page})

@@ -9,10 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jinpin import exports, imports
-from jinpin.forms import add_errors, show_errors
-from jinpin.scope import Role, role_required
+from jinpin.forms import add_errors, parse_id, parse_year, show_errors
+from jinpin.scope import role_required
 
-from ..exporters import FULL_ID_ROLES
 from ..forms import (
     LoanForm,
     PayoutPrepareForm,
@@ -26,11 +25,12 @@ from ..models import (
     PayoutLine,
     Recovery,
 )
+from ..scoping import ACCESS
 from ..services import payouts
-from .common import PAGE_SIZE, PAYOUT_ROLES, _int_param
+from .common import PAGE_SIZE
 
 
-@role_required(*PAYOUT_ROLES)
+@role_required(*ACCESS["payouts"])
 def payout_list(request):
     can_write = request.scope.can_write(PayoutBatch)
     form = PayoutPrepareForm(request.POST or None, scope=request.scope) if can_write else None
@@ -60,7 +60,7 @@ def payout_list(request):
     return render(request, "subsidies/payout_list.html", {"batches": batches, "form": form})
 
 
-@role_required(*PAYOUT_ROLES)
+@role_required(*ACCESS["payouts"])
 def payout_detail(request, pk):
     batch_ = request.scope.get_or_404(
         PayoutBatch.objects.select_related("county", "period", "created_by", "sent_by"), pk=pk
@@ -82,14 +82,13 @@ def payout_detail(request, pk):
             "totals": totals,
             "can_write": request.scope.can_write(PayoutBatch, batch_),
             "upload": UploadForm(),
-            "full_ids": request.scope.role in FULL_ID_ROLES,
             # four eyes: the officer who prepared the batch does not send it (the city administrator may)
             "own_batch": batch_.created_by_id == request.user.pk and not request.scope.is_city_admin,
         },
     )
 
 
-@role_required(*PAYOUT_ROLES)
+@role_required(*ACCESS["payouts_send"], write=True)
 @require_POST
 def payout_send(request, pk):
     batch_ = request.scope.get_or_404(PayoutBatch, write=True, pk=pk)
@@ -101,7 +100,7 @@ def payout_send(request, pk):
     return redirect("subsidies:payout_detail", pk=pk)
 
 
-@role_required(*PAYOUT_ROLES)
+@role_required(*ACCESS["payouts"])
 @require_POST
 def payout_verify(request, pk):
     """Recompute the batch's seal and its lines' digests (auditors too: it writes nothing but the audit entry)."""
@@ -126,7 +125,7 @@ def payout_verify(request, pk):
     return redirect("subsidies:payout_detail", pk=pk)
 
 
-@role_required(*PAYOUT_ROLES)
+@role_required(*ACCESS["payouts"])
 @require_POST
 def payout_bank_file(request, pk):
     batch_ = request.scope.get_or_404(PayoutBatch, pk=pk)
@@ -134,7 +133,7 @@ def payout_bank_file(request, pk):
     return redirect("job_detail", pk=job.pk)
 
 
-@role_required(*PAYOUT_ROLES)
+@role_required(*ACCESS["payouts_send"], write=True)
 def payout_return(request, pk):
     batch_ = request.scope.get_or_404(PayoutBatch, write=True, pk=pk)
     if batch_.status != PayoutBatch.Status.SENT:
@@ -153,10 +152,10 @@ def payout_return(request, pk):
     return render(request, "subsidies/import.html", {"form": form, "report": report, "title": _("Bank return file")})
 
 
-@role_required(*PAYOUT_ROLES)
+@role_required(*ACCESS["reconciliation"])
 def reconciliation_page(request):
-    year = _int_param(request.GET.get("year"), default=2016, max_value=9999)
-    county = _int_param(request.GET.get("county"))
+    year = parse_year(request.GET.get("year"), default=2016)
+    county = parse_id(request.GET.get("county"))
     rep = payouts.reconciliation(scope=request.scope, school_year=year, county_id=county)
     if request.method == "POST":
         job = exports.start(request, "subsidies.reconciliation", {"year": year, "county": county})
@@ -164,7 +163,7 @@ def reconciliation_page(request):
     return render(request, "subsidies/reconciliation.html", {"rep": rep, "year": year})
 
 
-@role_required(Role.CITY_ADMIN, Role.COUNTY_OFFICER, write=True)
+@role_required(*ACCESS["payouts_send"], write=True)
 @require_POST
 def award_recover(request, pk):
     award = request.scope.get_or_404(Award, write=True, pk=pk)
@@ -182,7 +181,7 @@ def award_recover(request, pk):
     return redirect("subsidies:award_detail", pk=pk)
 
 
-@role_required(*PAYOUT_ROLES)
+@role_required(*ACCESS["payouts"])
 def loan_list(request):
     can_write = request.scope.can_write(LoanApplication)
     form = LoanForm(request.POST or None, scope=request.scope) if can_write else None
@@ -199,11 +198,11 @@ def loan_list(request):
     return render(
         request,
         "subsidies/loan_list.html",
-        {"loans": loans, "form": form, "full_ids": request.scope.role in FULL_ID_ROLES},
+        {"loans": loans, "form": form},
     )
 
 
-@role_required(Role.CITY_ADMIN, Role.COUNTY_OFFICER, write=True)
+@role_required(*ACCESS["payouts_send"], write=True)
 @require_POST
 def loan_disburse(request, pk):
     loan = request.scope.get_or_404(LoanApplication, write=True, pk=pk)
@@ -215,15 +214,15 @@ def loan_disburse(request, pk):
     return redirect("subsidies:loan_list")
 
 
-@role_required(*PAYOUT_ROLES)
+@role_required(*ACCESS["anomalies"])
 def anomaly_page(request):
     import itertools
 
     from ..models import Period
-    from ..services.anomalies import anomalies
+    from ..services.anomalies import anomalies, audit_reveal
 
     periods = Period.objects.all()
-    period = periods.filter(pk=_int_param(request.GET.get("period"), default=0)).first() or periods.first()
+    period = periods.filter(pk=parse_id(request.GET.get("period"), default=0)).first() or periods.first()
     if request.method == "POST":
         job = exports.start(
             request,
@@ -232,6 +231,7 @@ def anomaly_page(request):
         )
         return redirect("job_detail", pk=job.pk)
     rows = list(itertools.islice(anomalies(request.scope, period), 200)) if period else []
+    audit_reveal(request.scope, period, len(rows), request=request)
     counts: dict = {}
     for r in rows:
         counts[r[0]] = counts.get(r[0], 0) + 1
@@ -240,7 +240,7 @@ def anomaly_page(request):
     )
 
 
-@role_required(*PAYOUT_ROLES)
+@role_required(*ACCESS["payouts"])
 def recovery_list(request):
     recoveries = request.scope.filter(Recovery).select_related(
         "award__student", "award__scheme", "award__school", "created_by"
@@ -251,12 +251,11 @@ def recovery_list(request):
         {
             "recoveries": recoveries[:200],
             "can_write": request.scope.can_write(Recovery),
-            "full_ids": request.scope.role in FULL_ID_ROLES,
         },
     )
 
 
-@role_required(Role.CITY_ADMIN, Role.COUNTY_OFFICER, write=True)
+@role_required(*ACCESS["payouts_send"], write=True)
 @require_POST
 def recovery_settle(request, pk):
     rec = request.scope.get_or_404(Recovery.objects.select_related("award"), write=True, pk=pk)

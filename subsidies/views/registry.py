@@ -8,21 +8,22 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from jinpin.forms import clean_text, parse_year
 from jinpin.scope import role_required
 
 from .. import scoping
-from ..exporters import FULL_ID_ROLES
-from .common import PAGE_SIZE, CountedPaginator, _int_param, _search_text
+from ..scoping import ACCESS
+from .common import PAGE_SIZE, CountedPaginator
 
 
-@role_required()
+@role_required(*ACCESS["households"])
 def household_list(request):
     from django.utils import timezone
 
     from ..models import Household
 
     plain = request.scope.filter(Household)
-    q = _search_text(request)
+    q = clean_text(request.GET.get("q"))
     if q:
         plain = plain.filter(Q(number__startswith=q) | Q(head_name__icontains=q))
     qs = plain.select_related("village__town", "village__county").with_status_on(timezone.localdate())
@@ -41,7 +42,7 @@ def household_list(request):
     return render(request, "subsidies/household_list.html", {"page": page, "q": q})
 
 
-@role_required()
+@role_required(*ACCESS["households"])
 def household_detail(request, pk):
     from ..forms import HouseholdStatusForm
     from ..models import Household
@@ -67,20 +68,19 @@ def household_detail(request, pk):
             "statuses": household.statuses.select_related("recorded_by"),
             "form": form,
             "students": students,
-            "full_ids": request.scope.role in FULL_ID_ROLES,
         },
     )
 
 
-@role_required()
+@role_required(*ACCESS["pupils"])
 def student_list(request):
     from ..models import Enrolment, Student
 
-    year = _int_param(request.GET.get("year"), max_value=9999)
+    year = parse_year(request.GET.get("year"))
     qs = request.scope.filter(Enrolment).select_related("student__household", "school").order_by("pk")
     if year:
         qs = qs.filter(school_year=year)
-    q = _search_text(request)
+    q = clean_text(request.GET.get("q"))
     if q:
         qs = qs.filter(Q(student__name__icontains=q) | Q(student__id_number=q.upper()))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -91,7 +91,6 @@ def student_list(request):
             "page": page,
             "q": q,
             "year": year or "",
-            "full_ids": request.scope.role in FULL_ID_ROLES,
             "Student": Student,
             # the bulk action acts on one school year's list; the service refuses pupils owned elsewhere
             "can_promote": bool(year) and scoping.can_change_student(request.scope, None),
@@ -151,7 +150,6 @@ def student_detail(request, pk):
             else None,
             "payment_form": PaymentChangeForm() if can_change and pending is None else None,
             "decision_form": DecisionForm(),
-            "full_ids": scope.role in FULL_ID_ROLES,
         },
     )
 
@@ -300,7 +298,6 @@ def transfer_list(request):
             "statuses": RequestStatus.choices,
             "can_request": scoping.can_request_transfer(scope, None),
             "decision_form": DecisionForm(),
-            "full_ids": scope.role in FULL_ID_ROLES,
         },
     )
 
@@ -393,6 +390,5 @@ def payment_change_list(request):
             "status": status,
             "statuses": RequestStatus.choices,
             "may_decide": scoping.can_change_student(scope, None),
-            "full_ids": scope.role in FULL_ID_ROLES,
         },
     )

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jinpin import exports
+from jinpin import exports, privacy
 from jinpin.forms import show_errors
 from jinpin.scope import role_required
 
@@ -46,6 +46,8 @@ def movement_create(request):
         movement.save()
         messages.success(request, _("Movement planned."))
         return redirect("teachers:movement_detail", pk=movement.pk)
+    if teacher is not None:
+        privacy.reveal_in_form(request, teacher, privacy.TEACHER_ID)
     return render(request, "teachers/movement_form.html", {"form": form})
 
 

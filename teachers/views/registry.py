@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from jinpin import exports
+from jinpin import exports, privacy
 from jinpin.forms import add_errors, parse_id, show_errors
 from jinpin.scope import role_required
 
@@ -125,6 +125,7 @@ def teacher_edit(request, pk):
                 return render(request, "teachers/teacher_form.html", {"form": form, "teacher": teacher})
             messages.success(request, _("Teacher “%(name)s” saved.") % {"name": teacher.name})
         return redirect("teachers:teacher_detail", pk=teacher.pk)
+    privacy.reveal_in_form(request, teacher, privacy.TEACHER_ID, privacy.PHONE)
     return render(request, "teachers/teacher_form.html", {"form": form, "teacher": teacher})
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jinpin import exports, imports
-from jinpin.forms import add_errors, parse_id
+from jinpin.forms import add_errors, clean_text, parse_choice, parse_id
 from jinpin.scope import role_required
 from schools.models import County, School
 
@@ -18,17 +18,17 @@ from .. import services
 from .. import training_compliance as comp
 from ..forms import AttendanceForm, CourseForm
 from ..importers import TrainingHoursImporter
-from ..models import Teacher, TrainingAttendance, TrainingCourse, TrainingRule
+from ..models import Teacher, TrainingAttendance, TrainingCourse, TrainingLevel, TrainingRule
 from .registry import PAGE_SIZE, export_params, pk_param
 
 
 @role_required()
 def course_list(request):
     qs = request.scope.filter(TrainingCourse).select_related("county")
-    level = request.GET.get("level")
+    level = parse_choice(request.GET.get("level"), TrainingLevel.choices)
     if level:
         qs = qs.filter(level=level)
-    q = (request.GET.get("q") or "").replace("\x00", "").strip()  # PostgreSQL refuses NUL in a string
+    q = clean_text(request.GET.get("q"))
     if q:
         qs = qs.filter(name__icontains=q) | qs.filter(code__startswith=q.upper())
     page = Paginator(qs.order_by("-start", "code"), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -110,8 +110,9 @@ def _compliance_context(request):
     """The rule, and the narrowing (county / school) the user asked for, within their scope."""
     rules = list(request.scope.filter(TrainingRule).filter(is_active=True))
     rule = None
-    if request.GET.get("rule", "").isdigit():
-        rule = next((r for r in rules if r.pk == int(request.GET["rule"])), None)
+    rule_pk = parse_id(request.GET.get("rule"))
+    if rule_pk is not None:
+        rule = next((r for r in rules if r.pk == rule_pk), None)
     rule = rule or comp.active_rule()
     school = county = None
     if request.scope.is_principal:

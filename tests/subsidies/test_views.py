@@ -43,8 +43,10 @@ def test_award_list_scope_and_masking(places, awards, client_for):
     assert {a.pk for a in r.context["page"]} == {a.pk for a in awards[:5]}
     body = r.content.decode()
     assert awards[0].student.masked_id in body and awards[0].student.id_number not in body
-    r = client_for(w.auditor).get(reverse("subsidies:award_list"))
-    assert len(r.context["page"]) == 6 and awards[0].student.id_number in r.content.decode()
+    r = client_for(w.auditor).get(reverse("subsidies:award_list"))  # lists mask for everyone (jinpin.privacy)
+    assert len(r.context["page"]) == 6 and awards[0].student.id_number not in r.content.decode()
+    r = client_for(w.auditor).get(reverse("subsidies:award_detail", args=[awards[0].pk]))  # one payment traced
+    assert awards[0].student.id_number in r.content.decode()
     r = client_for(w.officer_b).get(reverse("subsidies:award_list"))
     assert {a.pk for a in r.context["page"]} == {awards[5].pk}
 
