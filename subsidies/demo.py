@@ -2,7 +2,7 @@
 
 ``seed_subsidies(stdout, scale)``: with scale 0, a few thousand households and pupils
 so that every scheme has eligible pupils, a few anomalies, and the 2016–2017 year
-taken from batch to paid in 汶上县. With ``--scale N``, N × 30,000 households and
+taken from batch to paid in every county. With ``--scale N``, N × 30,000 households and
 N × 100,000 students (with enrolments) written with COPY. Idempotent.
 """
 
@@ -211,31 +211,47 @@ def _demo_year(stdout):
 
 
 def _demo_payouts(stdout, period):
-    """汶上县 2016–2017: pay the approved awards (one line fails and is re-issued), one overpayment, a few anomalies, loans."""
+    """2016–2017: every county pays its approved awards from central funds (the officer prepares, the city
+    administrator checks and sends, the bank returns the file); in 汶上县 one line fails and is re-issued, and
+    there is one overpayment, a few anomalies and loans."""
     from decimal import Decimal
 
     from django.contrib.auth import get_user_model
 
     from jinpin.scope import get_scope
+    from schools.models import Membership
 
     from .models import Award, AwardStatus, EnrolmentConflict, FundingSource, LoanApplication, PayoutLine
     from .services import payouts
 
-    officer = get_user_model().objects.filter(username="officer_wenshang").first()
-    county = County.objects.filter(code="370830").first()
-    if officer is None or county is None:
+    admin = get_user_model().objects.filter(username="admin").first()
+    memberships = Membership.objects.filter(role="county_officer", is_active=True).select_related("user", "county")
+    total_paid = batches = 0
+    wenshang = None
+    for m in memberships.order_by("county__code"):
+        officer, county = m.user, m.county
+        scope = get_scope(officer)
+        if not Award.objects.filter(county=county, period=period, status=AwardStatus.APPROVED).exists():
+            continue
+        batch = payouts.payout_prepare(
+            county=county, period=period, funding_source=FundingSource.CENTRAL, acting_user=officer, scope=scope
+        )
+        # four eyes: the city administrator checks the officer's batch and sends it
+        sender = admin or officer
+        payouts.payout_send(batch=batch, acting_user=sender, scope=get_scope(sender))
+        lines = list(batch.lines.order_by("pk").values_list("pk", flat=True))
+        results = [{"line": pk, "paid": True, "reference": f"JN2016{pk:08d}"} for pk in lines]
+        if county.code == "370830":
+            results[-1] = {"line": lines[-1], "paid": False, "reason": "账户已冻结"}
+        paid, failed = payouts.lines_settle(results=results, acting_user=officer, batch=batch)
+        total_paid += paid
+        batches += 1
+        if county.code == "370830":
+            wenshang = (officer, county, scope, batch, paid, failed)
+    stdout.write(f"  {batches} counties paid: {total_paid} payout lines settled by the bank")
+    if wenshang is None:
         return
-    scope = get_scope(officer)
-    batch = payouts.payout_prepare(
-        county=county, period=period, funding_source=FundingSource.CENTRAL, acting_user=officer, scope=scope
-    )
-    # four eyes: the city administrator checks the officer's batch and sends it
-    admin = get_user_model().objects.filter(username="admin").first() or officer
-    payouts.payout_send(batch=batch, acting_user=admin, scope=get_scope(admin))
-    lines = list(batch.lines.order_by("pk").values_list("pk", flat=True))
-    results = [{"line": pk, "paid": True, "reference": f"JN2016{pk:08d}"} for pk in lines]
-    results[-1] = {"line": lines[-1], "paid": False, "reason": "账户已冻结"}
-    paid, failed = payouts.lines_settle(results=results, acting_user=officer, batch=batch)
+    officer, county, scope, batch, paid, failed = wenshang
     again = payouts.payout_prepare(
         county=county, period=period, funding_source=FundingSource.CENTRAL, acting_user=officer, scope=scope
     )

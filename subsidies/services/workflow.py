@@ -368,35 +368,43 @@ def resolve_difference(
 
 
 def demo_year(stdout, *, period, admin):
-    """Take the demo's 汶上县 awards from application to approval (payouts add the payment)."""
-    from django.contrib.auth import get_user_model
-
+    """Take the demo's awards in every county from application to approval (payouts add the payment): the
+    schools apply and review (the city administrator acting for each school's principal in the demo), each
+    county's officer approves."""
     from jinpin.scope import get_scope
-    from schools.models import County
+    from schools.models import County, Membership
 
-    from ..models import Allocation
-
-    User = get_user_model()
-    county = County.objects.filter(code="370830").first()
-    officer = User.objects.filter(username="officer_wenshang").first()
-    if county is None or officer is None:
-        return
+    officers = {
+        m.county_id: m.user
+        for m in Membership.objects.filter(role=Role.COUNTY_OFFICER, is_active=True).select_related("user")
+    }
+    need = {
+        (r["scheme_id"], r["county_id"]): r["t"]
+        for r in Award.objects.filter(period=period, scheme__kind=SchemeKind.CASH)
+        .values("scheme_id", "county_id")
+        .annotate(t=Sum("amount"))
+        .order_by()
+    }
     for scheme in Scheme.objects.filter(kind=SchemeKind.CASH):
         for c in County.objects.all():
-            need = Award.objects.filter(scheme=scheme, county=c, period=period).aggregate(t=Sum("amount"))[
-                "t"
-            ] or Decimal("0")
             Allocation.objects.get_or_create(
                 scheme=scheme,
                 county=c,
                 school_year=period.school_year,
-                defaults={"amount": (need * Decimal("1.05")).quantize(Decimal("1000")) + 1000},
+                defaults={
+                    "amount": ((need.get((scheme.pk, c.pk)) or Decimal("0")) * Decimal("1.05")).quantize(
+                        Decimal("1000")
+                    )
+                    + 1000
+                },
             )
-    # the schools apply and review (as the city admin acting for each school's principal in the demo)
-    awards = Award.objects.filter(period=period, county=county)
-    for school_id in awards.order_by().values_list("school_id", flat=True).distinct():
-        s = Scope(user_id=admin.pk, role=Role.PRINCIPAL, county_id=county.pk, school_id=school_id)
-        for action in (A.APPLY, A.REVIEW):
-            award_transition(awards=awards.filter(school_id=school_id), action=action, acting_user=admin, scope=s)
-    out = award_transition(awards=awards, action=A.APPROVE, acting_user=officer, scope=get_scope(officer))
-    stdout.write(f"  {county.name}: {out.moved} awards applied, reviewed and approved")
+    moved = 0
+    for county in County.objects.filter(pk__in=officers).order_by("code"):
+        officer = officers[county.pk]
+        awards = Award.objects.filter(period=period, county=county)
+        for school_id in awards.order_by().values_list("school_id", flat=True).distinct():
+            s = Scope(user_id=admin.pk, role=Role.PRINCIPAL, county_id=county.pk, school_id=school_id)
+            for action in (A.APPLY, A.REVIEW):
+                award_transition(awards=awards.filter(school_id=school_id), action=action, acting_user=admin, scope=s)
+        moved += award_transition(awards=awards, action=A.APPROVE, acting_user=officer, scope=get_scope(officer)).moved
+    stdout.write(f"  {len(officers)} counties: {moved} awards applied, reviewed and approved")
