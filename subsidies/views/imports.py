@@ -39,7 +39,7 @@ def import_template(request, kind):
 @role_required(write=True)
 def import_upload(request, kind):
     from . import importers
-    from .models import Household, Student
+    from ..models import Household, Student
 
     cls = _importer_cls(kind)
     request.scope.require_write(Household if kind == "households" else Student)
@@ -57,7 +57,7 @@ def import_upload(request, kind):
 
 @role_required(*PAYOUT_ROLES, Role.PRINCIPAL)
 def matching_page(request):
-    from .models import MatchItem, MatchRun
+    from ..models import MatchItem, MatchRun
 
     run = MatchRun.objects.select_related("period").first()
     items = (

@@ -193,8 +193,8 @@ def loan_disburse(request, pk):
 def anomaly_page(request):
     import itertools
 
-    from .models import Period
-    from .services.anomalies import anomalies
+    from ..models import Period
+    from ..services.anomalies import anomalies
 
     periods = Period.objects.all()
     period = periods.filter(pk=_int_param(request.GET.get("period"), default=0)).first() or periods.first()

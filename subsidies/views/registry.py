@@ -17,14 +17,14 @@ from .common import PAGE_SIZE, CountedPaginator, _int_param, _search_text
 def household_list(request):
     from django.utils import timezone
 
-    from .models import Household
+    from ..models import Household
 
     plain = request.scope.filter(Household)
     q = _search_text(request)
     if q:
         plain = plain.filter(Q(number__startswith=q) | Q(head_name__icontains=q))
     qs = plain.select_related("village__town", "village__county").with_status_on(timezone.localdate())
-    from .models import Student
+    from ..models import Student
 
     n_students = Subquery(
         Student.objects.filter(household=OuterRef("pk"))
@@ -41,8 +41,8 @@ def household_list(request):
 
 @role_required()
 def household_detail(request, pk):
-    from .forms import HouseholdStatusForm
-    from .models import Household
+    from ..forms import HouseholdStatusForm
+    from ..models import Household
 
     household = request.scope.get_or_404(Household.objects.select_related("village__county"), pk=pk)
     can_write = request.scope.can_write(Household, household)
@@ -72,7 +72,7 @@ def household_detail(request, pk):
 
 @role_required()
 def student_list(request):
-    from .models import Enrolment, Student
+    from ..models import Enrolment, Student
 
     year = _int_param(request.GET.get("year"), max_value=9999)
     qs = request.scope.filter(Enrolment).select_related("student__household", "school").order_by("pk")
