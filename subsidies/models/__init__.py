@@ -1,5 +1,6 @@
 """精准救助 models, split by subdomain: the registry, schemes and rates, awards and their process."""
 
+from .anomalies import AnomalyRow, AnomalySnapshot
 from .awards import Award, AwardStatus, AwardStep, BatchChange, BatchChunk, BatchRun
 from .funds import Allocation
 from .matching import MatchItem, MatchRun
@@ -15,6 +16,8 @@ from .registry import (
 from .schemes import AmountRule, FundingSource, Group, Period, RateVersion, Scheme, SchemeKind
 
 __all__ = [
+    "AnomalySnapshot",
+    "AnomalyRow",
     "POOR_STATUSES",
     "Household",
     "HouseholdStatus",

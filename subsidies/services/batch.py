@@ -417,6 +417,10 @@ def run_job(job, scope, progress) -> jobs.JobResult:
         "%(students)s students: %(created)s new awards, %(updated)s changed, %(dropped)s no longer eligible, "
         "%(flagged)s differences on awards already in process (for review)."
     ) % {"students": run.students, **totals}
+    # the awards changed: the period's stored anomaly report is recomputed by a task of its own
+    from ..tasks import refresh_anomalies
+
+    transaction.on_commit(lambda: refresh_anomalies.delay(period.pk))
     return jobs.JobResult(rows=run.students, summary=summary)
 
 

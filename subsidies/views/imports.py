@@ -38,8 +38,8 @@ def import_template(request, kind):
 
 @role_required(write=True)
 def import_upload(request, kind):
-    from . import importers
     from ..models import Household, Student
+    from . import importers
 
     cls = _importer_cls(kind)
     request.scope.require_write(Household if kind == "households" else Student)

@@ -25,7 +25,7 @@ from ..models import (
     PayoutLine,
     Recovery,
 )
-from ..services import payouts
+from ..services import anomaly_results, payouts
 from .common import PAGE_SIZE, PAYOUT_ROLES, _int_param
 
 
@@ -191,26 +191,27 @@ def loan_disburse(request, pk):
 
 @role_required(*PAYOUT_ROLES)
 def anomaly_page(request):
-    import itertools
-
+    """The stored anomaly report (computed by a job, see services/anomaly_results.py), its time, and
+    buttons to recompute it and to export every anomaly live."""
     from ..models import Period
-    from ..services.anomalies import anomalies
 
     periods = Period.objects.all()
     period = periods.filter(pk=_int_param(request.GET.get("period"), default=0)).first() or periods.first()
     if request.method == "POST":
-        job = exports.start(
-            request,
-            request.POST.get("report") if request.POST.get("report") == "subsidies.headline" else "subsidies.anomalies",
-            {"period": period.pk if period else None},
-        )
+        if request.POST.get("report") == "recompute" and period:
+            job = anomaly_results.scan_start(period=period, request=request)
+        else:
+            job = exports.start(
+                request,
+                "subsidies.headline" if request.POST.get("report") == "subsidies.headline" else "subsidies.anomalies",
+                {"period": period.pk if period else None},
+            )
         return redirect("job_detail", pk=job.pk)
-    rows = list(itertools.islice(anomalies(request.scope, period), 200)) if period else []
-    counts: dict = {}
-    for r in rows:
-        counts[r[0]] = counts.get(r[0], 0) + 1
+    snapshot, rows, counts = anomaly_results.stored(request.scope, period)
     return render(
-        request, "subsidies/anomalies.html", {"rows": rows, "counts": counts, "period": period, "periods": periods}
+        request,
+        "subsidies/anomalies.html",
+        {"rows": rows, "counts": counts, "period": period, "periods": periods, "snapshot": snapshot},
     )
 
 
