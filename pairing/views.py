@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -601,11 +601,20 @@ def compliance_page(request):
 
 
 def _coverage_flags():
-    one_to_one = Exists(
-        AgreementSchool.objects.filter(school=OuterRef("pk"), active=True, agreement__form=AgreementForm.ONE_TO_ONE)
+    """Three conditions on a school: in an active one-to-one agreement, helped by an active one, helping.
+
+    Each is ``school.id IN (one uncorrelated subquery)``, which PostgreSQL runs once as a hashed set;
+    a correlated EXISTS per school scanned the agreements once per school (10.8 s on 10,000 agreements).
+    """
+
+    def member(qs):
+        return ExpressionWrapper(Q(pk__in=qs), output_field=BooleanField())
+
+    one_to_one = member(
+        AgreementSchool.objects.filter(active=True, agreement__form=AgreementForm.ONE_TO_ONE).values("school_id")
     )
-    helped = Exists(AgreementSchool.objects.filter(school=OuterRef("pk"), active=True))
-    helping = Exists(Agreement.objects.filter(helping_school=OuterRef("pk"), status=AgreementStatus.ACTIVE))
+    helped = member(AgreementSchool.objects.filter(active=True).values("school_id"))
+    helping = member(Agreement.objects.filter(status=AgreementStatus.ACTIVE).values("helping_school_id"))
     return one_to_one, helped, helping
 
 

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from . import invalidation
 from .models import Movement, MovementStatus, ServiceKind, ServicePeriod, Teacher
 
 
@@ -349,6 +350,7 @@ def certificates_issue(*, teachers, year: int, issued_on: dt.date, acting_user, 
         )
         for pk, years, days in rows
     ]
+    invalidation.bump()  # bulk writes send no signal
     created = RuralHonourCertificate.objects.bulk_create(certs, ignore_conflicts=True)
     issued = list(
         RuralHonourCertificate.objects.filter(

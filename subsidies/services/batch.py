@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from jinpin import audit, jobs
 from schools.models import County, Location, Poverty, School, Village
 
+from .. import invalidation
 from ..models import (
     POOR_STATUSES,
     Award,
@@ -354,6 +355,7 @@ def _work_one(run: BatchRun, rates) -> int | None:
                     with connection.cursor() as cur:
                         cur.execute(sql, params)
                         created, updated, dropped, flagged, _students, _superseded = cur.fetchone()
+                    invalidation.bump()  # cached subsidy figures are stale once this chunk commits
                 else:
                     created = updated = dropped = flagged = 0
                 BatchChunk.objects.filter(pk=chunk.pk).update(

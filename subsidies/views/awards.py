@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from jinpin import exports
+from jinpin import cache, exports
 from jinpin.scope import Role, role_required
 
+from .. import invalidation
 from ..exporters import FULL_ID_ROLES
 from ..filters import FILTER_KEYS, AwardFilter
 from ..forms import (
@@ -223,13 +224,18 @@ def home_panel(request):
     scope = request.scope
     if scope.role is None or scope.is_inspector:
         return None
-    stats = (
-        scope.filter(Award)
-        .filter(status__in=[AwardStatus.APPLIED, AwardStatus.REVIEWED, AwardStatus.APPROVED, AwardStatus.PAID])
-        .aggregate(
-            students=Count("student", distinct=True, filter=Q(status__in=[AwardStatus.APPROVED, AwardStatus.PAID])),
-            pending=Count("pk", filter=Q(status__in=[AwardStatus.APPLIED, AwardStatus.REVIEWED])),
-            paid=Sum("amount", filter=Q(status=AwardStatus.PAID)),
-        )
+    # a pass over every award in scope: kept in the shared cache until a subsidy write commits
+    stats = cache.cached(
+        invalidation.AREA,
+        ("home", scope.role, scope.county_id, scope.school_id),
+        lambda: (
+            scope.filter(Award)
+            .filter(status__in=[AwardStatus.APPLIED, AwardStatus.REVIEWED, AwardStatus.APPROVED, AwardStatus.PAID])
+            .aggregate(
+                students=Count("student", distinct=True, filter=Q(status__in=[AwardStatus.APPROVED, AwardStatus.PAID])),
+                pending=Count("pk", filter=Q(status__in=[AwardStatus.APPLIED, AwardStatus.REVIEWED])),
+                paid=Sum("amount", filter=Q(status=AwardStatus.PAID)),
+            )
+        ),
     )
     return {"title": HOME_TITLE, "template": "subsidies/home_panel.html", "stats": stats}

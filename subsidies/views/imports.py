@@ -16,7 +16,7 @@ from .common import PAGE_SIZE, PAYOUT_ROLES
 
 
 def _importer_cls(kind):
-    from .importers import IMPORTERS
+    from ..importers import IMPORTERS
 
     cls = IMPORTERS.get(kind)
     if cls is None:
@@ -38,8 +38,8 @@ def import_template(request, kind):
 
 @role_required(write=True)
 def import_upload(request, kind):
+    from .. import importers
     from ..models import Household, Student
-    from . import importers
 
     cls = _importer_cls(kind)
     request.scope.require_write(Household if kind == "households" else Student)

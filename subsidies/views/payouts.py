@@ -5,12 +5,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jinpin import exports, imports
+from jinpin import cache, exports, imports
 from jinpin.scope import Role, role_required
 
+from .. import invalidation
 from ..exporters import FULL_ID_ROLES
 from ..forms import (
     LoanForm,
@@ -131,10 +133,16 @@ def payout_return(request, pk):
 def reconciliation_page(request):
     year = _int_param(request.GET.get("year"), default=2016, max_value=9999)
     county = _int_param(request.GET.get("county"))
-    rep = payouts.reconciliation(scope=request.scope, school_year=year, county_id=county)
     if request.method == "POST":
         job = exports.start(request, "subsidies.reconciliation", {"year": year, "county": county})
         return redirect("job_detail", pk=job.pk)
+    scope = request.scope
+    # a full pass over the year's awards: kept in the shared cache until a subsidy write commits
+    rep = cache.cached(
+        invalidation.AREA,
+        ("recon", scope.role, scope.county_id, scope.school_id, year, county, get_language()),
+        lambda: payouts.reconciliation(scope=scope, school_year=year, county_id=county),
+    )
     return render(request, "subsidies/reconciliation.html", {"rep": rep, "year": year})
 
 

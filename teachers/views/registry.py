@@ -12,13 +12,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from jinpin import exports
+from jinpin import cache, exports
 from jinpin.forms import add_errors, parse_id
 from jinpin.scope import role_required
 
 from .. import compliance as comp
 from .. import honours as hon
-from .. import services
+from .. import invalidation, services
 from ..db import no_jit
 from ..filters import TeacherFilter
 from ..forms import ClosePeriodForm, PeriodForm, TeacherForm
@@ -196,17 +196,27 @@ def home_panel(request):
     if scope.role is None:
         return None
     teachers = scope.filter(Teacher)
-    stats = teachers.aggregate(
-        total=Count("pk", filter=Q(status=TeacherStatus.ACTIVE)),
-        poor=Count(
-            "pk", filter=Q(status=TeacherStatus.ACTIVE, school__village__poverty__in=["provincial", "municipal"])
-        ),
-    )
     rule = comp.active_rule()
-    training = comp.totals(rule, teachers) if rule else None
     year = dt.date.today().year
-    with no_jit():
-        owed = hon.owed(teachers, year).count()
+
+    def figures():
+        stats = teachers.aggregate(
+            total=Count("pk", filter=Q(status=TeacherStatus.ACTIVE)),
+            poor=Count(
+                "pk", filter=Q(status=TeacherStatus.ACTIVE, school__village__poverty__in=["provincial", "municipal"])
+            ),
+        )
+        training = comp.totals(rule, teachers) if rule else None
+        with no_jit():
+            owed = hon.owed(teachers, year).count()
+        return stats, training, owed
+
+    # city- or county-wide aggregates: kept in the shared cache until a teacher or school write commits
+    stats, training, owed = cache.cached(
+        invalidation.AREA,
+        ("home", scope.role, scope.county_id, scope.school_id, rule.pk if rule else None, year),
+        figures,
+    )
     return {
         "title": HOME_TITLE,
         "template": "teachers/home_panel.html",
