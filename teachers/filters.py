@@ -37,7 +37,10 @@ class TeacherFilter(ScopedFilterSet):
             return qs
         if len(value) >= 6 and value[:6].isdigit():
             return qs.filter(id_number__startswith=value)
-        return qs.filter(name__icontains=value)
+        body = value[:-1] if value.endswith("X") else value
+        if len(value) >= 4 and body.isascii() and body.isdigit():
+            return qs.filter(id_number__endswith=value)  # the last digits of the ID (pg_trgm index)
+        return qs.filter(name__icontains=value)  # part of a name (pg_trgm index on UPPER(name))
 
     def by_backbone(self, qs, name, value):
         backbone = Exists(HonourTitle.objects.filter(teachers=OuterRef("pk"), is_backbone=True))

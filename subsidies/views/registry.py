@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from jinpin.scope import role_required
 
 from ..exporters import FULL_ID_ROLES
-from .common import PAGE_SIZE, CountedPaginator, _int_param, _search_text
+from .common import PAGE_SIZE, CountedPaginator, _int_param, _person_search, _search_text
 
 
 @role_required()
@@ -22,7 +22,7 @@ def household_list(request):
     plain = request.scope.filter(Household)
     q = _search_text(request)
     if q:
-        plain = plain.filter(Q(number__startswith=q) | Q(head_name__icontains=q))
+        plain = plain.filter(Q(number__startswith=q) | _person_search(q, name="head_name", id_number="head_id_number"))
     qs = plain.select_related("village__town", "village__county").with_status_on(timezone.localdate())
     from ..models import Student
 
@@ -80,7 +80,8 @@ def student_list(request):
         qs = qs.filter(school_year=year)
     q = _search_text(request)
     if q:
-        qs = qs.filter(Q(student__name__icontains=q) | Q(student__id_number=q.upper()))
+        # the matching pupils first (a trigram index scan), then their enrolments
+        qs = qs.filter(student__in=Student.objects.filter(_person_search(q, name="name", id_number="id_number")))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
