@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import audit, jobs, registry
+from . import audit, jobs, paging, registry
 from .models import Job
 from .scope import Role, role_required
 
@@ -104,7 +104,10 @@ def audit_log(request):
     action = request.GET.get("action", "")
     if action.isdigit():
         qs = qs.filter(action=int(action))
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    # append-only, so newest first is highest key first: reached by key, never by OFFSET
+    filtered = bool(actor or model or action.isdigit())
+    count = paging.capped_count(qs) if filtered else paging.estimated_count(audit.LogEntry)
+    page = paging.keyset_page(qs, request.GET, per_page=50, descending=True, count=count)
     return render(request, "jinpin/audit_log.html", {"page": page, "actions": audit.LogEntry.Action.choices})
 
 

@@ -2,11 +2,11 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from jinpin.paging import capped_count, estimated_count, keyset_page
 from jinpin.scope import role_required
 
 from ..exporters import FULL_ID_ROLES
@@ -82,7 +82,13 @@ def student_list(request):
     if q:
         # the matching pupils first (a trigram index scan), then their enrolments
         qs = qs.filter(student__in=Student.objects.filter(_person_search(q, name="name", id_number="id_number")))
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # a million enrolments: reached by key, never by OFFSET; counted exactly up to 10,000 (or, for the
+    # whole unfiltered city, the planner's estimate)
+    if request.scope.city_wide and not (year or q):
+        count = estimated_count(Enrolment)
+    else:
+        count = capped_count(qs)
+    page = keyset_page(qs, request.GET, per_page=PAGE_SIZE, count=count)
     return render(
         request,
         "subsidies/student_list.html",

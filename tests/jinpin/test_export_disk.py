@@ -116,7 +116,8 @@ def test_worker_export_on_a_full_disk(export_disk, celery_worker_process, many_s
     r = c.post(reverse("schools:school_export"), {})
     job = wait_for(r.url.rstrip("/").split("/")[-1])
     assert job.status == Job.Status.FAILED
-    assert job.message.startswith("Export disk full:") and "MB needed" in job.message, job.message
+    # the job speaks the starter's language (Chinese here): "export disk full: N MB free, M MB needed"
+    assert job.message.startswith("导出磁盘空间不足：剩余 0.1 MB，需要 ") and job.message.endswith(" MB"), job.message
     assert _files_under(export_disk) == []
     # 2. the disk fills while writing (a file-size limit on the worker: the free space looks ample)
     subprocess.run(["umount", "-l", str(export_disk)], check=True)
@@ -127,7 +128,7 @@ def test_worker_export_on_a_full_disk(export_disk, celery_worker_process, many_s
         r = c.post(reverse("schools:school_export"), {})
         job = wait_for(r.url.rstrip("/").split("/")[-1])
         assert job.status == Job.Status.FAILED
-        assert job.message.startswith("Export disk full: 0.1 MB free,") and "MB needed" in job.message, job.message
+        assert job.message.startswith("导出磁盘空间不足：剩余 0.1 MB，需要 "), job.message
         time.sleep(0.5)
         assert _files_under(export_disk) == []  # no temporary file, no partial xlsx
         assert _open_deleted_under(export_disk, workers) == []  # nothing deleted held open by the worker
