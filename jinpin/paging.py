@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.paginator import Paginator
 from django.db import connection
 
 from .forms import parse_id
@@ -87,3 +88,31 @@ def keyset_page(qs, params, *, per_page: int = 50, descending: bool = False, cou
     rows = list(qs.order_by(forward_order)[: per_page + 1])
     more = len(rows) > per_page
     return KeysetPage(rows[:per_page], has_next=more, has_previous=after is not None, count=count)
+
+
+class KnownCountPaginator(Paginator):
+    """A page-number paginator told its row count (an estimate for an unfiltered city-wide list), so
+    that a request does not COUNT a million rows to draw "page n of N"."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self._known_count = count
+
+    @property
+    def count(self):
+        return self._known_count
+
+
+def unfiltered(params, filterset) -> bool:
+    """No filter of ``filterset`` has a value in ``params`` (page and sort parameters do not count)."""
+    return not any(params.get(name) for name in filterset.filters)
+
+
+def paginate(qs, params, *, per_page: int, city_wide_unfiltered: bool):
+    """``Paginator(qs).get_page(...)``, counted by the planner's estimate when the list is the whole
+    unfiltered table (a million activities), exactly otherwise."""
+    if city_wide_unfiltered:
+        paginator = KnownCountPaginator(qs, per_page, count=estimated_count(qs.model).n)
+    else:
+        paginator = Paginator(qs, per_page)
+    return paginator.get_page(params.get("page"))

@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
+from jinpin import search
 from jinpin.filters import ScopedFilterSet
 from schools.models import County, Poverty
 
@@ -37,10 +38,7 @@ class TeacherFilter(ScopedFilterSet):
             return qs
         if len(value) >= 6 and value[:6].isdigit():
             return qs.filter(id_number__startswith=value)
-        body = value[:-1] if value.endswith("X") else value
-        if len(value) >= 4 and body.isascii() and body.isdigit():
-            return qs.filter(id_number__endswith=value)  # the last digits of the ID (pg_trgm index)
-        return qs.filter(name__icontains=value)  # part of a name (pg_trgm index on UPPER(name))
+        return search.people(qs, value)  # part of a name, or the last digits of the ID (jinpin/search.py)
 
     def by_backbone(self, qs, name, value):
         backbone = Exists(HonourTitle.objects.filter(teachers=OuterRef("pk"), is_backbone=True))

@@ -1,7 +1,6 @@
 """Helpers shared by the subsidies pages."""
 
 from django.core.paginator import Paginator
-from django.db.models import Q
 
 from jinpin.scope import Role
 
@@ -42,17 +41,3 @@ def _filtered(f):
 
 
 PAYOUT_ROLES = (Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR)
-
-
-def _digits_of_an_id(q: str) -> bool:
-    """Text that can only be (the end of) a resident ID: 4 to 18 ASCII digits, an X at the end allowed."""
-    body = q[:-1] if q[-1:] in "Xx" else q
-    return 4 <= len(q) <= 18 and body.isascii() and body.isdigit()
-
-
-def _person_search(q: str, *, name: str, id_number: str):
-    """A Q for a search box over people: the last digits of a resident ID (a full ID is its own end), or
-    part of a name. Both are served by pg_trgm indexes (migration subsidies 0009)."""
-    if _digits_of_an_id(q):
-        return Q(**{f"{id_number}__endswith": q.upper()})
-    return Q(**{f"{name}__icontains": q})

@@ -6,11 +6,12 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from jinpin import search
 from jinpin.paging import capped_count, estimated_count, keyset_page
 from jinpin.scope import role_required
 
 from ..exporters import FULL_ID_ROLES
-from .common import PAGE_SIZE, CountedPaginator, _int_param, _person_search, _search_text
+from .common import PAGE_SIZE, CountedPaginator, _int_param, _search_text
 
 
 @role_required()
@@ -22,7 +23,7 @@ def household_list(request):
     plain = request.scope.filter(Household)
     q = _search_text(request)
     if q:
-        plain = plain.filter(Q(number__startswith=q) | _person_search(q, name="head_name", id_number="head_id_number"))
+        plain = search.people(plain, q, name="head_name", id_number="head_id_number", also=Q(number__startswith=q))
     qs = plain.select_related("village__town", "village__county").with_status_on(timezone.localdate())
     from ..models import Student
 
@@ -33,9 +34,11 @@ def household_list(request):
         .annotate(n=Count("pk"))
         .values("n")[:1]
     )
-    page = CountedPaginator(
-        qs.annotate(n_students=n_students).order_by("number"), PAGE_SIZE, count=plain.count()
-    ).get_page(request.GET.get("page"))
+    # 300,000 households city-wide: the unfiltered list is counted by the planner's estimate
+    count = estimated_count(Household).n if request.scope.city_wide and not q else plain.count()
+    page = CountedPaginator(qs.annotate(n_students=n_students).order_by("number"), PAGE_SIZE, count=count).get_page(
+        request.GET.get("page")
+    )
     return render(request, "subsidies/household_list.html", {"page": page, "q": q})
 
 
@@ -81,7 +84,7 @@ def student_list(request):
     q = _search_text(request)
     if q:
         # the matching pupils first (a trigram index scan), then their enrolments
-        qs = qs.filter(student__in=Student.objects.filter(_person_search(q, name="name", id_number="id_number")))
+        qs = qs.filter(student__in=search.people(Student.objects.all(), q))
     # a million enrolments: reached by key, never by OFFSET; counted exactly up to 10,000 (or, for the
     # whole unfiltered city, the planner's estimate)
     if request.scope.city_wide and not (year or q):

@@ -4,7 +4,6 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -12,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from jinpin import cache, exports
+from jinpin import cache, exports, paging
 from jinpin.forms import add_errors, parse_id
 from jinpin.scope import role_required
 
@@ -48,7 +47,13 @@ def filter_params(request, filterset_cls):
 def teacher_list(request):
     qs = request.scope.filter(Teacher).select_related("school__county").prefetch_related("honours")
     f = TeacherFilter(request.GET or None, queryset=qs, scope=request.scope)
-    page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # 100,000 teachers city-wide: the unfiltered list is counted by the planner's estimate
+    page = paging.paginate(
+        f.qs,
+        request.GET,
+        per_page=PAGE_SIZE,
+        city_wide_unfiltered=request.scope.city_wide and paging.unfiltered(request.GET, f),
+    )
     return render(
         request,
         "teachers/teacher_list.html",
