@@ -41,7 +41,7 @@ def refresh(*, period: Period) -> AnomalySnapshot:
         snap, _new = AnomalySnapshot.objects.select_for_update().get_or_create(
             period=period, defaults={"computed_at": timezone.now()}
         )
-        snap.items.all()._raw_delete(snap.items.db)
+        snap.items.all().delete()  # one DELETE: nothing refers to a stored row
         batch, n = [], 0
         for kind, county, school, student, number, scheme, amount, detail in checks.anomalies(CITY, period):
             n += 1

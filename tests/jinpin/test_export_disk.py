@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from jinpin import exports
 from jinpin.exports import Column, ExportDiskError, write_xlsx
@@ -63,7 +64,7 @@ def test_writer_on_a_full_disk_fails_plainly_and_leaves_nothing(small_disk):
     cols = [Column("ID"), Column("姓名"), Column("n", 8, "int"), Column("备注")]
     with pytest.raises(ExportDiskError) as exc:
         write_xlsx(small_disk / "x.xlsx", cols, rows, sheet_title="s")
-    assert "Export disk full" in str(exc.value) and "MB free" in str(exc.value) and "MB needed" in str(exc.value)
+    assert str(exc.value).startswith("导出磁盘空间不足：剩余 0.2 MB，需要 ")  # "export disk full: N MB free, M needed"
     assert _files_under(small_disk) == [] and list(small_disk.iterdir()) == []
     assert _open_deleted_under(small_disk, [os.getpid()]) == []
     # the disk is usable again: a small export fits
@@ -73,7 +74,11 @@ def test_writer_on_a_full_disk_fails_plainly_and_leaves_nothing(small_disk):
 def test_a_large_export_is_refused_before_it_starts_when_the_disk_cannot_hold_it(small_disk):
     with pytest.raises(ExportDiskError) as exc:
         exports.check_space(small_disk, rows=100_000, columns=12)
-    assert str(exc.value) == "Export disk full: 0.2 MB free, 183 MB needed."  # 100,000 x 12 cells x 160 bytes
+    assert str(exc.value) == "导出磁盘空间不足：剩余 0.2 MB，需要 183 MB"  # 100,000 x 12 cells x 160 bytes
+    with translation.override("en"):
+        with pytest.raises(ExportDiskError) as exc:
+            exports.check_space(small_disk, rows=100_000, columns=12)
+    assert str(exc.value) == "Export disk full: 0.2 MB free, 183 MB needed."
     exports.check_space(small_disk, rows=10, columns=12)  # fits: no error
     exports.check_space(small_disk, rows=None, columns=12)  # unknown size: written, then handled if it fails
 
