@@ -60,7 +60,7 @@ def main():
     ap.add_argument("--db", default="", help="database name (default jinpin_bench or $BENCH_DATABASE_URL)")
     ap.add_argument("--no-seed", action="store_true", help="use the database as it is")
     ap.add_argument("--per-page", type=int, default=100, help="requests per page with --all")
-    ap.add_argument("--only", default="", help="with --all: only pages whose label contains this")
+    ap.add_argument("--only", default="", help="with --all: only pages whose label contains one of these (comma-separated)")
     args = ap.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jinpin_bench")
     if args.db:
@@ -215,12 +215,13 @@ def _query_counts(env, targets):
 
 
 def every_page(args, env):
-    targets = [(u, path) for _label, path, roles in PAGES for u in roles if args.only in _label]
+    wanted = [w for w in args.only.split(",") if w] or [""]
+    targets = [(u, path) for _label, path, roles in PAGES for u in roles if any(w in _label for w in wanted)]
     counts = _query_counts(env, targets)
     openers = {u: [client(u) for _ in range(args.clients)] for u in (CITY, COUNTY)}
     print(f"{'page':<32} {'role':<7} {'queries':>7} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>6} errors")
     for label, path, roles in PAGES:
-        if args.only not in label:
+        if not any(w in label for w in wanted):
             continue
         for user in roles:
             latencies, errors = [], []
