@@ -60,7 +60,9 @@ def main():
     ap.add_argument("--db", default="", help="database name (default jinpin_bench or $BENCH_DATABASE_URL)")
     ap.add_argument("--no-seed", action="store_true", help="use the database as it is")
     ap.add_argument("--per-page", type=int, default=100, help="requests per page with --all")
-    ap.add_argument("--only", default="", help="with --all: only pages whose label contains one of these (comma-separated)")
+    ap.add_argument(
+        "--only", default="", help="with --all: only pages whose label contains one of these (comma-separated)"
+    )
     args = ap.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jinpin_bench")
     if args.db:
