@@ -36,9 +36,10 @@ class TeacherFilter(ScopedFilterSet):
         value = value.strip().upper()
         if not value:
             return qs
-        if len(value) >= 6 and value[:6].isdigit():
-            return qs.filter(id_number__startswith=value)
-        return search.people(qs, value)  # part of a name, or the last digits of the ID (jinpin/search.py)
+        # part of a name, or the last digits of the ID (jinpin/search.py); 6 digits or more may also be
+        # the start of an ID (an area code)
+        start = Q(id_number__startswith=value) if len(value) >= 6 and value[:6].isdigit() else None
+        return search.people(qs, value, also=start)
 
     def by_backbone(self, qs, name, value):
         backbone = Exists(HonourTitle.objects.filter(teachers=OuterRef("pk"), is_backbone=True))
