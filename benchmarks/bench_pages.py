@@ -1,4 +1,12 @@
-"""Pages under load: gunicorn serving the schools list on scale data, 20 concurrent clients.
+"""Pages under load: gunicorn serving jinpin's pages on scale data, 20 concurrent clients.
+
+``--all`` measures every main page on its own (issue 14's table: page, role, queries, p50, p95,
+req/s), on an existing database built with ``seed_demo --scale N`` plus the city-wide batch
+(``--db NAME --no-seed`` to reuse one, e.g. the 1,004,556-pupil database of bench_subsidies.py):
+
+    .venv/bin/python benchmarks/bench_pages.py --all --db jinpin_speed --no-seed [--per-page 100]
+
+Without ``--all``, the original mixed run over the schools, villages and home pages:
 
 Builds a dedicated database (``jinpin_bench`` on the local PostgreSQL, or $BENCH_DATABASE_URL)
 with ``seed_demo --scale N --only seed_places,seed_users`` (N=10: 10,000 extra schools), starts
@@ -21,7 +29,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PORT = 8765
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
 
 
 def sh(*args, env):
@@ -48,13 +56,24 @@ def main():
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--all", action="store_true", help="every main page on its own (the issue-14 table)")
+    ap.add_argument("--db", default="", help="database name (default jinpin_bench or $BENCH_DATABASE_URL)")
+    ap.add_argument("--no-seed", action="store_true", help="use the database as it is")
+    ap.add_argument("--per-page", type=int, default=100, help="requests per page with --all")
+    ap.add_argument(
+        "--only", default="", help="with --all: only pages whose label contains one of these (comma-separated)"
+    )
     args = ap.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jinpin_bench")
+    if args.db:
+        url = url.rsplit("/", 1)[0] + "/" + args.db
     subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", url.rsplit("/", 1)[1]], stderr=subprocess.DEVNULL)
     env = dict(os.environ, DATABASE_URL=url, DEBUG="0", SECRET_KEY="bench-" + "x" * 40, ALLOWED_HOSTS="127.0.0.1")
-    env.pop("CELERY_BROKER_URL", None)
+    if not args.all:
+        env.pop("CELERY_BROKER_URL", None)  # with --all the shared Redis cache is part of what is measured
     sh("migrate", "--noinput", env=env)
-    sh("seed_demo", "--scale", str(args.scale), "--only", "seed_places,seed_users", env=env)
+    if not args.no_seed:
+        sh("seed_demo", "--scale", str(args.scale), "--only", "seed_places,seed_users", env=env)
     sh("collectstatic", "--noinput", env=env)
     # fresh planner statistics, as autovacuum would have them on a live database
     subprocess.run(["psql", "-q", url, "-c", "ANALYZE"], check=True)
@@ -81,6 +100,9 @@ def main():
                 break
             except OSError:
                 time.sleep(0.2)
+        if args.all:
+            every_page(args, env)
+            return
         pages = [
             "/schools/",
             "/schools/?is_weak=true",
@@ -136,6 +158,110 @@ def main():
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=20)
+
+
+# -- every main page on its own ------------------------------------------------------------------
+CITY, COUNTY = "admin", "officer_wenshang"
+PAGES = [
+    ("home", "/home/", (CITY, COUNTY)),
+    ("schools", "/schools/", (CITY, COUNTY)),
+    ("teachers", "/teachers/", (CITY, COUNTY)),
+    ("teachers, search by name", "/teachers/?q=%E5%90%88%E6%88%90%E6%95%99%E5%B8%88999", (CITY,)),
+    ("training compliance", "/teachers/training/compliance/", (CITY, COUNTY)),
+    ("agreements", "/pairing/", (CITY, COUNTY)),
+    ("activities", "/pairing/activities/", (CITY, COUNTY)),
+    ("twinning compliance", "/pairing/compliance/", (CITY, COUNTY)),
+    ("coverage", "/pairing/coverage/", (CITY,)),
+    ("households", "/subsidies/households/", (CITY, COUNTY)),
+    ("households, search", "/subsidies/households/?q=%E6%88%B7%E4%B8%BB2999", (CITY,)),
+    ("pupils", "/subsidies/students/", (CITY, COUNTY)),
+    ("pupils, search by name", "/subsidies/students/?q=%E5%AD%A6%E7%94%9F9999", (CITY, COUNTY)),
+    ("pupils, last digits of an ID", "/subsidies/students/?q=99981", (CITY, COUNTY)),
+    ("pupils, last page", "/subsidies/students/?last=1", (CITY,)),
+    ("awards, no filter", "/subsidies/", (CITY, COUNTY)),
+    ("awards, by scheme", "/subsidies/?scheme=4", (CITY, COUNTY)),
+    ("awards, deep page", "/subsidies/?after=900000", (CITY,)),
+    ("awards, last page", "/subsidies/?last=1", (CITY,)),
+    ("payout batches", "/subsidies/payouts/", (CITY, COUNTY)),
+    ("reconciliation", "/subsidies/reconciliation/", (CITY,)),
+    ("anomalies", "/subsidies/anomalies/", (CITY,)),
+    ("audit log", "/audit/", (CITY,)),
+]
+
+
+def _query_counts(env, targets):
+    """Queries of one request alone, in-process (Django's test client on the same database)."""
+    os.environ.update({k: v for k, v in env.items() if k in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY")})
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jinpin.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    settings.ALLOWED_HOSTS = ["*"]
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=[CITY, COUNTY])}
+    out = {}
+    for user, path in targets:
+        c = Client()
+        c.force_login(users[user])
+        c.get(path)  # warm: session, caches
+        with CaptureQueriesContext(connection) as q:
+            status = c.get(path).status_code
+        out[(user, path)] = (len(q), status)
+    return out
+
+
+def every_page(args, env):
+    wanted = [w for w in args.only.split(",") if w] or [""]
+    targets = [(u, path) for _label, path, roles in PAGES for u in roles if any(w in _label for w in wanted)]
+    counts = _query_counts(env, targets)
+    openers = {u: [client(u) for _ in range(args.clients)] for u in (CITY, COUNTY)}
+    print(f"{'page':<32} {'role':<7} {'queries':>7} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>6} errors")
+    for label, path, roles in PAGES:
+        if not any(w in label for w in wanted):
+            continue
+        for user in roles:
+            latencies, errors = [], []
+            lock = threading.Lock()
+            per_client = max(1, args.per_page // args.clients)
+
+            def run(opener, path=path, latencies=latencies, errors=errors, lock=lock, per_client=per_client):
+                for _ in range(per_client):
+                    t0 = time.perf_counter()
+                    try:
+                        with opener.open(f"http://127.0.0.1:{PORT}{path}", timeout=60) as r:
+                            r.read()
+                            ok = r.status == 200
+                    except OSError as exc:
+                        ok = False
+                        errors.append(str(exc))
+                    with lock:
+                        latencies.append((time.perf_counter() - t0) * 1000)
+                        if not ok:
+                            errors.append(path)
+
+            t0 = time.perf_counter()
+            threads = [threading.Thread(target=run, args=(o,)) for o in openers[user]]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wall = time.perf_counter() - t0
+            latencies.sort()
+            p50 = latencies[len(latencies) // 2]
+            p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+            n_q, status = counts.get((user, path), ("?", "?"))
+            role = "city" if user == CITY else "county"
+            print(
+                f"{label:<32} {role:<7} {n_q:>7} {p50:>7.0f} {p95:>7.0f} {len(latencies) / wall:>6.1f} "
+                f"{len(errors)}{'' if status == 200 else f' (status {status})'}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -14,11 +14,15 @@ A report is one ``Exporter`` subclass, registered with ``@exports.register``:
 ``self.scope`` is the scope of the person who started the export, rebuilt in
 the worker; ``self.params`` are plain data (usually the list page's filters).
 ``exports.start(request, identifier, params)`` queues it as a job; the worker
-streams the rows into an openpyxl write-only workbook (constant memory):
+streams the rows into an XlsxWriter ``constant_memory`` workbook (constant memory):
 Chinese headers in bold, a frozen header row, column widths, number and date
 formats, and text that begins with ``= + - @``, tab or CR written as a string
 cell so that Excel never evaluates it. A sheet holds at most 1,048,576 rows;
 longer results continue on further sheets with the header repeated.
+
+A full disk or another operating-system error fails the job with a plain reason ("export disk full:
+N MB free, M needed"), after every temporary and partial file has been closed and removed; an
+export whose row count is known is refused before it starts when the disk cannot hold it.
 
 Files land under ``PRIVATE_ROOT`` (no public URL) and are served only by
 ``jinpin.views.job_download`` to the person who started the job, until they
@@ -28,23 +32,23 @@ expire.
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import math
 import os
+import re
+import resource
+import shutil
 import tempfile
-from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import xlsxwriter
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from . import jobs
 
@@ -132,6 +136,7 @@ def _run(job, scope, progress) -> jobs.JobResult:
         total = exporter.total()
         progress(0, total, force=True)
         target = jobs.result_dir() / f"{job.pk}.xlsx"
+        check_space(target.parent, rows=total, columns=len(exporter.columns))
         n = write_xlsx(
             target,
             exporter.columns,
@@ -139,6 +144,7 @@ def _run(job, scope, progress) -> jobs.JobResult:
             sheet_title=exporter.sheet_title or exporter.title(),
             progress=progress,
             extra_sheets=exporter.extra_sheets(),
+            expected_rows=total,
         )
         return jobs.JobResult(
             file_path=target, filename=exporter.filename(), rows=n, summary=_("%(n)s rows") % {"n": n}
@@ -150,77 +156,131 @@ jobs.register("export", _run, permission=_permission)
 
 # -- the writer ------------------------------------------------------------------
 _LOCAL = ZoneInfo(settings.TIME_ZONE)
+_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")  # what XML 1.0 cannot hold
+#: temporary space an export needs per cell, measured (the row data as XML, its copy into the package
+#: and the compressed file side by side at the end), with a margin
+BYTES_PER_CELL = 160
+
+
+class ExportDiskError(jobs.JobFailed):
+    """The export could not be written (disk full, or another operating-system error): a plain message."""
+
+
+def _mb(n: float) -> str:
+    """Megabytes as people read them: whole numbers, one decimal below 10 MB."""
+    mb = n / 2**20
+    return f"{mb:.0f}" if mb >= 10 else f"{math.floor(mb * 10) / 10:.1f}"
+
+
+def free_bytes(directory) -> int:
+    """Space one export file may still take in ``directory``: the disk's free space, or less under
+    a file-size limit (RLIMIT_FSIZE) on this process."""
+    st = os.statvfs(directory)
+    free = st.f_bavail * st.f_frsize
+    soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return free if soft == resource.RLIM_INFINITY else min(free, soft)
+
+
+def check_space(directory, *, rows: int | None, columns: int) -> None:
+    """Refuse, before writing anything, an export that cannot fit: its size estimated from the row count."""
+    if not rows:
+        return
+    need = rows * max(1, columns) * BYTES_PER_CELL
+    free = free_bytes(directory)
+    if need > free:
+        raise ExportDiskError(_disk_full(free, need))
+
+
+def _disk_full(free, need) -> str:
+    return _("Export disk full: %(free)s MB free, %(need)s MB needed.") % {"free": _mb(free), "need": _mb(need)}
 
 
 def write_xlsx(
-    path, columns, rows, *, sheet_title="Sheet", progress=None, max_rows: int = EXCEL_MAX_ROWS, extra_sheets=()
+    path,
+    columns,
+    rows,
+    *,
+    sheet_title="Sheet",
+    progress=None,
+    max_rows: int = EXCEL_MAX_ROWS,
+    expected_rows=None,
+    extra_sheets=(),
 ) -> int:
     """Stream ``rows`` (an iterable of tuples) into an xlsx at ``path``. Returns the data row count.
 
-    Memory stays flat: openpyxl's write-only mode with lxml writes each row to a
-    temporary file as it comes. The file is written beside ``path`` and renamed
-    into place, so a re-run after a crash never leaves a half file behind.
+    XlsxWriter in ``constant_memory`` mode: each row goes to a temporary file as it comes, so
+    memory stays flat (1.5-1.8x faster than openpyxl's write-only mode, benchmarks/bench_export.py).
+    Its temporary files live in a private directory beside ``path`` and the package is written to
+    a ``.part`` file renamed into place: on success or on any failure (a full disk, a killed query,
+    a bug) every temporary file is closed and removed, and a re-run never finds a half file.
+    Operating-system errors become ``ExportDiskError`` with a plain message.
     """
     path = Path(path)
-    wb = Workbook(write_only=True)
-    per_sheet = max_rows - 1  # the header takes one row
-    header_font = Font(bold=True)
-    ws_ref = [None]  # the sheet being written (cells are created on it)
-    convert = _row_converter(wb, ws_ref, columns)
-    title = _sheet_title(sheet_title)
-
-    def new_sheet(n):
-        ws = wb.create_sheet(title if n == 1 else f"{title[:25]} ({n})")
-        for i, c in enumerate(columns, 1):
-            ws.column_dimensions[get_column_letter(i)].width = c.width
-        ws.freeze_panes = "A2"
-        header = []
-        for c in columns:
-            cell = WriteOnlyCell(ws, str(c.header))
-            cell.font = header_font
-            cell.alignment = Alignment(vertical="center")
-            header.append(cell)
-        ws.append(header)
-        return ws
-
-    sheet_no = 1
-    ws = ws_ref[0] = new_sheet(sheet_no)
-    written = in_sheet = 0
-    for row in rows:
-        if in_sheet == per_sheet:
-            sheet_no += 1
-            ws = ws_ref[0] = new_sheet(sheet_no)
-            in_sheet = 0
-        ws.append(convert(row))
-        written += 1
-        in_sheet += 1
-        if progress is not None and not written % 1000:
-            progress(written)
-    for extra_title, extra_columns, extra_rows in extra_sheets:
-        ws = wb.create_sheet(_sheet_title(extra_title))
-        for i, c in enumerate(extra_columns, 1):
-            ws.column_dimensions[get_column_letter(i)].width = c.width
-        header = []
-        for c in extra_columns:
-            cell = WriteOnlyCell(ws, str(c.header))
-            cell.font = header_font
-            header.append(cell)
-        ws.append(header)
-        ws_ref[0] = ws
-        extra_convert = _row_converter(wb, ws_ref, extra_columns)
-        for row in extra_rows:
-            ws.append(extra_convert(row))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    os.close(fd)
+    work = Path(tempfile.mkdtemp(dir=path.parent, prefix=".export-"))
+    part = work / "out.xlsx.part"
+    failure = None
     try:
-        wb.save(tmp)
-        os.replace(tmp, path)
+        with open(part, "wb") as out:
+            wb = xlsxwriter.Workbook(
+                out,
+                {
+                    "constant_memory": True,
+                    "tmpdir": str(work),
+                    "strings_to_formulas": False,
+                    "strings_to_numbers": False,
+                    "strings_to_urls": False,
+                },
+            )
+            try:
+                written = _write_rows(wb, columns, rows, sheet_title, progress, max_rows, extra_sheets)
+                wb.close()
+            finally:
+                _release(wb)
+        os.replace(part, path)
+    except OSError as exc:
+        used = _tree_size(work)
+        failure = (exc.errno, exc.strerror or exc.__class__.__name__, used)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        shutil.rmtree(work, ignore_errors=True)
+    if failure is not None:  # raised here, outside the handler, so no frame keeps a file object alive
+        errno_, reason, used = failure
+        if errno_ in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            # what it needs: the estimate from the row count when known, else at least twice what it
+            # had written when the disk ran out
+            need = max(used * 2, (expected_rows or 0) * len(columns) * BYTES_PER_CELL, 1)
+            raise ExportDiskError(_disk_full(free_bytes(path.parent), need))
+        raise ExportDiskError(_("The export file could not be written: %(reason)s.") % {"reason": reason})
     if progress is not None:
         progress(written, force=True)
     return written
+
+
+def _tree_size(directory: Path) -> int:
+    total = 0
+    for p in directory.rglob("*"):
+        try:
+            total += p.stat().st_size
+        except OSError:
+            pass
+    return total
+
+
+def _release(wb) -> None:
+    """Close every file XlsxWriter may still hold (row data of each sheet, a half-written part)."""
+    for ws in wb.worksheets():
+        for attr in ("row_data_fh", "fh"):
+            fh = getattr(ws, attr, None)
+            if fh is not None and hasattr(fh, "close"):
+                try:
+                    fh.close()
+                except OSError:
+                    pass
+    fh = getattr(wb, "fh", None)
+    if fh is not None and hasattr(fh, "close"):
+        try:
+            fh.close()
+        except OSError:
+            pass
 
 
 def _sheet_title(title: str) -> str:
@@ -229,75 +289,117 @@ def _sheet_title(title: str) -> str:
     return title[:31]
 
 
-def _row_converter(wb, ws_ref, columns):
-    """A function turning one row (tuple) into what ``ws.append`` takes.
+def _write_rows(wb, columns, rows, sheet_title, progress, max_rows, extra_sheets=()) -> int:
+    """The rows on as many sheets as they need, then each small extra sheet (``[(title, columns, rows)]``,
+    e.g. a payout batch's seal) with its own header."""
+    per_sheet = max_rows - 1  # the header takes one row
+    title = _sheet_title(sheet_title)
+    header_fmt = wb.add_format({"bold": True, "valign": "vcenter"})
+    quoted = wb.add_format({"quote_prefix": True})
+    formats = {
+        "money": wb.add_format({"num_format": MONEY_FORMAT}),
+        "percent": wb.add_format({"num_format": "0.00%"}),
+        "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
+        "datetime": wb.add_format({"num_format": "yyyy-mm-dd h:mm:ss"}),
+    }
+    headers = [str(c.header) for c in columns]
 
-    Only what must change is touched: text that could be read as a formula, text with
-    characters XML cannot hold, datetimes with a time zone, and money/date cells that
-    carry a number format (a cell sharing a copied style array, which is cheap). Plain
-    values pass straight through, which keeps the writer close to raw openpyxl speed.
-    """
-    scratch = wb.create_sheet("_styles")
+    def new_sheet(n):
+        ws = wb.add_worksheet(title if n == 1 else f"{title[:25]} ({n})")
+        for i, c in enumerate(columns):
+            ws.set_column(i, i, c.width)
+        ws.freeze_panes(1, 0)
+        for i, h in enumerate(headers):
+            ws.write_string(0, i, h, header_fmt)
+        return ws
 
-    def style_of(**attrs):
-        cell = WriteOnlyCell(scratch)
-        for k, v in attrs.items():
-            setattr(cell, k, v)
-        return cell._style
+    sheet_no = 1
+    ws = new_sheet(sheet_no)
+    cells = _cell_writers(columns, formats, quoted)
+    written = 0
+    r = 0  # the row within the sheet (0 is the header)
+    for row in rows:
+        if r == per_sheet:
+            sheet_no += 1
+            ws = new_sheet(sheet_no)
+            r = 0
+        r += 1
+        for i, v in enumerate(row):
+            if v is not None:
+                cells[i](ws, r, i, v)
+        written += 1
+        if progress is not None and not written % 1000:
+            progress(written)
+    for extra_title, extra_columns, extra_rows in extra_sheets:
+        ws = wb.add_worksheet(_sheet_title(extra_title))
+        for i, c in enumerate(extra_columns):
+            ws.set_column(i, i, c.width)
+            ws.write_string(0, i, str(c.header), header_fmt)
+        extra_cells = _cell_writers(extra_columns, formats, quoted)
+        for r, row in enumerate(extra_rows, 1):
+            for i, v in enumerate(row):
+                if v is not None:
+                    extra_cells[i](ws, r, i, v)
+    return written
 
-    quoted = style_of(quotePrefix=True)
-    # Dates and datetimes need no cell of ours: openpyxl gives them a date format itself
-    # (yyyy-mm-dd, yyyy-mm-dd h:mm:ss); only aware datetimes are turned into local time.
-    formats = {"money": MONEY_FORMAT, "percent": "0.00%"}
-    styled = [(i, style_of(number_format=formats[c.kind])) for i, c in enumerate(columns) if c.kind in formats]
-    wb.remove(scratch)
-    moments = [i for i, c in enumerate(columns) if c.kind in ("date", "datetime")]
-    text_cols = [i for i, c in enumerate(columns) if c.kind not in formats and c.kind not in ("date", "datetime")]
 
-    def text(v):
-        if not isinstance(v, str):
+def _cell_writers(columns, formats, quoted):
+    """One function per column writing a value into a cell: only what must change is touched (text
+    that could be read as a formula gets a quote prefix and stays a string, characters XML cannot
+    hold are dropped, aware datetimes become Asia/Shanghai wall time, money and dates carry formats)."""
+
+    def text(ws, r, c, v):
+        if v.__class__ is not str:
             if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
-                return v
+                ws.write_number(r, c, v)
+                return
             v = str(v)
-        if not v.isprintable() and ILLEGAL_CHARACTERS_RE.search(v):
-            v = ILLEGAL_CHARACTERS_RE.sub("", v)
-        if v and v[0] in FORMULA_TRIGGERS:
-            # A string cell with a quote prefix: Excel shows the text and never
-            # evaluates it, even after the user edits the cell.
-            cell = WriteOnlyCell(ws_ref[0])
-            cell._value = v
-            cell.data_type = "s"
-            cell._style = copy(quoted)
-            return cell
-        return v
+        if not v:
+            return
+        if not v.isprintable() and _ILLEGAL.search(v):
+            v = _ILLEGAL.sub("", v)
+            if not v:
+                return
+        if v[0] in FORMULA_TRIGGERS:
+            # a string cell with a quote prefix: Excel shows the text and never evaluates it,
+            # even after the user edits the cell
+            ws.write_string(r, c, v, quoted)
+        else:
+            ws.write_string(r, c, v)
 
-    def convert(row):
-        row = list(row)
-        for i in text_cols:
-            v = row[i]
-            if v is None:
-                continue
-            if v.__class__ is str:
-                if v and (v[0] in FORMULA_TRIGGERS or not v.isprintable()):
-                    row[i] = text(v)
-            elif v.__class__ is not int:
-                row[i] = text(v)
-        for i in moments:
-            v = row[i]
-            if v.__class__ is dt.datetime and v.tzinfo is not None:
-                row[i] = v.astimezone(_LOCAL).replace(tzinfo=None)
-            elif v is not None and not isinstance(v, dt.date):
-                row[i] = text(v)
-        for i, style in styled:
-            v = row[i]
-            if v is None:
-                continue
-            if not isinstance(v, (Decimal, int, float)):
-                row[i] = text(v)
-                continue
-            cell = WriteOnlyCell(ws_ref[0], v)
-            cell._style = copy(style)
-            row[i] = cell
-        return row
+    def integer(ws, r, c, v):
+        if v.__class__ is int or (isinstance(v, (float, Decimal)) and not isinstance(v, bool)):
+            ws.write_number(r, c, v)
+        else:
+            text(ws, r, c, v)
 
-    return convert
+    def numbered(fmt):
+        def write(ws, r, c, v):
+            if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
+                ws.write_number(r, c, v, fmt)
+            else:
+                text(ws, r, c, v)
+
+        return write
+
+    def moment(fmt):
+        def write(ws, r, c, v):
+            if v.__class__ is dt.datetime:
+                if v.tzinfo is not None:
+                    v = v.astimezone(_LOCAL).replace(tzinfo=None)
+                ws.write_datetime(r, c, v, formats["datetime"])
+            elif isinstance(v, dt.date):
+                ws.write_datetime(r, c, v, fmt)
+            else:
+                text(ws, r, c, v)
+
+        return write
+
+    by_kind = {
+        "int": integer,
+        "money": numbered(formats["money"]),
+        "percent": numbered(formats["percent"]),
+        "date": moment(formats["date"]),
+        "datetime": moment(formats["datetime"]),
+    }
+    return [by_kind.get(c.kind, text) for c in columns]

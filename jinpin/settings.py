@@ -234,6 +234,22 @@ CELERY_TASK_EAGER_PROPAGATES = False
 # Without a broker a job runs in a thread of the web process (jinpin.jobs.dispatch), so its page
 # shows live progress; its helper tasks (the batch's chunk workers) then run eagerly in that thread.
 JOBS_IN_THREAD = env.bool("JOBS_IN_THREAD", default=not CELERY_BROKER_URL)
+
+# The cache: Redis, shared by every web and worker process, whenever a Redis URL is configured
+# (CACHE_URL, else the broker's); a per-process LocMem cache otherwise. What is cached and how it
+# is invalidated: jinpin/cache.py and the README's performance section.
+CACHE_URL = env("CACHE_URL", default="") or CELERY_BROKER_URL
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "jinpin.cache.PrefixedRedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="jinpin"),
+            "TIMEOUT": 600,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "TIMEOUT": 600}}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")

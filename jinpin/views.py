@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import audit, jobs, privacy, registry
+from . import audit, jobs, paging, privacy, registry
 from .forms import clean_text, parse_choice, parse_int
 from .models import Job
 from .scope import Role, role_required
@@ -131,7 +131,10 @@ def audit_log(request):
     action = parse_choice(parse_int(request.GET.get("action")), audit.LogEntry.Action.choices)
     if action is not None:
         qs = qs.filter(action=action)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    # append-only, so newest first is highest key first: reached by key, never by OFFSET
+    filtered = bool(actor or model or action is not None)
+    count = paging.capped_count(qs) if filtered else paging.estimated_count(audit.LogEntry)
+    page = paging.keyset_page(qs, request.GET, per_page=50, descending=True, count=count)
     for e in page:
         e.shown_changes = privacy.audit_changes(request, e)  # IDs and accounts per jinpin.privacy
     return render(request, "jinpin/audit_log.html", {"page": page, "actions": audit.LogEntry.Action.choices})

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from jinpin import exports
+from jinpin import exports, paging
 from jinpin.forms import add_errors, parse_id, parse_int, show_errors
 from jinpin.scope import role_required
 from schools.models import County, School
@@ -238,7 +238,13 @@ def activity_list(request):
         .order_by("-held_on", "-pk")
     )
     f = ActivityFilter(request.GET or None, queryset=qs, scope=request.scope)
-    page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # a million activities city-wide: the unfiltered list is counted by the planner's estimate
+    page = paging.paginate(
+        f.qs,
+        request.GET,
+        per_page=PAGE_SIZE,
+        city_wide_unfiltered=request.scope.city_wide and paging.unfiltered(request.GET, f),
+    )
     return render(request, "pairing/activity_list.html", {"filter": f, "page": page})
 
 

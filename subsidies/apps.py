@@ -27,6 +27,9 @@ class SubsidiesConfig(AppConfig):
         from .services import batch  # noqa: F401 - registers the job kind
 
         scoping.register_all()
+        from . import invalidation
+
+        invalidation.connect()
         for model in (
             Household,
             HouseholdStatus,

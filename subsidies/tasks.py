@@ -25,9 +25,14 @@ def batch_work(run_id: int, job_id: str) -> None:
 @shared_task(name="subsidies.tasks.rematch_registry")
 def rematch_registry() -> int:
     """Weekly re-match of the poor-household registry against enrolments (Celery beat)."""
+    from .models import AnomalySnapshot, Period
     from .services import matching
 
     run = matching.rematch()
+    # the registry changed: the stored anomaly reports (the latest period's, and any kept) are recomputed
+    latest = Period.objects.values_list("pk", flat=True).first()
+    for period_id in {latest, *AnomalySnapshot.objects.values_list("period_id", flat=True)} - {None}:
+        refresh_anomalies.delay(period_id)
     return run.pk if run else 0
 
 
@@ -51,3 +56,13 @@ def students_promote(user_id: int, student_ids: list[int], from_year: int) -> in
     except PermissionDenied:
         logging.getLogger(__name__).warning("students_promote refused for user %s", user_id)
         return 0
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, name="subsidies.tasks.refresh_anomalies")
+def refresh_anomalies(period_id: int) -> int:
+    """Recompute a period's stored anomaly report (after a batch or the registry re-match; ids only)."""
+    from .models import Period
+    from .services import anomaly_results
+
+    period = Period.objects.filter(pk=period_id).first()
+    return anomaly_results.refresh(period=period).rows if period else 0

@@ -11,7 +11,9 @@ class TeachersConfig(AppConfig):
         from jinpin import audit, registry
         from jinpin.scope import Role
 
-        from . import demo, exporters, scoping, views  # noqa: F401 - registrations
+        from . import demo, exporters, invalidation, scoping, views  # noqa: F401 - registrations
+
+        invalidation.connect()
         from .models import (
             Establishment,
             HonourTitle,

@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
+from jinpin import search
 from jinpin.filters import ScopedFilterSet
 from jinpin.forms import ASCII_DIGITS
 from schools.models import County, Poverty
@@ -36,9 +37,10 @@ class TeacherFilter(ScopedFilterSet):
         value = value.strip().upper()
         if not value:
             return qs
-        if len(value) >= 6 and ASCII_DIGITS.fullmatch(value[:6]):
-            return qs.filter(id_number__startswith=value)
-        return qs.filter(name__icontains=value)
+        # part of a name, or the last digits of the ID (jinpin/search.py); 6 digits or more may also be
+        # the start of an ID (an area code)
+        start = Q(id_number__startswith=value) if len(value) >= 6 and ASCII_DIGITS.fullmatch(value[:6]) else None
+        return search.people(qs, value, also=start)
 
     def by_backbone(self, qs, name, value):
         backbone = Exists(HonourTitle.objects.filter(teachers=OuterRef("pk"), is_backbone=True))

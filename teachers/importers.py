@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from jinpin import idcard
 from jinpin.imports import Col, Importer
 
+from . import invalidation
 from .models import AttendanceSource, Teacher, TrainingAttendance, TrainingCourse
 
 MAX_HOURS = Decimal("500")
@@ -127,6 +128,7 @@ class TrainingHoursImporter(Importer):
                 changed.append((a, f"{row['teacher'].name} · {row['course']}", changes))
             else:
                 unchanged += 1
+        invalidation.bump()  # bulk writes send no signal: cached training figures are stale once this commits
         TrainingAttendance.objects.bulk_create(new, batch_size=5000)
         TrainingAttendance.objects.bulk_update(
             [a for a, _r, _c in changed], ["hours", "completed_on", "certificate_no"], batch_size=5000

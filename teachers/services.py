@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import invalidation
 from .models import Movement, MovementStatus, ServiceKind, ServicePeriod, Teacher
 
 
@@ -350,6 +351,7 @@ def certificates_issue(*, teachers, year: int, issued_on: dt.date, acting_user, 
         )
         for pk, years, days in rows
     ]
+    invalidation.bump()  # bulk writes send no signal
     created = RuralHonourCertificate.objects.bulk_create(certs, ignore_conflicts=True)
     issued = list(
         RuralHonourCertificate.objects.filter(

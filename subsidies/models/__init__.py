@@ -1,5 +1,6 @@
 """精准救助 models, split by subdomain: the registry, schemes and rates, awards and their process."""
 
+from .anomalies import AnomalyRow, AnomalySnapshot
 from .awards import Award, AwardStatus, AwardStep, BatchChange, BatchChunk, BatchRun
 from .funds import Allocation
 from .matching import MatchItem, MatchRun
@@ -16,6 +17,8 @@ from .schemes import AmountRule, FundingSource, Group, Period, RateVersion, Sche
 from .transfers import PaymentDetailChange, PupilTransfer, RequestStatus
 
 __all__ = [
+    "AnomalySnapshot",
+    "AnomalyRow",
     "POOR_STATUSES",
     "Household",
     "HouseholdStatus",

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from jinpin import audit, jobs
 from schools.models import County, School, Village
 
-from .. import eligibility
+from .. import eligibility, invalidation
 from ..models import (
     Award,
     BatchChange,
@@ -318,6 +318,11 @@ def finalize(run_id: int) -> bool:
             **totals,
         )
         jobs.finish(run.job_id, jobs.Job.Status.SUCCEEDED, result=_result(run, totals))
+        # the awards changed: the period's stored anomaly report is recomputed by a task of its own
+        from ..tasks import refresh_anomalies
+
+        period_id = run.period_id
+        transaction.on_commit(lambda: refresh_anomalies.delay(period_id))
     return True
 
 
@@ -351,6 +356,7 @@ def _work_one(run: BatchRun, rates) -> int | None:
                     with connection.cursor() as cur:
                         cur.execute(sql, params)
                         created, updated, dropped, flagged, _students, _superseded = cur.fetchone()
+                    invalidation.bump()  # cached subsidy figures are stale once this chunk commits
                 else:
                     created = updated = dropped = flagged = 0
                 BatchChunk.objects.filter(pk=chunk.pk).update(

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from jinpin import audit
 from jinpin.imports import Col, Importer
 
+from .. import invalidation
 from ..models import (
     Allocation,
     Award,
@@ -58,6 +59,7 @@ def payable_awards(*, county_id, period, funding_source):
 @transaction.atomic
 def payout_prepare(*, county, period, funding_source, acting_user, scope, request=None) -> PayoutBatch:
     """Gather the payable awards into a new batch (re-issues awards whose earlier line failed)."""
+    invalidation.bump()  # cached subsidy figures are stale once this commits
     _require_officer(scope, county.pk)
     awards = payable_awards(county_id=county.pk, period=period, funding_source=funding_source)
     # the pupil's payee and account are the details last *confirmed* (a change waits in PaymentDetailChange until a
@@ -108,6 +110,7 @@ def payout_prepare(*, county, period, funding_source, acting_user, scope, reques
 def payout_send(*, batch: PayoutBatch, acting_user, scope, request=None) -> None:
     """Mark a prepared batch as sent to the bank. Four eyes (双人复核): whoever prepared the batch may not also send it,
     unless the city administrator does."""
+    invalidation.bump()  # cached subsidy figures are stale once this commits
     _require_officer(scope, batch.county_id)
     prepared_by = PayoutBatch.objects.filter(pk=batch.pk).values_list("created_by_id", flat=True).first()
     if prepared_by == acting_user.pk and not scope.is_city_admin:
@@ -143,6 +146,7 @@ def _settle_if_complete(batch_id):
 @transaction.atomic
 def lines_settle(*, results: list[dict], acting_user, batch: PayoutBatch) -> tuple[int, int]:
     """Apply the bank's results: ``[{"line": id, "paid": bool, "reference": str, "reason": str}]``. Returns (paid, failed)."""
+    invalidation.bump()  # cached subsidy figures are stale once this commits
     # the batch row, locked: two return files of one batch are applied one after the other, and only to a batch
     # the bank has been sent (a prepared batch's lines have not left the office)
     status = PayoutBatch.objects.select_for_update().filter(pk=batch.pk).values_list("status", flat=True).first()
@@ -285,6 +289,7 @@ BankReturnImporter.columns = [
 
 @transaction.atomic
 def recovery_create(*, award: Award, amount: Decimal, reason: str, acting_user, scope, request=None) -> Recovery:
+    invalidation.bump()  # cached subsidy figures are stale once this commits
     _require_officer(scope, award.county_id)
     award = Award.objects.select_for_update().get(pk=award.pk)  # two officers recording at once: one after the other
     if award.status != AwardStatus.PAID:
@@ -314,6 +319,7 @@ def recovery_create(*, award: Award, amount: Decimal, reason: str, acting_user, 
 
 @transaction.atomic
 def recovery_settle(*, recovery: Recovery, acting_user, scope, request=None) -> None:
+    invalidation.bump()  # cached subsidy figures are stale once this commits
     _require_officer(scope, recovery.award.county_id)
     if (
         Recovery.objects.filter(pk=recovery.pk, status=Recovery.Status.OPEN).update(
@@ -334,6 +340,7 @@ def recovery_settle(*, recovery: Recovery, acting_user, scope, request=None) -> 
 @transaction.atomic
 def loan_disburse(*, loan: LoanApplication, acting_user, scope, request=None) -> None:
     """Disburse an approved loan; the cap is checked again here, against the rate in force now."""
+    invalidation.bump()  # cached subsidy figures are stale once this commits
     _require_officer(scope, loan.county_id)
     loan = LoanApplication.objects.select_for_update().get(pk=loan.pk)
     if loan.status != LoanApplication.Status.APPROVED:

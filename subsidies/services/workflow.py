@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from jinpin import audit
 from jinpin.scope import Role, Scope
 
+from .. import invalidation
 from ..models import Allocation, Award, AwardStatus, AwardStep, BatchChange, PayoutLine, Scheme, SchemeKind
 from ..models.awards import OPEN_DIFFERENCE
 
@@ -167,6 +168,7 @@ def _lock_allocations(awards) -> None:
 @transaction.atomic
 def award_transition(*, awards, action: str, acting_user, scope: Scope, reason: str = "", request=None) -> Outcome:
     """Move the in-scope ``awards`` (a queryset) by ``action``. All or nothing; raises ValidationError."""
+    invalidation.bump()  # cached subsidy figures are stale once this commits
     moves = moves_for(action, scope)
     if not moves:
         raise PermissionDenied
@@ -279,6 +281,7 @@ def resolve_difference(
     * ``keep`` — the award stays as it is; the justification is recorded and a later rerun finding the same
       difference does not ask again.
     """
+    invalidation.bump()  # cached subsidy figures are stale once this commits
     R = BatchChange.Resolution
     if scope.read_only or scope.role not in RESOLVERS:
         raise PermissionDenied

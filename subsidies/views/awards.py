@@ -10,10 +10,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from jinpin import exports, privacy
+from jinpin import cache, exports, privacy
 from jinpin.forms import parse_id, show_errors
+from jinpin.paging import keyset_page
 from jinpin.scope import Role, role_required
 
+from .. import invalidation
 from ..filters import FILTER_KEYS, AwardFilter
 from ..forms import (
     AwardActionForm,
@@ -28,7 +30,7 @@ from ..models import (
 from ..models.awards import OPEN_DIFFERENCE
 from ..scoping import ACCESS
 from ..services import workflow
-from .common import PAGE_SIZE, CountedPaginator, _filtered
+from .common import PAGE_SIZE, _filtered
 
 
 def _award_filter(request, data):
@@ -40,8 +42,16 @@ def _award_filter(request, data):
 def award_list(request):
     f = _award_filter(request, request.GET)
     qs = _filtered(f)
-    totals = qs.order_by().aggregate(n=Count("*"), amount=Sum("amount"))  # COUNT(*): an index-only scan
-    page = CountedPaginator(qs, PAGE_SIZE, count=totals["n"]).get_page(request.GET.get("page"))
+    # the header's count and sum over every matching award (a million city-wide): kept in the shared
+    # cache until a subsidy write commits; the page itself is reached by key, never by OFFSET
+    scope = request.scope
+    filters = sorted((k, v) for k, v in request.GET.items() if k in FILTER_KEYS and v)
+    totals = cache.cached(
+        invalidation.AREA,
+        ("awards", scope.role, scope.county_id, scope.school_id, f.is_valid() if f.is_bound else None, filters),
+        lambda: qs.order_by().aggregate(n=Count("*"), amount=Sum("amount")),
+    )
+    page = keyset_page(qs, request.GET, per_page=PAGE_SIZE)
     actions = workflow.allowed_actions(request.scope)
     # the page's awards with a batch difference nobody has resolved (they cannot be approved yet): one query
     open_ids = set(
@@ -219,13 +229,18 @@ def home_panel(request):
     scope = request.scope
     if scope.role not in ACCESS["awards"]:
         return None
-    stats = (
-        scope.filter(Award)
-        .filter(status__in=[AwardStatus.APPLIED, AwardStatus.REVIEWED, AwardStatus.APPROVED, AwardStatus.PAID])
-        .aggregate(
-            students=Count("student", distinct=True, filter=Q(status__in=[AwardStatus.APPROVED, AwardStatus.PAID])),
-            pending=Count("pk", filter=Q(status__in=[AwardStatus.APPLIED, AwardStatus.REVIEWED])),
-            paid=Sum("amount", filter=Q(status=AwardStatus.PAID)),
-        )
+    # a pass over every award in scope: kept in the shared cache until a subsidy write commits
+    stats = cache.cached(
+        invalidation.AREA,
+        ("home", scope.role, scope.county_id, scope.school_id),
+        lambda: (
+            scope.filter(Award)
+            .filter(status__in=[AwardStatus.APPLIED, AwardStatus.REVIEWED, AwardStatus.APPROVED, AwardStatus.PAID])
+            .aggregate(
+                students=Count("student", distinct=True, filter=Q(status__in=[AwardStatus.APPROVED, AwardStatus.PAID])),
+                pending=Count("pk", filter=Q(status__in=[AwardStatus.APPLIED, AwardStatus.REVIEWED])),
+                paid=Sum("amount", filter=Q(status=AwardStatus.PAID)),
+            )
+        ),
     )
     return {"title": HOME_TITLE, "template": "subsidies/home_panel.html", "stats": stats}

@@ -5,13 +5,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jinpin import exports, imports
+from jinpin import cache, exports, imports
 from jinpin.forms import add_errors, parse_id, parse_year, show_errors
 from jinpin.scope import role_required
 
+from .. import invalidation
 from ..forms import (
     LoanForm,
     PayoutPrepareForm,
@@ -26,7 +28,7 @@ from ..models import (
     Recovery,
 )
 from ..scoping import ACCESS
-from ..services import payouts
+from ..services import anomaly_results, payouts
 from .common import PAGE_SIZE
 
 
@@ -156,10 +158,16 @@ def payout_return(request, pk):
 def reconciliation_page(request):
     year = parse_year(request.GET.get("year"), default=2016)
     county = parse_id(request.GET.get("county"))
-    rep = payouts.reconciliation(scope=request.scope, school_year=year, county_id=county)
     if request.method == "POST":
         job = exports.start(request, "subsidies.reconciliation", {"year": year, "county": county})
         return redirect("job_detail", pk=job.pk)
+    scope = request.scope
+    # a full pass over the year's awards: kept in the shared cache until a subsidy write commits
+    rep = cache.cached(
+        invalidation.AREA,
+        ("recon", scope.role, scope.county_id, scope.school_id, year, county, get_language()),
+        lambda: payouts.reconciliation(scope=scope, school_year=year, county_id=county),
+    )
     return render(request, "subsidies/reconciliation.html", {"rep": rep, "year": year})
 
 
@@ -216,27 +224,29 @@ def loan_disburse(request, pk):
 
 @role_required(*ACCESS["anomalies"])
 def anomaly_page(request):
-    import itertools
-
+    """The stored anomaly report (computed by a job, see services/anomaly_results.py), its time, and
+    buttons to recompute it and to export every anomaly live."""
     from ..models import Period
-    from ..services.anomalies import anomalies, audit_reveal
+    from ..services.anomalies import audit_reveal
 
     periods = Period.objects.all()
     period = periods.filter(pk=parse_id(request.GET.get("period"), default=0)).first() or periods.first()
     if request.method == "POST":
-        job = exports.start(
-            request,
-            request.POST.get("report") if request.POST.get("report") == "subsidies.headline" else "subsidies.anomalies",
-            {"period": period.pk if period else None},
-        )
+        if request.POST.get("report") == "recompute" and period:
+            job = anomaly_results.scan_start(period=period, request=request)
+        else:
+            job = exports.start(
+                request,
+                "subsidies.headline" if request.POST.get("report") == "subsidies.headline" else "subsidies.anomalies",
+                {"period": period.pk if period else None},
+            )
         return redirect("job_detail", pk=job.pk)
-    rows = list(itertools.islice(anomalies(request.scope, period), 200)) if period else []
+    snapshot, rows, counts = anomaly_results.stored(request.scope, period)
     audit_reveal(request.scope, period, len(rows), request=request)
-    counts: dict = {}
-    for r in rows:
-        counts[r[0]] = counts.get(r[0], 0) + 1
     return render(
-        request, "subsidies/anomalies.html", {"rows": rows, "counts": counts, "period": period, "periods": periods}
+        request,
+        "subsidies/anomalies.html",
+        {"rows": rows, "counts": counts, "period": period, "periods": periods, "snapshot": snapshot},
     )
 
 

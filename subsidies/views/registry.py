@@ -8,7 +8,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from jinpin import search
 from jinpin.forms import clean_text, parse_year
+from jinpin.paging import capped_count, estimated_count, keyset_page
 from jinpin.scope import role_required
 
 from .. import scoping
@@ -25,7 +27,7 @@ def household_list(request):
     plain = request.scope.filter(Household)
     q = clean_text(request.GET.get("q"))
     if q:
-        plain = plain.filter(Q(number__startswith=q) | Q(head_name__icontains=q))
+        plain = search.people(plain, q, name="head_name", id_number="head_id_number", also=Q(number__startswith=q))
     qs = plain.select_related("village__town", "village__county").with_status_on(timezone.localdate())
     from ..models import Student
 
@@ -36,9 +38,11 @@ def household_list(request):
         .annotate(n=Count("pk"))
         .values("n")[:1]
     )
-    page = CountedPaginator(
-        qs.annotate(n_students=n_students).order_by("number"), PAGE_SIZE, count=plain.count()
-    ).get_page(request.GET.get("page"))
+    # 300,000 households city-wide: the unfiltered list is counted by the planner's estimate
+    count = estimated_count(Household).n if request.scope.city_wide and not q else plain.count()
+    page = CountedPaginator(qs.annotate(n_students=n_students).order_by("number"), PAGE_SIZE, count=count).get_page(
+        request.GET.get("page")
+    )
     return render(request, "subsidies/household_list.html", {"page": page, "q": q})
 
 
@@ -82,8 +86,15 @@ def student_list(request):
         qs = qs.filter(school_year=year)
     q = clean_text(request.GET.get("q"))
     if q:
-        qs = qs.filter(Q(student__name__icontains=q) | Q(student__id_number=q.upper()))
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        # the matching pupils first (a trigram index scan), then their enrolments
+        qs = qs.filter(student__in=search.people(Student.objects.all(), q))
+    # a million enrolments: reached by key, never by OFFSET; counted exactly up to 10,000 (or, for the
+    # whole unfiltered city, the planner's estimate)
+    if request.scope.city_wide and not (year or q):
+        count = estimated_count(Enrolment)
+    else:
+        count = capped_count(qs)
+    page = keyset_page(qs, request.GET, per_page=PAGE_SIZE, count=count)
     return render(
         request,
         "subsidies/student_list.html",

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -11,12 +10,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from jinpin import exports, privacy
+from jinpin import cache, exports, paging, privacy
 from jinpin.forms import add_errors, parse_id, show_errors
 from jinpin.scope import role_required
 
 from .. import honours as hon
-from .. import services
+from .. import invalidation, services
 from .. import training_compliance as comp
 from ..filters import TeacherFilter
 from ..forms import ServicePeriodCloseForm, ServicePeriodForm, TeacherForm
@@ -46,7 +45,13 @@ def filter_params(request, filterset_cls):
 def teacher_list(request):
     qs = request.scope.filter(Teacher).select_related("school__county").prefetch_related("honours")
     f = TeacherFilter(request.GET or None, queryset=qs, scope=request.scope)
-    page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # 100,000 teachers city-wide: the unfiltered list is counted by the planner's estimate
+    page = paging.paginate(
+        f.qs,
+        request.GET,
+        per_page=PAGE_SIZE,
+        city_wide_unfiltered=request.scope.city_wide and paging.unfiltered(request.GET, f),
+    )
     return render(
         request,
         "teachers/teacher_list.html",
@@ -193,16 +198,26 @@ def home_panel(request):
     if scope.role is None:
         return None
     teachers = scope.filter(Teacher)
-    stats = teachers.aggregate(
-        total=Count("pk", filter=Q(status=TeacherStatus.ACTIVE)),
-        poor=Count(
-            "pk", filter=Q(status=TeacherStatus.ACTIVE, school__village__poverty__in=["provincial", "municipal"])
-        ),
-    )
     rule = comp.active_rule()
-    training = comp.totals(rule, teachers) if rule else None
     year = timezone.localdate().year
-    owed = hon.owed(teachers, year).count()
+
+    def figures():
+        stats = teachers.aggregate(
+            total=Count("pk", filter=Q(status=TeacherStatus.ACTIVE)),
+            poor=Count(
+                "pk", filter=Q(status=TeacherStatus.ACTIVE, school__village__poverty__in=["provincial", "municipal"])
+            ),
+        )
+        training = comp.totals(rule, teachers) if rule else None
+        owed = hon.owed(teachers, year).count()
+        return stats, training, owed
+
+    # city- or county-wide aggregates: kept in the shared cache until a teacher or school write commits
+    stats, training, owed = cache.cached(
+        invalidation.AREA,
+        ("home", scope.role, scope.county_id, scope.school_id, rule.pk if rule else None, year),
+        figures,
+    )
     return {
         "title": HOME_TITLE,
         "template": "teachers/home_panel.html",

@@ -9,12 +9,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jinpin import exports, imports
+from jinpin import cache, exports, imports
 from jinpin.forms import add_errors, clean_text, parse_choice, parse_id
 from jinpin.scope import role_required
 from schools.models import County, School
 
-from .. import services
+from .. import invalidation, services
 from .. import training_compliance as comp
 from ..forms import AttendanceForm, CourseForm
 from ..importers import TrainingHoursImporter
@@ -145,18 +145,32 @@ def compliance(request):
         ctx["level"] = "school"
         ctx["only_short"] = request.GET.get("short") != "0"
         ctx["can_record"] = request.scope.can_write(TrainingAttendance)
-    elif county is not None:
+        ctx["totals"] = comp.totals(rule, teachers)
+        return render(request, "teachers/compliance.html", ctx)
+    # the county and city summaries aggregate every teacher's hours: kept in the shared cache
+    # until a teacher, training or school write commits (teachers/invalidation.py)
+    scope = request.scope
+    key = ("training", scope.role, scope.county_id, scope.school_id, rule.pk, county.pk if county else None)
+    if county is not None:
         teachers = teachers.filter(school__county=county)
-        rows = list(comp.summary_by(rule, teachers, "school_id", "school__name", "school__code"))
+        rows = cache.cached(
+            invalidation.AREA,
+            key,
+            lambda: list(comp.summary_by(rule, teachers, "school_id", "school__name", "school__code")),
+        )
         ctx["rows"] = sorted(rows, key=lambda r: (-r["short"], r["school__code"]))
         ctx["level"] = "county"
     else:
-        rows = list(
-            comp.summary_by(rule, teachers, "school__county_id", "school__county__name", "school__county__order")
+        rows = cache.cached(
+            invalidation.AREA,
+            key,
+            lambda: list(
+                comp.summary_by(rule, teachers, "school__county_id", "school__county__name", "school__county__order")
+            ),
         )
         ctx["rows"] = sorted(rows, key=lambda r: r["school__county__order"])
         ctx["level"] = "city"
-    ctx["totals"] = comp.totals(rule, teachers)
+    ctx["totals"] = cache.cached(invalidation.AREA, (*key, "totals"), lambda: comp.totals(rule, teachers))
     return render(request, "teachers/compliance.html", ctx)
 
 

@@ -11,6 +11,7 @@ from django.utils import translation
 from jinpin.scope import get_scope
 from subsidies.exporters import AnomalyExporter, HeadlineExporter
 from subsidies.models import Award, AwardStatus, EnrolmentConflict, HouseholdStatus
+from subsidies.services import anomaly_results
 from subsidies.services.anomalies import anomalies
 
 from .conftest import run_batch
@@ -117,5 +118,36 @@ def test_paid_twice_rows_name_the_student_school_scheme_and_period(places, perio
     assert paid[6] == award.amount * 2 and "2" in paid[7]
     assert full[0][4] == child.id_number  # the auditor sees the full ID
     assert str(award.pk) not in [str(v) for v in paid]
+    anomaly_results.refresh(period=period)  # the page reads the stored report
     page = client_for(w.officer_a).get(reverse("subsidies:anomalies")).content.decode()
     assert child.name in page and child.id_number not in page
+
+
+def test_the_page_reads_the_report_stored_after_the_batch_and_recomputes_on_request(
+    places, period, client_for, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    """The checks run in a job (after the batch, on request), not per request; the page says when."""
+    from subsidies.models import AnomalySnapshot
+
+    w = places
+    child = pupil(w.weak_a, household=household(w.village_a, ("verified", "2016-01-15")))
+    with django_capture_on_commit_callbacks(execute=True):
+        run_batch(period)  # queues the anomaly check of the period (eager here)
+    snap = AnomalySnapshot.objects.get(period=period)
+    assert snap.rows == 0
+    Award.objects.filter(student=child).update(status=AwardStatus.REJECTED)
+    url = reverse("subsidies:anomalies")
+    officer = client_for(w.officer_a)
+    officer.get(url)  # session and membership warm
+    with django_assert_num_queries(9):  # constant: the stored rows, never the checks
+        page = officer.get(url).content.decode()
+    assert child.name not in page and "anomaly-computed" in page  # the stored report, not a live check
+    with django_capture_on_commit_callbacks(execute=True):
+        r = officer.post(url, {"report": "recompute"})
+    assert r.status_code == 302
+    assert AnomalySnapshot.objects.get(period=period).rows >= 1
+    with django_assert_num_queries(9):  # constant: the stored rows, never the checks
+        page = officer.get(url).content.decode()
+    assert child.name in page and child.id_number not in page  # masked for a county officer
+    assert child.id_number in client_for(w.auditor).get(url).content.decode()
+    assert child.name not in client_for(w.officer_b).get(url).content.decode()

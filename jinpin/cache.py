@@ -1,0 +1,81 @@
+"""The shared cache: what pages may keep between requests, and how it is invalidated.
+
+With a Redis URL configured (``CACHE_URL``, or the Celery broker's ``CELERY_BROKER_URL``) every
+web and worker process shares one Redis cache; without one, each process has its own LocMem
+cache (development, ``make run``).
+
+Cached figures are keyed by a *stamp*: one small counter per area of data ("subsidies",
+"teachers"), stored in the same cache. A service that changes that area calls
+``bump("subsidies")``, which moves the stamp once the transaction commits, so every key built
+from the old stamp is simply never read again (it expires by its timeout). A reader that
+computes while a write commits stores its result under the stamp it read before computing:
+at worst that entry is never used. Each entry also has a timeout, a backstop for a write path
+that forgot to bump.
+
+    rows = cached("subsidies", ("recon", scope.county_id, year), lambda: reconciliation(...))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
+from django.db import transaction
+
+DEFAULT_TIMEOUT = 600
+
+
+class PrefixedRedisCache(RedisCache):
+    """Django's Redis cache whose ``clear()`` deletes only this cache's keys (its KEY_PREFIX), never
+    the whole Redis database: the cache may share a database with Celery's queues."""
+
+    def clear(self):
+        client = self._cache.get_client(None, write=True)
+        pattern = self.make_key("*", version=self.version).rsplit(":", 2)[0] + ":*"
+        batch = []
+        for key in client.scan_iter(match=pattern, count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                client.delete(*batch)
+                batch = []
+        if batch:
+            client.delete(*batch)
+        return True
+
+
+def _stamp_key(area: str) -> str:
+    return f"stamp:{area}"
+
+
+def stamp(area: str) -> int:
+    """The current stamp of ``area`` (one cache read; created on first use)."""
+    value = cache.get(_stamp_key(area))
+    if value is None:
+        value = time.time_ns()
+        cache.add(_stamp_key(area), value, None)
+        value = cache.get(_stamp_key(area), value)
+    return value
+
+
+def _move(*areas: str) -> None:
+    now = time.time_ns()
+    cache.set_many({_stamp_key(a): now for a in areas}, None)
+
+
+def bump(*areas: str) -> None:
+    """Invalidate every cached figure of ``areas`` once the current transaction commits
+    (at once when there is none)."""
+    transaction.on_commit(lambda: _move(*areas))
+
+
+def cached(area: str, parts: tuple, compute, timeout: int = DEFAULT_TIMEOUT):
+    """``compute()``'s value, kept under ``area``'s current stamp and ``parts`` (plain values)."""
+    raw = ":".join(map(str, (stamp(area), *parts)))
+    key = f"{area}:" + hashlib.sha1(raw.encode()).hexdigest()
+    hit = cache.get(key)
+    if hit is None:
+        hit = compute()
+        cache.set(key, hit, timeout)
+    return hit
