@@ -176,7 +176,9 @@ def recording(monkeypatch):
 
 
 def table_counts():
-    tables = sorted(t for t in connection.introspection.table_names() if t != "auditlog_logentry")
+    # the audit log and its hash chain's bookkeeping (entries waiting to be linked at commit) grow by design
+    audit_tables = {"auditlog_logentry", "jinpin_auditpending", "jinpin_auditchain"}
+    tables = sorted(t for t in connection.introspection.table_names() if t not in audit_tables)
     sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM \"{t}\"" for t in tables)
     with connection.cursor() as cur:
         cur.execute(sql)
