@@ -289,7 +289,7 @@ class StudentImporter(Importer):
     def after_validation(self, report):
         """A refused file writes nothing; the rows that matter (double enrolments, pupils owned elsewhere) are kept
         for the city level in a transaction of their own, which the importer never sees."""
-        if not report.ok and self.conflicts:
+        if not report.ok and getattr(self, "conflicts", None):
             from .services.registry import conflicts_record
 
             conflicts_record(self.conflicts)
