@@ -1,11 +1,11 @@
 from django.contrib import admin
 
 from . import services
-from .models import Minimum, SchoolYear, Semester
+from .models import RequiredMinimum, SchoolYear, Semester
 
 
-@admin.register(Minimum)
-class MinimumAdmin(admin.ModelAdmin):
+@admin.register(RequiredMinimum)
+class RequiredMinimumAdmin(admin.ModelAdmin):
     """The programme's minimums are data: the city administrator edits them here."""
 
     list_display = ["name", "code", "evidence", "period", "required", "is_active", "order"]

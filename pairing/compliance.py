@@ -37,10 +37,10 @@ from .models import (
     Evidence,
     Interval,
     JointProject,
-    Milestone,
-    MilestoneKind,
-    MilestoneStatus,
-    Minimum,
+    RequiredMinimum,
+    SchoolMilestone,
+    SchoolMilestoneKind,
+    SchoolMilestoneStatus,
     SchoolYear,
     Secondment,
     Semester,
@@ -57,7 +57,7 @@ def table(model) -> str:
 
 
 def active_minimums():
-    return list(Minimum.objects.filter(is_active=True).order_by("order", "pk"))
+    return list(RequiredMinimum.objects.filter(is_active=True).order_by("order", "pk"))
 
 
 def years_upto(today=None, *, last: int | None = None):
@@ -69,7 +69,7 @@ def years_upto(today=None, *, last: int | None = None):
     return years
 
 
-def _evidence_rows(m: Minimum, params: list, restrict: bool = True) -> str:
+def _evidence_rows(m: RequiredMinimum, params: list, restrict: bool = True) -> str:
     """One SELECT of the evidence that counts for minimum ``m``: ``(agreement_id, minimum_id, period_id,
     evidence_id, direction)``, one row per activity, secondment, project or adopted document in a period.
 
@@ -107,18 +107,18 @@ def _evidence_rows(m: Minimum, params: list, restrict: bool = True) -> str:
             f"WHERE 1 = 1 {only.format(alias='project')}"
         )
     if m.evidence == Evidence.PLAN_AND_CHARTER:
-        params += [m.pk, MilestoneStatus.ADOPTED.value, m.period]
+        params += [m.pk, SchoolMilestoneStatus.ADOPTED.value, m.period]
         return (
             f"SELECT helped.agreement_id, %s AS minimum_id, periods.period_id, document.id AS evidence_id, "
             f"'' AS direction FROM {table(AgreementSchool)} helped "
             f"JOIN agreements ON agreements.id = helped.agreement_id "
-            f"JOIN {table(Milestone)} document ON document.school_id = helped.school_id AND document.status = %s "
+            f"JOIN {table(SchoolMilestone)} document ON document.school_id = helped.school_id AND document.status = %s "
             f"JOIN periods ON periods.kind = %s AND document.adopted_on <= periods.ends_on"
         )
     raise ValueError(m.evidence)
 
 
-def _evidence_part(m: Minimum, params: list, restrict: bool = True) -> str:
+def _evidence_part(m: RequiredMinimum, params: list, restrict: bool = True) -> str:
     """One grouped SELECT giving (agreement_id, minimum_id, period_id, n) for minimum ``m``, counting its rows.
 
     Activities and projects count one each; secondments count the smaller of the two directions (互派);
@@ -131,7 +131,7 @@ def _evidence_part(m: Minimum, params: list, restrict: bool = True) -> str:
         to_helping = f"SUM(CASE WHEN e.direction = '{Direction.TO_HELPING.value}' THEN 1 ELSE 0 END)"
         n = f"CASE WHEN {to_helped} < {to_helping} THEN {to_helped} ELSE {to_helping} END"
     elif m.evidence == Evidence.PLAN_AND_CHARTER:
-        params += [len(MilestoneKind.values), m.required]  # placed before the rows' own parameters
+        params += [len(SchoolMilestoneKind.values), m.required]  # placed before the rows' own parameters
         n = (
             f"CASE WHEN COUNT(DISTINCT e.evidence_id) >= %s * (SELECT COUNT(*) FROM {table(AgreementSchool)} helped "
             f"WHERE helped.agreement_id = e.agreement_id) THEN %s ELSE 0 END"
@@ -184,7 +184,7 @@ def result_sql(agreements, *, years, today, minimums) -> tuple[str, list]:
         f"periods.period_id, periods.starts_on, periods.ends_on, agreements.ends_on AS agreement_ends_on "
         f"FROM agreements JOIN periods ON periods.starts_on <= agreements.ends_on "
         f"AND periods.ends_on >= agreements.starts_on AND periods.starts_on <= %s "
-        f"JOIN {table(Minimum)} minimum ON minimum.period = periods.kind "
+        f"JOIN {table(RequiredMinimum)} minimum ON minimum.period = periods.kind "
         f"AND minimum.id IN ({', '.join(['%s'] * len(min_ids))})), "
     )
     restrict = bool(agreements.query.where)
@@ -212,7 +212,7 @@ def _execute(c, sql, params):
 @dataclass
 class Cell:
     agreement_id: int
-    minimum: Minimum
+    minimum: RequiredMinimum
     period_kind: str
     period_id: int
     starts_on: dt.date
@@ -364,7 +364,7 @@ def attach_evidence(cell_list, agreement: Agreement):
         Evidence.ACTIVITIES: Activity.objects.only("pk", "kind", "held_on", "semester_id", "school_year_id", "summary"),
         Evidence.SECONDMENT_EACH_WAY: Secondment.objects.all(),
         Evidence.PROJECTS: JointProject.objects.all(),
-        Evidence.PLAN_AND_CHARTER: Milestone.objects.select_related("school"),
+        Evidence.PLAN_AND_CHARTER: SchoolMilestone.objects.select_related("school"),
     }
     loaded = {kind: qs.in_bulk(wanted[kind]) if wanted[kind] else {} for kind, qs in objects.items()}
     found = defaultdict(list)

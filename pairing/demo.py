@@ -36,10 +36,10 @@ from .models import (
     Donation,
     DonationCategory,
     JointProject,
-    Milestone,
-    MilestoneKind,
-    MilestoneStatus,
     ProjectStatus,
+    SchoolMilestone,
+    SchoolMilestoneKind,
+    SchoolMilestoneStatus,
     SchoolYear,
     Secondment,
 )
@@ -325,20 +325,20 @@ def _demo_history(rnd, cal, agreements, plans, profiles, previous, current, toda
         for s in helped:
             if profile in ("good", "demo") or rnd.random() < 0.4:
                 milestones.append(
-                    Milestone(
+                    SchoolMilestone(
                         school=s,
-                        kind=MilestoneKind.PLAN,
-                        status=MilestoneStatus.ADOPTED,
+                        kind=SchoolMilestoneKind.PLAN,
+                        status=SchoolMilestoneStatus.ADOPTED,
                         drafted_on=previous.starts_on + dt.timedelta(days=40),
                         adopted_on=previous.starts_on + dt.timedelta(days=100),
                     )
                 )
                 adopted = profile == "good"
                 milestones.append(
-                    Milestone(
+                    SchoolMilestone(
                         school=s,
-                        kind=MilestoneKind.CHARTER,
-                        status=MilestoneStatus.ADOPTED if adopted else MilestoneStatus.DRAFTED,
+                        kind=SchoolMilestoneKind.CHARTER,
+                        status=SchoolMilestoneStatus.ADOPTED if adopted else SchoolMilestoneStatus.DRAFTED,
                         drafted_on=previous.starts_on + dt.timedelta(days=60),
                         adopted_on=previous.starts_on + dt.timedelta(days=200) if adopted else None,
                     )
@@ -353,7 +353,7 @@ def _demo_history(rnd, cal, agreements, plans, profiles, previous, current, toda
     Secondment.objects.bulk_create(secs, batch_size=2000)
     JointProject.objects.bulk_create(projects, batch_size=2000)
     Donation.objects.bulk_create(donations, batch_size=2000)
-    Milestone.objects.bulk_create(milestones, batch_size=2000, ignore_conflicts=True)
+    SchoolMilestone.objects.bulk_create(milestones, batch_size=2000, ignore_conflicts=True)
 
 
 # -- scale ------------------------------------------------------------------------------------------------

@@ -14,9 +14,9 @@ from .models import (
     Agreement,
     Direction,
     DonationCategory,
-    MilestoneKind,
-    MilestoneStatus,
     ProjectStatus,
+    SchoolMilestoneKind,
+    SchoolMilestoneStatus,
 )
 from .models import (
     AgreementForm as Form,
@@ -232,9 +232,9 @@ class ConfirmReceiptForm(forms.Form):
     received_on = forms.DateField(label=_("Received on"), widget=DATE, initial=timezone.localdate)
 
 
-class MilestoneForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Milestone"), choices=MilestoneKind.choices)
-    status = forms.ChoiceField(label=_("Status"), choices=MilestoneStatus.choices)
+class SchoolMilestoneForm(forms.Form):
+    kind = forms.ChoiceField(label=_("SchoolMilestone"), choices=SchoolMilestoneKind.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=SchoolMilestoneStatus.choices)
     drafted_on = forms.DateField(label=_("Drafted on"), widget=DATE, required=False)
     adopted_on = forms.DateField(label=_("Adopted on"), widget=DATE, required=False)
     document = forms.FileField(label=_("Document (PDF, JPEG or PNG)"), required=False)
@@ -248,7 +248,7 @@ class MilestoneForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("status") == MilestoneStatus.ADOPTED and not data.get("adopted_on"):
+        if data.get("status") == SchoolMilestoneStatus.ADOPTED and not data.get("adopted_on"):
             self.add_error("adopted_on", _("Give the date it was adopted."))
         return data
 
@@ -261,6 +261,6 @@ __all__ = [
     "ProjectForm",
     "DonationForm",
     "ConfirmReceiptForm",
-    "MilestoneForm",
+    "SchoolMilestoneForm",
     "SecondmentEndForm",
 ]

@@ -18,8 +18,8 @@ from .models import (
     Attachment,
     Donation,
     JointProject,
-    Milestone,
-    Minimum,
+    RequiredMinimum,
+    SchoolMilestone,
     SchoolYear,
     Secondment,
     Semester,
@@ -120,6 +120,6 @@ def register_all():
     for model in (Activity, Secondment, JointProject, Donation):
         scope.register(model, rows=rows_through("agreement__"), write=log_write)
     scope.register(Attachment, rows=rows_through("activity__agreement__"), write=attachment_write)
-    scope.register(Milestone, rows=milestone_rows, write=milestone_write)
-    for model in (Minimum, SchoolYear, Semester):
+    scope.register(SchoolMilestone, rows=milestone_rows, write=milestone_write)
+    for model in (RequiredMinimum, SchoolYear, Semester):
         scope.register(model, rows=scope.everything, write={Role.CITY_ADMIN})

@@ -26,8 +26,8 @@ from .models import (
     Direction,
     Donation,
     JointProject,
-    Milestone,
-    MilestoneStatus,
+    SchoolMilestone,
+    SchoolMilestoneStatus,
     SchoolYear,
     Secondment,
     Semester,
@@ -436,21 +436,21 @@ def donation_confirm(*, donation, received_on, acting_user, scope) -> Donation:
 @transaction.atomic
 def milestone_set(
     *, school, kind, status, drafted_on=None, adopted_on=None, document=None, document_type="", acting_user
-) -> Milestone:
+) -> SchoolMilestone:
     """Record a helped school's development plan or charter as drafted or adopted."""
-    ms = Milestone.objects.select_for_update().filter(school=school, kind=kind).first() or Milestone(
+    ms = SchoolMilestone.objects.select_for_update().filter(school=school, kind=kind).first() or SchoolMilestone(
         school=school, kind=kind
     )
-    if status == MilestoneStatus.ADOPTED and not adopted_on:
+    if status == SchoolMilestoneStatus.ADOPTED and not adopted_on:
         raise ValidationError({"adopted_on": _("Give the date it was adopted.")})
     if adopted_on and adopted_on > timezone.localdate():
         raise ValidationError({"adopted_on": _("The date cannot be in the future.")})
     if drafted_on and drafted_on > timezone.localdate():
         raise ValidationError({"drafted_on": _("The date cannot be in the future.")})
-    if drafted_on and adopted_on and status == MilestoneStatus.ADOPTED and adopted_on < drafted_on:
+    if drafted_on and adopted_on and status == SchoolMilestoneStatus.ADOPTED and adopted_on < drafted_on:
         raise ValidationError({"adopted_on": _("It cannot be adopted before it was drafted.")})
     ms.status, ms.drafted_on, ms.adopted_on, ms.updated_by = status, drafted_on, adopted_on, acting_user
-    if status == MilestoneStatus.DRAFTED:
+    if status == SchoolMilestoneStatus.DRAFTED:
         ms.adopted_on = None
     fields = ["status", "drafted_on", "adopted_on", "updated_by", "updated_at"]
     if document is not None:

@@ -26,8 +26,8 @@ from .forms import (
     AgreementEndForm,
     ConfirmReceiptForm,
     DonationForm,
-    MilestoneForm,
     ProjectForm,
+    SchoolMilestoneForm,
     SecondmentEndForm,
     SecondmentForm,
 )
@@ -38,8 +38,8 @@ from .models import (
     AgreementStatus,
     Attachment,
     Donation,
-    Milestone,
-    MilestoneKind,
+    SchoolMilestone,
+    SchoolMilestoneKind,
     SchoolYear,
     Secondment,
     Semester,
@@ -180,9 +180,9 @@ def agreement_detail(request, pk):
     periods = selectors.compliance_grid(cells, years)  # [(label, [cells])] newest first
     year_by_id = {y.pk: y for y in years}
     helped_ids = [link.school_id for link in agreement.links.all()]
-    milestones = {(m.school_id, m.kind): m for m in Milestone.objects.filter(school_id__in=helped_ids)}
+    milestones = {(m.school_id, m.kind): m for m in SchoolMilestone.objects.filter(school_id__in=helped_ids)}
     milestone_rows = [
-        (link.school, [(k, milestones.get((link.school_id, k))) for k in MilestoneKind.values])
+        (link.school, [(k, milestones.get((link.school_id, k))) for k in SchoolMilestoneKind.values])
         for link in agreement.links.all()
     ]
     donations = list(agreement.donations.select_related("recipient", "received_by"))
@@ -443,7 +443,7 @@ def donation_list(request):
 def _may_set_milestone(scope, school) -> bool:
     """The helped school's principal, an officer of its county, or the city."""
     return (
-        scope.can_write(Milestone)
+        scope.can_write(SchoolMilestone)
         and not (scope.is_principal and scope.school_id != school.pk)
         and not (scope.is_county_officer and school.county_id != scope.county_id)
     )
@@ -463,7 +463,7 @@ def milestone_set(request, pk, school_pk):
     scope = request.scope
     if not _may_set_milestone(scope, link.school):
         raise PermissionDenied
-    form = MilestoneForm(request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind")})
+    form = SchoolMilestoneForm(request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind")})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -496,7 +496,7 @@ def milestone_set(request, pk, school_pk):
 
 @role_required()
 def milestone_document(request, pk):
-    ms = request.scope.get_or_404(Milestone, pk=pk)
+    ms = request.scope.get_or_404(SchoolMilestone, pk=pk)
     return uploads.serve(
         request,
         ms.document,

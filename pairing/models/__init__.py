@@ -16,21 +16,21 @@ from .agreements import (
     AgreementForm,
     AgreementSchool,
     AgreementStatus,
-    Milestone,
-    MilestoneKind,
-    MilestoneStatus,
+    SchoolMilestone,
+    SchoolMilestoneKind,
+    SchoolMilestoneStatus,
 )
 from .calendar import SchoolYear, Semester
-from .compliance import ComplianceStamp, Evidence, Interval, Minimum
+from .compliance import ComplianceStamp, Evidence, Interval, RequiredMinimum
 
 __all__ = [
     "Agreement",
     "AgreementForm",
     "AgreementSchool",
     "AgreementStatus",
-    "Milestone",
-    "MilestoneKind",
-    "MilestoneStatus",
+    "SchoolMilestone",
+    "SchoolMilestoneKind",
+    "SchoolMilestoneStatus",
     "Activity",
     "ActivityKind",
     "Attachment",
@@ -44,6 +44,6 @@ __all__ = [
     "Semester",
     "ComplianceStamp",
     "Evidence",
-    "Minimum",
+    "RequiredMinimum",
     "Interval",
 ]

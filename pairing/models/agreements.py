@@ -200,23 +200,24 @@ class AgreementSchool(models.Model):
         return self.school.name
 
 
-class MilestoneKind(models.TextChoices):
+class SchoolMilestoneKind(models.TextChoices):
     PLAN = "plan", _("Development plan")
     CHARTER = "charter", _("School charter")
 
 
-class MilestoneStatus(models.TextChoices):
+class SchoolMilestoneStatus(models.TextChoices):
     DRAFTED = "drafted", _("Drafted")
     ADOPTED = "adopted", _("Adopted")
 
 
-class Milestone(models.Model):
-    """A helped school's development plan (发展规划) or school charter (学校章程): drafted, then adopted."""
+class SchoolMilestone(models.Model):
+    """A helped school's development plan (发展规划) or school charter (学校章程): drafted, then adopted
+    (shown as "milestone" in the interface; adopted by every helped school, it is a compliance evidence)."""
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="milestones", verbose_name=_("school"))
-    kind = models.CharField(_("milestone"), max_length=10, choices=MilestoneKind.choices)
+    kind = models.CharField(_("milestone"), max_length=10, choices=SchoolMilestoneKind.choices)
     status = models.CharField(
-        _("status"), max_length=10, choices=MilestoneStatus.choices, default=MilestoneStatus.DRAFTED
+        _("status"), max_length=10, choices=SchoolMilestoneStatus.choices, default=SchoolMilestoneStatus.DRAFTED
     )
     drafted_on = models.DateField(_("drafted on"), null=True, blank=True)
     adopted_on = models.DateField(_("adopted on"), null=True, blank=True)
@@ -236,7 +237,7 @@ class Milestone(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["school", "kind"], name="milestone_unique_per_school"),
             models.CheckConstraint(
-                condition=~Q(status=MilestoneStatus.ADOPTED) | Q(adopted_on__isnull=False),
+                condition=~Q(status=SchoolMilestoneStatus.ADOPTED) | Q(adopted_on__isnull=False),
                 name="milestone_adopted_has_date",
             ),
         ]
@@ -245,5 +246,5 @@ class Milestone(models.Model):
         return f"{self.school} · {self.get_kind_display()}"
 
     def clean(self):
-        if self.status == MilestoneStatus.ADOPTED and not self.adopted_on:
+        if self.status == SchoolMilestoneStatus.ADOPTED and not self.adopted_on:
             raise ValidationError({"adopted_on": _("Give the date it was adopted.")})

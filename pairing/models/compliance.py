@@ -21,8 +21,9 @@ class Evidence(models.TextChoices):
     PLAN_AND_CHARTER = "plan_and_charter", _("Development plan and charter adopted by every helped school")
 
 
-class Minimum(models.Model):
-    """One compliance rule: at least ``required`` pieces of ``evidence`` per ``period``.
+class RequiredMinimum(models.Model):
+    """One of the programme's required minimums for every agreement (one compliance rule): at least
+    ``required`` pieces of ``evidence`` per ``period`` (shown as "minimum" in the interface).
 
     For ``secondment_each_way`` the count is the smaller of the two directions; for
     ``plan_and_charter`` it is 1 when every helped school has adopted both by the period's end.

@@ -18,7 +18,7 @@ def populated(world):
     from jinpin import exports, jobs
     from jinpin.scope import get_scope
     from pairing import services as pairing_services
-    from pairing.models import MilestoneKind, MilestoneStatus
+    from pairing.models import SchoolMilestoneKind, SchoolMilestoneStatus
     from subsidies.models import (
         Allocation,
         Award,
@@ -34,12 +34,12 @@ def populated(world):
     from teachers import services as teacher_services
     from teachers.models import Movement, MovementKind, ServiceKind, ServicePeriod
     from tests.factories import make_user
-    from tests.pairing.factories import agreement, log, pdf, png
+    from tests.pairing.factories import agreement, log, pdf, png, seed_reference_data
     from tests.subsidies.conftest import run_batch, seed_schemes
     from tests.subsidies.factories import household, pupil
     from tests.teachers.factories import CourseFactory, TeacherFactory
 
-    importlib.import_module("pairing.migrations.0002_seed_calendar_and_minimums").forward(apps, None)
+    seed_reference_data()
     importlib.import_module("teachers.migrations.0002_seed_reference_data").forward(apps, None)
     seed_schemes()
     from django.core.cache import cache
@@ -111,8 +111,8 @@ def populated(world):
     )
     w.milestone = pairing_services.milestone_set(
         school=w.weak_a,
-        kind=MilestoneKind.PLAN,
-        status=MilestoneStatus.ADOPTED,
+        kind=SchoolMilestoneKind.PLAN,
+        status=SchoolMilestoneStatus.ADOPTED,
         adopted_on=dt.date(2017, 5, 1),
         document=pdf(),
         document_type="application/pdf",

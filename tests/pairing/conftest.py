@@ -1,17 +1,13 @@
-import importlib
-
 import pytest
 
-from .factories import agreement
+from .factories import agreement, seed_reference_data
 
 
 @pytest.fixture(autouse=True)
 def _pairing_reference_data(db):
     """The calendar and the minimums come from a data migration; a transactional test elsewhere in
     the suite flushes them, so put them back (the migration's own function, idempotent)."""
-    from django.apps import apps
-
-    importlib.import_module("pairing.migrations.0002_seed_calendar_and_minimums").forward(apps, None)
+    seed_reference_data()
     from django.core.cache import cache
 
     cache.clear()  # cached compliance is keyed by ids that a rolled-back test may hand out again

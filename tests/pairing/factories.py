@@ -1,6 +1,7 @@
 """Helpers to build 结对帮扶 data in tests."""
 
 import datetime as dt
+import importlib
 
 import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,14 +14,25 @@ from pairing.models import (
     AgreementStatus,
     Direction,
     JointProject,
-    Milestone,
-    MilestoneKind,
-    MilestoneStatus,
+    RequiredMinimum,
+    SchoolMilestone,
+    SchoolMilestoneKind,
+    SchoolMilestoneStatus,
+    SchoolYear,
     Secondment,
+    Semester,
 )
 from teachers.models import HonourTitle
 from tests.factories import SchoolFactory
 from tests.teachers.factories import TeacherFactory
+
+
+def seed_reference_data():
+    """The calendar and the minimums of the data migration, put back after a transactional test flushed them
+    (the migration's own function, given today's models; idempotent)."""
+    seed = importlib.import_module("pairing.migrations.0002_seed_calendar_and_minimums").seed
+    seed(SchoolYear, Semester, RequiredMinimum)
+
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
@@ -87,15 +99,15 @@ class JointProjectFactory(factory.django.DjangoModelFactory):
     started_on = dt.date(2016, 10, 1)
 
 
-class MilestoneFactory(factory.django.DjangoModelFactory):
+class SchoolMilestoneFactory(factory.django.DjangoModelFactory):
     """A helped school's plan or charter, adopted."""
 
     class Meta:
-        model = Milestone
+        model = SchoolMilestone
 
     school = factory.SubFactory(SchoolFactory)
-    kind = MilestoneKind.PLAN
-    status = MilestoneStatus.ADOPTED
+    kind = SchoolMilestoneKind.PLAN
+    status = SchoolMilestoneStatus.ADOPTED
     adopted_on = dt.date(2016, 10, 1)
 
 
@@ -140,7 +152,7 @@ def log(agreement, kind, day, user=None, **kw):
 __all__ = [
     "AgreementFactory",
     "JointProjectFactory",
-    "MilestoneFactory",
+    "SchoolMilestoneFactory",
     "SecondmentFactory",
     "png",
     "pdf",

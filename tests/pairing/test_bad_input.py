@@ -37,14 +37,14 @@ def test_the_compliance_page_survives_any_page_number(world, pair, officer, page
     ],
 )
 def test_milestone_dates_in_the_wrong_order_are_refused(world, pair, client_for, dates, field):
-    from pairing.models import Milestone
+    from pairing.models import SchoolMilestone
 
     r = client_for(world.principal_a).post(
         reverse("pairing:milestone_set", args=[pair.pk, world.weak_a.pk]),
         {"kind": "plan", "status": "adopted", **dates},
     )
     assert r.status_code == 200 and field in r.context["form"].errors
-    assert not Milestone.objects.exists()
+    assert not SchoolMilestone.objects.exists()
 
 
 @pytest.mark.parametrize("kind", ["agreements", "activities", "donations", "compliance"])
@@ -77,21 +77,21 @@ def test_a_double_submitted_first_milestone_is_a_message_not_a_500(world, pair, 
     from django.db.models import QuerySet
 
     from pairing import services
-    from pairing.models import Milestone, MilestoneKind, MilestoneStatus
+    from pairing.models import SchoolMilestone, SchoolMilestoneKind, SchoolMilestoneStatus
 
     kw = {
         "school": world.weak_a,
-        "kind": MilestoneKind.PLAN,
-        "status": MilestoneStatus.DRAFTED,
+        "kind": SchoolMilestoneKind.PLAN,
+        "status": SchoolMilestoneStatus.DRAFTED,
         "drafted_on": dt.date(2016, 10, 1),
         "acting_user": world.principal_a,
     }
     services.milestone_set(**kw)
     real_first, real_exists = QuerySet.first, QuerySet.exists
     # the second request looked before the first saved
-    monkeypatch.setattr(QuerySet, "first", lambda self: None if self.model is Milestone else real_first(self))
-    monkeypatch.setattr(QuerySet, "exists", lambda self: False if self.model is Milestone else real_exists(self))
+    monkeypatch.setattr(QuerySet, "first", lambda self: None if self.model is SchoolMilestone else real_first(self))
+    monkeypatch.setattr(QuerySet, "exists", lambda self: False if self.model is SchoolMilestone else real_exists(self))
     with pytest.raises(ValidationError, match="reload"):
         services.milestone_set(**kw)
     monkeypatch.undo()
-    assert Milestone.objects.count() == 1
+    assert SchoolMilestone.objects.count() == 1

@@ -8,10 +8,10 @@ from pairing import compliance, services
 from pairing.models import (
     Agreement,
     Direction,
-    Milestone,
-    MilestoneKind,
-    MilestoneStatus,
-    Minimum,
+    RequiredMinimum,
+    SchoolMilestone,
+    SchoolMilestoneKind,
+    SchoolMilestoneStatus,
     SchoolYear,
     Semester,
 )
@@ -155,37 +155,37 @@ def test_backbone_training_and_resources_each_per_year(world, pair):
 def test_plan_and_charter_both_adopted_by_the_year_end(world, pair):
     services.milestone_set(
         school=world.weak_a,
-        kind=MilestoneKind.PLAN,
-        status=MilestoneStatus.ADOPTED,
+        kind=SchoolMilestoneKind.PLAN,
+        status=SchoolMilestoneStatus.ADOPTED,
         adopted_on=dt.date(2017, 5, 1),
         acting_user=world.principal_a,
     )
     assert state(cells_of(pair, dt.date(2017, 9, 1)), "plan_and_charter") == compliance.MISSED
     services.milestone_set(
         school=world.weak_a,
-        kind=MilestoneKind.CHARTER,
-        status=MilestoneStatus.DRAFTED,
+        kind=SchoolMilestoneKind.CHARTER,
+        status=SchoolMilestoneStatus.DRAFTED,
         drafted_on=dt.date(2017, 5, 1),
         acting_user=world.principal_a,
     )
     assert state(cells_of(pair, dt.date(2017, 6, 1)), "plan_and_charter") == compliance.NOT_YET
     services.milestone_set(
         school=world.weak_a,
-        kind=MilestoneKind.CHARTER,
-        status=MilestoneStatus.ADOPTED,
+        kind=SchoolMilestoneKind.CHARTER,
+        status=SchoolMilestoneStatus.ADOPTED,
         adopted_on=dt.date(2017, 8, 31),
         acting_user=world.principal_a,
     )
     assert state(cells_of(pair, dt.date(2017, 9, 1)), "plan_and_charter") == compliance.MET
-    assert Milestone.objects.filter(school=world.weak_a).count() == 2
+    assert SchoolMilestone.objects.filter(school=world.weak_a).count() == 2
 
 
 def test_minimums_are_data(world, pair):
     log(pair, "joint_research", dt.date(2016, 10, 1))
     assert state(cells_of(pair, dt.date(2017, 3, 1)), "joint_research_meeting", "semester", 1) == compliance.MET
-    Minimum.objects.filter(code="joint_research_meeting").update(required=2)
+    RequiredMinimum.objects.filter(code="joint_research_meeting").update(required=2)
     assert state(cells_of(pair, dt.date(2017, 3, 1)), "joint_research_meeting", "semester", 1) == compliance.MISSED
-    Minimum.objects.filter(code="joint_research_meeting").update(is_active=False)
+    RequiredMinimum.objects.filter(code="joint_research_meeting").update(is_active=False)
     assert state(cells_of(pair, dt.date(2017, 3, 1)), "joint_research_meeting", "semester", 1) is None
 
 
@@ -204,7 +204,7 @@ def test_ranking_is_one_query_and_orders_by_missed(world, pair, pair_b):
 
     log(pair, "joint_research", dt.date(2016, 10, 1))
     years = list(SchoolYear.objects.filter(name=Y2016))
-    minimums = list(Minimum.objects.all())
+    minimums = list(RequiredMinimum.objects.all())
     with CaptureQueriesContext(connection) as q:
         rows, total, totals = compliance.ranking(
             Agreement.objects.all(), years=years, today=dt.date(2017, 9, 1), minimums=minimums

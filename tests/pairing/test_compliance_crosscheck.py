@@ -21,15 +21,15 @@ from pairing.models import (
     Direction,
     Evidence,
     Interval,
-    MilestoneKind,
-    Minimum,
+    RequiredMinimum,
+    SchoolMilestoneKind,
     SchoolYear,
     Semester,
 )
 from pairing.models.calendar import Calendar
 from tests.factories import rural_school
 
-from .factories import AgreementFactory, JointProjectFactory, MilestoneFactory, SecondmentFactory
+from .factories import AgreementFactory, JointProjectFactory, SchoolMilestoneFactory, SecondmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -105,9 +105,9 @@ def generated(world):
                 concluded_on=started + dt.timedelta(days=rnd.randrange(30, 500)) if rnd.random() < 0.5 else None,
             )
         for link in a.links.all():
-            for kind in MilestoneKind.values:
+            for kind in SchoolMilestoneKind.values:
                 if rnd.random() < 0.7:
-                    MilestoneFactory(school=link.school, kind=kind, adopted_on=_day(rnd))
+                    SchoolMilestoneFactory(school=link.school, kind=kind, adopted_on=_day(rnd))
     Activity.objects.bulk_create(activities)
     return agreements
 
@@ -156,7 +156,8 @@ def expected_cells(agreements, years, minimums, today):
                     docs = [d for s in schools for d in s.milestones.all() if d.adopted_on <= p.ends_on]
                     ev = [d.pk for d in docs]
                     every = all(
-                        {d.kind for d in docs if d.school_id == s.pk} == set(MilestoneKind.values) for s in schools
+                        {d.kind for d in docs if d.school_id == s.pk} == set(SchoolMilestoneKind.values)
+                        for s in schools
                     )
                     n = m.required if every else 0
                 if n >= m.required:
@@ -171,7 +172,7 @@ def expected_cells(agreements, years, minimums, today):
 
 def test_the_compliance_sql_agrees_with_the_rules_in_python(generated):
     years = list(SchoolYear.objects.filter(starts_on__gte=dt.date(2016, 9, 1), starts_on__lte=TODAY))
-    minimums = list(Minimum.objects.filter(is_active=True))
+    minimums = list(RequiredMinimum.objects.filter(is_active=True))
     agreements = list(Agreement.objects.filter(pk__in=[a.pk for a in generated]))
     expected = expected_cells(agreements, years, minimums, TODAY)
     cells = compliance.cells(Agreement.objects.filter(pk__in=[a.pk for a in generated]), years=years, today=TODAY)

@@ -166,7 +166,7 @@ def test_ending_a_secondment_closes_the_service_period(world, pair, client_for):
 def test_milestone_document_is_checked_stored_and_served_in_scope(world, pair, client_for):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from pairing.models import Milestone
+    from pairing.models import SchoolMilestone
 
     from .factories import pdf
 
@@ -181,7 +181,7 @@ def test_milestone_document_is_checked_stored_and_served_in_scope(world, pair, c
     assert "document" in c.post(url, bad).context["form"].errors
     good = {"kind": "charter", "status": "adopted", "adopted_on": "2017-03-01", "document": pdf("章程.pdf")}
     assert c.post(url, good).status_code == 302
-    m = Milestone.objects.get()
+    m = SchoolMilestone.objects.get()
     assert m.document_name == "章程.pdf"
     doc = reverse("pairing:milestone_document", args=[m.pk])
     assert client_for(world.principal_strong_a).get(doc).status_code == 200
@@ -193,12 +193,12 @@ def test_milestone_update_saves_only_its_fields(world, pair):
     from django.db.models.signals import post_save
 
     from pairing import services
-    from pairing.models import Milestone, MilestoneKind, MilestoneStatus
+    from pairing.models import SchoolMilestone, SchoolMilestoneKind, SchoolMilestoneStatus
 
     services.milestone_set(
         school=world.weak_a,
-        kind=MilestoneKind.PLAN,
-        status=MilestoneStatus.DRAFTED,
+        kind=SchoolMilestoneKind.PLAN,
+        status=SchoolMilestoneStatus.DRAFTED,
         drafted_on=dt.date(2016, 10, 1),
         acting_user=world.principal_a,
     )
@@ -207,19 +207,19 @@ def test_milestone_update_saves_only_its_fields(world, pair):
     def spy(sender, instance, update_fields, **kw):
         seen.append(update_fields)
 
-    post_save.connect(spy, sender=Milestone)
+    post_save.connect(spy, sender=SchoolMilestone)
     try:
         services.milestone_set(
             school=world.weak_a,
-            kind=MilestoneKind.PLAN,
-            status=MilestoneStatus.ADOPTED,
+            kind=SchoolMilestoneKind.PLAN,
+            status=SchoolMilestoneStatus.ADOPTED,
             drafted_on=dt.date(2016, 10, 1),
             adopted_on=dt.date(2016, 12, 1),
             acting_user=world.principal_a,
         )
     finally:
-        post_save.disconnect(spy, sender=Milestone)
+        post_save.disconnect(spy, sender=SchoolMilestone)
     assert seen and seen[0] is not None and "school" not in seen[0] and "status" in seen[0]
-    m = Milestone.objects.get()
-    assert m.status == MilestoneStatus.ADOPTED and m.adopted_on == dt.date(2016, 12, 1)
+    m = SchoolMilestone.objects.get()
+    assert m.status == SchoolMilestoneStatus.ADOPTED and m.adopted_on == dt.date(2016, 12, 1)
     assert LogEntry.objects.get_for_object(m).count() == 2
