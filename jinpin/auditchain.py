@@ -40,24 +40,24 @@ from django.utils.translation import gettext_lazy as _
 
 GENESIS = "0" * 64
 
-#: (key, SQL over the entry ``e``): the canonical JSON's members, in key order (migration jinpin.0004 holds a copy)
+#: (key, SQL over the entry ``entry``): the canonical JSON's members, in key order (migration jinpin.0004 holds a copy)
 FIELDS = [
-    ("action", "e.action::text"),
-    ("actor_email", "e.actor_email::text"),
-    ("actor_id", "e.actor_id::text"),
-    ("additional_data", "e.additional_data::text"),
-    ("changes", "e.changes::text"),
-    ("changes_text", "e.changes_text"),
-    ("cid", "e.cid::text"),
-    ("content_type_id", "e.content_type_id::text"),
-    ("id", "e.id::text"),
-    ("object_id", "e.object_id::text"),
-    ("object_pk", "e.object_pk::text"),
-    ("object_repr", "e.object_repr"),
-    ("remote_addr", "host(e.remote_addr)"),
-    ("remote_port", "e.remote_port::text"),
-    ("serialized_data", "e.serialized_data::text"),
-    ("timestamp", """to_char(e."timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""),
+    ("action", "entry.action::text"),
+    ("actor_email", "entry.actor_email::text"),
+    ("actor_id", "entry.actor_id::text"),
+    ("additional_data", "entry.additional_data::text"),
+    ("changes", "entry.changes::text"),
+    ("changes_text", "entry.changes_text"),
+    ("cid", "entry.cid::text"),
+    ("content_type_id", "entry.content_type_id::text"),
+    ("id", "entry.id::text"),
+    ("object_id", "entry.object_id::text"),
+    ("object_pk", "entry.object_pk::text"),
+    ("object_repr", "entry.object_repr"),
+    ("remote_addr", "host(entry.remote_addr)"),
+    ("remote_port", "entry.remote_port::text"),
+    ("serialized_data", "entry.serialized_data::text"),
+    ("timestamp", """to_char(entry."timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""),
 ]
 KEYS = [k for k, _sql in FIELDS]
 
@@ -83,8 +83,8 @@ def link_hash(prev: str, entry: dict) -> str:
 def _rows_sql() -> str:
     cols = ", ".join(sql for _k, sql in FIELDS)
     return (
-        f"SELECT c.seq, c.entry_id, c.hash, e.id IS NOT NULL, {cols} "
-        "FROM jinpin_auditchain c LEFT JOIN auditlog_logentry e ON e.id = c.entry_id ORDER BY c.seq"
+        f"SELECT link.seq, link.entry_id, link.hash, entry.id IS NOT NULL, {cols} "
+        "FROM jinpin_auditchain link LEFT JOIN auditlog_logentry entry ON entry.id = link.entry_id ORDER BY link.seq"
     )
 
 
@@ -145,8 +145,8 @@ def verify_chain(progress=None) -> ChainResult:
             progress(res.checked)
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT min(e.id), count(*) FROM auditlog_logentry e "
-            "WHERE NOT EXISTS (SELECT 1 FROM jinpin_auditchain c WHERE c.entry_id = e.id)"
+            "SELECT min(entry.id), count(*) FROM auditlog_logentry entry "
+            "WHERE NOT EXISTS (SELECT 1 FROM jinpin_auditchain link WHERE link.entry_id = entry.id)"
         )
         first_unlinked, n = cur.fetchone()
     if n:

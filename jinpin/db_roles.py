@@ -107,14 +107,14 @@ def grant(conn, role: str, *, schema: str = "public") -> None:
         cur.execute("SELECT current_database(), current_user")
         db, owner = cur.fetchone()
         cur.execute(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = %s AND c.relkind IN ('r', 'p')",
+            "SELECT rel.relname FROM pg_class rel JOIN pg_namespace ns ON ns.oid = rel.relnamespace "
+            "WHERE ns.nspname = %s AND rel.relkind IN ('r', 'p')",
             [schema],
         )
         tables = {row[0] for row in cur.fetchall()}
         cur.execute(
-            "SELECT pg_has_role(current_user, d.datdba, 'USAGE'), pg_has_role(current_user, n.nspowner, 'USAGE') "
-            "FROM pg_database d, pg_namespace n WHERE d.datname = current_database() AND n.nspname = %s",
+            "SELECT pg_has_role(current_user, db.datdba, 'USAGE'), pg_has_role(current_user, ns.nspowner, 'USAGE') "
+            "FROM pg_database db, pg_namespace ns WHERE db.datname = current_database() AND ns.nspname = %s",
             [schema],
         )
         owns_db, owns_schema = cur.fetchone()
@@ -159,9 +159,9 @@ def check(conn, role: str) -> list[str]:
         if row[0]:
             problems.append(f"role {role} has superuser, CREATEDB, CREATEROLE or BYPASSRLS")
         cur.execute(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE pg_has_role(%s, c.relowner, 'USAGE') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-            "AND n.nspname NOT LIKE 'pg_toast%%' AND n.nspname NOT LIKE 'pg_temp%%' LIMIT 5",
+            "SELECT rel.relname FROM pg_class rel JOIN pg_namespace ns ON ns.oid = rel.relnamespace "
+            "WHERE pg_has_role(%s, rel.relowner, 'USAGE') AND ns.nspname NOT IN ('pg_catalog', 'information_schema') "
+            "AND ns.nspname NOT LIKE 'pg_toast%%' AND ns.nspname NOT LIKE 'pg_temp%%' LIMIT 5",
             [role],
         )
         owned = [x[0] for x in cur.fetchall()]

@@ -8,7 +8,7 @@ from .models import RequiredMinimum, SchoolYear, Semester
 class RequiredMinimumAdmin(admin.ModelAdmin):
     """The programme's minimums are data: the city administrator edits them here."""
 
-    list_display = ["name", "code", "evidence", "period", "required", "is_active", "order"]
+    list_display = ["name", "code", "evidence", "interval", "required", "is_active", "order"]
     list_editable = ["required", "is_active", "order"]
 
 

@@ -79,9 +79,9 @@ def _evidence_rows(m: RequiredMinimum, params: list, restrict: bool = True) -> s
     """
     only = "AND {alias}.agreement_id IN (SELECT id FROM agreements) " if restrict else ""
     if m.evidence == Evidence.ACTIVITIES:
-        column = "semester_id" if m.period == Interval.SEMESTER else "school_year_id"
+        column = "semester_id" if m.interval == Interval.SEMESTER else "school_year_id"
         kinds = list(m.activity_kinds) or ["-"]
-        params += [m.pk, *kinds, m.period]
+        params += [m.pk, *kinds, m.interval]
         return (
             f"SELECT activity.agreement_id, %s AS minimum_id, activity.{column} AS period_id, "
             f"activity.id AS evidence_id, '' AS direction FROM {table(Activity)} activity "
@@ -89,7 +89,7 @@ def _evidence_rows(m: RequiredMinimum, params: list, restrict: bool = True) -> s
             f"AND activity.{column} IN (SELECT period_id FROM periods WHERE kind = %s) {only.format(alias='activity')}"
         )
     if m.evidence == Evidence.SECONDMENT_EACH_WAY:
-        params += [m.pk, m.period]
+        params += [m.pk, m.interval]
         return (
             f"SELECT secondment.agreement_id, %s AS minimum_id, periods.period_id, secondment.id AS evidence_id, "
             f"secondment.direction FROM {table(Secondment)} secondment JOIN periods ON periods.kind = %s "
@@ -98,7 +98,7 @@ def _evidence_rows(m: RequiredMinimum, params: list, restrict: bool = True) -> s
             f"WHERE 1 = 1 {only.format(alias='secondment')}"
         )
     if m.evidence == Evidence.PROJECTS:
-        params += [m.pk, m.period]
+        params += [m.pk, m.interval]
         return (
             f"SELECT project.agreement_id, %s AS minimum_id, periods.period_id, project.id AS evidence_id, "
             f"'' AS direction FROM {table(JointProject)} project JOIN periods ON periods.kind = %s "
@@ -107,7 +107,7 @@ def _evidence_rows(m: RequiredMinimum, params: list, restrict: bool = True) -> s
             f"WHERE 1 = 1 {only.format(alias='project')}"
         )
     if m.evidence == Evidence.PLAN_AND_CHARTER:
-        params += [m.pk, SchoolMilestoneStatus.ADOPTED.value, m.period]
+        params += [m.pk, SchoolMilestoneStatus.ADOPTED.value, m.interval]
         return (
             f"SELECT helped.agreement_id, %s AS minimum_id, periods.period_id, document.id AS evidence_id, "
             f"'' AS direction FROM {table(AgreementSchool)} helped "
@@ -127,21 +127,21 @@ def _evidence_part(m: RequiredMinimum, params: list, restrict: bool = True) -> s
     rows_params: list = []
     rows = _evidence_rows(m, rows_params, restrict)
     if m.evidence == Evidence.SECONDMENT_EACH_WAY:
-        to_helped = f"SUM(CASE WHEN e.direction = '{Direction.TO_HELPED.value}' THEN 1 ELSE 0 END)"
-        to_helping = f"SUM(CASE WHEN e.direction = '{Direction.TO_HELPING.value}' THEN 1 ELSE 0 END)"
+        to_helped = f"SUM(CASE WHEN found.direction = '{Direction.TO_HELPED.value}' THEN 1 ELSE 0 END)"
+        to_helping = f"SUM(CASE WHEN found.direction = '{Direction.TO_HELPING.value}' THEN 1 ELSE 0 END)"
         n = f"CASE WHEN {to_helped} < {to_helping} THEN {to_helped} ELSE {to_helping} END"
     elif m.evidence == Evidence.PLAN_AND_CHARTER:
         params += [len(SchoolMilestoneKind.values), m.required]  # placed before the rows' own parameters
         n = (
-            f"CASE WHEN COUNT(DISTINCT e.evidence_id) >= %s * (SELECT COUNT(*) FROM {table(AgreementSchool)} helped "
-            f"WHERE helped.agreement_id = e.agreement_id) THEN %s ELSE 0 END"
+            f"CASE WHEN COUNT(DISTINCT found.evidence_id) >= %s * (SELECT COUNT(*) FROM {table(AgreementSchool)} helped "
+            f"WHERE helped.agreement_id = found.agreement_id) THEN %s ELSE 0 END"
         )
     else:
         n = "COUNT(*)"
     params += rows_params
     return (
-        f"SELECT e.agreement_id, e.minimum_id, e.period_id, {n} AS n FROM ({rows}) e "
-        f"GROUP BY e.agreement_id, e.minimum_id, e.period_id"
+        f"SELECT found.agreement_id, found.minimum_id, found.period_id, {n} AS n FROM ({rows}) found "
+        f"GROUP BY found.agreement_id, found.minimum_id, found.period_id"
     )
 
 
@@ -184,7 +184,7 @@ def result_sql(agreements, *, years, today, minimums) -> tuple[str, list]:
         f"periods.period_id, periods.starts_on, periods.ends_on, agreements.ends_on AS agreement_ends_on "
         f"FROM agreements JOIN periods ON periods.starts_on <= agreements.ends_on "
         f"AND periods.ends_on >= agreements.starts_on AND periods.starts_on <= %s "
-        f"JOIN {table(RequiredMinimum)} minimum ON minimum.period = periods.kind "
+        f"JOIN {table(RequiredMinimum)} minimum ON minimum.interval = periods.kind "
         f"AND minimum.id IN ({', '.join(['%s'] * len(min_ids))})), "
     )
     restrict = bool(agreements.query.where)

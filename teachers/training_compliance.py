@@ -90,9 +90,9 @@ def _grouped(rule: TrainingRule, teachers, fields: tuple[str, ...]) -> list[dict
     subquery per aggregate. Portable SQL (CASE rather than FILTER / GREATEST).
     """
     group = target_group(rule, teachers).order_by()
-    aliases = {f"g{i}": F(f) for i, f in enumerate(fields)}
-    g_sql, g_params = group.annotate(tid=F("pk"), **aliases).values("tid", *aliases).query.sql_with_params()
-    h_sql, h_params = (
+    aliases = {f"group_by_{i}": F(f) for i, f in enumerate(fields)}
+    group_sql, group_params = group.annotate(tid=F("pk"), **aliases).values("tid", *aliases).query.sql_with_params()
+    hours_sql, hours_params = (
         qualifying_attendance(rule)
         .filter(teacher_id__in=group.values("pk"))
         .order_by()
@@ -101,9 +101,9 @@ def _grouped(rule: TrainingRule, teachers, fields: tuple[str, ...]) -> list[dict
         .values("teacher_id", "total")
         .query.sql_with_params()
     )
-    cols = ", ".join(f"g.{a}" for a in aliases)
+    cols = ", ".join(f"target.{a}" for a in aliases)
     t = rule.threshold
-    hours = "COALESCE(h.total, 0)"
+    hours = "COALESCE(attended.total, 0)"
     # CAST: the threshold parameter compared as a number whatever type the driver sends.
     th = "CAST(%s AS NUMERIC)"
     sql = (
@@ -111,11 +111,11 @@ def _grouped(rule: TrainingRule, teachers, fields: tuple[str, ...]) -> list[dict
         f"SUM(CASE WHEN {hours} >= {th} THEN 1 ELSE 0 END), "
         f"SUM(CASE WHEN {hours} < {th} THEN 1 ELSE 0 END), "
         f"SUM(CASE WHEN {hours} < {th} THEN {th} - {hours} ELSE 0 END) "
-        f"FROM ({g_sql}) AS g LEFT JOIN ({h_sql}) AS h ON h.teacher_id = g.tid"
+        f"FROM ({group_sql}) AS target LEFT JOIN ({hours_sql}) AS attended ON attended.teacher_id = target.tid"
         + (f" GROUP BY {cols} ORDER BY {cols}" if cols else "")
     )
     with connection.cursor() as cur:
-        cur.execute(sql, (t, t, t, t, *g_params, *h_params))
+        cur.execute(sql, (t, t, t, t, *group_params, *hours_params))
         rows = cur.fetchall()
     out = []
     for row in rows:

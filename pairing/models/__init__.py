@@ -21,7 +21,7 @@ from .agreements import (
     SchoolMilestoneStatus,
 )
 from .calendar import SchoolYear, Semester
-from .compliance import ComplianceStamp, Evidence, Interval, RequiredMinimum
+from .minimums import ComplianceStamp, Evidence, Interval, RequiredMinimum
 
 __all__ = [
     "Agreement",

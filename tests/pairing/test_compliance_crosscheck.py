@@ -132,14 +132,14 @@ def expected_cells(agreements, years, minimums, today):
             if not (p.starts_on <= end and p.ends_on >= a.starts_on and p.starts_on <= today):
                 continue
             for m in minimums:
-                if m.period != kind:
+                if m.interval != kind:
                     continue
                 if m.evidence == Evidence.ACTIVITIES:
                     ev = [
                         x.pk
                         for x in acts
                         if x.kind in m.activity_kinds
-                        and (x.semester_id if m.period == Interval.SEMESTER else x.school_year_id) == p.pk
+                        and (x.semester_id if m.interval == Interval.SEMESTER else x.school_year_id) == p.pk
                     ]
                     n = len(ev)
                 elif m.evidence == Evidence.SECONDMENT_EACH_WAY:

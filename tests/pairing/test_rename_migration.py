@@ -17,7 +17,7 @@ from pairing.models import RequiredMinimum, SchoolMilestone
 from tests.factories import SchoolFactory, make_user
 
 BEFORE = ("pairing", "0005_compliance_stamp")
-AFTER = ("pairing", "0006_rename_minimum_milestone")
+AFTER = ("pairing", "0006_rename_minimum_milestone_interval")
 
 
 def migrate_to(target):
@@ -47,7 +47,7 @@ def test_rows_and_audit_entries_written_under_the_old_names_survive_the_rename(c
     finally:
         migrate_to(AFTER)
 
-    assert RequiredMinimum.objects.get(code="old_rule").required == 2
+    assert RequiredMinimum.objects.values_list("required", "interval").get(code="old_rule") == (2, "year")
     assert SchoolMilestone.objects.get(pk=milestone.pk).school_id == school.pk
     # the same content type rows, renamed: the chain covers their ids, not the names
     renamed = {ContentType.objects.get_for_model(m).pk for m in (RequiredMinimum, SchoolMilestone)}

@@ -23,7 +23,7 @@ class Evidence(models.TextChoices):
 
 class RequiredMinimum(models.Model):
     """One of the programme's required minimums for every agreement (one compliance rule): at least
-    ``required`` pieces of ``evidence`` per ``period`` (shown as "minimum" in the interface).
+    ``required`` pieces of ``evidence`` per ``interval`` (shown as "minimum" in the interface).
 
     For ``secondment_each_way`` the count is the smaller of the two directions; for
     ``plan_and_charter`` it is 1 when every helped school has adopted both by the period's end.
@@ -34,7 +34,7 @@ class RequiredMinimum(models.Model):
     description = models.CharField(_("description"), max_length=300, blank=True)
     evidence = models.CharField(_("evidence"), max_length=24, choices=Evidence.choices)
     activity_kinds = models.JSONField(_("activity types that count"), default=list, blank=True)
-    period = models.CharField(_("period"), max_length=10, choices=Interval.choices)
+    interval = models.CharField(_("period"), max_length=10, choices=Interval.choices)
     required = models.PositiveSmallIntegerField(_("at least"), default=1)
     is_active = models.BooleanField(_("in force"), default=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)

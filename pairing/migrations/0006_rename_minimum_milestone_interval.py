@@ -1,4 +1,5 @@
-"""Names a reader understands without a map: Minimum -> RequiredMinimum, Milestone -> SchoolMilestone.
+"""Names a reader understands without a map: Minimum -> RequiredMinimum, Milestone -> SchoolMilestone, and
+the minimum's ``period`` (semester or school year: an Interval, not a period) -> ``interval``.
 
 RenameModel keeps the rows (the tables are renamed). Django's contenttypes app renames the two
 content types in place during ``migrate`` (same ids), so audit entries written before keep their
@@ -15,4 +16,5 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RenameModel("Minimum", "RequiredMinimum"),
         migrations.RenameModel("Milestone", "SchoolMilestone"),
+        migrations.RenameField("requiredminimum", "period", "interval"),
     ]
