@@ -88,7 +88,7 @@ def build(households, villages):
     from django.utils import timezone
 
     from schools.models import County, Town, Village
-    from subsidies.demo import _copy, _next_id, _reset_sequence
+    from subsidies.demo import HOUSEHOLD_COLUMNS, _copy, _next_id, _reset_sequence
     from subsidies.models import Household, HouseholdStatus
 
     if Household.objects.filter(number__startswith="BD").count() >= households:
@@ -108,19 +108,7 @@ def build(households, villages):
     rows = sorted(pop, key=lambda p: p[1])
     _copy(
         Household._meta.db_table,
-        [
-            "id",
-            "number",
-            "head_name",
-            "head_id_number",
-            "village_id",
-            "members",
-            "is_dibao",
-            "is_tekun",
-            "note",
-            "created_at",
-            "updated_at",
-        ],
+        HOUSEHOLD_COLUMNS,
         (
             (str(first + i), f"BD{i:08d}", f"户主{i}", "", str(ids[s]), "3", "f", "f", "", now, now)
             for i, (s, _h) in enumerate(rows)

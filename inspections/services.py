@@ -469,14 +469,23 @@ def finding_record(*, finding: Finding, acting_user, scope, request=None) -> Fin
     return finding
 
 
-def _move(finding, *, allowed_from, to_status, extra=None) -> str:
+def _transition(finding, *, action, allowed_from, to_status, acting_user, request, extra=None, **step) -> None:
+    """Move the finding (locked) from one of ``allowed_from`` to ``to_status`` and record the step."""
     row = Finding.objects.select_for_update().get(pk=finding.pk)
     if row.status not in allowed_from:
         raise ValidationError(
             _("This finding is %(status)s: that step is not possible now.") % {"status": row.get_status_display()}
         )
     Finding.objects.filter(pk=row.pk).update(status=to_status, **(extra or {}))
-    return row.status
+    _step(
+        finding,
+        action=action,
+        from_status=row.status,
+        to_status=to_status,
+        actor=acting_user,
+        request=request,
+        **step,
+    )
 
 
 @transaction.atomic
@@ -487,17 +496,14 @@ def finding_submit(*, finding: Finding, measures: str, acting_user, scope, reque
         raise PermissionDenied
     if not measures.strip():
         raise ValidationError({"measures": _("Describe the measures taken.")})
-    old = _move(
-        finding, allowed_from=(Finding.Status.OPEN, Finding.Status.RETURNED), to_status=Finding.Status.SUBMITTED
-    )
-    _step(
+    _transition(
         finding,
         action=RectificationStep.Action.SUBMIT,
-        from_status=old,
+        allowed_from=(Finding.Status.OPEN, Finding.Status.RETURNED),
         to_status=Finding.Status.SUBMITTED,
-        actor=acting_user,
-        measures=measures.strip(),
+        acting_user=acting_user,
         request=request,
+        measures=measures.strip(),
     )
 
 
@@ -506,20 +512,15 @@ def finding_close(*, finding: Finding, reason: str = "", acting_user, scope, req
     finding.refresh_from_db(fields=["status"])  # decide on the status as it is now
     if not scoping.can_review(scope, finding):
         raise PermissionDenied
-    old = _move(
-        finding,
-        allowed_from=(Finding.Status.SUBMITTED,),
-        to_status=Finding.Status.CLOSED,
-        extra={"closed_at": timezone.now()},
-    )
-    _step(
+    _transition(
         finding,
         action=RectificationStep.Action.CLOSE,
-        from_status=old,
+        allowed_from=(Finding.Status.SUBMITTED,),
         to_status=Finding.Status.CLOSED,
-        actor=acting_user,
-        reason=reason.strip(),
+        acting_user=acting_user,
         request=request,
+        extra={"closed_at": timezone.now()},
+        reason=reason.strip(),
     )
 
 
@@ -530,15 +531,14 @@ def finding_return(*, finding: Finding, reason: str, acting_user, scope, request
         raise PermissionDenied
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the measures are returned.")})
-    old = _move(finding, allowed_from=(Finding.Status.SUBMITTED,), to_status=Finding.Status.RETURNED)
-    _step(
+    _transition(
         finding,
         action=RectificationStep.Action.RETURN,
-        from_status=old,
+        allowed_from=(Finding.Status.SUBMITTED,),
         to_status=Finding.Status.RETURNED,
-        actor=acting_user,
-        reason=reason.strip(),
+        acting_user=acting_user,
         request=request,
+        reason=reason.strip(),
     )
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jinpin import audit, exports
+from jinpin.forms import show_errors
 from jinpin.scope import Role, role_required
 from schools.models import Village
 from subsidies.models import Household
@@ -50,10 +51,6 @@ from .models import (
 
 READERS = (Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.INSPECTOR, Role.AUDITOR)
 DRAWERS = (Role.CITY_ADMIN, Role.INSPECTOR)
-
-
-def _error_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 # -- campaigns ---------------------------------------------------------------------------------------
@@ -198,7 +195,7 @@ def draw_confirm(request, pk):
     try:
         n = services.draw_confirm(draw=draw, acting_user=request.user, request=request)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        show_errors(request, exc)
     else:
         messages.success(request, _("Draw confirmed: %(n)s items frozen as they are now.") % {"n": n})
     return redirect("inspections:draw_detail", pk=draw.pk)
@@ -448,7 +445,7 @@ def trace_confirm(request, pk):
                 request=request,
             )
         except ValidationError as exc:
-            messages.error(request, _error_text(exc))
+            show_errors(request, exc)
         else:
             messages.success(request, _("Payment confirmed."))
     return redirect("inspections:item_detail", pk=item.pk)
@@ -624,7 +621,7 @@ def finding_submit(request, pk):
                     request=request,
                 )
         except ValidationError as exc:
-            messages.error(request, _error_text(exc))
+            show_errors(request, exc)
         else:
             messages.success(request, _("Measures submitted."))
     else:
@@ -640,7 +637,7 @@ def finding_review(request, pk):
         raise PermissionDenied
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        show_errors(request, form)
         return redirect("inspections:finding_detail", pk=finding.pk)
     fn = services.finding_close if form.cleaned_data["decision"] == "close" else services.finding_return
     try:
@@ -652,7 +649,7 @@ def finding_review(request, pk):
             request=request,
         )
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        show_errors(request, exc)
     else:
         messages.success(request, _("Finding closed.") if form.cleaned_data["decision"] == "close" else _("Returned."))
     return redirect("inspections:finding_detail", pk=finding.pk)

@@ -40,6 +40,7 @@ from defusedxml import DefusedXmlException
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -543,6 +544,12 @@ def run(importer: Importer, fileobj, *, keep_copy: bool = True) -> ImportReport:
         return report
     # only a file that passed every check (no executable part) is kept for auditors
     stored = _keep_copy(fileobj) if keep_copy else ""
+    _save(importer, cleaned, report, stored)
+    return report
+
+
+def _save(importer: Importer, cleaned, report: ImportReport, stored: str, **data) -> None:
+    """Save the checked rows in one transaction with the import's audit entry (who, which importer, counts)."""
     with transaction.atomic():
         report.created, report.updated, report.unchanged = importer.save(cleaned)
         audit.log(
@@ -557,8 +564,8 @@ def run(importer: Importer, fileobj, *, keep_copy: bool = True) -> ImportReport:
             updated=report.updated,
             unchanged=report.unchanged,
             stored_copy=stored,
+            **data,
         )
-    return report
 
 
 def validate(
@@ -714,6 +721,14 @@ class UploadForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("Excel file (.xlsx)"))
 
 
+def importer_for(importers: dict, kind: str):
+    """The importer class an app registers as ``kind`` (from the URL); an unknown kind is refused (403)."""
+    cls = importers.get(kind)
+    if cls is None:
+        raise PermissionDenied
+    return cls
+
+
 def template_response(importer_cls, filename: str) -> HttpResponse:
     """The importer's blank template as a download."""
     response = HttpResponse(template(importer_cls), content_type=XLSX)
@@ -838,22 +853,7 @@ def _run_import_job(job, scope, progress):
         progress(report.total, report.total, force=True)
         fh.seek(0)
         stored = _keep_copy(fh)
-    with transaction.atomic():
-        report.created, report.updated, report.unchanged = importer.save(cleaned)
-        audit.log(
-            job.created_by,
-            action=audit.Action.ACCESS,
-            actor=job.created_by,
-            request=request,
-            event="import",
-            importer=importer.identifier,
-            rows=report.total,
-            created=report.created,
-            updated=report.updated,
-            unchanged=report.unchanged,
-            stored_copy=stored,
-            job=str(job.pk),
-        )
+    _save(importer, cleaned, report, stored, job=str(job.pk))
     path.unlink(missing_ok=True)
     return jobs.JobResult(rows=report.total, summary=str(IMPORT_DONE % report.__dict__))
 

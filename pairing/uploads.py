@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import FileSystemStorage
 from django.http import FileResponse
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
-from jinpin import audit
+from jinpin import audit, storage
 
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -25,23 +23,10 @@ IMAGE_TYPES = (JPEG, PNG)
 
 
 @deconstructible
-class PrivateStorage(FileSystemStorage):
-    """A file system storage under ``settings.PRIVATE_ROOT / "pairing"``, read at each use
-    (so tests that move PRIVATE_ROOT are honoured). It has no URL: files are streamed by views."""
+class PrivateStorage(storage.PrivateStorage):
+    """Under ``settings.PRIVATE_ROOT / "pairing"``; files are streamed by views."""
 
-    def __init__(self):
-        super().__init__()
-
-    @property
-    def base_location(self):
-        return str(Path(settings.PRIVATE_ROOT) / "pairing")
-
-    @property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-    def url(self, name):
-        raise ValueError("private files have no URL")
+    folder = "pairing"
 
 
 private_storage = PrivateStorage()

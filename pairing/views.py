@@ -145,22 +145,15 @@ def agreement_activate(request, pk):
 @role_required()
 def agreement_end(request, pk):
     agreement = request.scope.get_or_404(Agreement, write=True, pk=pk)
-    form = AgreementEndForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.agreement_end(
-                agreement=agreement,
-                ended_on=form.cleaned_data["ended_on"],
-                reason=form.cleaned_data["reason"],
-                acting_user=request.user,
-            )
-        except ValidationError as e:
-            add_errors(form, e)
-        else:
-            messages.success(request, _("The agreement has ended."))
-            return redirect("pairing:agreement_detail", pk=pk)
-    return render(
-        request, "pairing/simple_form.html", {"form": form, "agreement": agreement, "title": _("End the agreement")}
+    return _simple_form(
+        request,
+        AgreementEndForm(request.POST or None),
+        agreement,
+        _("End the agreement"),
+        lambda d: services.agreement_end(
+            agreement=agreement, ended_on=d["ended_on"], reason=d["reason"], acting_user=request.user
+        ),
+        success=_("The agreement has ended."),
     )
 
 
@@ -308,18 +301,24 @@ def attachment_file(request, pk):
     )
 
 
-def _pair_form_view(request, pk, form_cls, template_title, save):
-    agreement = _loggable(request, pk)
-    form = form_cls(request.POST or None, agreement=agreement)
+def _simple_form(request, form, agreement, title, save, success=None):
+    """A form on ``pairing/simple_form.html`` whose valid data ``save`` hands to a service; back to the
+    agreement when it is saved, the service's errors on the form when not."""
     if request.method == "POST" and form.is_valid():
         try:
-            save(agreement, form.cleaned_data)
+            save(form.cleaned_data)
         except ValidationError as e:
             add_errors(form, e)
         else:
-            messages.success(request, _("Saved."))
+            messages.success(request, success or _("Saved."))
             return redirect("pairing:agreement_detail", pk=agreement.pk)
-    return render(request, "pairing/simple_form.html", {"form": form, "agreement": agreement, "title": template_title})
+    return render(request, "pairing/simple_form.html", {"form": form, "agreement": agreement, "title": title})
+
+
+def _pair_form_view(request, pk, form_cls, template_title, save):
+    agreement = _loggable(request, pk)
+    form = form_cls(request.POST or None, agreement=agreement)
+    return _simple_form(request, form, agreement, template_title, lambda d: save(agreement, d))
 
 
 @role_required()
@@ -348,22 +347,12 @@ def secondment_end(request, pk):
     if request.scope.read_only or not request.scope.can_write(Activity, sec.agreement):
         raise PermissionDenied
     form = SecondmentEndForm(request.POST or None, initial={"ends_on": sec.ends_on or timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.secondment_end(secondment=sec, ends_on=form.cleaned_data["ends_on"], acting_user=request.user)
-        except ValidationError as e:
-            add_errors(form, e)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("pairing:agreement_detail", pk=sec.agreement_id)
-    return render(
+    return _simple_form(
         request,
-        "pairing/simple_form.html",
-        {
-            "form": form,
-            "agreement": sec.agreement,
-            "title": _("End the secondment of %(name)s") % {"name": sec.person_name},
-        },
+        form,
+        sec.agreement,
+        _("End the secondment of %(name)s") % {"name": sec.person_name},
+        lambda d: services.secondment_end(secondment=sec, ends_on=d["ends_on"], acting_user=request.user),
     )
 
 
@@ -405,24 +394,15 @@ def donation_create(request, pk):
 @role_required()
 def donation_confirm(request, pk):
     donation = request.scope.get_or_404(Donation.objects.select_related("agreement", "recipient"), write=True, pk=pk)
-    form = ConfirmReceiptForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.donation_confirm(
-                donation=donation,
-                received_on=form.cleaned_data["received_on"],
-                acting_user=request.user,
-                scope=request.scope,
-            )
-        except ValidationError as e:
-            add_errors(form, e)
-        else:
-            messages.success(request, _("Receipt confirmed."))
-            return redirect("pairing:agreement_detail", pk=donation.agreement_id)
-    return render(
+    return _simple_form(
         request,
-        "pairing/simple_form.html",
-        {"form": form, "agreement": donation.agreement, "title": _("Confirm receipt of %(item)s") % {"item": donation}},
+        ConfirmReceiptForm(request.POST or None),
+        donation.agreement,
+        _("Confirm receipt of %(item)s") % {"item": donation},
+        lambda d: services.donation_confirm(
+            donation=donation, received_on=d["received_on"], acting_user=request.user, scope=request.scope
+        ),
+        success=_("Receipt confirmed."),
     )
 
 
@@ -464,34 +444,21 @@ def milestone_set(request, pk, school_pk):
     if not _may_set_milestone(scope, link.school):
         raise PermissionDenied
     form = SchoolMilestoneForm(request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind")})
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.milestone_set(
-                school=link.school,
-                kind=d["kind"],
-                status=d["status"],
-                drafted_on=d["drafted_on"],
-                adopted_on=d["adopted_on"],
-                document=d["document"],
-                document_type=form.document_type,
-                acting_user=request.user,
-            )
-        except ValidationError as e:
-            add_errors(form, e)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("pairing:agreement_detail", pk=agreement.pk)
-    return render(
-        request,
-        "pairing/simple_form.html",
-        {
-            "form": form,
-            "agreement": agreement,
-            "multipart": True,
-            "title": _("Plan and charter of %(s)s") % {"s": link.school.name},
-        },
-    )
+
+    def save(d):
+        services.milestone_set(
+            school=link.school,
+            kind=d["kind"],
+            status=d["status"],
+            drafted_on=d["drafted_on"],
+            adopted_on=d["adopted_on"],
+            document=d["document"],
+            document_type=form.document_type,
+            acting_user=request.user,
+        )
+
+    title = _("Plan and charter of %(s)s") % {"s": link.school.name}
+    return _simple_form(request, form, agreement, title, save)
 
 
 @role_required()

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -134,21 +133,14 @@ def village_list(request):
     return render(request, "schools/village_list.html", {"filter": f, "page": page})
 
 
-def _importer_cls(kind):
-    cls = IMPORTERS.get(kind)
-    if cls is None:
-        raise PermissionDenied
-    return cls
-
-
 @role_required()
 def import_template(request, kind):
-    return imports.template_response(_importer_cls(kind), f"{kind}-template.xlsx")
+    return imports.template_response(imports.importer_for(IMPORTERS, kind), f"{kind}-template.xlsx")
 
 
 @role_required(write=True)
 def import_upload(request, kind):
-    cls = _importer_cls(kind)
+    cls = imports.importer_for(IMPORTERS, kind)
     request.scope.require_write(School if kind == "schools" else Village)
     return imports.upload_view(
         request,

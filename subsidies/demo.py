@@ -308,6 +308,22 @@ def _demo_payouts(stdout, period):
 
 
 # -- scale data with COPY ------------------------------------------------------------
+#: the household columns a COPY fills, in order (here and in benchmarks/bench_draw.py)
+HOUSEHOLD_COLUMNS = [
+    "id",
+    "number",
+    "head_name",
+    "head_id_number",
+    "village_id",
+    "members",
+    "is_dibao",
+    "is_tekun",
+    "note",
+    "created_at",
+    "updated_at",
+]
+
+
 def _copy(table: str, columns: list[str], rows) -> None:
     """COPY rows (tuples of already formatted text) into ``table`` in 100,000-row pieces."""
     cur = connection.cursor()
@@ -376,19 +392,7 @@ def seed_scale(stdout, scale):
 
     _copy(
         Household._meta.db_table,
-        [
-            "id",
-            "number",
-            "head_name",
-            "head_id_number",
-            "village_id",
-            "members",
-            "is_dibao",
-            "is_tekun",
-            "note",
-            "created_at",
-            "updated_at",
-        ],
+        HOUSEHOLD_COLUMNS,
         households(),
     )
     h_ids = list(range(first_h, first_h + (want_h - have_h)))

@@ -233,15 +233,8 @@ class StudentImporter(Importer):
             # neither the school nor the county is named, nor whether the pupil is enrolled in this year
             self.error("id_number", NOT_YOURS)
             if school is not None and known.current_school_id:
-                self.conflicts.append(
-                    EnrolmentConflict(
-                        kind=EnrolmentConflict.Kind.OWNED_ELSEWHERE,
-                        id_number=row["id_number"],
-                        school_year=row["school_year"],
-                        school=school,
-                        existing_school_id=known.current_school_id,
-                        reported_by=self.user,
-                    )
+                self._conflict(
+                    row, school, kind=EnrolmentConflict.Kind.OWNED_ELSEWHERE, existing_school_id=known.current_school_id
                 )
             return
         other = self.enrolments.get((row["id_number"], row["school_year"]))
@@ -257,16 +250,7 @@ class StudentImporter(Importer):
                     "two schools in one year."
                 ) % {"year": row["school_year"]}
             self.error("school_code", message)
-            self.conflicts.append(
-                EnrolmentConflict(
-                    kind=EnrolmentConflict.Kind.SAME_YEAR,
-                    id_number=row["id_number"],
-                    school_year=row["school_year"],
-                    school=school,
-                    existing_school=other.school,
-                    reported_by=self.user,
-                )
-            )
+            self._conflict(row, school, kind=EnrolmentConflict.Kind.SAME_YEAR, existing_school=other.school)
         if known is not None:
             payee = row["payee_name"] or known.payee_name
             account = row["bank_account"] or known.bank_account
@@ -285,6 +269,18 @@ class StudentImporter(Importer):
                             "first."
                         ),
                     )
+
+    def _conflict(self, row, school, **fields):
+        """Note a refused enrolment for the owning side to see (kept even when the file is refused)."""
+        self.conflicts.append(
+            EnrolmentConflict(
+                id_number=row["id_number"],
+                school_year=row["school_year"],
+                school=school,
+                reported_by=self.user,
+                **fields,
+            )
+        )
 
     def after_validation(self, report):
         """A refused file writes nothing; the rows that matter (double enrolments, pupils owned elsewhere) are kept

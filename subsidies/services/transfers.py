@@ -89,12 +89,29 @@ def transfer_request(
     return transfer
 
 
-def _decided(transfer_pk, *, status, acting_user, note) -> None:
-    n = PupilTransfer.objects.filter(pk=transfer_pk, status=RequestStatus.PENDING).update(
-        status=status, decided_by=acting_user, decided_at=timezone.now(), decision_note=note
-    )
+def _claim(model, pk, *, status, **fields) -> None:
+    """Decide a pending request (a transfer or a payment change) atomically: a second decision finds it decided."""
+    n = model.objects.filter(pk=pk, status=RequestStatus.PENDING).update(status=status, **fields)
     if n != 1:
         raise ValidationError(_("This request has already been decided."))
+
+
+def _log_decision(obj, *, status, event, acting_user, request, **data) -> None:
+    audit.log(
+        obj,
+        action=audit.Action.UPDATE,
+        actor=acting_user,
+        request=request,
+        event=event,
+        changes={"status": [RequestStatus.PENDING.value, status.value]},
+        **data,
+    )
+
+
+def _decided(transfer_pk, *, status, acting_user, note) -> None:
+    _claim(
+        PupilTransfer, transfer_pk, status=status, decided_by=acting_user, decided_at=timezone.now(), decision_note=note
+    )
 
 
 def _locked_transfer(transfer: PupilTransfer, scope, acting_user) -> PupilTransfer:
@@ -149,13 +166,12 @@ def transfer_confirm(*, transfer: PupilTransfer, acting_user, scope, request=Non
         status=RequestStatus.REJECTED,
         decision_note=_("Superseded by the transfer to another school."),
     )
-    audit.log(
+    _log_decision(
         transfer,
-        action=audit.Action.UPDATE,
-        actor=acting_user,
-        request=request,
+        status=RequestStatus.CONFIRMED,
         event="transfer_confirm",
-        changes={"status": ["pending", "confirmed"]},
+        acting_user=acting_user,
+        request=request,
         enrolment=enrolment.pk,
         moved_from=before or None,
         payment_changes_rejected=superseded,
@@ -170,13 +186,12 @@ def transfer_reject(*, transfer: PupilTransfer, acting_user, scope, note: str, r
         raise ValidationError(_("Say why the transfer is rejected."))
     transfer = _locked_transfer(transfer, scope, acting_user)
     _decided(transfer.pk, status=RequestStatus.REJECTED, acting_user=acting_user, note=note[:300])
-    audit.log(
+    _log_decision(
         transfer,
-        action=audit.Action.UPDATE,
-        actor=acting_user,
-        request=request,
+        status=RequestStatus.REJECTED,
         event="transfer_reject",
-        changes={"status": ["pending", "rejected"]},
+        acting_user=acting_user,
+        request=request,
         note=note,
     )
 
@@ -265,22 +280,22 @@ def payment_change_confirm(*, change: PaymentDetailChange, acting_user, scope, r
         raise ValidationError(
             _("The pupil's payment details have changed since this request was made; reject it and ask again.")
         )
-    now = timezone.now()
-    n = PaymentDetailChange.objects.filter(pk=change.pk, status=RequestStatus.PENDING).update(
-        status=RequestStatus.CONFIRMED, confirmed_by=acting_user, confirmed_at=now
+    _claim(
+        PaymentDetailChange,
+        change.pk,
+        status=RequestStatus.CONFIRMED,
+        confirmed_by=acting_user,
+        confirmed_at=timezone.now(),
     )
-    if n != 1:
-        raise ValidationError(_("This request has already been decided."))
     student.payee_name, student.bank_account = change.new_payee, change.new_account
     with audit.set_actor(acting_user):
         student.save(update_fields=["payee_name", "bank_account", "updated_at"])
-    audit.log(
+    _log_decision(
         change,
-        action=audit.Action.UPDATE,
-        actor=acting_user,
-        request=request,
+        status=RequestStatus.CONFIRMED,
         event="payment_change_confirm",
-        changes={"status": ["pending", "confirmed"]},
+        acting_user=acting_user,
+        request=request,
         student=student.pk,
         requested_by=change.requested_by_id,
     )
@@ -294,21 +309,20 @@ def payment_change_reject(*, change: PaymentDetailChange, acting_user, scope, no
     if not note:
         raise ValidationError(_("Say why the change is rejected."))
     change = _locked_change(change, scope, acting_user)
-    n = PaymentDetailChange.objects.filter(pk=change.pk, status=RequestStatus.PENDING).update(
+    _claim(
+        PaymentDetailChange,
+        change.pk,
         status=RequestStatus.REJECTED,
         # the person who asked may withdraw it; the four-eyes constraint keeps "decided by" for someone else
         confirmed_by=None if acting_user.pk == change.requested_by_id else acting_user,
         confirmed_at=timezone.now(),
         decision_note=note[:300],
     )
-    if n != 1:
-        raise ValidationError(_("This request has already been decided."))
-    audit.log(
+    _log_decision(
         change,
-        action=audit.Action.UPDATE,
-        actor=acting_user,
-        request=request,
+        status=RequestStatus.REJECTED,
         event="payment_change_reject",
-        changes={"status": ["pending", "rejected"]},
+        acting_user=acting_user,
+        request=request,
         note=note,
     )

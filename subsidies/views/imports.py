@@ -1,6 +1,5 @@
 """Registry imports (households, pupils, allocations) and the weekly re-match page."""
 
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
@@ -11,25 +10,11 @@ from ..scoping import ACCESS
 from .common import PAGE_SIZE
 
 
-def _importer_cls(kind):
-    from ..importers import IMPORTERS
-
-    cls = IMPORTERS.get(kind)
-    if cls is None:
-        raise PermissionDenied
-    return cls
-
-
 @role_required()
 def import_template(request, kind):
-    from django.http import HttpResponse
+    from ..importers import IMPORTERS
 
-    cls = _importer_cls(kind)
-    response = HttpResponse(
-        imports.template(cls), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{kind}-template.xlsx"
-    return response
+    return imports.template_response(imports.importer_for(IMPORTERS, kind), f"{kind}-template.xlsx")
 
 
 @role_required(write=True)
@@ -37,9 +22,10 @@ def import_upload(request, kind):
     """Households and pupils: through the import jobs (a large file is checked and saved on a worker)."""
     from django.urls import reverse
 
+    from ..importers import IMPORTERS
     from ..models import Household, Student
 
-    cls = _importer_cls(kind)
+    cls = imports.importer_for(IMPORTERS, kind)
     request.scope.require_write(Household if kind == "households" else Student)
     return imports.upload_view(
         request,
