@@ -98,6 +98,24 @@ class Exporter:
         return []
 
 
+class ListExporter(Exporter):
+    """The rows of a list page: ``base_queryset()`` (in scope) narrowed by the page's ``filterset`` with the
+    same parameters; filters that do not validate give no rows."""
+
+    filterset = None
+
+    def base_queryset(self):
+        raise NotImplementedError
+
+    def queryset(self):
+        qs = self.base_queryset()
+        f = self.filterset(self.params, queryset=qs, scope=self.scope)
+        return f.qs if f.is_valid() else qs.none()
+
+    def total(self):
+        return self.queryset().count()
+
+
 _exporters: dict[str, type[Exporter]] = {}
 
 

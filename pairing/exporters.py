@@ -47,7 +47,7 @@ LINKS = Prefetch("links", queryset=AgreementSchool.objects.select_related("schoo
 
 
 @exports.register
-class AgreementExporter(exports.Exporter):
+class AgreementExporter(exports.ListExporter):
     identifier = "pairing.agreements"
     verbose_name = _("Twinning agreements register")
     columns = [
@@ -65,13 +65,10 @@ class AgreementExporter(exports.Exporter):
         Column(_("Signed agreement"), 10),
     ]
 
-    def queryset(self):
-        qs = self.scope.filter(Agreement).select_related("helping_school", "county").prefetch_related(LINKS)
-        f = AgreementFilter(self.params, queryset=qs, scope=self.scope)
-        return f.qs if f.is_valid() else qs.none()
+    filterset = AgreementFilter
 
-    def total(self):
-        return self.queryset().count()
+    def base_queryset(self):
+        return self.scope.filter(Agreement).select_related("helping_school", "county").prefetch_related(LINKS)
 
     def rows(self):
         forms, statuses = dict(AgreementForm.choices), dict(AgreementStatus.choices)
@@ -95,7 +92,7 @@ class AgreementExporter(exports.Exporter):
 
 
 @exports.register
-class ActivityExporter(exports.Exporter):
+class ActivityExporter(exports.ListExporter):
     identifier = "pairing.activities"
     verbose_name = _("Twinning activity log")
     columns = [
@@ -113,13 +110,10 @@ class ActivityExporter(exports.Exporter):
         Column(_("Logged at"), 16, "datetime"),
     ]
 
-    def queryset(self):
-        qs = self.scope.filter(Activity).select_related("agreement__helping_school", "agreement__county")
-        f = ActivityFilter(self.params, queryset=qs, scope=self.scope)
-        return f.qs if f.is_valid() else qs.none()
+    filterset = ActivityFilter
 
-    def total(self):
-        return self.queryset().count()
+    def base_queryset(self):
+        return self.scope.filter(Activity).select_related("agreement__helping_school", "agreement__county")
 
     def rows(self):
         kinds = dict(ActivityKind.choices)
@@ -144,7 +138,7 @@ class ActivityExporter(exports.Exporter):
 
 
 @exports.register
-class DonationExporter(exports.Exporter):
+class DonationExporter(exports.ListExporter):
     identifier = "pairing.donations"
     verbose_name = _("Donations register")
     columns = [
@@ -160,13 +154,10 @@ class DonationExporter(exports.Exporter):
         Column(_("Receipt confirmed by"), 16),
     ]
 
-    def queryset(self):
-        qs = self.scope.filter(Donation).select_related("agreement__helping_school", "recipient", "received_by")
-        f = DonationFilter(self.params, queryset=qs, scope=self.scope)
-        return f.qs if f.is_valid() else qs.none()
+    filterset = DonationFilter
 
-    def total(self):
-        return self.queryset().count()
+    def base_queryset(self):
+        return self.scope.filter(Donation).select_related("agreement__helping_school", "recipient", "received_by")
 
     def rows(self):
         cats = dict(DonationCategory.choices)

@@ -8,7 +8,7 @@ from .models import Location, Poverty, School, Stage
 
 
 @exports.register
-class SchoolExporter(exports.Exporter):
+class SchoolExporter(exports.ListExporter):
     """The schools list, with the list page's filters, in the starter's scope."""
 
     identifier = "schools.schools"
@@ -28,13 +28,10 @@ class SchoolExporter(exports.Exporter):
         Column(_("Updated at"), 18, "datetime"),
     ]
 
-    def queryset(self):
-        qs = self.scope.filter(School).select_related("county", "town", "village")
-        f = SchoolFilter(self.params, queryset=qs, scope=self.scope)
-        return f.qs if f.is_valid() else qs.none()
+    filterset = SchoolFilter
 
-    def total(self):
-        return self.queryset().count()
+    def base_queryset(self):
+        return self.scope.filter(School).select_related("county", "town", "village")
 
     def rows(self):
         stages, locations, poverty = dict(Stage.choices), dict(Location.choices), dict(Poverty.choices)

@@ -29,7 +29,7 @@ def _labels(choices):
 
 
 @exports.register
-class RosterExporter(exports.Exporter):
+class RosterExporter(exports.ListExporter):
     """教职工花名册: the teacher list with its filters, in the starter's scope."""
 
     identifier = "teachers.roster"
@@ -49,13 +49,10 @@ class RosterExporter(exports.Exporter):
         Column(_("Status"), 8),
     ]
 
-    def queryset(self):
-        qs = self.scope.filter(Teacher).select_related("school__county").prefetch_related("honours")
-        f = TeacherFilter(self.params, queryset=qs, scope=self.scope)
-        return f.qs if f.is_valid() else qs.none()
+    filterset = TeacherFilter
 
-    def total(self):
-        return self.queryset().count()
+    def base_queryset(self):
+        return self.scope.filter(Teacher).select_related("school__county").prefetch_related("honours")
 
     def rows(self):
         sexes, posts, titles, statuses = _labels(Sex), _labels(Post), _labels(ProfessionalTitle), _labels(TeacherStatus)
@@ -82,7 +79,7 @@ class RosterExporter(exports.Exporter):
 
 
 @exports.register
-class MovementExporter(exports.Exporter):
+class MovementExporter(exports.ListExporter):
     """交流轮岗: movements in a period (the list's filters)."""
 
     identifier = "teachers.movements"
@@ -103,15 +100,12 @@ class MovementExporter(exports.Exporter):
         Column(_("Ended on"), 12, "date"),
     ]
 
-    def queryset(self):
-        qs = self.scope.filter(Movement).select_related(
+    filterset = MovementFilter
+
+    def base_queryset(self):
+        return self.scope.filter(Movement).select_related(
             "teacher", "from_school", "to_school__county", "to_school__village"
         )
-        f = MovementFilter(self.params, queryset=qs, scope=self.scope)
-        return f.qs if f.is_valid() else qs.none()
-
-    def total(self):
-        return self.queryset().count()
 
     def rows(self):
         kinds, statuses = _labels(MovementKind), _labels(MovementStatus)

@@ -34,8 +34,9 @@ def forward(apps, schema_editor):
     seed(apps.get_model("pairing", "SchoolYear"), apps.get_model("pairing", "Semester"), apps.get_model("pairing", "Minimum"))
 
 
-def seed(SchoolYear, Semester, Minimum):
-    """Fill the calendar and the minimums if empty (tests call it with today's models after a flush)."""
+def seed(SchoolYear, Semester, Minimum, interval_field="period"):
+    """Fill the calendar and the minimums if empty (tests call it with today's models after a flush:
+    RequiredMinimum, whose ``period`` is ``interval`` since 0006)."""
     if not SchoolYear.objects.exists():
         for y in range(FIRST_YEAR, LAST_YEAR + 1):
             year = SchoolYear.objects.create(name=f"{y}–{y + 1}", starts_on=dt.date(y, 9, 1), ends_on=dt.date(y + 1, 8, 31))
@@ -43,8 +44,8 @@ def seed(SchoolYear, Semester, Minimum):
             Semester.objects.create(school_year=year, number=2, starts_on=dt.date(y + 1, 2, 20), ends_on=dt.date(y + 1, 7, 10))
     if not Minimum.objects.exists():
         for order, (code, name, evidence, kinds, period, required, description) in enumerate(MINIMUMS):
-            Minimum.objects.create(code=code, name=name, evidence=evidence, activity_kinds=kinds, period=period,
-                                   required=required, description=description, order=order)
+            Minimum.objects.create(code=code, name=name, evidence=evidence, activity_kinds=kinds,
+                                   required=required, description=description, order=order, **{interval_field: period})
 
 
 class Migration(migrations.Migration):

@@ -31,7 +31,7 @@ def seed_reference_data():
     """The calendar and the minimums of the data migration, put back after a transactional test flushed them
     (the migration's own function, given today's models; idempotent)."""
     seed = importlib.import_module("pairing.migrations.0002_seed_calendar_and_minimums").seed
-    seed(SchoolYear, Semester, RequiredMinimum)
+    seed(SchoolYear, Semester, RequiredMinimum, interval_field="interval")
 
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
