@@ -469,6 +469,13 @@ def finding_record(*, finding: Finding, acting_user, scope, request=None) -> Fin
     return finding
 
 
+def _may(check, scope, finding) -> None:
+    """Re-read the finding's status (decide on it as it is now) and refuse the step unless ``check`` allows it."""
+    finding.refresh_from_db(fields=["status"])
+    if not check(scope, finding):
+        raise PermissionDenied
+
+
 def _transition(finding, *, action, allowed_from, to_status, acting_user, request, extra=None, **step) -> None:
     """Move the finding (locked) from one of ``allowed_from`` to ``to_status`` and record the step."""
     row = Finding.objects.select_for_update().get(pk=finding.pk)
@@ -491,9 +498,7 @@ def _transition(finding, *, action, allowed_from, to_status, acting_user, reques
 @transaction.atomic
 def finding_submit(*, finding: Finding, measures: str, acting_user, scope, request=None) -> None:
     """The responsible county officer records the measures taken (evidence photos beside) and submits."""
-    finding.refresh_from_db(fields=["status"])  # decide on the status as it is now
-    if not scoping.can_submit(scope, finding):
-        raise PermissionDenied
+    _may(scoping.can_submit, scope, finding)
     if not measures.strip():
         raise ValidationError({"measures": _("Describe the measures taken.")})
     _transition(
@@ -509,9 +514,7 @@ def finding_submit(*, finding: Finding, measures: str, acting_user, scope, reque
 
 @transaction.atomic
 def finding_close(*, finding: Finding, reason: str = "", acting_user, scope, request=None) -> None:
-    finding.refresh_from_db(fields=["status"])  # decide on the status as it is now
-    if not scoping.can_review(scope, finding):
-        raise PermissionDenied
+    _may(scoping.can_review, scope, finding)
     _transition(
         finding,
         action=RectificationStep.Action.CLOSE,
@@ -526,9 +529,7 @@ def finding_close(*, finding: Finding, reason: str = "", acting_user, scope, req
 
 @transaction.atomic
 def finding_return(*, finding: Finding, reason: str, acting_user, scope, request=None) -> None:
-    finding.refresh_from_db(fields=["status"])  # decide on the status as it is now
-    if not scoping.can_review(scope, finding):
-        raise PermissionDenied
+    _may(scoping.can_review, scope, finding)
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the measures are returned.")})
     _transition(

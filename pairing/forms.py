@@ -233,7 +233,7 @@ class ConfirmReceiptForm(forms.Form):
 
 
 class SchoolMilestoneForm(forms.Form):
-    kind = forms.ChoiceField(label=_("SchoolMilestone"), choices=SchoolMilestoneKind.choices)
+    kind = forms.ChoiceField(label=_("Milestone"), choices=SchoolMilestoneKind.choices)
     status = forms.ChoiceField(label=_("Status"), choices=SchoolMilestoneStatus.choices)
     drafted_on = forms.DateField(label=_("Drafted on"), widget=DATE, required=False)
     adopted_on = forms.DateField(label=_("Adopted on"), widget=DATE, required=False)
