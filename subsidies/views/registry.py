@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jinpin import search
-from jinpin.forms import clean_text, parse_year
+from jinpin.forms import clean_text, parse_year, show_errors
 from jinpin.paging import capped_count, estimated_count, keyset_page
 from jinpin.scope import role_required
 
@@ -174,8 +174,7 @@ def student_edit(request, pk):
     student = _student_for(request, pk)
     form = StudentForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, errors[0])
+        show_errors(request, form)
         return redirect("subsidies:student_detail", pk=pk)
     student_update(
         student=student, acting_user=request.user, scope=request.scope, request=request, **form.record_values()
@@ -204,13 +203,26 @@ def payment_change_request(request, pk):
                 request=request,
             )
         except ValidationError as exc:
-            messages.error(request, exc.messages[0])
+            show_errors(request, exc)
         else:
             messages.success(request, _("Change requested: another person responsible for this pupil confirms it."))
     else:
-        for errors in form.errors.values():
-            messages.error(request, errors[0])
+        show_errors(request, form)
     return redirect("subsidies:student_detail", pk=pk)
+
+
+def _decide(request, form, *, confirm, reject, confirmed, rejected) -> None:
+    """A request's confirm / reject buttons (``DecisionForm``): call the service, say what happened."""
+    if not form.is_valid():
+        show_errors(request, form)
+        return
+    confirming = form.cleaned_data["decision"] == "confirm"
+    try:
+        (confirm if confirming else reject)(form.cleaned_data["note"])
+    except ValidationError as exc:
+        show_errors(request, exc)
+    else:
+        messages.success(request, confirmed if confirming else rejected)
 
 
 @role_required(write=True)
@@ -221,28 +233,15 @@ def payment_change_decide(request, pk):
     from ..services import transfers
 
     change = request.scope.get_or_404(PaymentDetailChange.objects.select_related("student"), pk=pk)
-    form = DecisionForm(request.POST)
-    if form.is_valid():
-        try:
-            if form.cleaned_data["decision"] == "confirm":
-                transfers.payment_change_confirm(
-                    change=change, acting_user=request.user, scope=request.scope, request=request
-                )
-                messages.success(request, _("Payment details changed."))
-            else:
-                transfers.payment_change_reject(
-                    change=change,
-                    acting_user=request.user,
-                    scope=request.scope,
-                    note=form.cleaned_data["note"],
-                    request=request,
-                )
-                messages.success(request, _("Change rejected; the payment details stay as they were."))
-        except ValidationError as exc:
-            messages.error(request, exc.messages[0])
-    else:
-        for errors in form.errors.values():
-            messages.error(request, errors[0])
+    common = {"change": change, "acting_user": request.user, "scope": request.scope, "request": request}
+    _decide(
+        request,
+        DecisionForm(request.POST),
+        confirm=lambda note: transfers.payment_change_confirm(**common),
+        reject=lambda note: transfers.payment_change_reject(note=note, **common),
+        confirmed=_("Payment details changed."),
+        rejected=_("Change rejected; the payment details stay as they were."),
+    )
     return redirect("subsidies:student_detail", pk=change.student_id)
 
 
@@ -352,32 +351,15 @@ def transfer_decide(request, pk):
     from ..services import transfers
 
     transfer = request.scope.get_or_404(PupilTransfer, pk=pk)
-    form = DecisionForm(request.POST)
-    if form.is_valid():
-        try:
-            if form.cleaned_data["decision"] == "confirm":
-                transfers.transfer_confirm(
-                    transfer=transfer,
-                    acting_user=request.user,
-                    scope=request.scope,
-                    request=request,
-                    note=form.cleaned_data["note"],
-                )
-                messages.success(request, _("Transfer confirmed: the pupil is now enrolled at the receiving school."))
-            else:
-                transfers.transfer_reject(
-                    transfer=transfer,
-                    acting_user=request.user,
-                    scope=request.scope,
-                    note=form.cleaned_data["note"],
-                    request=request,
-                )
-                messages.success(request, _("Transfer rejected."))
-        except ValidationError as exc:
-            messages.error(request, exc.messages[0])
-    else:
-        for errors in form.errors.values():
-            messages.error(request, errors[0])
+    common = {"transfer": transfer, "acting_user": request.user, "scope": request.scope, "request": request}
+    _decide(
+        request,
+        DecisionForm(request.POST),
+        confirm=lambda note: transfers.transfer_confirm(note=note, **common),
+        reject=lambda note: transfers.transfer_reject(note=note, **common),
+        confirmed=_("Transfer confirmed: the pupil is now enrolled at the receiving school."),
+        rejected=_("Transfer rejected."),
+    )
     return redirect("subsidies:transfer_list")
 
 
