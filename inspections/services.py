@@ -153,47 +153,30 @@ def draw_confirm(*, draw: Draw, acting_user, request=None) -> int:
         raise ValidationError(_("Only a proposed draw can be confirmed."))
     draw.refresh_from_db()
     ids = [i for _s, i in draw.sample]
-    items = []
     if draw.kind == Draw.Kind.HOUSEHOLDS:
         snaps = household_snapshots(ids, date=draw.group.campaign.registry_date)
-        for pos, (stratum, i) in enumerate(draw.sample):
+
+        def fields(i):
             s = snaps[i]
-            items.append(
-                DrawItem(
-                    draw=draw,
-                    position=pos,
-                    stratum=stratum,
-                    object_id=i,
-                    household_id=i,
-                    village_id=s["village_id"],
-                    county_id=s["county_id"],
-                    snapshot=s,
-                )
-            )
+            return {"household_id": i, "village_id": s["village_id"], "county_id": s["county_id"], "snapshot": s}
+
     elif draw.kind == Draw.Kind.PAYMENTS:
         snaps = payment_snapshots(ids)
-        for pos, (stratum, i) in enumerate(draw.sample):
-            s = snaps[i]
-            items.append(
-                DrawItem(
-                    draw=draw,
-                    position=pos,
-                    stratum=stratum,
-                    object_id=i,
-                    payout_line_id=i,
-                    county_id=s["county_id"],
-                    snapshot=s,
-                )
-            )
+
+        def fields(i):
+            return {"payout_line_id": i, "county_id": snaps[i]["county_id"], "snapshot": snaps[i]}
+
     else:
         names = dict(CityDepartment.objects.filter(pk__in=ids).values_list("pk", "name"))
-        for pos, (stratum, i) in enumerate(draw.sample):
-            items.append(
-                DrawItem(
-                    draw=draw, position=pos, stratum=stratum, object_id=i, department_id=i, snapshot={"name": names[i]}
-                )
-            )
+
+        def fields(i):
+            return {"department_id": i, "snapshot": {"name": names[i]}}
+
         Assignment.objects.get_or_create(group=draw.group)[0].departments.set(ids)
+    items = [
+        DrawItem(draw=draw, position=pos, stratum=stratum, object_id=i, **fields(i))
+        for pos, (stratum, i) in enumerate(draw.sample)
+    ]
     DrawItem.objects.bulk_create(items, batch_size=2000)
     audit.log(
         draw,
