@@ -40,30 +40,30 @@ def rematch(period: Period | None = None) -> MatchRun | None:
     award, item, hs = _t(Award), _t(MatchItem), _t(HouseholdStatus)
     sql = f"""
     WITH {head},
-    cur AS MATERIALIZED (SELECT a.id, a.student_id, a.scheme_id, a.school_id, a.county_id, a.facts FROM {award} a
-                         WHERE a.period_id = %s AND a.status NOT IN ('dropped', 'rejected'))
+    awarded AS MATERIALIZED (SELECT award.id, award.student_id, award.scheme_id, award.school_id, award.county_id, award.facts
+                         FROM {award} award WHERE award.period_id = %s AND award.status NOT IN ('dropped', 'rejected'))
     INSERT INTO {item} (run_id, kind, student_id, scheme_id, award_id, school_id, county_id, was, now)
-    SELECT %s, 'new', c.student_id, c.scheme_id, NULL, c.school_id, c.county_id, '', COALESCE(c.facts->>'household_status', '')
-      FROM computed c LEFT JOIN cur ON cur.student_id = c.student_id AND cur.scheme_id = c.scheme_id WHERE cur.id IS NULL
+    SELECT %s, 'new', computed.student_id, computed.scheme_id, NULL, computed.school_id, computed.county_id, '', COALESCE(computed.facts->>'household_status', '')
+      FROM computed LEFT JOIN awarded ON awarded.student_id = computed.student_id AND awarded.scheme_id = computed.scheme_id WHERE awarded.id IS NULL
     UNION ALL
-    SELECT %s, 'gone', cur.student_id, cur.scheme_id, cur.id, cur.school_id, cur.county_id, COALESCE(cur.facts->>'household_status', ''), ''
-      FROM cur LEFT JOIN computed c ON cur.student_id = c.student_id AND cur.scheme_id = c.scheme_id WHERE c.student_id IS NULL
+    SELECT %s, 'gone', awarded.student_id, awarded.scheme_id, awarded.id, awarded.school_id, awarded.county_id, COALESCE(awarded.facts->>'household_status', ''), ''
+      FROM awarded LEFT JOIN computed ON awarded.student_id = computed.student_id AND awarded.scheme_id = computed.scheme_id WHERE computed.student_id IS NULL
     UNION ALL
-    SELECT %s, 'changed', cur.student_id, cur.scheme_id, cur.id, cur.school_id, cur.county_id,
-           COALESCE(cur.facts->>'household_status', ''), COALESCE(c.facts->>'household_status', '')
-      FROM cur JOIN computed c ON cur.student_id = c.student_id AND cur.scheme_id = c.scheme_id
-     WHERE (cur.facts->>'household_status') IS DISTINCT FROM (c.facts->>'household_status')
+    SELECT %s, 'changed', awarded.student_id, awarded.scheme_id, awarded.id, awarded.school_id, awarded.county_id,
+           COALESCE(awarded.facts->>'household_status', ''), COALESCE(computed.facts->>'household_status', '')
+      FROM awarded JOIN computed ON awarded.student_id = computed.student_id AND awarded.scheme_id = computed.scheme_id
+     WHERE (awarded.facts->>'household_status') IS DISTINCT FROM (computed.facts->>'household_status')
     UNION ALL
     -- since the award, up to today: listed when today's status differs from the award's and from the decisive
     -- date's (a difference already on the decisive date is reported by the rows above)
-    SELECT %s, 'since', cur.student_id, cur.scheme_id, cur.id, cur.school_id, cur.county_id,
-           COALESCE(cur.facts->>'household_status', ''), today.status
-      FROM cur JOIN {_t(Student)} st ON st.id = cur.student_id
-      JOIN LATERAL (SELECT s.status FROM {hs} s WHERE s.household_id = st.household_id AND s.effective_on <= %s
-                    ORDER BY s.effective_on DESC, s.id DESC LIMIT 1) today ON TRUE
-      LEFT JOIN LATERAL (SELECT s.status FROM {hs} s WHERE s.household_id = st.household_id AND s.effective_on <= %s
-                         ORDER BY s.effective_on DESC, s.id DESC LIMIT 1) decisive ON TRUE
-     WHERE today.status IS DISTINCT FROM (cur.facts->>'household_status') AND today.status IS DISTINCT FROM decisive.status
+    SELECT %s, 'since', awarded.student_id, awarded.scheme_id, awarded.id, awarded.school_id, awarded.county_id,
+           COALESCE(awarded.facts->>'household_status', ''), today.status
+      FROM awarded JOIN {_t(Student)} student ON student.id = awarded.student_id
+      JOIN LATERAL (SELECT history.status FROM {hs} history WHERE history.household_id = student.household_id AND history.effective_on <= %s
+                    ORDER BY history.effective_on DESC, history.id DESC LIMIT 1) today ON TRUE
+      LEFT JOIN LATERAL (SELECT history.status FROM {hs} history WHERE history.household_id = student.household_id AND history.effective_on <= %s
+                         ORDER BY history.effective_on DESC, history.id DESC LIMIT 1) decisive ON TRUE
+     WHERE today.status IS DISTINCT FROM (awarded.facts->>'household_status') AND today.status IS DISTINCT FROM decisive.status
     """
     today = timezone.localdate()
     with connection.cursor() as cur:
