@@ -8,7 +8,7 @@ conditions and its amount lines are small expressions over those facts, written 
 and rendered two ways:
 
 * ``expr.sql(ref, params)`` — a SQL boolean/value; ``ref(name)`` says where a fact lives
-  (``b.orphan`` in the batch, ``(facts->>'orphan')::boolean`` on a frozen award);
+  (``base.orphan`` in the batch, ``(facts->>'orphan')::boolean`` on a frozen award);
 * ``expr.value(facts)`` — the same in Python over a facts dict (tests, benchmarks, forms).
 
 Both are two-valued: a missing fact is false / never equal, in SQL as in Python.
@@ -36,28 +36,30 @@ class Fact:
 
     name: str
     type: str  # SQL type of the column (and of the JSON value read back)
-    source: str  # SQL over the batch's tables (e enrolment, st student, sc school, h household, hs status, v village)
+    source: str  # SQL over the batch's tables: enrolment, student, school, household, status_now, village
 
 
 FACTS = {
     f.name: f
     for f in (
         Fact("date", "date", "%s::date"),  # the decisive date, a parameter
-        Fact("school", "bigint", "e.school_id"),
-        Fact("stage", "text", "e.stage"),
-        Fact("grade", "integer", "e.grade"),
-        Fact("poor_village", "text", f"COALESCE(v.poverty, '{Poverty.NONE}')"),
-        Fact("rural", "boolean", f"sc.location = '{Location.RURAL}'"),
-        Fact("household", "bigint", "st.household_id"),
-        Fact("household_status", "text", "hs.status"),
-        Fact("pupil_dibao", "boolean", "st.is_dibao"),  # the pupil's family is an (urban) 低保 family
-        Fact("household_dibao", "boolean", "COALESCE(h.is_dibao, FALSE)"),  # the registered household's 低保 flag
-        Fact("tekun", "boolean", "COALESCE(h.is_tekun, FALSE)"),
-        Fact("orphan", "boolean", "st.is_orphan"),
-        Fact("disabled", "boolean", "st.is_disabled"),
-        Fact("special_ed", "boolean", "st.is_special_ed"),
-        Fact("boarder", "boolean", "st.is_boarder"),
-        Fact("birth_date", "date", "st.birth_date"),
+        Fact("school", "bigint", "enrolment.school_id"),
+        Fact("stage", "text", "enrolment.stage"),
+        Fact("grade", "integer", "enrolment.grade"),
+        Fact("poor_village", "text", f"COALESCE(village.poverty, '{Poverty.NONE}')"),
+        Fact("rural", "boolean", f"school.location = '{Location.RURAL}'"),
+        Fact("household", "bigint", "student.household_id"),
+        Fact("household_status", "text", "status_now.status"),
+        Fact("pupil_dibao", "boolean", "student.is_dibao"),  # the pupil's family is an (urban) 低保 family
+        Fact(
+            "household_dibao", "boolean", "COALESCE(household.is_dibao, FALSE)"
+        ),  # the registered household's 低保 flag
+        Fact("tekun", "boolean", "COALESCE(household.is_tekun, FALSE)"),
+        Fact("orphan", "boolean", "student.is_orphan"),
+        Fact("disabled", "boolean", "student.is_disabled"),
+        Fact("special_ed", "boolean", "student.is_special_ed"),
+        Fact("boarder", "boolean", "student.is_boarder"),
+        Fact("birth_date", "date", "student.birth_date"),
     )
 }
 

@@ -253,18 +253,18 @@ def eligible_but_nothing(scope, period):
     from ..models import Student
 
     poor_params: list = []
-    poor = eligibility.POOR.sql(eligibility.json_ref("c.facts"), poor_params)  # a verified poor household then
+    poor = eligibility.POOR.sql(eligibility.json_ref("computed.facts"), poor_params)  # a verified poor household then
     sql = f"""
     WITH {head}
-    SELECT co.name, sc.name, st.name, st.id_number, sh.name, c.amount, a.status
-    FROM computed c
-    JOIN {Student._meta.db_table} st ON st.id = c.student_id
-    JOIN {School._meta.db_table} sc ON sc.id = c.school_id
-    JOIN {County._meta.db_table} co ON co.id = c.county_id
-    JOIN {Scheme._meta.db_table} sh ON sh.id = c.scheme_id
-    LEFT JOIN {Award._meta.db_table} a ON a.student_id = c.student_id AND a.scheme_id = c.scheme_id AND a.period_id = %s
-    WHERE (a.id IS NULL OR a.status IN ('rejected', 'dropped')) AND {poor}
-    ORDER BY co.name, sc.name, st.id LIMIT {LIMIT}
+    SELECT county.name, school.name, student.name, student.id_number, scheme.name, computed.amount, award.status
+    FROM computed
+    JOIN {Student._meta.db_table} student ON student.id = computed.student_id
+    JOIN {School._meta.db_table} school ON school.id = computed.school_id
+    JOIN {County._meta.db_table} county ON county.id = computed.county_id
+    JOIN {Scheme._meta.db_table} scheme ON scheme.id = computed.scheme_id
+    LEFT JOIN {Award._meta.db_table} award ON award.student_id = computed.student_id AND award.scheme_id = computed.scheme_id AND award.period_id = %s
+    WHERE (award.id IS NULL OR award.status IN ('rejected', 'dropped')) AND {poor}
+    ORDER BY county.name, school.name, student.id LIMIT {LIMIT}
     """
     labels = dict(AwardStatus.choices)
     with connection.cursor() as cur:
