@@ -29,15 +29,15 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from ..models import PayoutBatch
 
-LINE_TEXT = "l.id::text || '|' || l.payee_name || '|' || l.bank_account || '|' || round(l.amount * 100)::bigint::text"
+LINE_TEXT = "line.id::text || '|' || line.payee_name || '|' || line.bank_account || '|' || round(line.amount * 100)::bigint::text"
 LINE_DIGEST = f"encode(sha256(convert_to({LINE_TEXT}, 'UTF8')), 'hex')"
 AWARD_DIGEST = (
-    "encode(sha256(convert_to(a.id::text || '|' || a.student_id::text || '|' || a.scheme_id::text || '|' "
-    "|| a.period_id::text || '|' || round(a.amount * 100)::bigint::text, 'UTF8')), 'hex')"
+    "encode(sha256(convert_to(award.id::text || '|' || award.student_id::text || '|' || award.scheme_id::text || '|' "
+    "|| award.period_id::text || '|' || round(award.amount * 100)::bigint::text, 'UTF8')), 'hex')"
 )
 BATCH_SEAL = (
-    "count(l.id), coalesce(sum(round(l.amount * 100)::bigint), 0)::bigint, "
-    f"encode(sha256(convert_to(coalesce(string_agg({LINE_TEXT} || E'\\n', '' ORDER BY l.id), ''), 'UTF8')), 'hex')"
+    "count(line.id), coalesce(sum(round(line.amount * 100)::bigint), 0)::bigint, "
+    f"encode(sha256(convert_to(coalesce(string_agg({LINE_TEXT} || E'\\n', '' ORDER BY line.id), ''), 'UTF8')), 'hex')"
 )
 
 
@@ -59,7 +59,7 @@ def seal_of_rows(rows) -> tuple[int, int, str]:
 
 def _recompute(batch_id: int) -> tuple[int, int, str]:
     with connection.cursor() as cur:
-        cur.execute(f"SELECT {BATCH_SEAL} FROM subsidies_payoutline l WHERE l.batch_id = %s", [batch_id])
+        cur.execute(f"SELECT {BATCH_SEAL} FROM subsidies_payoutline line WHERE line.batch_id = %s", [batch_id])
         return tuple(cur.fetchone())
 
 
@@ -68,8 +68,8 @@ def payout_seal(*, batch_id: int) -> tuple[int, int, str]:
     Two statements whatever the batch's size."""
     with connection.cursor() as cur:
         cur.execute(
-            f"UPDATE subsidies_payoutline l SET seal_digest = {LINE_DIGEST}, award_digest = {AWARD_DIGEST} "
-            "FROM subsidies_award a WHERE a.id = l.award_id AND l.batch_id = %s",
+            f"UPDATE subsidies_payoutline line SET seal_digest = {LINE_DIGEST}, award_digest = {AWARD_DIGEST} "
+            "FROM subsidies_award award WHERE award.id = line.award_id AND line.batch_id = %s",
             [batch_id],
         )
     n, total, digest = _recompute(batch_id)
@@ -113,7 +113,7 @@ def seal_verify(*, batch_id: int) -> SealCheck:
     check.lines, check.total_fen, check.sha256 = _recompute(batch_id)
     if not check.sealed:
         return check
-    check.problems += _line_problems("l.batch_id = %s", [batch_id])  # the most precise first
+    check.problems += _line_problems("line.batch_id = %s", [batch_id])  # the most precise first
     if (check.lines, check.total_fen, check.sha256) != (b["seal_lines"], b["seal_total_fen"], b["seal_sha256"]):
         check.problems.append(
             {
@@ -135,11 +135,11 @@ def seal_verify(*, batch_id: int) -> SealCheck:
 def _line_problems(where: str, params, limit: int = 50) -> list[dict]:
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT l.batch_id, l.id, l.award_id, l.seal_digest IS DISTINCT FROM {LINE_DIGEST}, "
-            f"l.award_digest IS DISTINCT FROM {AWARD_DIGEST} "
-            "FROM subsidies_payoutline l LEFT JOIN subsidies_award a ON a.id = l.award_id "
-            f"WHERE {where} AND (l.seal_digest IS DISTINCT FROM {LINE_DIGEST} "
-            f"OR l.award_digest IS DISTINCT FROM {AWARD_DIGEST}) ORDER BY l.batch_id, l.id LIMIT {int(limit)}",
+            f"SELECT line.batch_id, line.id, line.award_id, line.seal_digest IS DISTINCT FROM {LINE_DIGEST}, "
+            f"line.award_digest IS DISTINCT FROM {AWARD_DIGEST} "
+            "FROM subsidies_payoutline line LEFT JOIN subsidies_award award ON award.id = line.award_id "
+            f"WHERE {where} AND (line.seal_digest IS DISTINCT FROM {LINE_DIGEST} "
+            f"OR line.award_digest IS DISTINCT FROM {AWARD_DIGEST}) ORDER BY line.batch_id, line.id LIMIT {int(limit)}",
             params,
         )
         out = []
@@ -159,11 +159,11 @@ def verify_all_seals() -> list[dict]:
     problems = []
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT b.id, b.seal_lines, b.seal_total_fen, b.seal_sha256, s.n, s.total, s.sha "
-            f"FROM subsidies_payoutbatch b LEFT JOIN LATERAL (SELECT {BATCH_SEAL} "
-            "FROM subsidies_payoutline l WHERE l.batch_id = b.id) s(n, total, sha) ON true "
-            "WHERE b.seal_sha256 <> '' AND (b.seal_lines, b.seal_total_fen, b.seal_sha256) "
-            "IS DISTINCT FROM (s.n::integer, s.total, s.sha) ORDER BY b.id"
+            f"SELECT batch.id, batch.seal_lines, batch.seal_total_fen, batch.seal_sha256, sealed_now.n, sealed_now.total, sealed_now.sha "
+            f"FROM subsidies_payoutbatch batch LEFT JOIN LATERAL (SELECT {BATCH_SEAL} "
+            "FROM subsidies_payoutline line WHERE line.batch_id = batch.id) sealed_now(n, total, sha) ON true "
+            "WHERE batch.seal_sha256 <> '' AND (batch.seal_lines, batch.seal_total_fen, batch.seal_sha256) "
+            "IS DISTINCT FROM (sealed_now.n::integer, sealed_now.total, sealed_now.sha) ORDER BY batch.id"
         )
         for batch, sl, st, ss, n, total, sha in cur.fetchall():
             problems.append(
@@ -180,7 +180,7 @@ def verify_all_seals() -> list[dict]:
                 }
             )
     problems += _line_problems(
-        "l.batch_id IN (SELECT id FROM subsidies_payoutbatch WHERE seal_sha256 <> '')", [], limit=200
+        "line.batch_id IN (SELECT id FROM subsidies_payoutbatch WHERE seal_sha256 <> '')", [], limit=200
     )
     return problems
 
@@ -198,9 +198,9 @@ def return_refusal(batch: PayoutBatch, line_ids) -> str | None:
         ) % {"batch": batch.pk, "detail": " ".join(check.messages()[:3])}
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT x FROM unnest(%s::bigint[]) x WHERE NOT EXISTS "
-            "(SELECT 1 FROM subsidies_payoutline l WHERE l.id = x AND l.batch_id = %s AND l.seal_digest <> '') "
-            "ORDER BY x LIMIT 1",
+            "SELECT line_id FROM unnest(%s::bigint[]) line_id WHERE NOT EXISTS "
+            "(SELECT 1 FROM subsidies_payoutline line WHERE line.id = line_id AND line.batch_id = %s AND line.seal_digest <> '') "
+            "ORDER BY line_id LIMIT 1",
             [list(line_ids), batch.pk],
         )
         row = cur.fetchone()
