@@ -3,7 +3,8 @@
 ``--jobs 2`` (what ``make run`` uses) builds the demo on two cores: the shared seeders (places, users)
 run first; then the staff side (teachers, then twinning) runs in a forked second process while this
 one runs the rest (the inspection campaign, the subsidy year, the payment audit), each seeder still in
-its own transaction. The two sides write disjoint tables and neither reads what the other writes: the
+its own transaction. Neither side reads what the other writes (both append to the audit log, which is
+hash-chained at commit under a lock, so concurrent transactions are fine): the
 staff side reads the demo schools when it starts, and the only new schools on the other side (the
 subsidies demo's vocational and special schools) are committed with the subsidy year, long after.
 A seeder that is not in these lists (a new app) makes the command run everything in one process, in
