@@ -55,15 +55,17 @@ demo: messages
 
 # Served as in production: DEBUG off, static files collected into var/static and served by
 # whitenoise, gunicorn. Without CELERY_BROKER_URL jobs run in-process (a thread per job).
-run: messages
+run: install-run
 	$(WITH_SERVICES) -- $(MAKE) --no-print-directory serve
 
 # (called by `run` inside the services; expects DATABASE_URL)
 # Migrations run as the owner; the demo and the server as APP_ROLE, which owns nothing and may only
 # read and add audit entries (`manage.py setup_db_roles`, idempotent).
 APP_ROLE ?= jinpin_app
-# collectstatic (no database) runs beside the migrations; the demo is built on two cores (seed_demo --jobs 2).
+# The translations first (the first Django start byte-compiles what the others import, once); then
+# collectstatic (no database) beside the migrations; the demo is built on two cores (seed_demo --jobs 2).
 serve:
+	$(PY) manage.py compilemessages_py
 	$(PY) manage.py collectstatic --noinput -v0 & \
 	$(PY) manage.py migrate --noinput; rc=$$?; wait $$! && exit $$rc
 	$(PY) manage.py setup_db_roles --app-role $(APP_ROLE) --nologin
