@@ -13,47 +13,69 @@ WITH_SERVICES := $(PY) -m jinpin.pgserver run
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test lint format install messages migrate demo worker beat bench clean check-deploy backup restore roles
+.PHONY: run serve test lint format install install-run messages migrate demo worker beat bench clean check-deploy backup restore roles
 
 # Installs the locked versions, every file checked against its hash (requirements*.lock, made from
 # requirements*.txt with `uv pip compile --generate-hashes --python-version 3.11 requirements-dev.txt -o requirements-dev.lock`).
-$(STAMP): requirements.lock requirements-dev.lock
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
-	$(PIP) install -q --require-hashes -r requirements-dev.lock
-	touch $(STAMP)
+# `make run` needs only requirements.lock; `make test`, `make lint` and `make install` the dev lock (pytest,
+# playwright, ruff). The lock is complete, so pip skips dependency resolution (--no-deps) and byte-compiling
+# (--no-compile: Python compiles what it imports, once). The venv's own pip comes from the interpreter's
+# bundled wheel without byte-compiling it either (plain `venv` with ensurepip where no wheel is bundled).
+PIP_INSTALL := $(PIP) install -q --no-compile --no-deps --disable-pip-version-check --require-hashes
+RUN_STAMP := $(VENV)/.installed-run
+
+$(PY):
+	@W=$$($(PYTHON) -c "import ensurepip, glob, os; print(*glob.glob(os.path.join(os.path.dirname(ensurepip.__file__), '_bundled', 'pip-*.whl'))[:1])" 2>/dev/null); \
+	if [ -n "$$W" ]; then \
+		echo "$(PYTHON) -m venv --without-pip $(VENV) && pip from $$W"; \
+		$(PYTHON) -m venv --without-pip $(VENV) && $(PY) "$$W/pip" install -q --no-compile --no-index --disable-pip-version-check "$$W"; \
+	else \
+		echo "$(PYTHON) -m venv $(VENV)"; $(PYTHON) -m venv $(VENV); \
+	fi
+
+$(RUN_STAMP): requirements.lock | $(PY)
+	$(PIP_INSTALL) -r requirements.lock
+	touch $(RUN_STAMP)
+
+$(STAMP): requirements.lock requirements-dev.lock | $(PY)
+	$(PIP_INSTALL) -r requirements-dev.lock
+	touch $(STAMP) $(RUN_STAMP)
 
 install: $(STAMP)
+install-run: $(RUN_STAMP)
 
-messages: install
+messages: install-run
 	$(PY) manage.py compilemessages_py
 
 migrate: messages
 	$(WITH_SERVICES) -- $(PY) manage.py migrate --noinput
 
 demo: messages
-	$(WITH_SERVICES) -- sh -c '$(PY) manage.py migrate --noinput && $(PY) manage.py seed_demo'
+	$(WITH_SERVICES) -- sh -c '$(PY) manage.py migrate --noinput && $(PY) manage.py seed_demo --jobs 2'
 
 # Served as in production: DEBUG off, static files collected into var/static and served by
 # whitenoise, gunicorn. Without CELERY_BROKER_URL jobs run in-process (a thread per job).
-run: messages
+run: install-run
 	$(WITH_SERVICES) -- $(MAKE) --no-print-directory serve
 
 # (called by `run` inside the services; expects DATABASE_URL)
 # Migrations run as the owner; the demo and the server as APP_ROLE, which owns nothing and may only
 # read and add audit entries (`manage.py setup_db_roles`, idempotent).
 APP_ROLE ?= jinpin_app
+# The translations first (the first Django start byte-compiles what the others import, once); then
+# collectstatic (no database) beside the migrations; the demo is built on two cores (seed_demo --jobs 2).
 serve:
-	$(PY) manage.py migrate --noinput
+	$(PY) manage.py compilemessages_py
+	$(PY) manage.py collectstatic --noinput -v0 & \
+	$(PY) manage.py migrate --noinput; rc=$$?; wait $$! && exit $$rc
 	$(PY) manage.py setup_db_roles --app-role $(APP_ROLE) --nologin
-	DATABASE_ROLE=$(APP_ROLE) $(PY) manage.py seed_demo
-	$(PY) manage.py collectstatic --noinput -v0
+	DATABASE_ROLE=$(APP_ROLE) $(PY) manage.py seed_demo --jobs 2
 	@echo "jinpin on http://$(HOST):$(PORT)  (demo logins above; password Jinpin@2016; Ctrl-C stops)"
 	DATABASE_ROLE=$(APP_ROLE) $(VENV)/bin/gunicorn jinpin.wsgi -b $(HOST):$(PORT) -w 2 --threads 4 --timeout 120 --access-logfile -
 
 # The whole suite on PostgreSQL (embedded 18, or DATABASE_URL: CI points it at PostgreSQL 15)
 # with a real Celery worker on Redis (private redis-server, or CELERY_BROKER_URL) and Chromium.
-test: messages
+test: install messages
 	$(WITH_SERVICES) --redis -- $(PY) -m pytest $(PYTEST_ARGS)
 
 # PostgreSQL: create or update the role the running app connects as (see `serve`); then run the app with
@@ -79,16 +101,16 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-worker: install
+worker: install-run
 	$(VENV)/bin/celery -A jinpin worker -l info --concurrency=2
 
-beat: install
+beat: install-run
 	$(VENV)/bin/celery -A jinpin beat -l info
 
-bench: migrate
+bench: install migrate
 	$(WITH_SERVICES) -- $(PY) benchmarks/run_all.py
 
-check-deploy: install
+check-deploy: install-run
 	SECURE=1 DEBUG=0 $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

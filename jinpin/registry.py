@@ -93,6 +93,11 @@ def seeders() -> list[tuple[str, Callable]]:
     return [(n, f) for _, n, f in _seeders]
 
 
+def seeder_orders() -> dict[str, int]:
+    """``{name: order}`` of the demo seeders (``seed_demo --jobs`` plans its lanes with it)."""
+    return {n: o for o, n, _ in _seeders}
+
+
 # -- integrity checks run with the audit chain's verification (jinpin.auditchain.verify) ----------
 _checks: list[Callable] = []
 _check_messages: dict = {}

@@ -79,6 +79,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'campaign',
                 'verbose_name_plural': 'campaigns',
                 'ordering': ['-starts_on', 'pk'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('ends_on__gte', models.F('starts_on'))), name='campaign_dates')],
             },
         ),
         migrations.CreateModel(
@@ -145,6 +146,8 @@ class Migration(migrations.Migration):
                 'verbose_name': 'drawn item',
                 'verbose_name_plural': 'drawn items',
                 'ordering': ['draw', 'position'],
+                'indexes': [models.Index(fields=['draw', 'village'], name='inspections_draw_id_fabc9f_idx'), models.Index(fields=['county'], name='inspections_county__2a7e7e_idx')],
+                'constraints': [models.UniqueConstraint(fields=('draw', 'object_id'), name='drawn_once_per_draw')],
             },
         ),
         migrations.CreateModel(
@@ -172,6 +175,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'finding',
                 'verbose_name_plural': 'findings',
                 'ordering': ['deadline', 'pk'],
+                'indexes': [models.Index(fields=['county', 'status', 'deadline'], name='inspections_county__092e13_idx'), models.Index(fields=['campaign', 'status'], name='inspections_campaig_c62500_idx')],
             },
         ),
         migrations.CreateModel(
@@ -186,6 +190,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'inspection group',
                 'verbose_name_plural': 'inspection groups',
                 'ordering': ['campaign', 'pk'],
+                'constraints': [models.UniqueConstraint(fields=('campaign', 'name'), name='group_name_unique_in_campaign')],
             },
         ),
         migrations.AddField(
@@ -224,6 +229,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'household check',
                 'verbose_name_plural': 'household checks',
                 'ordering': ['-checked_at'],
+                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('outcome', 'not_found'), _negated=True), models.Q(('not_found_reason', ''), _negated=True), _connector='OR'), name='not_found_has_reason')],
             },
         ),
         migrations.AddField(
@@ -286,6 +292,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'photo',
                 'verbose_name_plural': 'photos',
                 'ordering': ['-uploaded_at'],
+                'indexes': [models.Index(fields=['campaign', 'village'], name='inspections_campaig_2b9b57_idx')],
             },
         ),
         migrations.CreateModel(
@@ -308,47 +315,11 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.AddConstraint(
-            model_name='campaign',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_on__gte', models.F('starts_on'))), name='campaign_dates'),
-        ),
-        migrations.AddIndex(
-            model_name='drawitem',
-            index=models.Index(fields=['draw', 'village'], name='inspections_draw_id_fabc9f_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='drawitem',
-            index=models.Index(fields=['county'], name='inspections_county__2a7e7e_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='drawitem',
-            constraint=models.UniqueConstraint(fields=('draw', 'object_id'), name='drawn_once_per_draw'),
-        ),
-        migrations.AddIndex(
-            model_name='finding',
-            index=models.Index(fields=['county', 'status', 'deadline'], name='inspections_county__092e13_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='finding',
-            index=models.Index(fields=['campaign', 'status'], name='inspections_campaig_c62500_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='group',
-            constraint=models.UniqueConstraint(fields=('campaign', 'name'), name='group_name_unique_in_campaign'),
-        ),
-        migrations.AddConstraint(
             model_name='draw',
             constraint=models.UniqueConstraint(condition=models.Q(('status', 'superseded'), _negated=True), fields=('group', 'kind'), name='one_live_draw_per_group_kind'),
         ),
         migrations.AddConstraint(
-            model_name='householdcheck',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('outcome', 'not_found'), _negated=True), models.Q(('not_found_reason', ''), _negated=True), _connector='OR'), name='not_found_has_reason'),
-        ),
-        migrations.AddConstraint(
             model_name='checkresult',
             constraint=models.UniqueConstraint(fields=('household_check', 'item'), name='one_result_per_item'),
-        ),
-        migrations.AddIndex(
-            model_name='photo',
-            index=models.Index(fields=['campaign', 'village'], name='inspections_campaig_2b9b57_idx'),
         ),
     ]

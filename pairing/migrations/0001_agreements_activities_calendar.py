@@ -62,6 +62,8 @@ class Migration(migrations.Migration):
                 'verbose_name': 'twinning agreement',
                 'verbose_name_plural': 'twinning agreements',
                 'ordering': ['-signed_on', '-pk'],
+                'indexes': [models.Index(fields=['county', 'status'], name='pairing_agr_county__54679a_idx'), models.Index(fields=['helping_school', 'status'], name='pairing_agr_helping_e5c956_idx')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('ends_on__isnull', True), ('ends_on__gte', models.F('starts_on')), _connector='OR'), name='agreement_term_order'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'ended'), _negated=True), ('ended_on__isnull', False), _connector='OR'), name='agreement_ended_has_date')],
             },
         ),
         migrations.CreateModel(
@@ -82,6 +84,8 @@ class Migration(migrations.Migration):
                 'verbose_name': 'activity',
                 'verbose_name_plural': 'activities',
                 'ordering': ['-held_on', '-pk'],
+                'indexes': [models.Index(fields=['agreement', 'held_on'], name='pairing_act_agreeme_dc69bd_idx')],
+                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('place', ''), _negated=True), models.Q(('online_link', ''), _negated=True), _connector='OR'), name='activity_has_place_or_link')],
             },
         ),
         migrations.CreateModel(
@@ -95,6 +99,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'helped school',
                 'verbose_name_plural': 'helped schools',
+                'constraints': [models.UniqueConstraint(fields=('agreement', 'school'), name='agreementschool_unique'), models.UniqueConstraint(condition=models.Q(('active', True)), fields=('school',), name='one_active_agreement_per_helped_school')],
             },
         ),
         migrations.AddField(
@@ -140,6 +145,8 @@ class Migration(migrations.Migration):
                 'verbose_name': 'donation',
                 'verbose_name_plural': 'donations',
                 'ordering': ['-donated_on', '-pk'],
+                'indexes': [models.Index(fields=['agreement', 'donated_on'], name='pairing_don_agreeme_82e1bf_idx')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('value__gte', 0)), name='donation_value_not_negative'), models.CheckConstraint(condition=models.Q(('received_by__isnull', True), ('received_on__isnull', False), _connector='OR'), name='donation_receipt_has_date')],
             },
         ),
         migrations.CreateModel(
@@ -160,6 +167,8 @@ class Migration(migrations.Migration):
                 'verbose_name': 'joint research project',
                 'verbose_name_plural': 'joint research projects',
                 'ordering': ['-started_on', '-pk'],
+                'indexes': [models.Index(fields=['agreement', 'started_on'], name='pairing_joi_agreeme_5291c6_idx')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('concluded_on__isnull', True), ('concluded_on__gte', models.F('started_on')), _connector='OR'), name='project_dates_order')],
             },
         ),
         migrations.CreateModel(
@@ -180,6 +189,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'milestone',
                 'verbose_name_plural': 'milestones',
+                'constraints': [models.UniqueConstraint(fields=('school', 'kind'), name='milestone_unique_per_school'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'adopted'), _negated=True), ('adopted_on__isnull', False), _connector='OR'), name='milestone_adopted_has_date')],
             },
         ),
         migrations.CreateModel(
@@ -222,6 +232,8 @@ class Migration(migrations.Migration):
                 'verbose_name': 'secondment',
                 'verbose_name_plural': 'secondments',
                 'ordering': ['-starts_on', '-pk'],
+                'indexes': [models.Index(fields=['agreement', 'starts_on'], name='pairing_sec_agreeme_5d2ea6_idx')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('ends_on__isnull', True), ('ends_on__gte', models.F('starts_on')), _connector='OR'), name='secondment_dates_order'), models.CheckConstraint(condition=models.Q(('from_school', models.F('to_school')), _negated=True), name='secondment_between_two_schools')],
             },
         ),
         migrations.CreateModel(
@@ -237,88 +249,13 @@ class Migration(migrations.Migration):
                 'verbose_name': 'semester',
                 'verbose_name_plural': 'semesters',
                 'ordering': ['starts_on'],
+                'constraints': [models.UniqueConstraint(fields=('school_year', 'number'), name='semester_unique_in_year'), models.CheckConstraint(condition=models.Q(('ends_on__gt', models.F('starts_on'))), name='semester_ends_after_start')],
             },
         ),
         migrations.AddField(
             model_name='activity',
             name='semester',
             field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='pairing.semester', verbose_name='semester'),
-        ),
-        migrations.AddConstraint(
-            model_name='agreementschool',
-            constraint=models.UniqueConstraint(fields=('agreement', 'school'), name='agreementschool_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='agreementschool',
-            constraint=models.UniqueConstraint(condition=models.Q(('active', True)), fields=('school',), name='one_active_agreement_per_helped_school'),
-        ),
-        migrations.AddIndex(
-            model_name='agreement',
-            index=models.Index(fields=['county', 'status'], name='pairing_agr_county__54679a_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='agreement',
-            index=models.Index(fields=['helping_school', 'status'], name='pairing_agr_helping_e5c956_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_on__isnull', True), ('ends_on__gte', models.F('starts_on')), _connector='OR'), name='agreement_term_order'),
-        ),
-        migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'ended'), _negated=True), ('ended_on__isnull', False), _connector='OR'), name='agreement_ended_has_date'),
-        ),
-        migrations.AddIndex(
-            model_name='donation',
-            index=models.Index(fields=['agreement', 'donated_on'], name='pairing_don_agreeme_82e1bf_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='donation',
-            constraint=models.CheckConstraint(condition=models.Q(('value__gte', 0)), name='donation_value_not_negative'),
-        ),
-        migrations.AddConstraint(
-            model_name='donation',
-            constraint=models.CheckConstraint(condition=models.Q(('received_by__isnull', True), ('received_on__isnull', False), _connector='OR'), name='donation_receipt_has_date'),
-        ),
-        migrations.AddIndex(
-            model_name='jointproject',
-            index=models.Index(fields=['agreement', 'started_on'], name='pairing_joi_agreeme_5291c6_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='jointproject',
-            constraint=models.CheckConstraint(condition=models.Q(('concluded_on__isnull', True), ('concluded_on__gte', models.F('started_on')), _connector='OR'), name='project_dates_order'),
-        ),
-        migrations.AddConstraint(
-            model_name='milestone',
-            constraint=models.UniqueConstraint(fields=('school', 'kind'), name='milestone_unique_per_school'),
-        ),
-        migrations.AddConstraint(
-            model_name='milestone',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'adopted'), _negated=True), ('adopted_on__isnull', False), _connector='OR'), name='milestone_adopted_has_date'),
-        ),
-        migrations.AddIndex(
-            model_name='secondment',
-            index=models.Index(fields=['agreement', 'starts_on'], name='pairing_sec_agreeme_5d2ea6_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='secondment',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_on__isnull', True), ('ends_on__gte', models.F('starts_on')), _connector='OR'), name='secondment_dates_order'),
-        ),
-        migrations.AddConstraint(
-            model_name='secondment',
-            constraint=models.CheckConstraint(condition=models.Q(('from_school', models.F('to_school')), _negated=True), name='secondment_between_two_schools'),
-        ),
-        migrations.AddConstraint(
-            model_name='semester',
-            constraint=models.UniqueConstraint(fields=('school_year', 'number'), name='semester_unique_in_year'),
-        ),
-        migrations.AddConstraint(
-            model_name='semester',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_on__gt', models.F('starts_on'))), name='semester_ends_after_start'),
-        ),
-        migrations.AddIndex(
-            model_name='activity',
-            index=models.Index(fields=['agreement', 'held_on'], name='pairing_act_agreeme_dc69bd_idx'),
         ),
         migrations.AddIndex(
             model_name='activity',
@@ -327,9 +264,5 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='activity',
             index=models.Index(fields=['school_year', 'kind', 'agreement'], name='pairing_act_school__4defbb_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='activity',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('place', ''), _negated=True), models.Q(('online_link', ''), _negated=True), _connector='OR'), name='activity_has_place_or_link'),
         ),
     ]

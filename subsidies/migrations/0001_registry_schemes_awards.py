@@ -101,6 +101,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'poor household',
                 'verbose_name_plural': 'poor households',
                 'ordering': ['number'],
+                'indexes': [models.Index(fields=['village'], name='subsidies_h_village_a08e14_idx')],
             },
         ),
         migrations.CreateModel(
@@ -118,6 +119,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'household status',
                 'verbose_name_plural': 'household statuses',
                 'ordering': ['household', 'effective_on', 'pk'],
+                'indexes': [models.Index(fields=['household', '-effective_on', '-id'], name='hh_status_in_force')],
             },
         ),
         migrations.CreateModel(
@@ -136,6 +138,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'rate version',
                 'verbose_name_plural': 'rate versions',
                 'ordering': ['scheme', '-effective_from'],
+                'constraints': [models.UniqueConstraint(fields=('scheme', 'effective_from'), name='one_rate_version_per_day')],
             },
         ),
         migrations.CreateModel(
@@ -152,6 +155,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'allocation',
                 'verbose_name_plural': 'allocations',
                 'ordering': ['school_year', 'scheme', 'county'],
+                'constraints': [models.UniqueConstraint(fields=('scheme', 'county', 'school_year'), name='one_allocation_per_scheme_county_year')],
             },
         ),
         migrations.CreateModel(
@@ -177,6 +181,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'student',
                 'verbose_name_plural': 'students',
                 'ordering': ['pk'],
+                'indexes': [models.Index(fields=['household'], name='subsidies_s_househo_26ec52_idx')],
             },
         ),
         migrations.CreateModel(
@@ -193,6 +198,8 @@ class Migration(migrations.Migration):
                 'verbose_name': 'enrolment',
                 'verbose_name_plural': 'enrolments',
                 'ordering': ['school_year', 'student'],
+                'indexes': [models.Index(fields=['school_year', 'student'], name='subsidies_e_school__357fff_idx'), models.Index(fields=['school', 'school_year'], name='subsidies_e_school__0a6b8e_idx')],
+                'constraints': [models.UniqueConstraint(fields=('student', 'school_year'), name='one_enrolment_per_student_year')],
             },
         ),
         migrations.CreateModel(
@@ -215,6 +222,8 @@ class Migration(migrations.Migration):
                 'verbose_name': 'award',
                 'verbose_name_plural': 'awards',
                 'ordering': ['period', 'scheme', 'student'],
+                'indexes': [models.Index(fields=['period', 'student'], name='subsidies_a_period__743013_idx'), models.Index(fields=['county', 'period', 'status'], name='subsidies_a_county__8404a1_idx'), models.Index(fields=['school', 'period', 'status'], name='subsidies_a_school__9aaac2_idx')],
+                'constraints': [models.UniqueConstraint(fields=('student', 'scheme', 'period'), name='one_award_per_student_scheme_period')],
             },
         ),
         migrations.CreateModel(
@@ -291,53 +300,5 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'enrolment conflicts',
                 'constraints': [models.UniqueConstraint(fields=('id_number', 'school_year', 'school'), name='enrolment_conflict_once')],
             },
-        ),
-        migrations.AddIndex(
-            model_name='household',
-            index=models.Index(fields=['village'], name='subsidies_h_village_a08e14_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='householdstatus',
-            index=models.Index(fields=['household', '-effective_on', '-id'], name='hh_status_in_force'),
-        ),
-        migrations.AddConstraint(
-            model_name='rateversion',
-            constraint=models.UniqueConstraint(fields=('scheme', 'effective_from'), name='one_rate_version_per_day'),
-        ),
-        migrations.AddConstraint(
-            model_name='allocation',
-            constraint=models.UniqueConstraint(fields=('scheme', 'county', 'school_year'), name='one_allocation_per_scheme_county_year'),
-        ),
-        migrations.AddIndex(
-            model_name='student',
-            index=models.Index(fields=['household'], name='subsidies_s_househo_26ec52_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='enrolment',
-            index=models.Index(fields=['school_year', 'student'], name='subsidies_e_school__357fff_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='enrolment',
-            index=models.Index(fields=['school', 'school_year'], name='subsidies_e_school__0a6b8e_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='enrolment',
-            constraint=models.UniqueConstraint(fields=('student', 'school_year'), name='one_enrolment_per_student_year'),
-        ),
-        migrations.AddIndex(
-            model_name='award',
-            index=models.Index(fields=['period', 'student'], name='subsidies_a_period__743013_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='award',
-            index=models.Index(fields=['county', 'period', 'status'], name='subsidies_a_county__8404a1_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='award',
-            index=models.Index(fields=['school', 'period', 'status'], name='subsidies_a_school__9aaac2_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='award',
-            constraint=models.UniqueConstraint(fields=('student', 'scheme', 'period'), name='one_award_per_student_scheme_period'),
         ),
     ]

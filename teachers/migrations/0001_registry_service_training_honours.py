@@ -83,6 +83,8 @@ class Migration(migrations.Migration):
                 'verbose_name': 'movement',
                 'verbose_name_plural': 'movements',
                 'ordering': ['-start', '-pk'],
+                'indexes': [models.Index(fields=['status', 'start'], name='teachers_mo_status_6d4f35_idx'), models.Index(fields=['to_school', 'start'], name='teachers_mo_to_scho_570eac_idx')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('end__isnull', True), ('end__gte', models.F('start')), _connector='OR'), name='movement_end_after_start')],
             },
         ),
         migrations.CreateModel(
@@ -108,6 +110,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'teacher',
                 'verbose_name_plural': 'teachers',
                 'ordering': ['school_id', 'name', 'pk'],
+                'indexes': [models.Index(fields=['school', 'status', 'post'], name='teachers_te_school__6b086f_idx'), models.Index(fields=['name'], name='teachers_te_name_c63a4b_idx')],
             },
         ),
         migrations.CreateModel(
@@ -128,6 +131,8 @@ class Migration(migrations.Migration):
                 'verbose_name': 'service period',
                 'verbose_name_plural': 'service periods',
                 'ordering': ['teacher_id', 'start', 'pk'],
+                'indexes': [models.Index(fields=['teacher', 'start'], name='teachers_se_teacher_4b62fd_idx'), models.Index(fields=['school', 'start'], name='teachers_se_school__45b268_idx'), models.Index(fields=['kind', 'start'], name='teachers_se_kind_e69117_idx')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('end__isnull', True), ('end__gte', models.F('start')), _connector='OR'), name='service_period_end_after_start')],
             },
         ),
         migrations.CreateModel(
@@ -146,6 +151,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'rural honour certificate',
                 'verbose_name_plural': 'rural honour certificates',
                 'ordering': ['-year', 'tier__years', 'pk'],
+                'constraints': [models.UniqueConstraint(fields=('teacher', 'tier'), name='rural_honour_tier_once')],
             },
         ),
         migrations.AddField(
@@ -172,6 +178,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'training course',
                 'verbose_name_plural': 'training courses',
                 'ordering': ['-start', 'code'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('end__gte', models.F('start'))), name='course_end_after_start')],
             },
         ),
         migrations.CreateModel(
@@ -191,6 +198,8 @@ class Migration(migrations.Migration):
                 'verbose_name': 'training attendance',
                 'verbose_name_plural': 'training attendances',
                 'ordering': ['-completed_on', 'pk'],
+                'indexes': [models.Index(fields=['teacher', 'completed_on'], name='teachers_tr_teacher_77a6fa_idx')],
+                'constraints': [models.UniqueConstraint(fields=('teacher', 'course'), name='attendance_once_per_course'), models.CheckConstraint(condition=models.Q(('hours__gte', 0)), name='attendance_hours_not_negative')],
             },
         ),
         migrations.CreateModel(
@@ -232,61 +241,5 @@ class Migration(migrations.Migration):
                 'ordering': ['start', 'name'],
                 'constraints': [models.CheckConstraint(condition=models.Q(('end__gte', models.F('start'))), name='target_end_after_start')],
             },
-        ),
-        migrations.AddIndex(
-            model_name='teacher',
-            index=models.Index(fields=['school', 'status', 'post'], name='teachers_te_school__6b086f_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='teacher',
-            index=models.Index(fields=['name'], name='teachers_te_name_c63a4b_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='serviceperiod',
-            index=models.Index(fields=['teacher', 'start'], name='teachers_se_teacher_4b62fd_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='serviceperiod',
-            index=models.Index(fields=['school', 'start'], name='teachers_se_school__45b268_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='serviceperiod',
-            index=models.Index(fields=['kind', 'start'], name='teachers_se_kind_e69117_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='serviceperiod',
-            constraint=models.CheckConstraint(condition=models.Q(('end__isnull', True), ('end__gte', models.F('start')), _connector='OR'), name='service_period_end_after_start'),
-        ),
-        migrations.AddConstraint(
-            model_name='ruralhonourcertificate',
-            constraint=models.UniqueConstraint(fields=('teacher', 'tier'), name='rural_honour_tier_once'),
-        ),
-        migrations.AddIndex(
-            model_name='movement',
-            index=models.Index(fields=['status', 'start'], name='teachers_mo_status_6d4f35_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='movement',
-            index=models.Index(fields=['to_school', 'start'], name='teachers_mo_to_scho_570eac_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='movement',
-            constraint=models.CheckConstraint(condition=models.Q(('end__isnull', True), ('end__gte', models.F('start')), _connector='OR'), name='movement_end_after_start'),
-        ),
-        migrations.AddConstraint(
-            model_name='trainingcourse',
-            constraint=models.CheckConstraint(condition=models.Q(('end__gte', models.F('start'))), name='course_end_after_start'),
-        ),
-        migrations.AddIndex(
-            model_name='trainingattendance',
-            index=models.Index(fields=['teacher', 'completed_on'], name='teachers_tr_teacher_77a6fa_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='trainingattendance',
-            constraint=models.UniqueConstraint(fields=('teacher', 'course'), name='attendance_once_per_course'),
-        ),
-        migrations.AddConstraint(
-            model_name='trainingattendance',
-            constraint=models.CheckConstraint(condition=models.Q(('hours__gte', 0)), name='attendance_hours_not_negative'),
         ),
     ]

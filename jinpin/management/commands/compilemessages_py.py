@@ -13,7 +13,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         base = Path(settings.BASE_DIR)
         n = 0
-        for po_path in base.glob("**/locale/*/LC_MESSAGES/*.po"):
+        # the project's and the apps' catalogues only: a recursive glob would walk all of .venv (seconds)
+        found = [*base.glob("locale/*/LC_MESSAGES/*.po"), *base.glob("*/locale/*/LC_MESSAGES/*.po")]
+        for po_path in found:
             if ".venv" in po_path.parts or "site-packages" in po_path.parts:
                 continue
             po = polib.pofile(str(po_path))
