@@ -16,3 +16,7 @@ class JinpinConfig(AppConfig):
         from .auditchain import register as register_audit_chain
 
         register_audit_chain()
+        from . import registry
+        from .dashboard import DASHBOARD_ROLES
+
+        registry.menu(_("Dashboard"), "dashboard", roles=DASHBOARD_ROLES, order=1)

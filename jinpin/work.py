@@ -1,0 +1,58 @@
+"""The work waiting for each person: items an app registers, each a count on the home page that links to
+the exact list it counts.
+
+An app registers ``WorkItem``s in ``AppConfig.ready()`` (this module imports no app). An item's
+``rows(scope)`` is the one query: the home page shows ``rows(scope).count()`` and the item's list
+page (``/home/work/<key>/``) pages through the same ``rows(scope)``, so the two always agree
+(tested per item). ``page(scope)`` may name the app's own full page for the same records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class WorkItem:
+    key: str
+    label: str
+    roles: frozenset
+    rows: Callable  # (scope) -> queryset
+    columns: list = field(default_factory=list)  # [(label, callable(obj))]
+    url: Callable | None = None  # (obj) -> url of one record
+    page: Callable | None = None  # (scope) -> url of the app's own page for these records, or None
+    order: int = 100
+
+
+_items: dict[str, WorkItem] = {}
+
+
+def register(item: WorkItem) -> WorkItem:
+    _items[item.key] = item
+    return item
+
+
+def get(key: str) -> WorkItem | None:
+    return _items.get(key)
+
+
+def items_for(scope) -> list[WorkItem]:
+    if scope.role is None:
+        return []
+    return sorted((i for i in _items.values() if scope.role in i.roles), key=lambda i: (i.order, i.key))
+
+
+def count(rows) -> int:
+    """A queryset's COUNT, or a list's length (an item computed outside SQL, e.g. compliance cells)."""
+    return len(rows) if isinstance(rows, list) else rows.count()
+
+
+def waiting(scope) -> list[dict]:
+    """Each of the person's items with its count (one COUNT query each), those with work first."""
+    from django.urls import reverse
+
+    out = [
+        {"item": i, "count": count(i.rows(scope)), "url": reverse("work_list", args=[i.key])} for i in items_for(scope)
+    ]
+    return sorted(out, key=lambda r: (r["count"] == 0, r["item"].order, r["item"].key))
