@@ -53,8 +53,12 @@ def area_and_date(request) -> tuple[figures.Area, dt.date, AreaForm, dict]:
         raise Http404
     county_id, town_id, school_id = data.get("county"), data.get("town"), data.get("school")
     if scope.is_county_officer:
+        if county_id and county_id != scope.county_id:
+            raise Http404
         county_id = scope.county_id
     if scope.is_principal:
+        if (school_id and school_id != scope.school_id) or town_id or county_id:
+            raise Http404
         school_id = scope.school_id
     names = {}
     if county_id:
