@@ -12,6 +12,7 @@ class JinpinConfig(AppConfig):
             exports,
             imports,  # noqa: F401 - registers the import job kind
             jobs,
+            workbook,  # noqa: F401 - registers the year-end workbook exporter
         )
         from .auditchain import register as register_audit_chain
 

@@ -15,12 +15,13 @@ from django import forms
 from django.apps import apps
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from . import figures
 from .scope import Role, role_required
@@ -195,6 +196,7 @@ def dashboard(request):
             "counties": scope.filter(County).order_by("order", "code") if scope.city_wide else [],
             "towns": scope.filter(Town).filter(county_id=area.county_id).order_by("code") if area.county_id else [],
             "can_choose": not scope.is_principal,
+            "can_export": scope.role in (Role.CITY_ADMIN, Role.AUDITOR, Role.COUNTY_OFFICER),
         },
     )
 
@@ -251,3 +253,16 @@ def city_home(request) -> dict:
         )
         out["overdue_by_county"] = list(overdue)
     return out
+
+
+@require_POST
+@role_required(Role.CITY_ADMIN, Role.AUDITOR, Role.COUNTY_OFFICER)
+def workbook_export(request):
+    """Queue the year-end workbook (年度工作情况统计表) for the dashboard's as-of date."""
+    from . import exports
+
+    form = AreaForm(request.POST)
+    as_of = form.cleaned_data.get("as_of") if form.is_valid() else None
+    as_of = as_of or figures.latest_date(timezone.localdate())
+    job = exports.start(request, "jinpin.yearbook", {"as_of": as_of.isoformat()})
+    return redirect("job_detail", pk=job.pk)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("home/", views.home, name="home"),
     path("home/work/<slug:key>/", views.work_list, name="work_list"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/workbook/", dashboard.workbook_export, name="workbook_export"),
     path("dashboard/figures/<slug:key>/", dashboard.figure_records, name="figure_records"),
     path(
         "accounts/login/",

@@ -26,7 +26,7 @@ def allocations(as_of):
     return Allocation.objects.filter(Exists(begun))
 
 
-def aided_awards(as_of):
+def aided_awards(as_of, statuses=AIDED_STATUSES):
     """救助: approved or paid awards of periods begun by ``as_of``, to pupils whose household lies in a
     provincial or municipal poor village and was registered poor (verified or returned to poverty) on
     the period's decisive date — a household lifted out before that date does not count, even if an
@@ -35,7 +35,7 @@ def aided_awards(as_of):
         household=OuterRef("student__household"), effective_on__lte=OuterRef("period__decisive_date")
     ).order_by("-effective_on", "-pk")
     return Award.objects.annotate(decisive_status=Subquery(status.values("status")[:1])).filter(
-        status__in=AIDED_STATUSES,
+        status__in=statuses,
         period__starts_on__lte=as_of,
         student__household__village__poverty__in=POOR,
         decisive_status__in=POOR_STATUSES,

@@ -192,3 +192,37 @@ def test_the_dashboard_defaults_to_the_latest_date_with_data(world, client_for):
     r = client_for(world.admin).get(reverse("dashboard"))
     assert r.context["as_of"] < dt.date(2025, 1, 1)  # not the server clock's year
     assert r.context["as_of"] >= dt.date(2016, 9, 1)
+
+
+def _workbook(c, as_of, capture):
+    import io
+
+    from openpyxl import load_workbook
+
+    from jinpin.models import Job
+
+    with capture(execute=True):
+        r = c.post(reverse("workbook_export"), {"as_of": as_of.isoformat()})
+    job = Job.objects.latest("created_at")
+    assert r.status_code == 302 and job.status == Job.Status.SUCCEEDED, job.message
+    got = c.get(reverse("job_download", args=[job.pk]))
+    return load_workbook(io.BytesIO(b"".join(got.streaming_content)))
+
+
+def test_the_year_end_workbook_equals_the_dashboard(world, client_for, django_capture_on_commit_callbacks):
+    _seed_some(world)
+    c = client_for(world.admin)
+    cards = {card["key"]: card for card in c.get(reverse("dashboard"), {"as_of": AS_OF.isoformat()}).context["cards"]}
+    wb = _workbook(c, AS_OF, django_capture_on_commit_callbacks)
+    assert len(wb.worksheets) == 5
+    sheets = {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
+    teachers = sheets["教师"]
+    assert [r[0] for r in teachers[1:]] == ["汶上县", "泗水县", "全市合计"]
+    assert teachers[-1][1] == cards["teachers_into_poor"]["value"] == 3
+    assert [r[1] for r in teachers[1:3]] == [1, 2]
+    subsidies = sheets["学生资助"]
+    assert Decimal(str(subsidies[-1][1])) == cards["subsidies_allocated"]["value"] == Decimal("150.00")
+    assert subsidies[-1][2] == cards["subsidies_aided"]["value"] == 1
+    # a county officer's workbook: their county only, no city row
+    wb = _workbook(client_for(world.officer_a), AS_OF, django_capture_on_commit_callbacks)
+    assert [r[0] for r in list(wb.worksheets[1].iter_rows(values_only=True))[1:]] == ["汶上县"]
