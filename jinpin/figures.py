@@ -30,6 +30,8 @@ from django.db.models import Count, Sum
 from . import cache
 
 LEVELS = ("county", "town", "school")
+#: a cached figure lives this long at most (a backstop: every write to its app moves its stamp first)
+WARM_TIMEOUT = 3600
 
 
 @dataclass(frozen=True)
@@ -135,11 +137,30 @@ def _compute(figure: Figure, area: Area, as_of: dt.date) -> dict:
     return out
 
 
+def _parts(figure: Figure, area: Area, as_of: dt.date) -> tuple:
+    return ("figure", figure.key, *area.key(), as_of.isoformat())
+
+
 def compute(figure: Figure, area: Area, as_of: dt.date) -> dict:
     """The figure's value (and rate, target) in ``area`` on ``as_of``; cached until its app's data changes."""
     return cache.cached(
-        figure.cache_area, ("figure", figure.key, *area.key(), as_of.isoformat()), lambda: _compute(figure, area, as_of)
+        figure.cache_area, _parts(figure, area, as_of), lambda: _compute(figure, area, as_of), timeout=WARM_TIMEOUT
     )
+
+
+def warm(today: dt.date, county_ids) -> int:
+    """Compute, into the cache, every figure of the default dashboards (the city and each county on the
+    default as-of date) whose cached value is gone because its app's stamp moved. Run by beat every
+    minute (``jinpin.tasks.warm_dashboards``), so the page after a write reads the cache instead of
+    paying for the aggregates over the whole city. Returns how many figures were computed."""
+    as_of = latest_date(today)
+    done = 0
+    for area in [Area(), *(Area(county_id=c) for c in county_ids)]:
+        for f in all_figures():
+            if f.available(area) and not cache.is_cached(f.cache_area, _parts(f, area, as_of)):
+                compute(f, area, as_of)
+                done += 1
+    return done
 
 
 def by_county(figure: Figure, as_of: dt.date, county_ids) -> dict[int, dict]:

@@ -226,3 +226,25 @@ def test_the_year_end_workbook_equals_the_dashboard(world, client_for, django_ca
     # a county officer's workbook: their county only, no city row
     wb = _workbook(client_for(world.officer_a), AS_OF, django_capture_on_commit_callbacks)
     assert [r[0] for r in list(wb.worksheets[1].iter_rows(values_only=True))[1:]] == ["汶上县"]
+
+
+def test_the_warmer_recomputes_only_what_a_write_invalidated(world):
+    from jinpin import cache
+    from jinpin.tasks import warm_dashboards
+
+    _seed_some(world)
+    first = warm_dashboards()
+    assert first == sum(
+        1
+        for area in [
+            figures.Area(),
+            figures.Area(county_id=world.county_a.pk),
+            figures.Area(county_id=world.county_b.pk),
+        ]
+        for f in figures.all_figures()
+        if f.available(area)
+    )
+    assert warm_dashboards() == 0  # nothing changed: all read from the cache
+    cache._move("teachers")  # what a committed write to teachers does
+    teachers = [f for f in figures.all_figures() if f.cache_area == "teachers"]
+    assert warm_dashboards() == 3 * len(teachers)
