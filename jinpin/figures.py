@@ -175,7 +175,13 @@ def latest_date(today: dt.date) -> dt.date:
 
     Pages open on the latest period with data rather than the server clock's year, so a city whose
     records stop in 2017 opens on 2017's figures, not on an empty current year."""
-    dates = [d for f in _figures.values() if f.latest for d in [f.latest()] if d]
+    dates = [
+        d
+        for f in _figures.values()
+        if f.latest
+        for d in [cache.cached(f.cache_area, ("latest", f.key), f.latest, timeout=WARM_TIMEOUT)]
+        if d
+    ]
     if not dates:
         return today
     return min(max(dates), today)
