@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import figures
+from .forms import MAX_BIGINT
 from .scope import Role, role_required
 
 DASHBOARD_ROLES = (Role.CITY_ADMIN, Role.AUDITOR, Role.COUNTY_OFFICER, Role.PRINCIPAL)
@@ -31,9 +32,15 @@ DASHBOARD_ROLES = (Role.CITY_ADMIN, Role.AUDITOR, Role.COUNTY_OFFICER, Role.PRIN
 
 class AreaForm(forms.Form):
     as_of = forms.DateField(label=gettext_lazy("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    county = forms.IntegerField(required=False, min_value=1)
-    town = forms.IntegerField(required=False, min_value=1)
-    school = forms.IntegerField(required=False, min_value=1)
+    county = forms.IntegerField(required=False, min_value=1, max_value=MAX_BIGINT)
+    town = forms.IntegerField(required=False, min_value=1, max_value=MAX_BIGINT)
+    school = forms.IntegerField(required=False, min_value=1, max_value=MAX_BIGINT)
+
+    def clean_as_of(self):
+        d = self.cleaned_data.get("as_of")
+        if d and not (dt.date(2000, 1, 1) <= d <= dt.date(2100, 12, 31)):
+            raise forms.ValidationError(_("Enter a valid date (YYYY-MM-DD)."))
+        return d
 
 
 def _models():
