@@ -122,5 +122,6 @@ def register():
             columns=FINDING_COLUMNS,
             url=_finding_url,
             order=17,
+            county_path="county_id",
         )
     )

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from . import figures
+from . import figures, work
 from .forms import MAX_BIGINT
 from .scope import Role, role_required
 
@@ -246,19 +246,9 @@ def city_home(request) -> dict:
     as_of = figures.latest_date(timezone.localdate())
     area = figures.Area()
     out = {"cards": figure_cards(area, as_of), "as_of": as_of}
-    if apps.is_installed("inspections"):
-        from django.db.models import Count
-
-        Finding = apps.get_model("inspections", "Finding")
-        overdue = (
-            request.scope.filter(Finding)
-            .exclude(status="closed")
-            .filter(deadline__lt=timezone.localdate())
-            .values("county__name", "county__order")
-            .annotate(n=Count("pk"))
-            .order_by("county__order")
-        )
-        out["overdue_by_county"] = list(overdue)
+    overdue = work.get("findings_overdue")
+    if overdue is not None and request.scope.role in overdue.roles:
+        out["overdue_by_county"] = work.by_county(overdue, request.scope)
     return out
 
 

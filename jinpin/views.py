@@ -45,7 +45,9 @@ def work_list(request, key):
     scope = request.scope
     if item is None or scope.role not in item.roles:
         raise Http404
-    rows = item.rows(scope)
+    from .forms import parse_id
+
+    rows = work.rows_in(item, scope, parse_id(request.GET.get("county")))
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
     return render(
         request,

@@ -23,6 +23,7 @@ class WorkItem:
     url: Callable | None = None  # (obj) -> url of one record
     page: Callable | None = None  # (scope) -> url of the app's own page for these records, or None
     order: int = 100
+    county_path: str | None = None  # lets the list be narrowed to one county (``?county=``)
 
 
 _items: dict[str, WorkItem] = {}
@@ -56,3 +57,24 @@ def waiting(scope) -> list[dict]:
         {"item": i, "count": count(i.rows(scope)), "url": reverse("work_list", args=[i.key])} for i in items_for(scope)
     ]
     return sorted(out, key=lambda r: (r["count"] == 0, r["item"].order, r["item"].key))
+
+
+def rows_in(item: WorkItem, scope, county_id: int | None = None):
+    """The item's rows, narrowed to one county when asked (and the item knows where its county is)."""
+    rows = item.rows(scope)
+    if county_id and item.county_path:
+        rows = rows.filter(**{item.county_path: county_id})
+    return rows
+
+
+def by_county(item: WorkItem, scope) -> list[dict]:
+    """The item's count per county (one grouped query), each with the link to that county's list."""
+    from django.db.models import Count
+    from django.urls import reverse
+
+    if not item.county_path:
+        return []
+    base = reverse("work_list", args=[item.key])
+    name = item.county_path.removesuffix("_id") + "__name"
+    rows = item.rows(scope).order_by().values(item.county_path, name).annotate(n=Count("pk")).order_by(item.county_path)
+    return [{"county": r[name], "n": r["n"], "url": f"{base}?county={r[item.county_path]}"} for r in rows]

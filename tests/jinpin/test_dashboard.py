@@ -248,3 +248,18 @@ def test_the_warmer_recomputes_only_what_a_write_invalidated(world):
     cache._move("teachers")  # what a committed write to teachers does
     teachers = [f for f in figures.all_figures() if f.cache_area == "teachers"]
     assert warm_dashboards() == 3 * len(teachers)
+
+
+def test_key_school_coverage_counts_one_to_one_agreements_in_force(world):
+    from pairing.models import AgreementStatus
+    from tests.pairing.factories import agreement
+
+    w = world
+    agreement(w.strong_a, w.weak_a, signed_on=dt.date(2016, 9, 1))  # in force on the date: counts
+    agreement(
+        w.strong_b, w.weak_b, signed_on=dt.date(2016, 3, 1), status=AgreementStatus.ENDED, ended_on=dt.date(2016, 9, 1)
+    )  # ended before the date: does not
+    result = figures.compute(figures.get("pairing_key_coverage"), figures.Area(), AS_OF)
+    assert (result["value"], result["denominator"], result["rate"]) == (1, 2, Decimal("50.00"))
+    # the day before the agreement began, nothing was paired in 汶上县
+    assert _value("pairing_key_coverage", figures.Area(county_id=w.county_a.pk), dt.date(2016, 8, 31)) == 0
