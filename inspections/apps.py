@@ -54,6 +54,12 @@ class InspectionsConfig(AppConfig):
         everyone = {Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.INSPECTOR, Role.AUDITOR}
         registry.menu(_("Campaigns"), "inspections:campaign_list", roles=everyone, order=60)
         registry.menu(_("Findings"), "inspections:finding_list", roles=everyone, order=61)
+        from . import figures as headline_figures
+
+        headline_figures.register()
+        from . import work as work_items
+
+        work_items.register()
         registry.home_panel(views.home_panel, order=60)
         # before the subsidies demo (50): the campaign's population is exactly the planned one
         registry.demo_seeder(demo.seed_inspections, order=45)

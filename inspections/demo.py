@@ -50,7 +50,7 @@ TARGET_SAMPLE = 1192
 TARGET_POPULATION = 11150  # 1,192 / 11,150 = 10.69%
 RATE = "0.1069"
 PARAMS = {"rate": RATE, "minimum": 1, "rounding": "half_up"}
-REGISTRY_DATE = dt.date(2016, 10, 20)
+REGISTRY_DATE = dt.date(2016, 9, 1)  # before the report of 2016-09-26, which gives the result
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕"
 GIVEN = "建国 秀英 桂兰 玉兰 志强 明 伟 芳 秀珍 凤英 德胜 玉珍 春生 金凤 海 红梅 守田 立新".split()
 UNITS = ["汶上县教育局", "汶上县扶贫办", "汶上县财政局", "汶上县人社局", "汶上县卫计局", "镇政府"]
@@ -188,8 +188,8 @@ def seed_inspections(stdout, scale):
     campaign = Campaign.objects.create(
         name=CAMPAIGN,
         kind=Campaign.Kind.REGISTRY,
-        starts_on=dt.date(2016, 10, 24),
-        ends_on=dt.date(2016, 10, 28),
+        starts_on=dt.date(2016, 9, 12),
+        ends_on=dt.date(2016, 9, 16),
         registry_date=REGISTRY_DATE,
         status=Campaign.Status.RUNNING,
         created_by=admin,
@@ -224,7 +224,7 @@ def _demo_checks(stdout, campaign, draw, inspector, officer, admin):
     housing = next(pk for pk, code in checklist if code == "housing")
     villages = sorted({it.village_id for it in items})
     done_villages = set(villages[: int(len(villages) * 0.65)])  # the group is two-thirds through the county
-    t0 = timezone.make_aware(dt.datetime(2016, 10, 24, 8, 30))
+    t0 = timezone.make_aware(dt.datetime(2016, 9, 12, 8, 30))
     checks = failed = 0
     failed_results = []
     for n, it in enumerate(i for i in items if i.village_id in done_villages):

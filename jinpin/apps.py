@@ -12,7 +12,12 @@ class JinpinConfig(AppConfig):
             exports,
             imports,  # noqa: F401 - registers the import job kind
             jobs,
+            workbook,  # noqa: F401 - registers the year-end workbook exporter
         )
         from .auditchain import register as register_audit_chain
 
         register_audit_chain()
+        from . import registry
+        from .dashboard import DASHBOARD_ROLES
+
+        registry.menu(_("Dashboard"), "dashboard", roles=DASHBOARD_ROLES, order=1)

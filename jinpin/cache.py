@@ -70,10 +70,19 @@ def bump(*areas: str) -> None:
     transaction.on_commit(lambda: _move(*areas))
 
 
+def _key(area: str, parts: tuple) -> str:
+    raw = ":".join(map(str, (stamp(area), *parts)))
+    return f"{area}:" + hashlib.sha1(raw.encode()).hexdigest()
+
+
+def is_cached(area: str, parts: tuple) -> bool:
+    """Whether ``cached(area, parts, …)`` would be a hit now (a cache warmer asks before computing)."""
+    return cache.get(_key(area, parts)) is not None
+
+
 def cached(area: str, parts: tuple, compute, timeout: int = DEFAULT_TIMEOUT):
     """``compute()``'s value, kept under ``area``'s current stamp and ``parts`` (plain values)."""
-    raw = ":".join(map(str, (stamp(area), *parts)))
-    key = f"{area}:" + hashlib.sha1(raw.encode()).hexdigest()
+    key = _key(area, parts)
     hit = cache.get(key)
     if hit is None:
         hit = compute()

@@ -46,3 +46,15 @@ def _redrive_when_a_worker_starts(**kwargs):
         log.warning("could not re-send queued jobs at worker start: %s", exc)
     finally:
         connection.close()
+
+
+@shared_task(name="jinpin.tasks.warm_dashboards", ignore_result=True)
+def warm_dashboards() -> int:
+    """Recompute into the cache the dashboard figures a write has invalidated (``figures.warm``)."""
+    from django.apps import apps
+    from django.utils import timezone
+
+    from . import figures
+
+    County = apps.get_model("schools", "County")
+    return figures.warm(timezone.localdate(), list(County.objects.values_list("pk", flat=True)))

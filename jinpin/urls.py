@@ -4,12 +4,16 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from . import views
+from . import dashboard, views
 from .accounts import LoginForm
 
 urlpatterns = [
     path("", views.root, name="root"),
     path("home/", views.home, name="home"),
+    path("home/work/<slug:key>/", views.work_list, name="work_list"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/workbook/", dashboard.workbook_export, name="workbook_export"),
+    path("dashboard/figures/<slug:key>/", dashboard.figure_records, name="figure_records"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),

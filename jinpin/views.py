@@ -26,11 +26,42 @@ def root(request):
 @login_required
 def home(request):
     """The role's home page: what needs the user's attention first."""
+    from . import dashboard, work
+
+    scope = request.scope
     recent_jobs = Job.objects.filter(created_by=request.user)[:5]
+    context = {"panels": registry.panels_for(request), "recent_jobs": recent_jobs, "waiting": work.waiting(scope)}
+    if scope.is_city_admin:
+        context.update(dashboard.city_home(request))
+    return render(request, "jinpin/home.html", context)
+
+
+@login_required
+def work_list(request, key):
+    """The exact list a home-page item counts (the same query, so the count is the number of rows)."""
+    from . import work
+
+    item = work.get(key)
+    scope = request.scope
+    if item is None or scope.role not in item.roles:
+        raise Http404
+    from .forms import parse_id
+
+    rows = work.rows_in(item, scope, parse_id(request.GET.get("county")))
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
     return render(
         request,
-        "jinpin/home.html",
-        {"panels": registry.panels_for(request), "recent_jobs": recent_jobs},
+        "jinpin/work_list.html",
+        {
+            "item": item,
+            "page": page,
+            "columns": [label for label, _fn in item.columns],
+            "rows": [
+                {"cells": [fn(obj) for _l, fn in item.columns], "url": item.url(obj) if item.url else None}
+                for obj in page.object_list
+            ],
+            "full_page": item.page(scope) if item.page else None,
+        },
     )
 
 

@@ -72,5 +72,11 @@ class PairingConfig(AppConfig):
             roles={Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.AUDITOR, Role.INSPECTOR},
             order=32,
         )
+        from . import figures as headline_figures
+
+        headline_figures.register()
+        from . import work as work_items
+
+        work_items.register()
         registry.home_panel(views.home_panel, order=30)
         registry.demo_seeder(demo.seed_pairing, order=40)

@@ -63,6 +63,12 @@ class SubsidiesConfig(AppConfig):
         registry.menu(
             _("Payment detail changes"), "subsidies:payment_change_list", roles=scoping.ACCESS["pupils"], order=39.6
         )
+        from . import figures as headline_figures
+
+        headline_figures.register()
+        from . import work as work_items
+
+        work_items.register()
         registry.home_panel(views.home_panel, order=40)
         from .services import seals
 

@@ -25,6 +25,15 @@ SCALE_PREFIX = "SC"  # synthetic household numbers
 SCALE_AREA = 379000  # synthetic students' ID area codes start here (no real Jining code)
 YEAR = 2016
 DECISIVE = dt.date(2016, 9, 1)
+# The report (2016-09-26) publishes, "as of today": 48.14 million yuan allocated to schools of all kinds and
+# 7,864 pupils from hardship families in poor villages aided. The demo city is sized to give more eligible
+# pupils than that; the schools have applied for exactly enough of them by the report's date (the rest are
+# still candidates, which the principals' home pages list), and the city's budget for the year is the
+# report's sum, split over schemes and counties in proportion to what their awards need.
+REPORT_DATE = dt.date(2016, 9, 26)
+REPORT_AIDED = 7864
+REPORT_ALLOCATED = 48_140_000
+HOUSEHOLDS_PER_VILLAGE = 6
 AGE_AT_GRADE_1 = {
     Stage.KINDERGARTEN: 3,
     Stage.PRIMARY: 6,
@@ -90,7 +99,7 @@ def _seed_demo(stdout):
         return
     households, statuses = [], []
     for v in villages:
-        for k in range(3):
+        for k in range(HOUSEHOLDS_PER_VILLAGE):
             households.append(
                 Household(
                     number=f"{DEMO_PREFIX}{v.code}{k}",
@@ -132,13 +141,13 @@ def _seed_demo(stdout):
     for h in households:
         by_county.setdefault(h.village.county_id, []).append(h)
     per_stage = {
-        Stage.KINDERGARTEN: 6,
-        Stage.PRIMARY: 10,
-        Stage.JUNIOR: 10,
-        Stage.NINE_YEAR: 10,
-        Stage.SENIOR: 12,
-        Stage.VOCATIONAL: 12,
-        Stage.SPECIAL: 8,
+        Stage.KINDERGARTEN: 15,
+        Stage.PRIMARY: 25,
+        Stage.JUNIOR: 25,
+        Stage.NINE_YEAR: 25,
+        Stage.SENIOR: 30,
+        Stage.VOCATIONAL: 30,
+        Stage.SPECIAL: 20,
     }
     students, enrol = [], []
     seq = 0
@@ -206,8 +215,79 @@ def _demo_year(stdout):
     stdout.write(f"  batch 2016–2017: {job.message}")
     from .services import workflow
 
-    workflow.demo_year(stdout, period=period, admin=admin)
+    hold = _hold_for_report(stdout, period)
+    _allocate_for_report(period, hold)
+    workflow.demo_year(stdout, period=period, admin=admin, hold=hold)
     _demo_payouts(stdout, period)
+
+
+def _hold_for_report(stdout, period) -> list[int]:
+    """The pupils whose schools have not applied yet on the report's date: all counted by the "aided" figure
+    (``subsidies.figures``) beyond the report's 7,864. The household whose overpayment is found later (see
+    ``_demo_payouts``: lifted out before the decisive date) is applied for but no longer counts, so it is
+    left out of the 7,864."""
+    from .figures import aided_awards
+    from .models import Award, AwardStatus
+
+    later = (
+        Award.objects.filter(
+            period=period, county__code="370830", scheme__code="boarding_allowance", student__household__isnull=False
+        )
+        .order_by("pk")
+        .values_list("student__household_id", flat=True)
+        .first()
+    )
+    counted = list(
+        aided_awards(REPORT_DATE, statuses=[AwardStatus.CANDIDATE])
+        .filter(period=period)
+        .exclude(student__household_id=later)
+        .order_by("student_id")
+        .values_list("student_id", flat=True)
+        .distinct()
+    )
+    if len(counted) < REPORT_AIDED:
+        stdout.write(f"  only {len(counted)} pupils can be aided (the report has {REPORT_AIDED})")
+    return counted[REPORT_AIDED:]
+
+
+def _allocate_for_report(period, hold):
+    """The year's allocations (scheme × county) summing to the report's 48,140,000 yuan: what each needs for
+    the awards applied for, and the rest of the budget in proportion to that need (plus a floor for each)."""
+    from decimal import ROUND_DOWN, Decimal
+
+    from django.db.models import Sum
+
+    from .models import Allocation, Award, Scheme, SchemeKind
+
+    need = {
+        (r["scheme_id"], r["county_id"]): r["t"]
+        for r in Award.objects.filter(period=period, scheme__kind=SchemeKind.CASH)
+        .exclude(student_id__in=hold)
+        .values("scheme_id", "county_id")
+        .annotate(t=Sum("amount"))
+        .order_by()
+    }
+    keys = [
+        (s, c)
+        for s in Scheme.objects.filter(kind=SchemeKind.CASH).order_by("pk").values_list("pk", flat=True)
+        for c in County.objects.order_by("pk").values_list("pk", flat=True)
+    ]
+    if not keys:
+        return
+    floor = Decimal("10000")
+    weights = {k: (need.get(k) or Decimal("0")) + floor for k in keys}
+    spare = Decimal(REPORT_ALLOCATED) - sum(need.values(), Decimal("0"))
+    total_w = sum(weights.values())
+    amounts = {
+        k: (need.get(k) or Decimal("0")) + (spare * weights[k] / total_w).quantize(Decimal("1"), rounding=ROUND_DOWN)
+        for k in keys
+    }
+    biggest = max(keys, key=lambda k: amounts[k])
+    amounts[biggest] += Decimal(REPORT_ALLOCATED) - sum(amounts.values())
+    for (scheme_id, county_id), amount in amounts.items():
+        Allocation.objects.get_or_create(
+            scheme_id=scheme_id, county_id=county_id, school_year=period.school_year, defaults={"amount": amount}
+        )
 
 
 def _demo_payouts(stdout, period):

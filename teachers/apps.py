@@ -54,5 +54,11 @@ class TeachersConfig(AppConfig):
             order=23,
         )
         registry.menu(_("Rural honours"), "teachers:honours", order=24)
+        from . import figures as headline_figures
+
+        headline_figures.register()
+        from . import work as work_items
+
+        work_items.register()
         registry.home_panel(views.home_panel, order=20)
         registry.demo_seeder(demo.seed_teachers, order=20)

@@ -14,6 +14,7 @@ import random
 from decimal import Decimal
 
 from django.db import connection
+from django.db.models import Count, F
 from django.utils import timezone
 
 from jinpin import idcard
@@ -129,12 +130,53 @@ def seed_teachers(stdout, scale):
     courses = _seed_courses()
     if not Teacher.objects.filter(id_number__isnull=False).exclude(name__startswith="合成").exists():
         _seed_demo(rnd, courses)
+        _size_for_report(stdout)
     if scale:
         _seed_scale(rnd, scale)
     stdout.write(
         f"  {Teacher.objects.count()} teachers, {ServicePeriod.objects.count()} service periods, "
         f"{Movement.objects.count()} movements, {TrainingAttendance.objects.count()} training records"
     )
+
+
+REPORT_DATE = dt.date(2016, 9, 26)
+REPORT_INTO_POOR = 628  # 为贫困村小学、幼儿园补充、交流教师共628人 (the report, "as of today")
+
+
+def _size_for_report(stdout):
+    """Size the demo's 2016 arrivals so that the figure ``teachers_into_poor`` (``teachers/figures.py``) is the
+    report's 628 on its date: the youngest staff of poor-village primary schools and kindergartens whose only
+    record is one period at their school were hired there on 1 September 2016 (新录用教师优先满足贫困村学校);
+    if the demo ever gave more, the latest 2016 hires are moved to the 2017 intake."""
+    from .figures import INTO_STAGES, POOR, into_poor_periods
+
+    counted = Teacher.objects.filter(pk__in=into_poor_periods(REPORT_DATE).values("teacher_id")).count()
+    hire_day = dt.date(2016, 9, 1)
+    if counted < REPORT_INTO_POOR:
+        single = (
+            ServicePeriod.objects.filter(
+                kind=ServiceKind.RECORD,
+                end__isnull=True,
+                school__village__poverty__in=POOR,
+                school__stage__in=INTO_STAGES,
+                teacher__school_id=F("school_id"),
+                teacher__status="active",
+                teacher__birth_date__lte=dt.date(1994, 9, 1),  # 22 or older when hired
+            )
+            .exclude(teacher__in=into_poor_periods(REPORT_DATE).values("teacher_id"))
+            .exclude(teacher__service_periods__kind__in=[k for k in ServiceKind.values if k != ServiceKind.RECORD])
+            .annotate(n=Count("teacher__service_periods"))
+            .filter(n=1)
+            .order_by("-teacher__birth_date", "teacher_id")
+        )
+        ids = list(single.values_list("pk", flat=True)[: REPORT_INTO_POOR - counted])
+        ServicePeriod.objects.filter(pk__in=ids).update(kind=ServiceKind.HIRE, start=hire_day)
+    elif counted > REPORT_INTO_POOR:
+        later = into_poor_periods(REPORT_DATE).filter(kind=ServiceKind.HIRE, start=hire_day, end__isnull=True)
+        ids = list(later.order_by("-teacher_id").values_list("pk", flat=True)[: counted - REPORT_INTO_POOR])
+        ServicePeriod.objects.filter(pk__in=ids).update(start=dt.date(2017, 9, 1))
+    counted = Teacher.objects.filter(pk__in=into_poor_periods(REPORT_DATE).values("teacher_id")).count()
+    stdout.write(f"  {counted} teachers supplemented or exchanged into poor-village schools by {REPORT_DATE}")
 
 
 def _seed_courses():

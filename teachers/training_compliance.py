@@ -35,16 +35,18 @@ def target_group(rule: TrainingRule, teachers):
     return qs
 
 
-def qualifying_attendance(rule: TrainingRule):
+def qualifying_attendance(rule: TrainingRule, as_of=None):
+    """Attendance that counts for the rule; with ``as_of``, only what was completed by that day."""
+    end = min(rule.period_end, as_of) if as_of else rule.period_end
     return TrainingAttendance.objects.filter(
-        course__level__in=rule.levels, completed_on__gte=rule.period_start, completed_on__lte=rule.period_end
+        course__level__in=rule.levels, completed_on__gte=rule.period_start, completed_on__lte=end
     )
 
 
-def annotate_hours(rule: TrainingRule, teachers):
+def annotate_hours(rule: TrainingRule, teachers, as_of=None):
     """Add ``hours``: qualifying hours in the period (0 if none). See ``shortfall`` for what is missing."""
     hours = (
-        qualifying_attendance(rule)
+        qualifying_attendance(rule, as_of)
         .filter(teacher_id=OuterRef("pk"))
         .order_by()
         .values("teacher_id")

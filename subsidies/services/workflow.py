@@ -370,10 +370,10 @@ def resolve_difference(
     return change
 
 
-def demo_year(stdout, *, period, admin):
+def demo_year(stdout, *, period, admin, hold=()):
     """Take the demo's awards in every county from application to approval (payouts add the payment): the
     schools apply and review (the city administrator acting for each school's principal in the demo), each
-    county's officer approves."""
+    county's officer approves. The awards of the pupils in ``hold`` stay candidates (not yet applied for)."""
     from jinpin.scope import get_scope
     from schools.models import County, Membership
 
@@ -404,7 +404,7 @@ def demo_year(stdout, *, period, admin):
     moved = 0
     for county in County.objects.filter(pk__in=officers).order_by("code"):
         officer = officers[county.pk]
-        awards = Award.objects.filter(period=period, county=county)
+        awards = Award.objects.filter(period=period, county=county).exclude(student_id__in=list(hold))
         for school_id in awards.order_by().values_list("school_id", flat=True).distinct():
             s = Scope(user_id=admin.pk, role=Role.PRINCIPAL, county_id=county.pk, school_id=school_id)
             for action in (A.APPLY, A.REVIEW):

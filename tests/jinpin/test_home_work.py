@@ -1,0 +1,62 @@
+"""The home page leads with the work waiting (jinpin.work): each item's count is the number of rows of
+the list it links to, for every role, and counts only the person's scope."""
+
+import datetime as dt
+import importlib
+
+import pytest
+from django.apps import apps
+from django.urls import reverse
+
+from subsidies.models import AwardStatus, Period
+
+from .test_dashboard import _award, _household, _pupil
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _reference(db):
+    importlib.import_module("teachers.migrations.0002_seed_reference_data").forward(apps, None)
+    for name in ("0002_seed_2016_schemes", "0008_scheme_stages_nine_year_nutrition"):
+        importlib.import_module(f"subsidies.migrations.{name}").forward(apps, None)
+
+
+def _awards(w):
+    period = Period.objects.get(code="2016-2017")
+    h = _household("H1", w.village_a, ("verified", dt.date(2016, 1, 15)))
+    for n, status in enumerate(
+        [AwardStatus.REVIEWED, AwardStatus.REVIEWED, AwardStatus.APPLIED, AwardStatus.CANDIDATE]
+    ):
+        _award(_pupil(n, w.weak_a, h), w.weak_a, period, status)
+    hb = _household("H2", w.village_b, ("verified", dt.date(2016, 1, 15)))
+    _award(_pupil(10, w.weak_b, hb), w.weak_b, period, AwardStatus.REVIEWED)
+
+
+def test_every_items_count_is_the_number_of_rows_of_its_list(world, client_for):
+    _awards(world)
+    users = [world.admin, world.officer_a, world.officer_b, world.principal_a, world.inspector, world.auditor]
+    seen = set()
+    for user in users:
+        c = client_for(user)
+        home = c.get(reverse("home"))
+        assert home.status_code == 200
+        for w in home.context["waiting"]:
+            page = c.get(w["url"])
+            assert page.status_code == 200, w["item"].key
+            assert page.context["page"].paginator.count == w["count"], (user.username, w["item"].key)
+            seen.add(w["item"].key)
+    assert {"awards_to_approve", "batch_differences", "applications_to_review", "open_recoveries"} <= seen
+
+
+def test_an_officer_counts_their_county_only(world, client_for):
+    _awards(world)
+    counts = {w["item"].key: w["count"] for w in client_for(world.officer_a).get(reverse("home")).context["waiting"]}
+    assert counts["awards_to_approve"] == 2
+    counts = {w["item"].key: w["count"] for w in client_for(world.officer_b).get(reverse("home")).context["waiting"]}
+    assert counts["awards_to_approve"] == 1
+    counts = {w["item"].key: w["count"] for w in client_for(world.principal_a).get(reverse("home")).context["waiting"]}
+    assert counts["applications_to_review"] == 1
+    assert counts["applications_to_submit"] == 1
+    # an item of another role is 404, not an empty list
+    assert client_for(world.principal_a).get(reverse("work_list", args=["awards_to_approve"])).status_code == 404
