@@ -238,13 +238,13 @@ def activity_list(request):
         .order_by("-held_on", "-pk")
     )
     f = ActivityFilter(request.GET or None, queryset=qs, scope=request.scope)
-    # a million activities city-wide: the unfiltered list is counted by the planner's estimate
-    page = paging.paginate(
-        f.qs,
-        request.GET,
-        per_page=PAGE_SIZE,
-        city_wide_unfiltered=request.scope.city_wide and paging.unfiltered(request.GET, f),
-    )
+    # a million activities city-wide: newest first by (date, key) from the page's edge row, never OFFSET;
+    # the unfiltered city-wide list counted by the planner's estimate, any other by a capped count
+    if request.scope.city_wide and paging.unfiltered(request.GET, f):
+        count = paging.estimated_count(Activity)
+    else:
+        count = paging.capped_count(f.qs)
+    page = paging.date_keyset_page(f.qs, request.GET, field="held_on", per_page=PAGE_SIZE, count=count)
     return render(request, "pairing/activity_list.html", {"filter": f, "page": page})
 
 

@@ -164,3 +164,29 @@ def test_compliance_page_is_cached_until_a_write_commits(world, pair, client_for
     with TestCase.captureOnCommitCallbacks(execute=True):
         log(pair, "joint_research", dt.date(2016, 10, 1))
     assert client_for(world.officer_a).get(url).context["totals"]["met"] == 1
+
+
+def test_activity_log_pages_by_date_and_key_at_any_depth(world, pair, client_for, monkeypatch):
+    """Newest first by (date, key): Next from each page's edge row, Last, then Previous back, never OFFSET;
+    equal dates are split across pages without a row lost or shown twice."""
+    from pairing import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    days = [dt.date(2016, 10, 1), dt.date(2016, 10, 1), dt.date(2016, 10, 1), dt.date(2016, 11, 5), dt.date(2017, 3, 2)]
+    made = [log(pair, "seminar", d) for d in days]
+    want = [a.pk for a in sorted(made, key=lambda a: (a.held_on, a.pk), reverse=True)]
+    c = client_for(world.officer_a)
+    url = reverse("pairing:activity_list")
+    seen, params = [], {}
+    while True:
+        page = c.get(url, params).context["page"]
+        seen += [a.pk for a in page]
+        if not page.has_next:
+            break
+        params = {"after": page.next_after}
+    assert seen == want
+    last = c.get(url, {"last": "1"}).context["page"]
+    assert [a.pk for a in last] == want[-2:] and last.has_previous and not last.has_next
+    back = c.get(url, {"before": last.previous_before}).context["page"]
+    assert [a.pk for a in back] == want[-4:-2]
+    assert c.get(url, {"after": "not-a-date.3"}).context["page"].has_previous is False  # a bad cursor: page one
