@@ -59,6 +59,9 @@ RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
 KEEPALIVE_SQL = (
     "SET LOCAL tcp_keepalives_idle = 30; SET LOCAL tcp_keepalives_interval = 10; SET LOCAL tcp_keepalives_count = 3"
 )
+# a chunk's computed awards (20,000 pupils: some 40,000 rows with their facts) kept in memory, not spilled to
+# a temporary file and read back by each of the statement's parts
+WORK_MEM_SQL = "; SET LOCAL work_mem = '64MB'"
 CONNECTION_CHECK_SQL = "; SET LOCAL client_connection_check_interval = '10s'"  # PostgreSQL 14+
 
 
@@ -86,18 +89,16 @@ def schemes_for(period: Period) -> list[SchemeRate]:
     return out
 
 
-def _scheme_branch(sr: SchemeRate, decisive: dt.date, params: list) -> str:
-    """SELECT of one scheme's awards from ``base b``: eligibility and amount as ``subsidies.eligibility`` defines them."""
+def _scheme_value(sr: SchemeRate, decisive: dt.date, params: list) -> str:
+    """One scheme's ``(scheme_id, rate_version_id, amount)`` for the student row ``b``: the amount is NULL
+    unless the scheme's eligibility holds and a line of its rate gives one (``subsidies.eligibility``)."""
     ref = eligibility.column_ref("b")
-    amount_params: list = []
-    amount = eligibility.amount(sr.rate).sql(ref, amount_params)
     where_params: list = []
     where = eligibility.condition(sr.scheme, decisive).sql(ref, where_params)
-    params.extend([sr.scheme.pk, sr.rate.pk, *amount_params, *where_params])
-    return (
-        f"SELECT b.student_id, %s::bigint AS scheme_id, %s::bigint AS rate_version_id, {amount} AS amount, "
-        f"b.school_id, b.county_id, b.facts FROM base b WHERE {where}"
-    )
+    amount_params: list = []
+    amount = eligibility.amount(sr.rate).sql(ref, amount_params)
+    params.extend([sr.scheme.pk, sr.rate.pk, *where_params, *amount_params])
+    return f"(%s::bigint, %s::bigint, CASE WHEN {where} THEN {amount} END)"
 
 
 def base_sql(
@@ -151,10 +152,16 @@ def computed_sql(*, period: Period, rates: list[SchemeRate], county_id, lo, hi, 
         params=base_params,
     )
     params.extend(base_params)
-    branches = [_scheme_branch(sr, period.decisive_date, params) for sr in rates]
+    values = [_scheme_value(sr, period.decisive_date, params) for sr in rates]
+    # each student's facts are read once and every scheme is judged on that row (a LATERAL list of the
+    # schemes), not a base materialised and scanned once per scheme; ``base`` is inlined where it is read
+    # once (a city run), kept once where a county run also reads it
     return (
-        f"base AS MATERIALIZED ({base}), "
-        f"computed AS MATERIALIZED (SELECT * FROM ({' UNION ALL '.join(branches)}) x WHERE x.amount IS NOT NULL)"
+        f"base AS ({base}), "
+        f"computed AS MATERIALIZED (SELECT b.student_id, x.scheme_id, x.rate_version_id, x.amount, "
+        f"b.school_id, b.county_id, b.facts FROM base b "
+        f"CROSS JOIN LATERAL (VALUES {', '.join(values)}) x(scheme_id, rate_version_id, amount) "
+        f"WHERE x.amount IS NOT NULL)"
     )
 
 
@@ -222,8 +229,7 @@ def _chunk_sql(*, run: BatchRun, period: Period, rates: list[SchemeRate], lo: in
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM drp),
-           (SELECT count(*) FROM logged WHERE NOT applied), (SELECT count(DISTINCT student_id) FROM base),
-           (SELECT count(*) FROM superseded)
+           (SELECT count(*) FROM logged WHERE NOT applied), (SELECT count(*) FROM superseded)
     """
     params.extend(cur_params)
     params.append(period.pk)
@@ -342,7 +348,9 @@ def _work_one(run: BatchRun, rates) -> int | None:
                 # hold its chunk's row lock until TCP notices; make PostgreSQL notice within about a minute,
                 # so that the chunk becomes claimable again.
                 with connection.cursor() as cur:
-                    cur.execute(KEEPALIVE_SQL + (CONNECTION_CHECK_SQL if connection.pg_version >= 140000 else ""))
+                    cur.execute(
+                        KEEPALIVE_SQL + WORK_MEM_SQL + (CONNECTION_CHECK_SQL if connection.pg_version >= 140000 else "")
+                    )
                 chunk = (
                     BatchChunk.objects.select_for_update(skip_locked=True)
                     .filter(run=run, done=False)
@@ -355,7 +363,7 @@ def _work_one(run: BatchRun, rates) -> int | None:
                     sql, params = _chunk_sql(run=run, period=run.period, rates=rates, lo=chunk.lo, hi=chunk.hi)
                     with connection.cursor() as cur:
                         cur.execute(sql, params)
-                        created, updated, dropped, flagged, _students, _superseded = cur.fetchone()
+                        created, updated, dropped, flagged, _superseded = cur.fetchone()
                     invalidation.bump()  # cached subsidy figures are stale once this chunk commits
                 else:
                     created = updated = dropped = flagged = 0
