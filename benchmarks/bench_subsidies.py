@@ -478,7 +478,11 @@ def main():
         limit, batch_t = statistics.median(limits), statistics.median(batches)
     finally:
         worker.terminate()
-        worker.wait(30)
+        try:
+            worker.wait(120)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
     if not args.skip_export:
         for n in [int(x) for x in args.export_rows.split(",") if x]:
             subprocess.run([sys.executable, __file__, "--db", args.db, "--export-child", str(n)], check=True, cwd=BASE)
