@@ -45,25 +45,22 @@ def main():
     # real values from the data: a name's middle, a rare and a common surname, the last digits of an ID
     mid_pupil = Student.objects.order_by("-pk").values_list("name", "id_number")[1234]
     mid_teacher = Teacher.objects.order_by("-pk").values_list("name", "id_number")[567]
-    mid_household = (
-        Household.objects.exclude(head_id_number="").order_by("pk").values_list("head_name", "head_id_number")[:1]
-    )
+    household = Household.objects.order_by("-pk").values_list("head_name", "number")[4321]
     cases = [
-        ("pupil", "part of a name (5 characters)", pupils, mid_pupil[0][-5:]),
+        ("pupil", "part of a name (5 characters)", pupils, mid_pupil[0][1:6]),
         ("pupil", "part of a name (3 characters)", pupils, mid_pupil[0][1:4]),
         ("pupil", "a surname (1 character)", pupils, "孔"),
         ("pupil", "a given name (2 characters)", pupils, "子涵"),
         ("pupil", "last 4 digits of the ID", pupils, mid_pupil[1][-4:]),
         ("pupil", "last 6 digits of the ID", pupils, mid_pupil[1][-6:]),
         ("pupil", "a name nobody has", pupils, "无此人名"),
-        ("teacher", "part of a name", teachers, mid_teacher[0][-4:]),
+        ("teacher", "part of a name", teachers, mid_teacher[0][1:5]),
         ("teacher", "a surname (1 character)", teachers, "王"),
         ("teacher", "last 6 digits of the ID", teachers, mid_teacher[1][-6:]),
-        ("household", "part of the head's name", households, "户主29999"),
+        ("household", "part of the head's name", households, household[0][1:6]),
         ("household", "a surname (1 character)", households, "李"),
+        ("household", "start of the household number", households, household[1][:-2]),
     ]
-    if mid_household:
-        cases.append(("household", "last 6 digits of the head's ID", households, mid_household[0][1][-6:]))
     print(
         f"{Student.objects.count():,} pupils, {Household.objects.count():,} households, {Teacher.objects.count():,} teachers"
     )
