@@ -60,6 +60,10 @@ def main():
     ap.add_argument("--db", default="", help="database name (default jinpin_bench or $BENCH_DATABASE_URL)")
     ap.add_argument("--no-seed", action="store_true", help="use the database as it is")
     ap.add_argument("--per-page", type=int, default=100, help="requests per page with --all")
+    ap.add_argument("--no-analyze", action="store_true", help="skip the ANALYZE of the whole database")
+    ap.add_argument(
+        "--one-only", action="store_true", help="with --all: only queries and one request alone, no gunicorn load"
+    )
     ap.add_argument(
         "--only", default="", help="with --all: only pages whose label contains one of these (comma-separated)"
     )
@@ -76,7 +80,11 @@ def main():
         sh("seed_demo", "--scale", str(args.scale), "--only", "seed_places,seed_users", env=env)
     sh("collectstatic", "--noinput", env=env)
     # fresh planner statistics, as autovacuum would have them on a live database
-    subprocess.run(["psql", "-q", url, "-c", "ANALYZE"], check=True)
+    if not args.no_analyze:
+        subprocess.run(["psql", "-q", url, "-c", "ANALYZE"], check=True)
+    if args.all and args.one_only:
+        every_page(args, env)
+        return
     gunicorn = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -170,6 +178,7 @@ PAGES = [
     ("training compliance", "/teachers/training/compliance/", (CITY, COUNTY)),
     ("agreements", "/pairing/", (CITY, COUNTY)),
     ("activities", "/pairing/activities/", (CITY, COUNTY)),
+    ("activities, last page", "/pairing/activities/?last=1", (CITY,)),
     ("twinning compliance", "/pairing/compliance/", (CITY, COUNTY)),
     ("coverage", "/pairing/coverage/", (CITY,)),
     ("households", "/subsidies/households/", (CITY, COUNTY)),
@@ -183,25 +192,47 @@ PAGES = [
     ("awards, deep page", "/subsidies/?after=900000", (CITY,)),
     ("awards, last page", "/subsidies/?last=1", (CITY,)),
     ("payout batches", "/subsidies/payouts/", (CITY, COUNTY)),
+    ("payout lines (largest batch)", "/subsidies/payouts/{payout}/", (CITY,)),
     ("reconciliation", "/subsidies/reconciliation/", (CITY,)),
     ("anomalies", "/subsidies/anomalies/", (CITY,)),
     ("audit log", "/audit/", (CITY,)),
+    ("audit log, last page", "/audit/?last=1", (CITY,)),
+    ("inspection campaigns", "/inspections/", (CITY,)),
+    ("inspection coverage", "/inspections/campaigns/{campaign}/coverage/", (CITY,)),
+    ("inspection findings", "/inspections/findings/", (CITY,)),
 ]
 
 
-def _query_counts(env, targets):
-    """Queries of one request alone, in-process (Django's test client on the same database)."""
+def _resolve(pages):
+    """Fill the ids a path needs from the database (the largest payout batch, the latest campaign)."""
+    from django.db import connection
+
+    ids = {}
+    with connection.cursor() as cur:
+        cur.execute("SELECT batch_id FROM subsidies_payoutline GROUP BY batch_id ORDER BY count(*) DESC LIMIT 1")
+        row = cur.fetchone()
+        ids["payout"] = row[0] if row else 0
+        cur.execute("SELECT max(id) FROM inspections_campaign")
+        ids["campaign"] = cur.fetchone()[0] or 0
+    return [(label, path.format(**ids), roles) for label, path, roles in pages]
+
+
+def _setup(env):
     os.environ.update({k: v for k, v in env.items() if k in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY")})
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jinpin.settings")
     import django
 
     django.setup()
+
+
+def _query_counts(targets):
+    """Queries of one request alone, in-process (Django's test client on the same database), and its time
+    (the best of three, after a warming request): what one request costs without the load."""
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     settings.ALLOWED_HOSTS = ["*"]
     users = {u.username: u for u in get_user_model().objects.filter(username__in=[CITY, COUNTY])}
@@ -210,21 +241,40 @@ def _query_counts(env, targets):
         c = Client()
         c.force_login(users[user])
         c.get(path)  # warm: session, caches
-        with CaptureQueriesContext(connection) as q:
+        queries = []
+
+        def count(execute, sql, params, many, context, queries=queries):
+            queries.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
             status = c.get(path).status_code
-        out[(user, path)] = (len(q), status)
+        times = []
+        for _i in range(3):
+            t0 = time.perf_counter()
+            c.get(path)
+            times.append((time.perf_counter() - t0) * 1000)
+        out[(user, path)] = (len(queries), status, min(times))
     return out
 
 
 def every_page(args, env):
     wanted = [w for w in args.only.split(",") if w] or [""]
-    targets = [(u, path) for _label, path, roles in PAGES for u in roles if any(w in _label for w in wanted)]
-    counts = _query_counts(env, targets)
+    _setup(env)
+    pages = [(label, path, roles) for label, path, roles in _resolve(PAGES) if any(w in label for w in wanted)]
+    targets = [(u, path) for _label, path, roles in pages for u in roles]
+    counts = _query_counts(targets)
+    if args.one_only:
+        print(f"{'page':<32} {'role':<7} {'queries':>7} {'1 req ms':>8}")
+        for label, path, roles in pages:
+            for user in roles:
+                n_q, status, one = counts[(user, path)]
+                role = "city" if user == CITY else "county"
+                print(f"{label:<32} {role:<7} {n_q:>7} {one:>8.0f}{'' if status == 200 else f' (status {status})'}")
+        return
     openers = {u: [client(u) for _ in range(args.clients)] for u in (CITY, COUNTY)}
-    print(f"{'page':<32} {'role':<7} {'queries':>7} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>6} errors")
-    for label, path, roles in PAGES:
-        if not any(w in label for w in wanted):
-            continue
+    print(f"{'page':<32} {'role':<7} {'queries':>7} {'1 req ms':>8} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>6} errors")
+    for label, path, roles in pages:
         for user in roles:
             latencies, errors = [], []
             lock = threading.Lock()
@@ -255,10 +305,10 @@ def every_page(args, env):
             latencies.sort()
             p50 = latencies[len(latencies) // 2]
             p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
-            n_q, status = counts.get((user, path), ("?", "?"))
+            n_q, status, one = counts.get((user, path), ("?", "?", 0))
             role = "city" if user == CITY else "county"
             print(
-                f"{label:<32} {role:<7} {n_q:>7} {p50:>7.0f} {p95:>7.0f} {len(latencies) / wall:>6.1f} "
+                f"{label:<32} {role:<7} {n_q:>7} {one:>8.0f} {p50:>7.0f} {p95:>7.0f} {len(latencies) / wall:>6.1f} "
                 f"{len(errors)}{'' if status == 200 else f' (status {status})'}",
                 flush=True,
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
@@ -17,6 +17,7 @@ from jinpin import exports, paging
 from jinpin.forms import add_errors, parse_id, parse_int, show_errors
 from jinpin.scope import role_required
 from schools.models import County, School
+from teachers import invalidation as teachers_invalidation
 
 from . import compliance, selectors, services, uploads
 from .filters import ActivityFilter, AgreementFilter, DonationFilter
@@ -231,13 +232,13 @@ def activity_list(request):
         .order_by("-held_on", "-pk")
     )
     f = ActivityFilter(request.GET or None, queryset=qs, scope=request.scope)
-    # a million activities city-wide: the unfiltered list is counted by the planner's estimate
-    page = paging.paginate(
-        f.qs,
-        request.GET,
-        per_page=PAGE_SIZE,
-        city_wide_unfiltered=request.scope.city_wide and paging.unfiltered(request.GET, f),
-    )
+    # a million activities city-wide: newest first by (date, key) from the page's edge row, never OFFSET;
+    # the unfiltered city-wide list counted by the planner's estimate, any other by a capped count
+    if request.scope.city_wide and paging.unfiltered(request.GET, f):
+        count = paging.estimated_count(Activity)
+    else:
+        count = paging.capped_count(f.qs)
+    page = paging.date_keyset_page(f.qs, request.GET, field="held_on", per_page=PAGE_SIZE, count=count)
     return render(request, "pairing/activity_list.html", {"filter": f, "page": page})
 
 
@@ -538,14 +539,40 @@ def compliance_page(request):
 @role_required()
 def coverage(request):
     """Coverage: key-poor-village schools with an active one-to-one agreement; compulsory schools in any agreement."""
-    schools = request.scope.filter(School)
-    per_county, city = selectors.coverage_counts(schools)
-    rows = [{"county": c, **selectors.coverage_row(per_county, c.pk)} for c in request.scope.filter(County)]
+    from jinpin import cache
+
+    scope = request.scope
+    schools = scope.filter(School)
     which = "compulsory" if request.GET.get("unpaired") == "compulsory" else "key"
-    unpaired = selectors.unpaired(schools.select_related("county", "village"), which)
-    if parse_id(request.GET.get("county")) is not None:
-        unpaired = unpaired.filter(county_id=parse_id(request.GET["county"]))
-    page = Paginator(unpaired.order_by("county__order", "code"), PAGE_SIZE).get_page(request.GET.get("page"))
+    county = parse_id(request.GET.get("county"))
+
+    def compute():
+        per_county, city = selectors.coverage_counts(schools)
+        unpaired = selectors.unpaired(schools.select_related("county", "village"), which)
+        if county is not None:
+            unpaired = unpaired.filter(county_id=county)
+        page = Paginator(unpaired.order_by("county__order", "code"), PAGE_SIZE).get_page(request.GET.get("page"))
+        return per_county, city, page.paginator.count, page.number, list(page.object_list)
+
+    # four aggregates over every school (10,000 city-wide) and their agreements: computed once, then kept in the
+    # shared cache under the twinning stamp (any agreement write) and the schools' and villages' stamp ("teachers")
+    per_county, city, n_unpaired, number, rows_ = cache.cached(
+        teachers_invalidation.AREA,
+        (
+            "coverage",
+            compliance.generation(),
+            scope.role,
+            scope.county_id,
+            scope.school_id,
+            which,
+            county,
+            request.GET.get("page"),
+        ),
+        compute,
+    )
+    paginator = paging.KnownCountPaginator(rows_, PAGE_SIZE, count=n_unpaired)
+    page = Page(rows_, number, paginator)
+    rows = [{"county": c, **selectors.coverage_row(per_county, c.pk)} for c in scope.filter(County)]
     return render(request, "pairing/coverage.html", {"rows": rows, "city": city, "page": page, "which": which})
 
 

@@ -75,7 +75,7 @@ class Activity(models.Model):
         ordering = ["-held_on", "-pk"]
         indexes = [
             models.Index(fields=["agreement", "held_on"]),
-            models.Index(fields=["held_on"]),
+            models.Index(fields=["held_on", "id"]),  # the activity log pages by (date, key)
             models.Index(fields=["semester", "kind", "agreement"]),
             models.Index(fields=["school_year", "kind", "agreement"]),
         ]

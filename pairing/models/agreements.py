@@ -80,7 +80,11 @@ class Agreement(models.Model):
         verbose_name = _("twinning agreement")
         verbose_name_plural = _("twinning agreements")
         ordering = ["-signed_on", "-pk"]
-        indexes = [models.Index(fields=["county", "status"]), models.Index(fields=["helping_school", "status"])]
+        indexes = [
+            models.Index(fields=["county", "status"]),
+            models.Index(fields=["helping_school", "status"]),
+            models.Index(fields=["signed_on", "id"]),  # the list, newest first: the first page without a sort
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")), name="agreement_term_order"

@@ -59,6 +59,9 @@ RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
 KEEPALIVE_SQL = (
     "SET LOCAL tcp_keepalives_idle = 30; SET LOCAL tcp_keepalives_interval = 10; SET LOCAL tcp_keepalives_count = 3"
 )
+# a chunk's computed awards (20,000 pupils: some 40,000 rows with their facts) kept in memory, not spilled to
+# a temporary file and read back by each of the statement's parts
+WORK_MEM_SQL = "; SET LOCAL work_mem = '64MB'"
 CONNECTION_CHECK_SQL = "; SET LOCAL client_connection_check_interval = '10s'"  # PostgreSQL 14+
 
 
@@ -86,18 +89,16 @@ def schemes_for(period: Period) -> list[SchemeRate]:
     return out
 
 
-def _scheme_branch(sr: SchemeRate, decisive: dt.date, params: list) -> str:
-    """SELECT of one scheme's awards from ``base``: eligibility and amount as ``subsidies.eligibility`` defines them."""
-    ref = eligibility.column_ref("base")
-    amount_params: list = []
-    amount = eligibility.amount(sr.rate).sql(ref, amount_params)
+def _scheme_value(sr: SchemeRate, decisive: dt.date, params: list) -> str:
+    """One scheme's ``(scheme_id, rate_version_id, amount)`` for the student row ``b``: the amount is NULL
+    unless the scheme's eligibility holds and a line of its rate gives one (``subsidies.eligibility``)."""
+    ref = eligibility.column_ref("b")
     where_params: list = []
     where = eligibility.condition(sr.scheme, decisive).sql(ref, where_params)
-    params.extend([sr.scheme.pk, sr.rate.pk, *amount_params, *where_params])
-    return (
-        f"SELECT base.student_id, %s::bigint AS scheme_id, %s::bigint AS rate_version_id, {amount} AS amount, "
-        f"base.school_id, base.county_id, base.facts FROM base WHERE {where}"
-    )
+    amount_params: list = []
+    amount = eligibility.amount(sr.rate).sql(ref, amount_params)
+    params.extend([sr.scheme.pk, sr.rate.pk, *where_params, *amount_params])
+    return f"(%s::bigint, %s::bigint, CASE WHEN {where} THEN {amount} END)"
 
 
 def base_sql(
@@ -114,27 +115,27 @@ def base_sql(
     n_date = sum(f.source.count("%s") for f in eligibility.FACTS.values())
     params.extend([decisive] * (2 * n_date))  # the facts' date, in the columns and in the JSON
     params.append(decisive)  # the household status in force
-    where = ["enrolment.school_year = %s"]
+    where = ["e.school_year = %s"]
     params.append(school_year)
     if lo is not None:
-        where.append("enrolment.student_id >= %s AND enrolment.student_id < %s")
+        where.append("e.student_id >= %s AND e.student_id < %s")
         params.extend([lo, hi])
     if county_id is not None:
-        where.append("school.county_id = %s")
+        where.append("sc.county_id = %s")
         params.append(county_id)
     return f"""
-    SELECT enrolment.student_id, enrolment.school_id, school.county_id, {", ".join(columns)},
+    SELECT e.student_id, e.school_id, sc.county_id, {", ".join(columns)},
            jsonb_build_object({", ".join(json_pairs)}) AS facts
-    FROM {_t(Enrolment)} enrolment
-    JOIN {_t(Student)} student ON student.id = enrolment.student_id
-    JOIN {_t(School)} school ON school.id = enrolment.school_id
-    LEFT JOIN {_t(Household)} household ON household.id = student.household_id
+    FROM {_t(Enrolment)} e
+    JOIN {_t(Student)} st ON st.id = e.student_id
+    JOIN {_t(School)} sc ON sc.id = e.school_id
+    LEFT JOIN {_t(Household)} h ON h.id = st.household_id
     LEFT JOIN LATERAL (
-        SELECT history.status FROM {_t(HouseholdStatus)} history
-        WHERE history.household_id = student.household_id AND history.effective_on <= %s
-        ORDER BY history.effective_on DESC, history.id DESC LIMIT 1
-    ) status_now ON TRUE
-    LEFT JOIN {_t(Village)} village ON village.id = school.village_id
+        SELECT s.status FROM {_t(HouseholdStatus)} s
+        WHERE s.household_id = st.household_id AND s.effective_on <= %s
+        ORDER BY s.effective_on DESC, s.id DESC LIMIT 1
+    ) hs ON TRUE
+    LEFT JOIN {_t(Village)} v ON v.id = sc.village_id
     WHERE {" AND ".join(where)}
     """
 
@@ -151,10 +152,16 @@ def computed_sql(*, period: Period, rates: list[SchemeRate], county_id, lo, hi, 
         params=base_params,
     )
     params.extend(base_params)
-    branches = [_scheme_branch(sr, period.decisive_date, params) for sr in rates]
+    values = [_scheme_value(sr, period.decisive_date, params) for sr in rates]
+    # each student's facts are read once and every scheme is judged on that row (a LATERAL list of the
+    # schemes), not a base materialised and scanned once per scheme; ``base`` is inlined where it is read
+    # once (a city run), kept once where a county run also reads it
     return (
-        f"base AS MATERIALIZED ({base}), "
-        f"computed AS MATERIALIZED (SELECT * FROM ({' UNION ALL '.join(branches)}) scheme_awards WHERE scheme_awards.amount IS NOT NULL)"
+        f"base AS ({base}), "
+        f"computed AS MATERIALIZED (SELECT b.student_id, x.scheme_id, x.rate_version_id, x.amount, "
+        f"b.school_id, b.county_id, b.facts FROM base b "
+        f"CROSS JOIN LATERAL (VALUES {', '.join(values)}) x(scheme_id, rate_version_id, amount) "
+        f"WHERE x.amount IS NOT NULL)"
     )
 
 
@@ -168,26 +175,26 @@ def _chunk_sql(*, run: BatchRun, period: Period, rates: list[SchemeRate], lo: in
     writable = ", ".join(f"'{s}'" for s in BATCH_WRITABLE)
     # a county run also takes the awards of the pupils it computes that an earlier enrolment put in another county:
     # a pupil who moved must have their award moved (or listed), not be left dropped where they no longer are
-    county = "AND (award.county_id = %s OR award.student_id IN (SELECT student_id FROM base))" if run.county_id else ""
+    county = "AND (a.county_id = %s OR a.student_id IN (SELECT student_id FROM base))" if run.county_id else ""
     cur_params = [period.pk, lo, hi, [sr.scheme.pk for sr in rates]] + ([run.county_id] if run.county_id else [])
     sql = f"""
     WITH {head},
-    awarded AS MATERIALIZED (
-        SELECT award.id, award.student_id, award.scheme_id, award.amount, award.facts, award.status FROM {award} award
-        WHERE award.period_id = %s AND award.student_id >= %s AND award.student_id < %s AND award.scheme_id = ANY(%s) {county}
+    cur AS MATERIALIZED (
+        SELECT a.id, a.student_id, a.scheme_id, a.amount, a.facts, a.status FROM {award} a
+        WHERE a.period_id = %s AND a.student_id >= %s AND a.student_id < %s AND a.scheme_id = ANY(%s) {county}
     ),
     diff AS MATERIALIZED (
-        SELECT awarded.id AS award_id, awarded.status, awarded.amount AS old_amount, computed.amount AS new_amount,
-               awarded.facts AS old_facts, computed.facts AS new_facts, computed.rate_version_id, computed.school_id, computed.county_id,
-               CASE WHEN computed.student_id IS NULL THEN 'dropped' ELSE 'changed' END AS kind
-        FROM awarded LEFT JOIN computed ON computed.student_id = awarded.student_id AND computed.scheme_id = awarded.scheme_id
-        WHERE ((computed.student_id IS NULL AND awarded.status NOT IN ('dropped', 'rejected'))
-            OR (computed.student_id IS NOT NULL AND (computed.amount <> awarded.amount OR computed.facts <> awarded.facts OR awarded.status = 'dropped')))
+        SELECT cur.id AS award_id, cur.status, cur.amount AS old_amount, c.amount AS new_amount,
+               cur.facts AS old_facts, c.facts AS new_facts, c.rate_version_id, c.school_id, c.county_id,
+               CASE WHEN c.student_id IS NULL THEN 'dropped' ELSE 'changed' END AS kind
+        FROM cur LEFT JOIN computed c ON c.student_id = cur.student_id AND c.scheme_id = cur.scheme_id
+        WHERE ((c.student_id IS NULL AND cur.status NOT IN ('dropped', 'rejected'))
+            OR (c.student_id IS NOT NULL AND (c.amount <> cur.amount OR c.facts <> cur.facts OR cur.status = 'dropped')))
           -- an officer who kept the award as is, with a justification, for this very difference is not asked again
-          AND NOT (awarded.status NOT IN ({writable}) AND EXISTS (
-              SELECT 1 FROM {change} kept WHERE kept.award_id = awarded.id AND kept.resolution = 'keep'
-                 AND kept.kind = CASE WHEN computed.student_id IS NULL THEN 'dropped' ELSE 'changed' END
-                 AND kept.new_amount IS NOT DISTINCT FROM computed.amount AND kept.new_facts IS NOT DISTINCT FROM computed.facts))
+          AND NOT (cur.status NOT IN ({writable}) AND EXISTS (
+              SELECT 1 FROM {change} k WHERE k.award_id = cur.id AND k.resolution = 'keep'
+                 AND k.kind = CASE WHEN c.student_id IS NULL THEN 'dropped' ELSE 'changed' END
+                 AND k.new_amount IS NOT DISTINCT FROM c.amount AND k.new_facts IS NOT DISTINCT FROM c.facts))
     ),
     ins AS (
         INSERT INTO {award} ({INSERT_COLUMNS})
@@ -197,14 +204,14 @@ def _chunk_sql(*, run: BatchRun, period: Period, rates: list[SchemeRate], lo: in
         RETURNING 1
     ),
     upd AS (
-        UPDATE {award} award SET amount = diff.new_amount, facts = diff.new_facts, rate_version_id = diff.rate_version_id,
-               school_id = diff.school_id, county_id = diff.county_id, status = 'candidate', updated_at = now()
-        FROM diff WHERE award.id = diff.award_id AND diff.kind = 'changed' AND award.status IN ({writable})
+        UPDATE {award} a SET amount = d.new_amount, facts = d.new_facts, rate_version_id = d.rate_version_id,
+               school_id = d.school_id, county_id = d.county_id, status = 'candidate', updated_at = now()
+        FROM diff d WHERE a.id = d.award_id AND d.kind = 'changed' AND a.status IN ({writable})
         RETURNING 1
     ),
     drp AS (
-        UPDATE {award} award SET status = 'dropped', updated_at = now()
-        FROM diff WHERE award.id = diff.award_id AND diff.kind = 'dropped' AND award.status = 'candidate'
+        UPDATE {award} a SET status = 'dropped', updated_at = now()
+        FROM diff d WHERE a.id = d.award_id AND d.kind = 'dropped' AND a.status = 'candidate'
         RETURNING 1
     ),
     logged AS (
@@ -217,13 +224,12 @@ def _chunk_sql(*, run: BatchRun, period: Period, rates: list[SchemeRate], lo: in
     superseded AS (
         -- this run re-judged these awards: an earlier run's open difference gives way to what this run found
         -- (a new open item if the difference is still there, nothing to resolve if it is gone)
-        UPDATE {change} earlier SET resolution = 'superseded', resolved_at = now()
-        WHERE earlier.award_id IN (SELECT id FROM awarded) AND earlier.run_id <> %s AND NOT earlier.applied AND earlier.resolution = ''
+        UPDATE {change} o SET resolution = 'superseded', resolved_at = now()
+        WHERE o.award_id IN (SELECT id FROM cur) AND o.run_id <> %s AND NOT o.applied AND o.resolution = ''
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM drp),
-           (SELECT count(*) FROM logged WHERE NOT applied), (SELECT count(DISTINCT student_id) FROM base),
-           (SELECT count(*) FROM superseded)
+           (SELECT count(*) FROM logged WHERE NOT applied), (SELECT count(*) FROM superseded)
     """
     params.extend(cur_params)
     params.append(period.pk)
@@ -243,22 +249,20 @@ def plan_chunks(run: BatchRun, chunk_size: int, *, min_chunks: int = 1) -> int:
     params: list = [run.period.school_year]
     county = ""
     if run.county_id:
-        county = "AND school.county_id = %s"
+        county = "AND sc.county_id = %s"
         params.append(run.county_id)
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT count(*) FROM {_t(Enrolment)} enrolment JOIN {_t(School)} school ON school.id = enrolment.school_id "
-            f"WHERE enrolment.school_year = %s {county}",
+            f"SELECT count(*) FROM {_t(Enrolment)} e JOIN {_t(School)} sc ON sc.id = e.school_id WHERE e.school_year = %s {county}",
             params,
         )
         total = cur.fetchone()[0]
         tiles = max(1, min(min_chunks, total), -(-total // chunk_size))
         cur.execute(
-            f"""SELECT tile, min(student_id), count(*) FROM (
-                  SELECT enrolment.student_id, ntile(%s) OVER (ORDER BY enrolment.student_id) AS tile
-                  FROM {_t(Enrolment)} enrolment JOIN {_t(School)} school ON school.id = enrolment.school_id
-                  WHERE enrolment.school_year = %s {county}
-                ) tiles GROUP BY tile ORDER BY tile""",
+            f"""SELECT t, min(student_id), count(*) FROM (
+                  SELECT e.student_id, ntile(%s) OVER (ORDER BY e.student_id) AS t
+                  FROM {_t(Enrolment)} e JOIN {_t(School)} sc ON sc.id = e.school_id WHERE e.school_year = %s {county}
+                ) x GROUP BY t ORDER BY t""",
             [tiles, *params],
         )
         rows = cur.fetchall()
@@ -344,7 +348,9 @@ def _work_one(run: BatchRun, rates) -> int | None:
                 # hold its chunk's row lock until TCP notices; make PostgreSQL notice within about a minute,
                 # so that the chunk becomes claimable again.
                 with connection.cursor() as cur:
-                    cur.execute(KEEPALIVE_SQL + (CONNECTION_CHECK_SQL if connection.pg_version >= 140000 else ""))
+                    cur.execute(
+                        KEEPALIVE_SQL + WORK_MEM_SQL + (CONNECTION_CHECK_SQL if connection.pg_version >= 140000 else "")
+                    )
                 chunk = (
                     BatchChunk.objects.select_for_update(skip_locked=True)
                     .filter(run=run, done=False)
@@ -357,7 +363,7 @@ def _work_one(run: BatchRun, rates) -> int | None:
                     sql, params = _chunk_sql(run=run, period=run.period, rates=rates, lo=chunk.lo, hi=chunk.hi)
                     with connection.cursor() as cur:
                         cur.execute(sql, params)
-                        created, updated, dropped, flagged, _students, _superseded = cur.fetchone()
+                        created, updated, dropped, flagged, _superseded = cur.fetchone()
                     invalidation.bump()  # cached subsidy figures are stale once this chunk commits
                 else:
                     created = updated = dropped = flagged = 0

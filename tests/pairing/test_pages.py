@@ -44,7 +44,7 @@ def many(world):
 
 @pytest.mark.parametrize(
     "name, queries",
-    [("agreement_list", 7), ("activity_list", 7), ("donation_list", 7), ("compliance", 12), ("coverage", 8)],
+    [("agreement_list", 7), ("activity_list", 7), ("donation_list", 7), ("compliance", 12), ("coverage", 9)],
 )
 def test_list_pages_run_a_constant_number_of_queries(world, many, client_for, django_assert_num_queries, name, queries):
     c = client_for(world.officer_a)
@@ -164,3 +164,61 @@ def test_compliance_page_is_cached_until_a_write_commits(world, pair, client_for
     with TestCase.captureOnCommitCallbacks(execute=True):
         log(pair, "joint_research", dt.date(2016, 10, 1))
     assert client_for(world.officer_a).get(url).context["totals"]["met"] == 1
+
+
+def test_activity_log_pages_by_date_and_key_at_any_depth(world, pair, client_for, monkeypatch):
+    """Newest first by (date, key): Next from each page's edge row, Last, then Previous back, never OFFSET;
+    equal dates are split across pages without a row lost or shown twice."""
+    from pairing import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    days = [dt.date(2016, 10, 1), dt.date(2016, 10, 1), dt.date(2016, 10, 1), dt.date(2016, 11, 5), dt.date(2017, 3, 2)]
+    made = [log(pair, "seminar", d) for d in days]
+    want = [a.pk for a in sorted(made, key=lambda a: (a.held_on, a.pk), reverse=True)]
+    c = client_for(world.officer_a)
+    url = reverse("pairing:activity_list")
+    seen, params = [], {}
+    while True:
+        page = c.get(url, params).context["page"]
+        seen += [a.pk for a in page]
+        if not page.has_next:
+            break
+        params = {"after": page.next_after}
+    assert seen == want
+    last = c.get(url, {"last": "1"}).context["page"]
+    assert [a.pk for a in last] == want[-2:] and last.has_previous and not last.has_next
+    back = c.get(url, {"before": last.previous_before}).context["page"]
+    assert [a.pk for a in back] == want[-4:-2]
+    assert c.get(url, {"after": "not-a-date.3"}).context["page"].has_previous is False  # a bad cursor: page one
+
+
+def test_coverage_is_computed_once_until_an_agreement_or_a_school_changes(
+    world, pair, client_for, django_assert_num_queries
+):
+    """The school aggregates are kept in the shared cache: a repeated view reads the stamps only; an agreement
+    write (the twinning stamp) or a school's (the schools' and villages' stamp) shows new figures at once."""
+    c = client_for(world.officer_a)
+    url = reverse("pairing:coverage")
+    before = c.get(url).context["city"]["key_paired"]
+    with django_assert_num_queries(5):  # session, user, membership, the twinning stamp, the counties
+        r = c.get(url)
+    assert r.context["city"]["key_paired"] == before
+    helped = SchoolFactory(
+        county=world.county_a,
+        is_weak=True,
+        location=Location.RURAL,
+        stage=Stage.PRIMARY,
+        village=VillageFactory(town=world.town_a, poverty=Poverty.MUNICIPAL),
+    )
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        helped.save()  # a new key-village school: counted, and listed as unpaired
+    r = c.get(url)
+    assert r.context["city"]["key_total"] == c.get(url).context["city"]["key_total"]
+    assert helped.pk in [s.pk for s in r.context["page"]]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        agreement(world.strong_a, helped)
+    r = c.get(url)
+    assert helped.pk not in [s.pk for s in r.context["page"]]
+    assert r.context["city"]["key_paired"] == before + 1
