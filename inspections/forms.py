@@ -186,6 +186,19 @@ class FindingForm(ScopedFormMixin, forms.ModelForm):
         self.fields["county"].queryset = qs
 
 
+class AnomalyFindingForm(FindingForm):
+    """A finding from a hit of the anomaly report: the campaign it belongs to is chosen among the
+    running campaigns whose groups check the hit's county."""
+
+    class Meta(FindingForm.Meta):
+        fields = ["campaign", *FindingForm.Meta.fields]
+
+    def __init__(self, *args, campaigns, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = campaigns
+        self.fields["campaign"].empty_label = None
+
+
 class MeasuresForm(forms.Form):
     measures = forms.CharField(label=_("Measures taken"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000)
     evidence = forms.FileField(label=_("Evidence photo"), required=False)

@@ -473,7 +473,11 @@ def _step(finding, *, action, from_status, to_status, actor, measures="", reason
 @transaction.atomic
 def finding_record(*, finding: Finding, acting_user, scope, request=None) -> Finding:
     """Record a finding (built and validated by the form); the first rectification step says who and when."""
-    if not scoping.can_record_finding(scope):
+    if finding.source == Finding.Source.ANOMALY:
+        allowed = scoping.can_record_anomaly_finding(scope)
+    else:
+        allowed = scoping.can_record_finding(scope)
+    if not allowed:
         raise PermissionDenied
     finding.created_by = acting_user
     finding.status = Finding.Status.OPEN
@@ -562,6 +566,29 @@ def finding_return(*, finding: Finding, reason: str, acting_user, scope, request
         reason=reason.strip(),
         request=request,
     )
+
+
+def finding_from_anomaly(*, row, finding: Finding, acting_user, scope, request=None) -> Finding:
+    """Record a finding from a hit of the anomaly report (``row``: an ``AnomalyRow``), linked to the
+    hit by its stable key; the same hit cannot get a second finding."""
+    from . import anomalies
+
+    if not (scoping.can_record_anomaly_finding(scope) and anomalies.in_scope(scope, row)):
+        raise PermissionDenied
+    if row.county_id is None or finding.county_id != row.county_id:
+        raise ValidationError(_("The finding belongs to the county of the hit."))
+    if not anomalies.campaigns_for(scope, row.county_id).filter(pk=finding.campaign_id).exists():
+        raise ValidationError({"campaign": _("Choose a running campaign whose groups check this county.")})
+    finding.source = Finding.Source.ANOMALY
+    finding.anomaly_key = anomalies.key(row)
+    finding.anomaly = anomalies.hit(row)
+    if Finding.objects.filter(anomaly_key=finding.anomaly_key).exists():
+        raise ValidationError(_("This hit has already been recorded as a finding."))
+    try:
+        with transaction.atomic():
+            return finding_record(finding=finding, acting_user=acting_user, scope=scope, request=request)
+    except IntegrityError:  # the same hit recorded at the same moment by someone else
+        raise ValidationError(_("This hit has already been recorded as a finding.")) from None
 
 
 # -- special audit of payments -------------------------------------------------------------------------

@@ -25,6 +25,7 @@ urlpatterns = [
     path("photos/<int:pk>/thumb/", views.photo_file, {"thumb": True}, name="photo_thumb"),
     path("findings/", views.finding_list, name="finding_list"),
     path("findings/new/", views.finding_new, name="finding_new"),
+    path("findings/from-anomaly/<int:row>/", views.finding_from_anomaly, name="finding_from_anomaly"),
     path("findings/<int:pk>/", views.finding_detail, name="finding_detail"),
     path("findings/<int:pk>/submit/", views.finding_submit, name="finding_submit"),
     path("findings/<int:pk>/review/", views.finding_review, name="finding_review"),

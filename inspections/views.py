@@ -24,6 +24,7 @@ from subsidies.models import Household
 
 from . import scoping, selectors, services
 from .forms import (
+    AnomalyFindingForm,
     CampaignForm,
     CheckSubmissionForm,
     DrawForm,
@@ -41,6 +42,7 @@ from .models import (
     Draw,
     DrawItem,
     Finding,
+    FindingCategory,
     Group,
     HouseholdCheck,
     HouseholdResponsibility,
@@ -566,6 +568,67 @@ def finding_new(request):
         request,
         "inspections/finding_new.html",
         {"form": form, "hidden": hidden, "item": item, "village": village, "source": Finding.Source(source).label},
+    )
+
+
+@role_required(Role.INSPECTOR, Role.AUDITOR, Role.CITY_ADMIN)
+def finding_from_anomaly(request, row):
+    """A hit of the anomaly report turned into a finding: prefilled from the hit (its county, the
+    pupil's school as the responsible unit), linked back to it; a hit that has one shows it."""
+    from subsidies.models import AnomalyRow
+
+    from . import anomalies
+
+    scope = request.scope
+    hit = AnomalyRow.objects.select_related("snapshot__period", "county").filter(pk=row).first()
+    if hit is None or not anomalies.in_scope(scope, hit) or hit.county_id is None:
+        raise Http404
+    if not scoping.can_record_anomaly_finding(scope):
+        raise PermissionDenied
+    back = f"{reverse('subsidies:anomalies')}?period={hit.snapshot.period_id}"
+    existing = scope.filter(Finding).filter(anomaly_key=anomalies.key(hit)).first()
+    if existing is not None:
+        messages.info(request, _("This hit has already been recorded as a finding."))
+        return redirect("inspections:finding_detail", pk=existing.pk)
+    campaigns = anomalies.campaigns_for(scope, hit.county_id)
+    if not campaigns.exists():
+        messages.error(
+            request, _("No running campaign checks %(county)s: a finding belongs to one.") % {"county": hit.county_name}
+        )
+        return redirect(back)
+    amount = f" {hit.amount}" if hit.amount is not None else ""
+    initial = {
+        "campaign": campaigns.first(),
+        "county": hit.county_id,
+        "category": FindingCategory.objects.filter(code="payment").first(),
+        "severity": Finding.Severity.MEDIUM,
+        "description": f"{hit.kind}：{hit.student} {hit.school} {hit.scheme}{amount}。{hit.detail}".strip(),
+        "responsible_level": Finding.Level.SCHOOL if hit.school else Finding.Level.COUNTY,
+        "responsible_unit": (hit.school or hit.county_name)[:100],
+        "deadline": timezone.localdate() + timezone.timedelta(days=30),
+    }
+    form = AnomalyFindingForm(
+        request.POST or None, scope=scope, counties=[hit.county_id], campaigns=campaigns, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        finding = form.save(commit=False)
+        try:
+            services.finding_from_anomaly(
+                row=hit, finding=finding, acting_user=request.user, scope=scope, request=request
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for f, errs in exc.error_dict.items():
+                    form.add_error(f if f in form.fields else None, errs)
+            else:
+                form.add_error(None, exc)
+        else:
+            messages.success(request, _("Finding recorded."))
+            return redirect("inspections:finding_detail", pk=finding.pk)
+    return render(
+        request,
+        "inspections/finding_new.html",
+        {"form": form, "hidden": {}, "hit": hit, "back": back, "source": Finding.Source.ANOMALY.label},
     )
 
 
