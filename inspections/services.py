@@ -102,6 +102,21 @@ def new_seed() -> str:
     return f"{secrets.randbelow(10**12):012d}"
 
 
+# -- campaigns, groups and assignments (the city administrator) ------------------------------------
+@transaction.atomic
+def group_save(*, form, acting_user, scope) -> Group:
+    """Save a group from a valid ``GroupForm``: its name and inspectors, and its assignment (counties,
+    departments to draw). Each row is audited by auditlog (members and counties included)."""
+    if not scope.can_write(Group):
+        raise PermissionDenied
+    group = form.save()  # name and members
+    assignment, _created = Assignment.objects.get_or_create(group=group)
+    assignment.departments_to_draw = form.cleaned_data["departments_to_draw"]
+    assignment.save()
+    assignment.counties.set(form.cleaned_data["counties"])
+    return group
+
+
 # -- draws -------------------------------------------------------------------------------------------
 @transaction.atomic
 def draw_propose(

@@ -29,6 +29,7 @@ from .forms import (
     CheckSubmissionForm,
     DrawForm,
     FindingForm,
+    GroupForm,
     MeasuresForm,
     PhotoUploadForm,
     ReviewForm,
@@ -77,9 +78,49 @@ def campaign_create(request):
         campaign.created_by = request.user
         campaign.full_clean()
         campaign.save()
-        messages.success(request, _("Campaign created. Add its groups and assignments in the administration."))
+        messages.success(request, _("Campaign created. Now add its groups and their assignments."))
         return redirect("inspections:campaign_detail", pk=campaign.pk)
     return render(request, "inspections/form.html", {"form": form, "title": _("New campaign")})
+
+
+@role_required(Role.CITY_ADMIN, write=True)
+def campaign_edit(request, pk):
+    campaign = request.scope.get_or_404(Campaign, pk=pk, write=True)
+    form = CampaignForm(request.POST or None, instance=campaign)
+    if request.method == "POST" and form.is_valid():
+        try:
+            form.instance.full_clean()
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            form.save()
+            messages.success(request, _("Campaign saved."))
+            return redirect("inspections:campaign_detail", pk=campaign.pk)
+    return render(
+        request,
+        "inspections/form.html",
+        {"form": form, "title": _("Edit campaign %(name)s") % {"name": campaign.name}, "back": campaign},
+    )
+
+
+@role_required(Role.CITY_ADMIN, write=True)
+def group_edit(request, pk=None, campaign_pk=None):
+    """A group of a campaign: its name, inspectors, counties and number of departments to draw."""
+    if pk is not None:
+        group = request.scope.get_or_404(Group.objects.select_related("campaign"), pk=pk, write=True)
+        campaign = group.campaign
+    else:
+        campaign = request.scope.get_or_404(Campaign, pk=campaign_pk, write=True)
+        group = Group(campaign=campaign)
+    form = GroupForm(request.POST or None, instance=group, campaign=campaign)
+    if request.method == "POST" and form.is_valid():
+        group = services.group_save(form=form, acting_user=request.user, scope=request.scope)
+        messages.success(request, _("Group %(name)s saved.") % {"name": group.name})
+        return redirect(f"{reverse('inspections:campaign_detail', args=[campaign.pk])}#group-{group.pk}")
+    title = _("Edit group %(name)s") % {"name": group.name} if group.pk else _("New group")
+    return render(
+        request, "inspections/form.html", {"form": form, "title": f"{campaign.name} · {title}", "back": campaign}
+    )
 
 
 @role_required(*READERS)
@@ -112,7 +153,12 @@ def campaign_detail(request, pk):
     return render(
         request,
         "inspections/campaign_detail.html",
-        {"campaign": campaign, "groups": groups, "kinds": Draw.Kind.choices},
+        {
+            "campaign": campaign,
+            "groups": groups,
+            "kinds": Draw.Kind.choices,
+            "can_edit": request.scope.can_write(Campaign, campaign),
+        },
     )
 
 
