@@ -354,6 +354,7 @@ def cards(request, pk):
         "villages": list(villages.values()),
         "checklist": checklist,
         "can_write": request.scope.is_inspector or request.scope.is_city_admin,
+        "user": request.user.pk,  # whose cards these are: checks.js wipes another user's copy
         "urls": {"checks": reverse("inspections:api_checks"), "photos": reverse("inspections:api_photos")},
     }
     return render(
