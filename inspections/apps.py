@@ -11,7 +11,7 @@ class InspectionsConfig(AppConfig):
         from jinpin import audit, registry
         from jinpin.scope import Role
 
-        from . import demo, exporters, scoping, views  # noqa: F401 - registrations
+        from . import demo, exporters, field_data, scoping, views  # noqa: F401 - registrations
         from .models import (
             Assignment,
             Campaign,
@@ -30,6 +30,7 @@ class InspectionsConfig(AppConfig):
         )
 
         scoping.register_all()
+        field_data.connect()
         for model in (
             Campaign,
             Group,

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from jinpin.scope import ScopedFormMixin
 from schools.models import County, Village
 
-from .models import Campaign, DrawItem, Finding, FindingCategory, HouseholdCheck, light
+from .models import Campaign, DrawItem, Finding, FindingCategory, Group, HouseholdCheck, light
 
 
 class CampaignForm(forms.ModelForm):
@@ -23,6 +23,68 @@ class CampaignForm(forms.ModelForm):
             "ends_on": forms.DateInput(attrs={"type": "date"}),
             "registry_date": forms.DateInput(attrs={"type": "date"}),
         }
+
+
+class InspectorChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        name = obj.get_full_name()
+        return f"{name}（{obj.username}）" if name else obj.username
+
+
+def inspector_users():
+    """The active users whose active role is inspector: the people a group is made of."""
+    from django.contrib.auth import get_user_model
+
+    from jinpin.scope import Role
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, membership__role=Role.INSPECTOR, membership__is_active=True)
+        .order_by("username")
+    )
+
+
+class GroupForm(forms.ModelForm):
+    """A group of a campaign (督查抽查组), its inspectors and its assignment (counties, and how many
+    city departments are to be drawn for it at the meeting)."""
+
+    members = InspectorChoiceField(
+        label=_("Inspectors"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only users whose role is inspector can be members."),
+    )
+    counties = forms.ModelMultipleChoiceField(
+        label=_("Assigned counties"), queryset=County.objects.order_by("code"), widget=forms.CheckboxSelectMultiple
+    )
+    departments_to_draw = forms.IntegerField(
+        label=_("City departments to draw"),
+        min_value=0,
+        max_value=100,
+        initial=0,
+        help_text=_("Drawn at random on the spot, from the group's page, once the campaign runs."),
+    )
+
+    class Meta:
+        model = Group
+        fields = ["name", "members"]
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.campaign = campaign
+        self.fields["members"].queryset = inspector_users()
+        assignment = getattr(self.instance, "assignment", None) if self.instance.pk else None
+        if assignment is not None and not self.is_bound:
+            self.fields["counties"].initial = list(assignment.counties.values_list("pk", flat=True))
+            self.fields["departments_to_draw"].initial = assignment.departments_to_draw
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        taken = Group.objects.filter(campaign=self.instance.campaign, name=name).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(_("This campaign already has a group of this name."))
+        return name
 
 
 class DrawForm(forms.Form):
@@ -184,6 +246,19 @@ class FindingForm(ScopedFormMixin, forms.ModelForm):
         self.fields["category"].queryset = FindingCategory.objects.all()
         qs = County.objects.all() if counties is None else County.objects.filter(pk__in=counties)
         self.fields["county"].queryset = qs
+
+
+class AnomalyFindingForm(FindingForm):
+    """A finding from a hit of the anomaly report: the campaign it belongs to is chosen among the
+    running campaigns whose groups check the hit's county."""
+
+    class Meta(FindingForm.Meta):
+        fields = ["campaign", *FindingForm.Meta.fields]
+
+    def __init__(self, *args, campaigns, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = campaigns
+        self.fields["campaign"].empty_label = None
 
 
 class MeasuresForm(forms.Form):

@@ -347,6 +347,7 @@ class Finding(models.Model):
         HOUSEHOLD = "household", _("Household")
         VILLAGE = "village", _("Village")
         PAYMENT = "payment", _("Payment")
+        ANOMALY = "anomaly", _("Anomaly report hit")
 
     class Severity(models.TextChoices):
         LOW = "low", _("Minor")
@@ -394,6 +395,10 @@ class Finding(models.Model):
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    #: a finding made from a hit of the anomaly report: the hit's stable key (its rows are recomputed,
+    #: see inspections/anomalies.py) and the hit as it read then, ID masked
+    anomaly_key = models.CharField(_("anomaly key"), max_length=64, blank=True, default="")
+    anomaly = models.JSONField(_("anomaly report hit"), default=dict, blank=True)
 
     objects = FindingQuerySet.as_manager()
 
@@ -402,6 +407,12 @@ class Finding(models.Model):
         verbose_name_plural = _("findings")
         ordering = ["deadline", "pk"]
         indexes = [models.Index(fields=["county", "status", "deadline"]), models.Index(fields=["campaign", "status"])]
+        constraints = [
+            # one finding per hit of the anomaly report
+            models.UniqueConstraint(
+                fields=["anomaly_key"], condition=~Q(anomaly_key=""), name="one_finding_per_anomaly"
+            )
+        ]
 
     def __str__(self):
         return f"#{self.pk} {self.category}"

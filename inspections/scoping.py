@@ -112,6 +112,12 @@ def can_record_finding(s) -> bool:
     return s.role in (Role.INSPECTOR, Role.CITY_ADMIN)
 
 
+def can_record_anomaly_finding(s) -> bool:
+    """A hit of the anomaly report becomes a finding by an inspector, an auditor (who otherwise only
+    reads) or the city administrator; which hits, ``inspections.anomalies.in_scope`` says."""
+    return s.role in (Role.INSPECTOR, Role.AUDITOR, Role.CITY_ADMIN)
+
+
 def can_submit(s, finding) -> bool:
     """The responsible county's officer submits measures while the finding is open or returned."""
     return (

@@ -21,7 +21,7 @@ from jinpin import audit
 from schools.models import County, Village
 from subsidies.models import Household, HouseholdStatus, PayoutLine
 
-from . import photos, scoping
+from . import photos, scoping, sqldraw
 from .models import (
     Assignment,
     Campaign,
@@ -37,29 +37,33 @@ from .models import (
     Photo,
     RectificationStep,
 )
-from .verify_draw import METHOD, stratified_draw, verify
+from .verify_draw import METHOD, check
 
 
 # -- populations ---------------------------------------------------------------------------------
-def population(*, group: Group, kind: str) -> tuple[list[tuple[str, int]], dict]:
-    """The population a draw of ``kind`` for ``group`` is made from, as ``(stratum, id)`` pairs,
-    and the filters that produced it (kept on the record). One query."""
+def population_query(*, group: Group, kind: str):
+    """The population a draw of ``kind`` for ``group`` is made from, as a queryset of
+    ``(stratum, id)`` rows, and the filters that produced it (kept on the record)."""
     counties = list(
         County.objects.filter(inspection_assignments__group=group).order_by("code").values_list("pk", flat=True)
     )
     if kind == Draw.Kind.DEPARTMENTS:
-        rows = CityDepartment.objects.filter(is_active=True).values_list(Value(""), "pk")
-        return list(rows), {"city_departments": "active"}
+        rows = CityDepartment.objects.filter(is_active=True).order_by().values_list(Value(""), "pk")
+        return rows, {"city_departments": "active"}
     if kind == Draw.Kind.HOUSEHOLDS:
         date = group.campaign.registry_date
         rows = (
-            Household.objects.poor_on(date).filter(village__county_id__in=counties).values_list("village__code", "pk")
+            Household.objects.poor_on(date)
+            .filter(village__county_id__in=counties)
+            .order_by()
+            .values_list("village__code", "pk")
         )
-        return list(rows), {
+        return rows, {
             "registry": "poor households (verified or returned to poverty)",
             "status_on": date.isoformat(),
             "counties": _county_codes(counties),
             "stratum": "village code",
+            "county_ids": counties,  # not kept on the record (draw_propose takes it out)
         }
     if kind == Draw.Kind.PAYMENTS:
         year = group.campaign.registry_date.year
@@ -70,15 +74,23 @@ def population(*, group: Group, kind: str) -> tuple[list[tuple[str, int]], dict]
             .annotate(
                 stratum=Concat(F("batch__county__code"), Value("/"), F("award__scheme__code"), output_field=CharField())
             )
+            .order_by()
             .values_list("stratum", "pk")
         )
-        return list(rows), {
+        return rows, {
             "payout_lines": "paid",
             "school_year": year,
             "counties": _county_codes(counties),
             "stratum": "county code/scheme code",
         }
     raise ValueError(kind)
+
+
+def population(*, group: Group, kind: str) -> tuple[list[tuple[str, int]], dict]:
+    """The population as a list of ``(stratum, id)`` pairs (one query), and its filters."""
+    rows, filters = population_query(group=group, kind=kind)
+    filters.pop("county_ids", None)
+    return [(str(st), int(i)) for st, i in rows], filters
 
 
 def _county_codes(ids):
@@ -88,6 +100,21 @@ def _county_codes(ids):
 def new_seed() -> str:
     """A generated seed: 12 decimal digits, easy to read out and to type again."""
     return f"{secrets.randbelow(10**12):012d}"
+
+
+# -- campaigns, groups and assignments (the city administrator) ------------------------------------
+@transaction.atomic
+def group_save(*, form, acting_user, scope) -> Group:
+    """Save a group from a valid ``GroupForm``: its name and inspectors, and its assignment (counties,
+    departments to draw). Each row is audited by auditlog (members and counties included)."""
+    if not scope.can_write(Group):
+        raise PermissionDenied
+    group = form.save()  # name and members
+    assignment, _created = Assignment.objects.get_or_create(group=group)
+    assignment.departments_to_draw = form.cleaned_data["departments_to_draw"]
+    assignment.save()
+    assignment.counties.set(form.cleaned_data["counties"])
+    return group
 
 
 # -- draws -------------------------------------------------------------------------------------------
@@ -106,8 +133,11 @@ def draw_propose(
     seed = seed.strip()
     seed_source = Draw.SeedSource.TYPED if seed else Draw.SeedSource.GENERATED
     seed = seed or new_seed()
-    pop, filters = population(group=group, kind=kind)
-    result = stratified_draw(pop, seed, params)
+    rows, filters = population_query(group=group, kind=kind)
+    if kind == Draw.Kind.HOUSEHOLDS:  # the same rows, set-based (see sqldraw.poor_households)
+        rows = sqldraw.poor_households(filters["county_ids"], group.campaign.registry_date)
+    filters.pop("county_ids", None)
+    result = sqldraw.draw(rows, seed, params)  # verify_draw's method, computed in PostgreSQL
     if live is not None:
         Draw.objects.filter(pk=live.pk).update(status=Draw.Status.SUPERSEDED)
         audit.log(
@@ -126,8 +156,8 @@ def draw_propose(
         params=params,
         seed=seed,
         seed_source=seed_source,
-        population=[list(p) for p in result["population"]],
-        population_size=len(result["population"]),
+        population=[],  # written below from the database, without a round trip through Python
+        population_size=result["population_size"],
         population_hash=result["population_hash"],
         sample=[list(p) for p in result["sample"]],
         sample_size=len(result["sample"]),
@@ -138,6 +168,8 @@ def draw_propose(
         created_by=acting_user,
     )
     draw.save()
+    sqldraw.write_population(draw.pk, result["population_json"])
+    del draw.population  # deferred again: read from the database when asked for
     return draw
 
 
@@ -152,14 +184,13 @@ def draw_confirm(*, draw: Draw, acting_user, request=None) -> int:
     ):
         raise ValidationError(_("Only a proposed draw can be confirmed."))
     draw.refresh_from_db()
-    ids = [i for _s, i in draw.sample]
+    ids = [] if draw.kind == Draw.Kind.HOUSEHOLDS else [i for _s, i in draw.sample]
+    fields = None
     if draw.kind == Draw.Kind.HOUSEHOLDS:
-        snaps = household_snapshots(ids, date=draw.group.campaign.registry_date)
-
-        def fields(i):
-            s = snaps[i]
-            return {"household_id": i, "village_id": s["village_id"], "county_id": s["county_id"], "snapshot": s}
-
+        # set-based: one INSERT … SELECT with the snapshots built in the database
+        n = sqldraw.freeze_households(draw.pk, draw.group.campaign.registry_date)
+        if n != draw.sample_size:
+            raise ValidationError(_("Some drawn households no longer exist: draw again with a reason."))
     elif draw.kind == Draw.Kind.PAYMENTS:
         snaps = payment_snapshots(ids)
 
@@ -173,21 +204,23 @@ def draw_confirm(*, draw: Draw, acting_user, request=None) -> int:
             return {"department_id": i, "snapshot": {"name": names[i]}}
 
         Assignment.objects.get_or_create(group=draw.group)[0].departments.set(ids)
-    items = [
-        DrawItem(draw=draw, position=pos, stratum=stratum, object_id=i, **fields(i))
-        for pos, (stratum, i) in enumerate(draw.sample)
-    ]
-    DrawItem.objects.bulk_create(items, batch_size=2000)
+    if fields is not None:
+        items = [
+            DrawItem(draw=draw, position=pos, stratum=stratum, object_id=i, **fields(i))
+            for pos, (stratum, i) in enumerate(draw.sample)
+        ]
+        DrawItem.objects.bulk_create(items, batch_size=2000)
+        n = len(items)
     audit.log(
         draw,
         action=audit.Action.UPDATE,
         actor=acting_user,
         request=request,
         changes={"status": [Draw.Status.PROPOSED, Draw.Status.CONFIRMED]},
-        sample_size=len(items),
+        sample_size=n,
         sample_hash=draw.sample_hash,
     )
-    return len(items)
+    return n
 
 
 def household_snapshots(ids, *, date: dt.date) -> dict[int, dict]:
@@ -261,9 +294,23 @@ def payment_snapshots(ids) -> dict[int, dict]:
     }
 
 
+def _verify_note(code: str, values: dict) -> str:
+    """A note of ``verify_draw.check`` in the reader's language (the script itself prints English)."""
+    texts = {
+        "method": _("Unknown draw method %(method)s."),
+        "order": _("The population is not in canonical order."),
+        "population_hash": _("The population hash differs: recorded %(recorded)s, re-computed %(computed)s."),
+        "sample": _("The sample differs: %(missing)s expected but not recorded, %(extra)s recorded but not expected."),
+        "sample_hash": _("The sample hash differs."),
+        "summary": _("%(strata)s strata, population %(population)s, sample %(sample)s, effective rate %(rate)s."),
+    }
+    return texts[code] % values
+
+
 def draw_verify(*, draw: Draw) -> tuple[bool, list[str]]:
     """Re-compute the draw from its record, and check that the frozen items are the sample."""
-    ok, messages = verify(draw.record())
+    ok, notes = check(draw.record())
+    messages = [_verify_note(code, values) for code, values in notes]
     if draw.status != Draw.Status.PROPOSED:
         items = list(draw.items.order_by("position").values_list("stratum", "object_id"))
         if items != [(str(s), int(i)) for s, i in draw.sample]:
@@ -434,7 +481,11 @@ def _step(finding, *, action, from_status, to_status, actor, measures="", reason
 @transaction.atomic
 def finding_record(*, finding: Finding, acting_user, scope, request=None) -> Finding:
     """Record a finding (built and validated by the form); the first rectification step says who and when."""
-    if not scoping.can_record_finding(scope):
+    if finding.source == Finding.Source.ANOMALY:
+        allowed = scoping.can_record_anomaly_finding(scope)
+    else:
+        allowed = scoping.can_record_finding(scope)
+    if not allowed:
         raise PermissionDenied
     finding.created_by = acting_user
     finding.status = Finding.Status.OPEN
@@ -524,6 +575,29 @@ def finding_return(*, finding: Finding, reason: str, acting_user, scope, request
         request=request,
         reason=reason.strip(),
     )
+
+
+def finding_from_anomaly(*, row, finding: Finding, acting_user, scope, request=None) -> Finding:
+    """Record a finding from a hit of the anomaly report (``row``: an ``AnomalyRow``), linked to the
+    hit by its stable key; the same hit cannot get a second finding."""
+    from . import anomalies
+
+    if not (scoping.can_record_anomaly_finding(scope) and anomalies.in_scope(scope, row)):
+        raise PermissionDenied
+    if row.county_id is None or finding.county_id != row.county_id:
+        raise ValidationError(_("The finding belongs to the county of the hit."))
+    if not anomalies.campaigns_for(scope, row.county_id).filter(pk=finding.campaign_id).exists():
+        raise ValidationError({"campaign": _("Choose a running campaign whose groups check this county.")})
+    finding.source = Finding.Source.ANOMALY
+    finding.anomaly_key = anomalies.key(row)
+    finding.anomaly = anomalies.hit(row)
+    if Finding.objects.filter(anomaly_key=finding.anomaly_key).exists():
+        raise ValidationError(_("This hit has already been recorded as a finding."))
+    try:
+        with transaction.atomic():
+            return finding_record(finding=finding, acting_user=acting_user, scope=scope, request=request)
+    except IntegrityError:  # the same hit recorded at the same moment by someone else
+        raise ValidationError(_("This hit has already been recorded as a finding.")) from None
 
 
 # -- special audit of payments -------------------------------------------------------------------------

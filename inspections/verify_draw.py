@@ -96,41 +96,62 @@ def _draw(pop, seed: str, params: dict) -> dict:
     }
 
 
-def verify(record: dict) -> tuple[bool, list[str]]:
-    """Re-compute a draw record; ``(ok, messages)``. The stored population must hash to the
-    recorded hash, and the draw from it must give exactly the recorded sample."""
-    messages = []
+#: what ``verify`` may note, as English text (jinpin shows the same notes translated, by code)
+NOTES = {
+    "method": "unknown method {method}",
+    "order": "the population is not in canonical order",
+    "population_hash": "population hash differs: recorded {recorded}, computed {computed}",
+    "sample": "sample differs: {missing} expected but not recorded, {extra} recorded but not expected",
+    "sample_hash": "sample hash differs",
+    "summary": "{strata} strata, population {population}, sample {sample}, effective rate {rate}",
+}
+
+
+def check(record: dict) -> tuple[bool, list[tuple[str, dict]]]:
+    """Re-compute a draw record; ``(ok, notes)`` with each note a ``(code, values)`` pair of ``NOTES``.
+    The stored population must hash to the recorded hash, and the draw from it must give exactly
+    the recorded sample."""
+    notes = []
     ok = True
     if record.get("method", METHOD) != METHOD:
-        return False, [f"unknown method {record.get('method')!r}"]
+        return False, [("method", {"method": repr(record.get("method"))})]
     given = [(str(s), int(i)) for s, i in record["population"]]
     pop = sorted(given)
     if pop != given:
         ok = False
-        messages.append("the population is not in canonical order")
+        notes.append(("order", {}))
     got = _draw(pop, str(record["seed"]), record["params"])
     if got["population_hash"] != record["population_hash"]:
         ok = False
-        messages.append(
-            f"population hash differs: recorded {record['population_hash']}, computed {got['population_hash']}"
-        )
+        notes.append(("population_hash", {"recorded": record["population_hash"], "computed": got["population_hash"]}))
     recorded_sample = [(str(s), int(i)) for s, i in record["sample"]]
     if got["sample"] != recorded_sample:
         ok = False
         missing = set(got["sample"]) - set(recorded_sample)
         extra = set(recorded_sample) - set(got["sample"])
-        messages.append(
-            f"sample differs: {len(missing)} expected but not recorded, {len(extra)} recorded but not expected"
-        )
+        notes.append(("sample", {"missing": len(missing), "extra": len(extra)}))
     if record.get("sample_hash") and got["sample_hash"] != record["sample_hash"]:
         ok = False
-        messages.append("sample hash differs")
+        notes.append(("sample_hash", {}))
     total = sum(k for _s, _n, k in got["strata"])
-    messages.append(
-        f"{len(got['strata'])} strata, population {len(pop)}, sample {total}"
-        + (f", effective rate {total / len(pop):.2%}" if pop else "")
+    notes.append(
+        (
+            "summary",
+            {
+                "strata": len(got["strata"]),
+                "population": len(pop),
+                "sample": total,
+                "rate": f"{total / len(pop):.2%}" if pop else "-",
+            },
+        )
     )
-    return ok, messages
+    return ok, notes
+
+
+def verify(record: dict) -> tuple[bool, list[str]]:
+    """``check`` with its notes as English text (what this script prints)."""
+    ok, notes = check(record)
+    return ok, [NOTES[code].format(**values) for code, values in notes]
 
 
 def main(argv=None) -> int:

@@ -25,10 +25,12 @@ from subsidies.models import Household
 
 from . import scoping, selectors, services
 from .forms import (
+    AnomalyFindingForm,
     CampaignForm,
     CheckSubmissionForm,
     DrawForm,
     FindingForm,
+    GroupForm,
     MeasuresForm,
     PhotoUploadForm,
     ReviewForm,
@@ -42,6 +44,7 @@ from .models import (
     Draw,
     DrawItem,
     Finding,
+    FindingCategory,
     Group,
     HouseholdCheck,
     HouseholdResponsibility,
@@ -72,9 +75,49 @@ def campaign_create(request):
         campaign.created_by = request.user
         campaign.full_clean()
         campaign.save()
-        messages.success(request, _("Campaign created. Add its groups and assignments in the administration."))
+        messages.success(request, _("Campaign created. Now add its groups and their assignments."))
         return redirect("inspections:campaign_detail", pk=campaign.pk)
     return render(request, "inspections/form.html", {"form": form, "title": _("New campaign")})
+
+
+@role_required(Role.CITY_ADMIN, write=True)
+def campaign_edit(request, pk):
+    campaign = request.scope.get_or_404(Campaign, pk=pk, write=True)
+    form = CampaignForm(request.POST or None, instance=campaign)
+    if request.method == "POST" and form.is_valid():
+        try:
+            form.instance.full_clean()
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            form.save()
+            messages.success(request, _("Campaign saved."))
+            return redirect("inspections:campaign_detail", pk=campaign.pk)
+    return render(
+        request,
+        "inspections/form.html",
+        {"form": form, "title": _("Edit campaign %(name)s") % {"name": campaign.name}, "back": campaign},
+    )
+
+
+@role_required(Role.CITY_ADMIN, write=True)
+def group_edit(request, pk=None, campaign_pk=None):
+    """A group of a campaign: its name, inspectors, counties and number of departments to draw."""
+    if pk is not None:
+        group = request.scope.get_or_404(Group.objects.select_related("campaign"), pk=pk, write=True)
+        campaign = group.campaign
+    else:
+        campaign = request.scope.get_or_404(Campaign, pk=campaign_pk, write=True)
+        group = Group(campaign=campaign)
+    form = GroupForm(request.POST or None, instance=group, campaign=campaign)
+    if request.method == "POST" and form.is_valid():
+        group = services.group_save(form=form, acting_user=request.user, scope=request.scope)
+        messages.success(request, _("Group %(name)s saved.") % {"name": group.name})
+        return redirect(f"{reverse('inspections:campaign_detail', args=[campaign.pk])}#group-{group.pk}")
+    title = _("Edit group %(name)s") % {"name": group.name} if group.pk else _("New group")
+    return render(
+        request, "inspections/form.html", {"form": form, "title": f"{campaign.name} · {title}", "back": campaign}
+    )
 
 
 @role_required(*READERS)
@@ -107,7 +150,12 @@ def campaign_detail(request, pk):
     return render(
         request,
         "inspections/campaign_detail.html",
-        {"campaign": campaign, "groups": groups, "kinds": Draw.Kind.choices},
+        {
+            "campaign": campaign,
+            "groups": groups,
+            "kinds": Draw.Kind.choices,
+            "can_edit": request.scope.can_write(Campaign, campaign),
+        },
     )
 
 
@@ -303,6 +351,7 @@ def cards(request, pk):
         "villages": list(villages.values()),
         "checklist": checklist,
         "can_write": request.scope.is_inspector or request.scope.is_city_admin,
+        "user": request.user.pk,  # whose cards these are: checks.js wipes another user's copy
         "urls": {"checks": reverse("inspections:api_checks"), "photos": reverse("inspections:api_photos")},
     }
     return render(
@@ -563,6 +612,67 @@ def finding_new(request):
         request,
         "inspections/finding_new.html",
         {"form": form, "hidden": hidden, "item": item, "village": village, "source": Finding.Source(source).label},
+    )
+
+
+@role_required(Role.INSPECTOR, Role.AUDITOR, Role.CITY_ADMIN)
+def finding_from_anomaly(request, row):
+    """A hit of the anomaly report turned into a finding: prefilled from the hit (its county, the
+    pupil's school as the responsible unit), linked back to it; a hit that has one shows it."""
+    from subsidies.models import AnomalyRow
+
+    from . import anomalies
+
+    scope = request.scope
+    hit = AnomalyRow.objects.select_related("snapshot__period", "county").filter(pk=row).first()
+    if hit is None or not anomalies.in_scope(scope, hit) or hit.county_id is None:
+        raise Http404
+    if not scoping.can_record_anomaly_finding(scope):
+        raise PermissionDenied
+    back = f"{reverse('subsidies:anomalies')}?period={hit.snapshot.period_id}"
+    existing = scope.filter(Finding).filter(anomaly_key=anomalies.key(hit)).first()
+    if existing is not None:
+        messages.info(request, _("This hit has already been recorded as a finding."))
+        return redirect("inspections:finding_detail", pk=existing.pk)
+    campaigns = anomalies.campaigns_for(scope, hit.county_id)
+    if not campaigns.exists():
+        messages.error(
+            request, _("No running campaign checks %(county)s: a finding belongs to one.") % {"county": hit.county_name}
+        )
+        return redirect(back)
+    amount = f" {hit.amount}" if hit.amount is not None else ""
+    initial = {
+        "campaign": campaigns.first(),
+        "county": hit.county_id,
+        "category": FindingCategory.objects.filter(code="payment").first(),
+        "severity": Finding.Severity.MEDIUM,
+        "description": f"{hit.kind}：{hit.student} {hit.school} {hit.scheme}{amount}。{hit.detail}".strip(),
+        "responsible_level": Finding.Level.SCHOOL if hit.school else Finding.Level.COUNTY,
+        "responsible_unit": (hit.school or hit.county_name)[:100],
+        "deadline": timezone.localdate() + timezone.timedelta(days=30),
+    }
+    form = AnomalyFindingForm(
+        request.POST or None, scope=scope, counties=[hit.county_id], campaigns=campaigns, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        finding = form.save(commit=False)
+        try:
+            services.finding_from_anomaly(
+                row=hit, finding=finding, acting_user=request.user, scope=scope, request=request
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for f, errs in exc.error_dict.items():
+                    form.add_error(f if f in form.fields else None, errs)
+            else:
+                form.add_error(None, exc)
+        else:
+            messages.success(request, _("Finding recorded."))
+            return redirect("inspections:finding_detail", pk=finding.pk)
+    return render(
+        request,
+        "inspections/finding_new.html",
+        {"form": form, "hidden": {}, "hit": hit, "back": back, "source": Finding.Source.ANOMALY.label},
     )
 
 

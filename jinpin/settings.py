@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "jinpin.dberrors.GuardMiddleware",
     "jinpin.middleware.PrivateResponseMiddleware",
+    # logging out (or another user logging in) clears the field cards kept on the phone
+    "inspections.field_data.ClearFieldDataMiddleware",
 ]
 
 ROOT_URLCONF = "jinpin.urls"

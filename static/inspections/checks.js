@@ -269,8 +269,28 @@
     }).catch(function () { /* no service worker: the page still queues while it stays open */ });
   }
 
+  // -- whose data this phone holds ------------------------------------------------------------------
+  // Logging out clears everything (the server sends Clear-Site-Data, see inspections/field_data.py).
+  // Should another user's copy still be here, it is wiped before anything else runs.
+  function wipe() {
+    var jobs = [tx("readwrite", function (s) { return s.clear(); })];
+    if (window.caches) jobs.push(caches.keys().then(function (keys) { return Promise.all(keys.map(function (k) { return caches.delete(k); })); }));
+    return Promise.all(jobs).catch(function () {});
+  }
+  var owner = String(DATA.user);
+  var ready = (localStorage.getItem("jinpin-field-owner") || owner) !== owner ? wipe() : Promise.resolve();
+  localStorage.setItem("jinpin-field-owner", owner);
+
+  // logging out deletes what waits on the phone: say so first
+  Array.prototype.forEach.call(document.querySelectorAll("form[action$='/accounts/logout/']"), function (f) {
+    f.addEventListener("submit", function (ev) {
+      var n = Number(document.getElementById("outbox-count").textContent || "0");
+      if (n > 0 && !window.confirm(T.logout_pending.replace("__N__", n))) ev.preventDefault();
+    });
+  });
+
   render();
   showNet();
-  refreshOutbox().then(function () { flush(); });
+  ready.then(refreshOutbox).then(function () { flush(); });
   window.jinpinField = { flush: flush, outbox: all };
 })();

@@ -72,7 +72,8 @@ def refresh(*, period: Period) -> AnomalySnapshot:
 
 
 def stored(scope, period: Period | None):
-    """What the page shows: ``(snapshot or None, first rows, {kind: count})`` for the scope.
+    """What the page shows: ``(snapshot or None, first rows, {kind: count})`` for the scope; each
+    row is its 8 shown values then the ``AnomalyRow``.
     Three queries whatever the size of the report."""
     from jinpin import privacy
 
@@ -80,7 +81,9 @@ def stored(scope, period: Period | None):
     if snap is None:
         return None, [], {}
     items = snap.items.all()
-    if not scope.city_wide:
+    if scope.is_inspector:  # 督查抽查: the counties of their groups while a campaign runs (jinpin.scope)
+        items = items.filter(county_id__in=scope.inspector_county_ids)
+    elif not scope.city_wide:
         items = items.filter(county_id=scope.county_id) if scope.county_id else items.none()
     counts = dict(items.order_by().values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
     full = privacy.is_full(scope.role, privacy.PUPIL_ID, privacy.AUDIT_TRACE)
@@ -94,8 +97,9 @@ def stored(scope, period: Period | None):
             r.scheme,
             r.amount,
             r.detail,
+            r,  # the stored row itself (its pk, and the key a finding made from it keeps)
         )
-        for r in items.order_by("seq")[:PAGE_ROWS]
+        for r in items.select_related("snapshot").order_by("seq")[:PAGE_ROWS]
     ]
     return snap, rows, counts
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from jinpin import cache, exports, imports
 from jinpin.forms import add_errors, parse_id, parse_year, show_errors
-from jinpin.scope import role_required
+from jinpin.scope import Role, role_required
 
 from .. import invalidation
 from ..forms import (
@@ -222,15 +222,21 @@ def loan_disburse(request, pk):
     return redirect("subsidies:loan_list")
 
 
-@role_required(*ACCESS["anomalies"])
+@role_required(*ACCESS["anomalies"], Role.INSPECTOR)
 def anomaly_page(request):
     """The stored anomaly report (computed by a job, see services/anomaly_results.py), its time, and
-    buttons to recompute it and to export every anomaly live."""
+    buttons to recompute it and to export every anomaly live. Inspectors read the hits of their
+    assigned counties (and turn them into findings, inspections/anomalies.py); they do not export."""
+    from django.apps import apps
+
     from ..models import Period
     from ..services.anomalies import audit_reveal
 
     periods = Period.objects.all()
     period = periods.filter(pk=parse_id(request.GET.get("period"), default=0)).first() or periods.first()
+    readonly_inspector = request.scope.role not in ACCESS["anomalies"]
+    if request.method == "POST" and readonly_inspector:
+        raise PermissionDenied
     if request.method == "POST":
         if request.POST.get("report") == "recompute" and period:
             job = anomaly_results.scan_start(period=period, request=request)
@@ -243,10 +249,25 @@ def anomaly_page(request):
         return redirect("job_detail", pk=job.pk)
     snapshot, rows, counts = anomaly_results.stored(request.scope, period)
     audit_reveal(request.scope, period, len(rows), request=request)
+    finding_of, can_find = {}, False
+    if apps.is_installed("inspections"):  # 督查抽查: each hit's finding, or a link to record one
+        from inspections import anomalies as hits
+
+        finding_of = hits.findings_by_row(request.scope, [r[8] for r in rows])
+        can_find = hits.can_turn(request.scope)
+    rows = [(r[:8], r[8].pk, finding_of.get(r[8].pk)) for r in rows]
     return render(
         request,
         "subsidies/anomalies.html",
-        {"rows": rows, "counts": counts, "period": period, "periods": periods, "snapshot": snapshot},
+        {
+            "rows": rows,
+            "counts": counts,
+            "period": period,
+            "periods": periods,
+            "snapshot": snapshot,
+            "can_find": can_find,
+            "can_run": not readonly_inspector,
+        },
     )
 
 

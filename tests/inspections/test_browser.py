@@ -114,3 +114,78 @@ def test_offline_check_arrives_once_with_its_photo_then_rectification(sv, _playw
     assert list(finding.steps.values_list("action", flat=True)) == ["record", "submit", "close"]
     assert Photo.objects.filter(finding=finding).count() == 1
     context.close()
+
+
+def field_data_on_phone(page) -> dict:
+    """What of the field cards the phone holds: Cache Storage, the IndexedDB outbox, service workers."""
+    return page.evaluate(
+        """async () => ({
+            caches: (await caches.keys()).length,
+            idb: (await indexedDB.databases()).map(d => d.name).filter(n => n === "jinpin-field").length,
+            workers: (await navigator.serviceWorker.getRegistrations()).length,
+        })"""
+    )
+
+
+def open_cards(page, live_server, sv):
+    cards_url = f"{live_server.url}/inspections/groups/{sv.group.pk}/cards/"
+    page.goto(cards_url)
+    page.wait_for_selector("[id^=card-]", state="attached")
+    until(page, "() => navigator.serviceWorker.controller !== null")
+    until(page, "async () => !!(await caches.match(location.pathname))")
+    assert field_data_on_phone(page) == {"caches": 1, "idb": 1, "workers": 1}
+    return cards_url
+
+
+def test_logout_and_another_user_clear_the_cards_kept_on_the_phone(sv, _playwright, live_server):
+    from jinpin.scope import Role
+    from tests.factories import make_user
+
+    confirmed_draw(sv)
+    colleague = make_user(Role.INSPECTOR, username="t_inspector_2")
+    sv.group.members.add(colleague)
+    context, page = phone(_playwright, live_server, "t_inspector")
+    cards_url = open_cards(page, live_server, sv)
+
+    # something waits on the phone (held back, not sent): logging out asks first (dismissed: still logged in, nothing lost)
+    page.evaluate(
+        """() => new Promise(ok => { const r = indexedDB.open("jinpin-field", 1); r.onsuccess = () => {
+            const t = r.result.transaction("outbox", "readwrite");
+            t.objectStore("outbox").put({uuid: "u-1", type: "photo", created: Date.now(), label: "x", error: "held"});
+            t.oncomplete = () => { r.result.close(); ok(); }; }; })"""
+    )
+    page.reload()
+    expect(page.locator("#outbox-count")).to_have_text("1")
+    asked = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.click("form[action$='/accounts/logout/'] button")
+    page.wait_for_timeout(500)
+    assert asked and "1" in asked[0] and page.url == cards_url
+    page.evaluate("() => window.jinpinField.outbox()")  # still there
+
+    # logged out (accepting): the cached cards, the outbox and the service worker are gone
+    page.once("dialog", lambda d: d.accept())
+    page.click("form[action$='/accounts/logout/'] button")
+    page.wait_for_url(f"{live_server.url}/accounts/login/**")
+    assert field_data_on_phone(page) == {"caches": 0, "idb": 0, "workers": 0}
+    context.set_offline(True)
+    with pytest.raises(Exception):  # noqa: B017 - offline, nothing on the phone answers any more
+        page.goto(cards_url)
+    context.set_offline(False)
+
+    # the inspector logs in again and opens the cards; the session then ends without a logout and a
+    # colleague logs in on the same phone: the login clears the previous user's copy
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("input[name=username]", "t_inspector")
+    page.fill("input[name=password]", "pw-Jinpin-2016")
+    page.click("main button[type=submit]")
+    page.wait_for_url(live_server.url + "/home/")
+    open_cards(page, live_server, sv)
+    context.clear_cookies(name="sessionid")
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("input[name=username]", "t_inspector_2")
+    page.fill("input[name=password]", "pw-Jinpin-2016")
+    page.click("main button[type=submit]")
+    page.wait_for_url(live_server.url + "/home/")
+    assert field_data_on_phone(page) == {"caches": 0, "idb": 0, "workers": 0}
+    context.close()

@@ -1,0 +1,163 @@
+"""The draw of ``verify_draw.py`` computed inside PostgreSQL, for populations of hundreds of thousands.
+
+Same method, same result (``tests/inspections/test_sqldraw.py`` compares the two), but no hashing
+or sorting of the population in Python: it is read once into a temporary table (the registry
+query runs once), then
+
+* its canonical order is ``stratum COLLATE "C", id`` (byte order of UTF-8 = code-point order,
+  which is how Python sorts the strings); it is read once in that order, to count the strata,
+  hash the ``stratum,id\\n`` lines and make the record's JSON text in one pass;
+* within each stratum the rows are numbered by ``sha256(seed || '|' || id)`` then id -- bytea
+  compares byte by byte as Python compares the digests -- and the first k kept, k computed by
+  ``verify_draw._quota`` itself from the per-stratum counts;
+* the population's JSON text is written into the draw record by one ``UPDATE`` (the column is
+  compressed with lz4, much cheaper than the default pglz for a record of megabytes).
+
+The record is then verified by ``verify_draw.py`` exactly as before (pure Python, no jinpin).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
+
+from .verify_draw import _quota, pairs_hash
+
+POP = "inspections_draw_population"
+
+
+def draw(rows, seed: str, params: dict) -> dict:
+    """Draw from ``rows`` (a queryset of ``(stratum, id)`` rows, or ``(sql, params)``). Must run in a transaction (the
+    population table is dropped at commit); ``write_population(draw_id)`` then stores it."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("sqldraw.draw runs inside a transaction")
+    if isinstance(rows, tuple):
+        sql, qparams = rows
+    else:
+        try:
+            sql, qparams = rows.query.sql_with_params()
+        except EmptyResultSet:  # e.g. a group with no county assigned: an empty population
+            sql, qparams = "SELECT NULL::text, NULL::bigint WHERE false", ()
+    quota_of = _quota(params)
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL work_mem = '256MB'")  # the sorts below stay in memory
+        cur.execute(f"DROP TABLE IF EXISTS {POP}")
+        cur.execute(
+            f'CREATE TEMP TABLE {POP} ON COMMIT DROP AS SELECT q.s::text COLLATE "C" AS stratum, q.i::bigint AS id '
+            f"FROM ({sql}) AS q(s, i)",
+            qparams,
+        )
+        # one ordered read of the population: its per-stratum counts, hash and JSON text in one pass
+        cur.execute(f"SELECT stratum, id FROM {POP} ORDER BY stratum, id")
+        pop = cur.fetchall()
+        strata = [[st, n, quota_of(n)] for st, n in _counts(pop)]
+        population_hash = hashlib.sha256("".join([f"{st},{i}\n" for st, i in pop]).encode()).hexdigest()
+        population_json = json.dumps(pop, ensure_ascii=False, separators=(",", ":"))
+        size = len(pop)
+        del pop
+        cur.execute(
+            "SELECT p.stratum, p.id FROM ("
+            " SELECT stratum, id, row_number() OVER ("
+            "  PARTITION BY stratum ORDER BY sha256(convert_to(%s || id::text, 'UTF8')), id) AS rn"
+            f" FROM {POP}) p"
+            " JOIN unnest(%s::text[], %s::int[]) AS q(stratum, k) ON q.stratum = p.stratum"
+            " WHERE p.rn <= q.k ORDER BY p.stratum, p.rn",
+            [f"{seed}|", [s for s, _n, _k in strata], [k for _s, _n, k in strata]],
+        )
+        sample = [(s, int(i)) for s, i in cur.fetchall()]
+    return {
+        "population_json": population_json,
+        "population_size": size,
+        "population_hash": population_hash,
+        "sample": sample,
+        "sample_hash": pairs_hash(sample),
+        "strata": strata,
+    }
+
+
+def write_population(draw_id: int, population_json: str) -> None:
+    """Store the population drawn from (canonical order, as ``draw`` made it) in the draw's record."""
+    from .models import Draw
+
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {Draw._meta.db_table} SET population = %s::jsonb WHERE id = %s", [population_json, draw_id]
+        )
+
+
+def _counts(pop):
+    """``(stratum, n)`` for the runs of equal strata of ``pop`` (already in canonical order)."""
+    out, last, n = [], None, 0
+    for st, _i in pop:
+        if st != last:
+            if n:
+                out.append((last, n))
+            last, n = st, 0
+        n += 1
+    if n:
+        out.append((last, n))
+    return out
+
+
+def freeze_households(draw_id: int, date) -> int:
+    """Create the drawn items of a household draw in one ``INSERT … SELECT``: each drawn household
+    with its snapshot as the registry read it on ``date`` (its status in force that day, found
+    through the ``hh_status_in_force`` index). Returns the number of items created."""
+    from schools.models import County, Town, Village
+    from subsidies.models import Household, HouseholdStatus
+
+    from .models import Draw, DrawItem
+
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""
+            INSERT INTO {DrawItem._meta.db_table}
+                (draw_id, position, stratum, object_id, household_id, village_id, county_id, snapshot)
+            SELECT d.id, s.ord - 1, s.e->>0, h.id, h.id, h.village_id, v.county_id,
+                jsonb_build_object(
+                    'number', h.number, 'head_name', h.head_name, 'members', h.members,
+                    'is_dibao', h.is_dibao, 'is_tekun', h.is_tekun, 'status', st.status,
+                    'village_id', h.village_id, 'village_code', v.code, 'village', v.name,
+                    'town', t.name, 'county_id', v.county_id, 'county', c.name)
+            FROM {Draw._meta.db_table} d
+            CROSS JOIN LATERAL jsonb_array_elements(d.sample) WITH ORDINALITY AS s(e, ord)
+            JOIN {Household._meta.db_table} h ON h.id = (s.e->>1)::bigint
+            JOIN {Village._meta.db_table} v ON v.id = h.village_id
+            JOIN {Town._meta.db_table} t ON t.id = v.town_id
+            JOIN {County._meta.db_table} c ON c.id = v.county_id
+            LEFT JOIN LATERAL (
+                SELECT x.status FROM {HouseholdStatus._meta.db_table} x
+                WHERE x.household_id = h.id AND x.effective_on <= %s
+                ORDER BY x.effective_on DESC, x.id DESC LIMIT 1
+            ) st ON true
+            WHERE d.id = %s
+            """,
+            [date, draw_id],
+        )
+        return cur.rowcount
+
+
+def poor_households(county_ids: list[int], date) -> tuple[str, list]:
+    """The household population as SQL: the poor households of the counties on ``date`` (status in
+    force that day), stratum = village code. Set-based (``DISTINCT ON`` over the status history of
+    those counties' households) where ``Household.objects.poor_on`` asks one subquery per household:
+    the same rows (``tests/inspections/test_sqldraw.py``), several times faster at 300,000."""
+    from schools.models import Village
+    from subsidies.models import Household, HouseholdStatus
+    from subsidies.models.registry import POOR_STATUSES
+
+    h, v, st = Household._meta.db_table, Village._meta.db_table, HouseholdStatus._meta.db_table
+    sql = f"""
+        SELECT v.code, h.id FROM {h} h
+        JOIN {v} v ON v.id = h.village_id
+        JOIN (
+            SELECT DISTINCT ON (x.household_id) x.household_id, x.status FROM {st} x
+            WHERE x.effective_on <= %s AND x.household_id IN (
+                SELECT h2.id FROM {h} h2 JOIN {v} v2 ON v2.id = h2.village_id WHERE v2.county_id = ANY(%s))
+            ORDER BY x.household_id, x.effective_on DESC, x.id DESC
+        ) s ON s.household_id = h.id
+        WHERE v.county_id = ANY(%s) AND s.status = ANY(%s)"""
+    return sql, [date, list(county_ids), list(county_ids), [str(x) for x in POOR_STATUSES]]
