@@ -143,7 +143,7 @@ def _importer_cls(kind):
 
 @role_required()
 def import_template(request, kind):
-    return imports.template_response(_importer_cls(kind), f"{kind}-template.xlsx")
+    return imports.template_response(_importer_cls(kind))
 
 
 @role_required(write=True)

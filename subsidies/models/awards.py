@@ -96,6 +96,9 @@ class AwardStep(models.Model):
         ordering = ["award", "at", "pk"]
         indexes = [models.Index(fields=["award", "action"])]
 
+    def __str__(self):
+        return self.get_action_display()
+
 
 class BatchRun(models.Model):
     """One run of the batch calculation (one Job) for a period and a county or the whole city."""
@@ -124,6 +127,9 @@ class BatchRun(models.Model):
         verbose_name = _("batch run")
         verbose_name_plural = _("batch runs")
         ordering = ["-started_at"]
+
+    def __str__(self):
+        return _("Batch run %(n)s") % {"n": self.pk}
 
 
 class BatchChunk(models.Model):

@@ -22,14 +22,7 @@ def _importer_cls(kind):
 
 @role_required()
 def import_template(request, kind):
-    from django.http import HttpResponse
-
-    cls = _importer_cls(kind)
-    response = HttpResponse(
-        imports.template(cls), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{kind}-template.xlsx"
-    return response
+    return imports.template_response(_importer_cls(kind))
 
 
 @role_required(write=True)
