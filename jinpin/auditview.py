@@ -8,6 +8,7 @@ Display only: the stored entries and their hash chain (``jinpin.auditchain``) ar
 from __future__ import annotations
 
 import ast
+import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -111,6 +112,36 @@ DATA_LABELS = {
     "errors": _("Errors"),
 }
 
+DATA_LABELS.update(
+    {
+        "rate": _("Sampling rate"),
+        "minimum": _("At least per stratum"),
+        "rounding": _("Rounding"),
+        "stratum": _("Strata"),
+        "counties": _("Counties"),
+        "registry": _("Population"),
+        "status_on": _("Status on"),
+        "payout_lines": _("Payout lines"),
+        "city_departments": _("City departments"),
+        "lines_sealed": _("Lines sealed"),
+        "objects": _("Records"),
+        "operation": _("Operation"),
+    }
+)
+
+#: stored codes and descriptions (a draw's parameters and filters) as people read them
+VALUE_LABELS = {
+    "half_up": _("round half up"),
+    "village code": _("by village"),
+    "county code/scheme code": _("by county and scheme"),
+    "poor households (verified or returned to poverty)": _("Poor households (verified or returned to poverty)"),
+    "active": _("active"),
+    "paid": _("paid"),
+    "add": _("added"),
+    "remove": _("removed"),
+    "clear": _("cleared"),
+}
+
 #: keys whose value is a code for machines (a job's parameters): left out of the page
 HIDDEN_DATA = {"params"}
 
@@ -183,6 +214,8 @@ def _show(entry, changes, names) -> Shown:
         actor=display.person(entry.actor) if entry.actor_id else "",
     )
     for name, before, after in changes:
+        if isinstance(before, dict) and after in ("", None):  # a many-to-many change is one dict, not a pair
+            before, after = "", before
         f = _field(model, name)
         label = str(f.verbose_name) if f is not None and hasattr(f, "verbose_name") else _words(name)
         b, a = _value(f, before, names), _value(f, after, names)
@@ -236,6 +269,18 @@ def _value(f, value, names) -> str:
         return ""
     if _is_empty(value):
         return ""
+    if isinstance(value, dict) and value.get("type") == "m2m":  # auditlog's record of a many-to-many change
+        return _("%(operation)s: %(objects)s") % {
+            "operation": _plain(value.get("operation", "")),
+            "objects": _join(str(o) for o in value.get("objects") or []) or "—",
+        }
+    if isinstance(f, models.JSONField) and isinstance(value, str):
+        try:
+            return readable(json.loads(value))
+        except ValueError:
+            return value
+    if isinstance(value, dict):
+        return readable(value)
     if isinstance(value, (list, tuple)):
         return _join(_value(f, v, names) for v in value)
     if isinstance(value, str) and value.startswith("[") and value.endswith("]"):
@@ -301,9 +346,16 @@ def _plain(value) -> str:
         return _join(_plain(v) for v in value)
     if isinstance(value, str) and value in EVENTS:
         return str(EVENTS[value])
+    if isinstance(value, str) and value in VALUE_LABELS:
+        return str(VALUE_LABELS[value])
     if isinstance(value, str) and re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", value):
         return _words(value)
     return str(value)
+
+
+def readable(value) -> str:
+    """Any stored value (a dict of parameters, a list, a code) as labelled words: the ``readable`` filter."""
+    return _plain(value)
 
 
 def _join(values) -> str:

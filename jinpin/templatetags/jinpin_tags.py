@@ -75,3 +75,11 @@ def yesno_zh(value):
     from jinpin.display import yes_no
 
     return yes_no(value)
+
+
+@register.filter
+def readable(value):
+    """``{{ draw.params|readable }}``: a stored dict, list or code as labelled words, never a Python repr."""
+    from jinpin.auditview import readable as words
+
+    return words(value)
