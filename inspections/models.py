@@ -248,7 +248,7 @@ class DrawItem(models.Model):
         indexes = [models.Index(fields=["draw", "village"]), models.Index(fields=["county"])]
 
     def __str__(self):
-        return f"{self.draw_id}:{self.stratum}:{self.object_id}"
+        return _("Item %(position)s of draw %(draw)s") % {"position": self.position, "draw": self.draw_id}
 
 
 class ChecklistItem(models.Model):

@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -110,6 +111,8 @@ DATA_LABELS = {
     "activities": _("Activities"),
     "year": _("Year"),
     "errors": _("Errors"),
+    "report": _("Report"),
+    "traced_by": _("Traced by"),
 }
 
 DATA_LABELS.update(
@@ -137,6 +140,7 @@ VALUE_LABELS = {
     "poor households (verified or returned to poverty)": _("Poor households (verified or returned to poverty)"),
     "active": _("active"),
     "paid": _("paid"),
+    "anomalies": _("Anomaly report"),
     "add": _("added"),
     "remove": _("removed"),
     "clear": _("cleared"),
@@ -198,8 +202,15 @@ def show_page(request, entries) -> list[Shown]:
             target = DATA_REFERENCES.get(key)
             if target and isinstance(value, int):
                 refs[_get_model(target)].add(value)
+    user_model = get_user_model()
+    people = [e.object_pk for e, _c in raw if _model(e) is user_model and str(e.object_pk).isdigit()]
+    refs[user_model].update(int(pk) for pk in people)
     names = {m: {o.pk: _name(o) for o in m._default_manager.filter(pk__in=pks)} for m, pks in refs.items() if m}
-    return [_show(e, changes, names) for e, changes in raw]
+    shown = [_show(e, changes, names) for e, changes in raw]
+    for s in shown:  # a person is named as people know them, not by the login kept in the entry
+        if _model(s.entry) is user_model and str(s.entry.object_pk).isdigit():
+            s.name = names[user_model].get(int(s.entry.object_pk), s.name)
+    return shown
 
 
 def _show(entry, changes, names) -> Shown:
@@ -217,7 +228,9 @@ def _show(entry, changes, names) -> Shown:
         if isinstance(before, dict) and after in ("", None):  # a many-to-many change is one dict, not a pair
             before, after = "", before
         f = _field(model, name)
-        label = str(f.verbose_name) if f is not None and hasattr(f, "verbose_name") else _words(name)
+        label = str(f.verbose_name) if f is not None and hasattr(f, "verbose_name") else ""
+        if not label or label == name.replace("_", " "):  # a field without a verbose name of its own
+            label = str(DATA_LABELS.get(name, _words(name)))
         b, a = _value(f, before, names), _value(f, after, names)
         if not b and not a:
             continue
@@ -252,8 +265,6 @@ def _field(model, name):
 
 
 def _name(obj) -> str:
-    from django.contrib.auth import get_user_model
-
     if isinstance(obj, get_user_model()):
         return display.person(obj)
     return str(obj)

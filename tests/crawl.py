@@ -22,7 +22,9 @@ TOKEN_PATTERNS = {
     "key:value": re.compile(r"(?<![\w/])[a-z]+:[a-z_]+\b"),
     "Python repr": re.compile(r"object at 0x|\{'|'\}|<[A-Za-z_.]+ object|\[<|QuerySet|\bdatetime\.|Decimal\('"),
     "app.Model": re.compile(r"\b[a-z]+\.[A-Z][A-Za-z]+\b"),
+    "English words": re.compile(r"(?<![\w./@-])[a-z]{2,}(?: [a-z]{2,})+(?![\w./@-])"),
 }
+_URL = re.compile(r"https?://\S+")
 
 #: links never followed: they change state, leave the app or download a file
 SKIP = re.compile(
@@ -53,6 +55,7 @@ def model_words() -> re.Pattern:
 def raw_tokens(text: str, models: re.Pattern | None = None) -> list[tuple[str, str]]:
     """(kind, token) for each raw code in ``text``."""
     found = []
+    text = _URL.sub(" ", text)
     for kind, pattern in TOKEN_PATTERNS.items():
         found.extend((kind, m.group(0)) for m in pattern.finditer(text))
     if models is not None:
