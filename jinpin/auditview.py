@@ -113,6 +113,17 @@ DATA_LABELS = {
     "errors": _("Errors"),
     "report": _("Report"),
     "traced_by": _("Traced by"),
+    # fields declared without a verbose name of their own
+    "created_by": _("created by"),
+    "finding": _("finding"),
+    "household_check": _("household check"),
+    "confirmed_by": pgettext_lazy("audit field", "Confirmed by"),
+    "disbursed_by": pgettext_lazy("audit field", "Disbursed by"),
+    "sent_by": pgettext_lazy("audit field", "Sent by"),
+    "updated_by": pgettext_lazy("audit field", "Updated by"),
+    "uploaded_by": pgettext_lazy("audit field", "Uploaded by"),
+    "width": pgettext_lazy("audit field", "Width"),
+    "height": pgettext_lazy("audit field", "Height"),
 }
 
 DATA_LABELS.update(
