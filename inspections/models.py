@@ -248,7 +248,7 @@ class DrawItem(models.Model):
         indexes = [models.Index(fields=["draw", "village"]), models.Index(fields=["county"])]
 
     def __str__(self):
-        return f"{self.draw_id}:{self.stratum}:{self.object_id}"
+        return _("Item %(position)s of draw %(draw)s") % {"position": self.position, "draw": self.draw_id}
 
 
 class ChecklistItem(models.Model):
@@ -447,6 +447,9 @@ class RectificationStep(models.Model):
         verbose_name_plural = _("rectification steps")
         ordering = ["finding", "at", "pk"]
 
+    def __str__(self):
+        return self.get_action_display()
+
 
 class Photo(models.Model):
     """A photo of a household check, a village (村村拍照) or a finding's evidence.
@@ -485,6 +488,11 @@ class Photo(models.Model):
         ordering = ["-uploaded_at"]
         indexes = [models.Index(fields=["campaign", "village"])]
 
+    def __str__(self):
+        from jinpin.display import date
+
+        return _("Photo of %(at)s") % {"at": date(self.captured_at or self.uploaded_at) or "—"}
+
 
 class PaymentTrace(models.Model):
     """专项督查: the outcome of tracing one drawn payment (confirmed, or a finding recorded)."""
@@ -503,6 +511,9 @@ class PaymentTrace(models.Model):
     class Meta:
         verbose_name = _("payment trace")
         verbose_name_plural = _("payment traces")
+
+    def __str__(self):
+        return _("Payment trace: %(outcome)s") % {"outcome": self.get_outcome_display()}
 
 
 class HouseholdResponsibility(models.Model):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext_lazy
 
 from subsidies.models import Award, AwardStep, Enrolment, HouseholdStatus, PayoutLine, Recovery, Student
 
@@ -24,6 +25,17 @@ from .models import (
 )
 
 HOUSEHOLD_DRAWS = Q(draw__kind=Draw.Kind.HOUSEHOLDS, draw__status=Draw.Status.CONFIRMED)
+
+
+#: the payment trace's checks as the auditor reads them
+CHECK_LABELS = {
+    "line_equals_award": gettext_lazy("The payout line is the award's amount"),
+    "paid_once": gettext_lazy("Paid once, in full"),
+    "enrolled": gettext_lazy("Enrolled at the award's school"),
+    "household_poor_on_decisive_date": gettext_lazy("Household registered poor on the decisive date"),
+    "facts_agree": gettext_lazy("Frozen facts agree with the registry"),
+    "approved": gettext_lazy("Approved by the county"),
+}
 
 
 def sample_items(scope, campaign):
@@ -219,6 +231,7 @@ def payment_trace(item: DrawItem) -> dict:
         "recovered": recovered,
         "net": paid - sum((r.amount for r in recoveries if r.status == Recovery.Status.SETTLED), Decimal("0")),
         "checks": checks,
+        "check_rows": [(k, CHECK_LABELS.get(k, k), ok) for k, ok in checks.items()],
         "all_ok": all(checks.values()),
         "trace": PaymentTrace.objects.filter(item=item).select_related("traced_by", "finding").first(),
     }

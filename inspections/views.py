@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from jinpin import audit, exports
 from jinpin.forms import show_errors
+from jinpin.display import content_disposition
 from jinpin.scope import Role, role_required
 from schools.models import Village
 from subsidies.models import Household
@@ -272,7 +273,7 @@ def draw_record(request, pk):
     response = HttpResponse(
         json.dumps(draw.record(), ensure_ascii=False, indent=0), content_type="application/json; charset=utf-8"
     )
-    response["Content-Disposition"] = f'attachment; filename="draw-{draw.pk}.json"'
+    response["Content-Disposition"] = content_disposition(_("draw record %(n)s.json") % {"n": draw.pk})
     return response
 
 

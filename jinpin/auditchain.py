@@ -240,7 +240,7 @@ def _run_export(job, scope, progress):
             if not n % 10000:
                 progress(n)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return jobs.JobResult(file_path=target, filename=f"audit-chain-{stamp}.jsonl", rows=n)
+    return jobs.JobResult(file_path=target, filename=_("audit chain %(stamp)s.jsonl") % {"stamp": stamp}, rows=n)
 
 
 def home_panel(request):

@@ -8,6 +8,8 @@ value (PostgreSQL refuses them), and numbers, ids and model choices accept only 
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .scope import ScopedFilterSetMixin
 
@@ -54,9 +56,20 @@ def clean_data(data):
     return out
 
 
+class AnyYesNoSelect(forms.NullBooleanSelect):
+    """A yes/no filter's drop-down: 不限 / 是 / 否 (Django's own reads 未知 / 是 / 否, "unknown" where the
+    list means "any")."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = (("unknown", pgettext_lazy("yes/no filter", "Any")), ("true", _("Yes")), ("false", _("No")))
+
+
 class ScopedFilterSet(ScopedFilterSetMixin, django_filters.FilterSet):
     def __init__(self, data=None, *args, **kwargs):
         super().__init__(clean_data(data), *args, **kwargs)
         for f in self.filters.values():
+            if isinstance(f, django_filters.BooleanFilter) and "widget" not in f.extra:
+                f.extra["widget"] = AnyYesNoSelect
             if issubclass(f.field_class, _NUMERIC) and not f.field_class.__name__.startswith("Ascii"):
                 f.field_class = _ascii_only(f.field_class)

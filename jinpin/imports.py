@@ -729,10 +729,17 @@ def importer_for(importers: dict, kind: str):
     return cls
 
 
-def template_response(importer_cls, filename: str) -> HttpResponse:
+def template_name(importer_cls) -> str:
+    """The template's file name in the reader's language: 学校导入模板.xlsx."""
+    return _("%(what)s import template.xlsx") % {"what": importer_cls.verbose_name}
+
+
+def template_response(importer_cls) -> HttpResponse:
     """The importer's blank template as a download."""
+    from .display import content_disposition
+
     response = HttpResponse(template(importer_cls), content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    response["Content-Disposition"] = content_disposition(template_name(importer_cls))
     return response
 
 

@@ -175,6 +175,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# Dates as 2016-09-26 in every language, set once (jinpin/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = "jinpin.formats"
 
 # Sessions and CSRF as Django ships them, tightened.
 SESSION_COOKIE_HTTPONLY = True

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -10,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import audit, jobs, paging, privacy, registry
+from . import audit, auditview, jobs, paging, registry
+from .display import content_disposition
 from .forms import clean_text, parse_choice, parse_int
 from .models import Job
 from .scope import Role, role_required
@@ -129,7 +131,9 @@ def job_download(request, pk):
     if Path(settings.PRIVATE_ROOT).resolve() not in path.parents or not path.exists():
         raise Http404
     audit.log(job, request=request, event="download", file=job.result_name, rows=job.result_rows)
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=job.result_name)
+    response = FileResponse(open(path, "rb"), as_attachment=True)
+    response["Content-Disposition"] = content_disposition(job.result_name or path.name)
+    return response
 
 
 @login_required
@@ -155,10 +159,11 @@ def audit_log(request):
     qs = audit.LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp")
     actor = clean_text(request.GET.get("actor"), max_length=150)
     if actor:
-        qs = qs.filter(actor__username__icontains=actor)
+        qs = qs.filter(Q(actor__username__icontains=actor) | Q(actor__first_name__icontains=actor))
     model = clean_text(request.GET.get("model"), max_length=100)
     if model:
-        qs = qs.filter(content_type__model=model.lower())
+        app_label, _dot, name = model.lower().rpartition(".")
+        qs = qs.filter(content_type__model=name, **({"content_type__app_label": app_label} if app_label else {}))
     action = parse_choice(parse_int(request.GET.get("action")), audit.LogEntry.Action.choices)
     if action is not None:
         qs = qs.filter(action=action)
@@ -166,9 +171,19 @@ def audit_log(request):
     filtered = bool(actor or model or action is not None)
     count = paging.capped_count(qs) if filtered else paging.estimated_count(audit.LogEntry)
     page = paging.keyset_page(qs, request.GET, per_page=50, descending=True, count=count)
-    for e in page:
-        e.shown_changes = privacy.audit_changes(request, e)  # IDs and accounts per jinpin.privacy
-    return render(request, "jinpin/audit_log.html", {"page": page, "actions": audit.LogEntry.Action.choices})
+    # IDs and accounts masked per jinpin.privacy; names, labels and values as people read them
+    shown = auditview.show_page(request, page)
+    return render(
+        request,
+        "jinpin/audit_log.html",
+        {
+            "page": page,
+            "shown": shown,
+            "actions": [(k, str(v)) for k, v in auditview.ACTIONS.items()],
+            "models": auditview.model_choices(),
+            "model": model or "",
+        },
+    )
 
 
 @role_required(Role.CITY_ADMIN, Role.AUDITOR)

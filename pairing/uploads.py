@@ -13,6 +13,7 @@ from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 from jinpin import audit, storage
+from jinpin.display import content_disposition
 
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -123,6 +124,7 @@ def serve(request, field_file, *, content_type: str, filename: str, obj, inline:
         inline = False
     filename = download_name(filename, content_type)
     audit.log(obj, request=request, event="download", file=filename)
-    response = FileResponse(fh, as_attachment=not inline, filename=filename, content_type=content_type)
+    response = FileResponse(fh, as_attachment=not inline, content_type=content_type)
+    response["Content-Disposition"] = content_disposition(filename, attachment=not inline)
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -216,7 +216,9 @@ class Membership(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} · {self.get_role_display()}"
+        from jinpin.display import person
+
+        return f"{person(self.user)} · {self.get_role_display()}"
 
     def clean(self):
         if self.role == Role.COUNTY_OFFICER and not self.county_id:

@@ -135,7 +135,7 @@ def village_list(request):
 
 @role_required()
 def import_template(request, kind):
-    return imports.template_response(imports.importer_for(IMPORTERS, kind), f"{kind}-template.xlsx")
+    return imports.template_response(imports.importer_for(IMPORTERS, kind))
 
 
 @role_required(write=True)

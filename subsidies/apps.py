@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SubsidiesConfig(AppConfig):
@@ -48,7 +49,7 @@ class SubsidiesConfig(AppConfig):
         # the menu shows each page to the roles its view admits: both read scoping.ACCESS
         for label, url_name, part, order in (
             (_("Poor households"), "subsidies:household_list", "households", 38),
-            (_("Pupils"), "subsidies:student_list", "pupils", 39),
+            (pgettext_lazy("list", "Pupils"), "subsidies:student_list", "pupils", 39),
             (_("Subsidies"), "subsidies:award_list", "awards", 40),
             (_("Subsidy batch"), "subsidies:batch", "batch", 41),
             (_("Funds"), "subsidies:allocation_list", "funds", 42),

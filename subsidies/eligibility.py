@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy
+
 from schools.models import Location, Poverty, Stage
 
 from .models.registry import POOR_STATUSES
@@ -37,29 +39,32 @@ class Fact:
     name: str
     type: str  # SQL type of the column (and of the JSON value read back)
     source: str  # SQL over the batch's tables: enrolment, student, school, household, status_now, village
+    label: str = ""  # how the award page names it (a lazy translation)
 
 
 FACTS = {
     f.name: f
     for f in (
-        Fact("date", "date", "%s::date"),  # the decisive date, a parameter
-        Fact("school", "bigint", "enrolment.school_id"),
-        Fact("stage", "text", "enrolment.stage"),
-        Fact("grade", "integer", "enrolment.grade"),
-        Fact("poor_village", "text", f"COALESCE(village.poverty, '{Poverty.NONE}')"),
-        Fact("rural", "boolean", f"school.location = '{Location.RURAL}'"),
-        Fact("household", "bigint", "student.household_id"),
-        Fact("household_status", "text", "status_now.status"),
-        Fact("pupil_dibao", "boolean", "student.is_dibao"),  # the pupil's family is an (urban) 低保 family
+        Fact("date", "date", "%s::date", gettext_lazy("Decisive date")),  # the decisive date, a parameter
+        Fact("school", "bigint", "enrolment.school_id", gettext_lazy("School")),
+        Fact("stage", "text", "enrolment.stage", gettext_lazy("Stage")),
+        Fact("grade", "integer", "enrolment.grade", gettext_lazy("Grade")),
+        Fact("poor_village", "text", f"COALESCE(village.poverty, '{Poverty.NONE}')", gettext_lazy("Poor village")),
+        Fact("rural", "boolean", f"school.location = '{Location.RURAL}'", gettext_lazy("Rural school")),
+        Fact("household", "bigint", "student.household_id", gettext_lazy("Registered poor household")),
+        Fact("household_status", "text", "status_now.status", gettext_lazy("Household status")),
         Fact(
-            "household_dibao", "boolean", "COALESCE(household.is_dibao, FALSE)"
+            "pupil_dibao", "boolean", "student.is_dibao", gettext_lazy("Pupil's family receives 低保")
+        ),  # the pupil's family is an (urban) 低保 family
+        Fact(
+            "household_dibao", "boolean", "COALESCE(household.is_dibao, FALSE)", gettext_lazy("Household receives 低保")
         ),  # the registered household's 低保 flag
-        Fact("tekun", "boolean", "COALESCE(household.is_tekun, FALSE)"),
-        Fact("orphan", "boolean", "student.is_orphan"),
-        Fact("disabled", "boolean", "student.is_disabled"),
-        Fact("special_ed", "boolean", "student.is_special_ed"),
-        Fact("boarder", "boolean", "student.is_boarder"),
-        Fact("birth_date", "date", "student.birth_date"),
+        Fact("tekun", "boolean", "COALESCE(household.is_tekun, FALSE)", gettext_lazy("Extreme-poverty support (特困)")),
+        Fact("orphan", "boolean", "student.is_orphan", gettext_lazy("Orphan")),
+        Fact("disabled", "boolean", "student.is_disabled", gettext_lazy("Disabled")),
+        Fact("special_ed", "boolean", "student.is_special_ed", gettext_lazy("Special-education pupil")),
+        Fact("boarder", "boolean", "student.is_boarder", gettext_lazy("Boarder")),
+        Fact("birth_date", "date", "student.birth_date", gettext_lazy("Date of birth")),
     )
 }
 
@@ -80,6 +85,47 @@ def decode(facts: Mapping) -> dict:
     for name, fact in FACTS.items():
         if fact.type == "date" and isinstance(out.get(name), str):
             out[name] = dt.date.fromisoformat(out[name])
+    return out
+
+
+def facts_display(facts: Mapping) -> list[tuple[str, str]]:
+    """An award's frozen facts as the award page lists them (认定基准日情况): each fact's Chinese label and
+    its value as people read it -- 是/否, the school's and household's names, choice labels, dates.
+    Two queries (the school and the household named); facts the batch did not record are left out."""
+    from jinpin import display
+    from schools.models import School
+
+    from .models.registry import Household, HouseholdStatus
+
+    labels = {
+        "stage": dict(Stage.choices),
+        "poor_village": dict(Poverty.choices),
+        "household_status": dict(HouseholdStatus.Status.choices),
+    }
+    school = School.objects.filter(pk=facts.get("school")).values_list("name", flat=True).first()
+    household = (
+        Household.objects.filter(pk=facts.get("household")).values_list("number", "head_name").first()
+        if facts.get("household")
+        else None
+    )
+    out = []
+    for name, fact in FACTS.items():
+        if name not in facts:
+            continue
+        value = facts[name]
+        if name == "school":
+            shown = school or "—"
+        elif name == "household":
+            shown = f"{household[1]}（{household[0]}）" if household else "—"
+        elif name in labels:
+            shown = str(labels[name].get(value, value)) if value not in (None, "") else "—"
+        elif fact.type == "boolean":
+            shown = display.yes_no(bool(value))
+        elif fact.type == "date":
+            shown = display.date(value) or "—"
+        else:
+            shown = "—" if value is None else str(value)
+        out.append((str(fact.label or name), shown))
     return out
 
 

@@ -125,7 +125,7 @@ class BankFileExporter(exports.Exporter):
         return batch is not None and _officer_of(scope, batch)
 
     def filename(self):
-        return f"bank-file-batch-{self.params.get('batch')}.xlsx"
+        return _("Bank file of payout batch %(n)s.xlsx") % {"n": self.params.get("batch")}
 
     def rows(self):
         from django.db.models import OuterRef, Subquery

@@ -3,6 +3,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jinpin.scope import ScopedFormMixin
 from schools.models import County, Stage
@@ -26,6 +27,7 @@ class BatchForm(ScopedFormMixin, forms.Form):
             self.fields["county"].initial = self.scope.county_id
             self.fields["county"].required = True
             self.fields["county"].empty_label = None
+            self.fields["county"].help_text = ""  # "leave empty for the whole city" is the administrator's choice only
 
     def clean(self):
         data = super().clean()
@@ -280,7 +282,7 @@ class StudentForm(forms.Form):
     """A pupil's name, flags and household link. Identity (ID, birth date, sex) comes from the ID number; payee and
     bank account change through a confirmed request."""
 
-    name = forms.CharField(label=_("Name"), max_length=50)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=50)
     household_number = forms.CharField(
         label=_("Household number"), max_length=30, required=False, help_text=_("Empty: no poor household.")
     )

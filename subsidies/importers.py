@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from jinpin import audit, idcard
 from jinpin.audit import log_changes
@@ -145,7 +145,7 @@ class StudentImporter(Importer):
     natural_key = ("id_number",)
     columns = [
         Col("id_number", gettext_lazy("Resident ID"), "id_number", max_length=18),
-        Col("name", gettext_lazy("Name"), "text", max_length=50),
+        Col("name", pgettext_lazy("person", "Name"), "text", max_length=50),
         Col("sex", gettext_lazy("Sex"), "choice", required=False, choices=Student.Sex),
         Col("birth_date", gettext_lazy("Birth date"), "date", required=False),
         Col("household_number", gettext_lazy("Household number"), "code", required=False, max_length=30),

@@ -2,6 +2,7 @@
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jinpin import exports, privacy
 from jinpin.exports import Column
@@ -35,7 +36,7 @@ class RosterExporter(exports.ListExporter):
     identifier = "teachers.roster"
     verbose_name = _("Staff roster")
     columns = [
-        Column(_("Name"), 12),
+        Column(pgettext_lazy("person", "Name"), 12),
         Column(_("ID number"), 22),
         Column(_("Sex"), 6),
         Column(_("Birth date"), 12, "date"),
@@ -85,7 +86,7 @@ class MovementExporter(exports.ListExporter):
     identifier = "teachers.movements"
     verbose_name = _("Teacher movements")
     columns = [
-        Column(_("Name"), 12),
+        Column(pgettext_lazy("person", "Name"), 12),
         Column(_("ID number"), 22),
         Column(_("Type"), 26),
         Column(_("From school"), 28),
@@ -141,7 +142,7 @@ class ComplianceExporter(exports.Exporter):
         Column(_("County"), 10),
         Column(_("School code"), 13),
         Column(_("School"), 28),
-        Column(_("Name"), 12),
+        Column(pgettext_lazy("person", "Name"), 12),
         Column(_("ID number"), 22),
         Column(_("Post"), 14),
         Column(_("Qualifying hours"), 10),
@@ -208,7 +209,7 @@ class HonoursExporter(exports.Exporter):
     columns = [
         Column(_("County"), 10),
         Column(_("School"), 28),
-        Column(_("Name"), 12),
+        Column(pgettext_lazy("person", "Name"), 12),
         Column(_("ID number"), 22),
         Column(_("Tier (years)"), 10, "int"),
         Column(_("Years of rural teaching"), 12),

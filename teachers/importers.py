@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from jinpin import idcard
 from jinpin.imports import Col, Importer
@@ -27,7 +27,7 @@ class TrainingHoursImporter(Importer):
     natural_key = ("id_number", "course_code")
     columns = [
         Col("id_number", gettext_lazy("ID number"), "id_number", max_length=18),
-        Col("name", gettext_lazy("Name"), "text", max_length=50),
+        Col("name", pgettext_lazy("person", "Name"), "text", max_length=50),
         Col(
             "course_code",
             gettext_lazy("Course code"),

@@ -41,3 +41,45 @@ def query_pairs(query):
     ``request.GET.items`` in a template: a template looks up ``items`` as a key first, so
     ``?items=x`` would turn it into the string "x" (an HTTP 500)."""
     return list(query.items())
+
+
+@register.filter
+def yuan(value):
+    """``{{ amount|yuan }}``: money with thousands separators and two places (4,123,350.00); "" for
+    no value, so ``|yuan|default:"—"`` works. The one way money is written on a page."""
+    from jinpin.display import yuan as fmt
+
+    return fmt(value)
+
+
+@register.filter
+def person(user):
+    """``{{ step.actor|person }}``: a person's name (full name, else the username); "" for nobody."""
+    from jinpin.display import person as name
+
+    return name(user)
+
+
+@register.filter
+def choice(value, field):
+    """``{{ h.status_on_date|choice:"subsidies.HouseholdStatus.status" }}``: a stored choice's label
+    (the value itself when it is not one of the field's choices)."""
+    from jinpin.display import choice_label
+
+    return choice_label(value, field)
+
+
+@register.filter
+def yesno_zh(value):
+    """是 / 否 (and "" for no value), translated."""
+    from jinpin.display import yes_no
+
+    return yes_no(value)
+
+
+@register.filter
+def readable(value):
+    """``{{ draw.params|readable }}``: a stored dict, list or code as labelled words, never a Python repr."""
+    from jinpin.auditview import readable as words
+
+    return words(value)

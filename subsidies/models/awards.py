@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from schools.models import County, School
 
@@ -75,7 +76,7 @@ class AwardStep(models.Model):
         REVIEW = "review", _("Reviewed (评审)")
         APPROVE = "approve", _("Approved (审核)")
         RETURN = "return", _("Returned one step")
-        REJECT = "reject", _("Rejected")
+        REJECT = "reject", pgettext_lazy("award action", "Rejected")
         PAY = "pay", _("Paid (发放)")
         WITHDRAW = "withdraw", _("Withdrawn (batch difference)")
         ACCEPT = "accept", _("New amount accepted (batch difference)")
@@ -95,6 +96,9 @@ class AwardStep(models.Model):
         verbose_name_plural = _("award steps")
         ordering = ["award", "at", "pk"]
         indexes = [models.Index(fields=["award", "action"])]
+
+    def __str__(self):
+        return self.get_action_display()
 
 
 class BatchRun(models.Model):
@@ -124,6 +128,9 @@ class BatchRun(models.Model):
         verbose_name = _("batch run")
         verbose_name_plural = _("batch runs")
         ordering = ["-started_at"]
+
+    def __str__(self):
+        return _("Batch run %(n)s") % {"n": self.pk}
 
 
 class BatchChunk(models.Model):

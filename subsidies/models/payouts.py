@@ -92,6 +92,11 @@ class PayoutLine(models.Model):
             models.UniqueConstraint(fields=["award"], condition=~Q(status="failed"), name="award_paid_at_most_once"),
         ]
 
+    def __str__(self):
+        from jinpin.display import yuan
+
+        return f"{self.payee_name} · {yuan(self.amount)}"
+
 
 class Recovery(models.Model):
     """An overpayment found later (household lifted out before the award date, a duplicate): to be recovered."""
@@ -112,6 +117,11 @@ class Recovery(models.Model):
         verbose_name = _("recovery")
         verbose_name_plural = _("recoveries")
         ordering = ["-created_at"]
+
+    def __str__(self):
+        from jinpin.display import yuan
+
+        return _("%(amount)s yuan to recover: %(reason)s") % {"amount": yuan(self.amount), "reason": self.reason}
 
     def clean(self):
         if self.amount is not None and self.award_id and not (0 < self.amount <= self.award.amount):
@@ -150,6 +160,11 @@ class LoanApplication(models.Model):
         verbose_name_plural = _("student loans")
         ordering = ["-school_year", "pk"]
         constraints = [models.UniqueConstraint(fields=["student", "school_year"], name="one_loan_per_student_year")]
+
+    def __str__(self):
+        from jinpin.display import yuan
+
+        return f"{self.institution} · {self.get_level_display()} · {yuan(self.amount)}"
 
     def cap(self):
         """The cap in force for this level on the academic year's start (the loan scheme's rate data)."""

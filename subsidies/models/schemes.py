@@ -113,6 +113,20 @@ class Scheme(models.Model):
         return self.rates.filter(effective_from__lte=date).order_by("-effective_from").first()
 
 
+def condition_label(when: str) -> str:
+    """An amount line's condition (``stage:primary``, ``group:orphan``, ``level:postgraduate``, ``any``)
+    in words; the code itself when it names nothing known."""
+    from .payouts import LoanLevel
+
+    if when == "any":
+        return str(Group.ANY.label)
+    kind, _sep, value = when.partition(":")
+    choices = {"group": Group, "stage": Stage, "level": LoanLevel}.get(kind)
+    if choices is not None and value in choices.values:
+        return str(choices(value).label)
+    return when
+
+
 class RateVersion(models.Model):
     """The rates of a scheme from a date on. An award keeps the version it was computed with.
 
@@ -147,6 +161,14 @@ class RateVersion(models.Model):
 
     def __str__(self):
         return f"{self.scheme} {self.effective_from}"
+
+    def shown_lines(self) -> list[tuple[str, object]]:
+        """(condition as people read it, amount) of each line: a line's own label, else 小学 for
+        ``stage:primary``, the group's name for ``group:orphan``, 任何学生 for ``any``."""
+        return [
+            (line.get("label") or condition_label(line.get("when", "")), line.get("amount"))
+            for line in self.lines or []
+        ]
 
     def parsed_lines(self) -> list[dict]:
         """Lines with amounts and shares as Decimal (raises ValidationError on bad data)."""

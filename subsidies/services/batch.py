@@ -428,7 +428,6 @@ def permission(scope, params) -> bool:
 
 def batch_start(*, period: Period, county: County | None, request=None, user=None, chunk_size: int | None = None):
     """Queue a batch run for ``period`` and ``county`` (None: the whole city). Returns the Job."""
-    where = county.name if county else _("the whole city")
     params = {"period": period.pk, "county": county.pk if county else None}
     if chunk_size:
         params["chunk_size"] = chunk_size
@@ -437,8 +436,14 @@ def batch_start(*, period: Period, county: County | None, request=None, user=Non
         params=params,
         request=request,
         user=user,
-        title=_("Subsidy batch %(period)s · %(where)s") % {"period": period.name, "where": where},
+        title=batch_title(period, county),
     )
+
+
+def batch_title(period: Period, county: County | None) -> str:
+    """A batch job's title, as its owner reads it in the job list: 资助批量计算 2016–2017 · 汶上县."""
+    where = county.name if county else _("the whole city")
+    return _("Subsidy batch %(period)s · %(where)s") % {"period": period.name, "where": where}
 
 
 # a failed run is resumed, not restarted beside itself: its done chunks stay done
@@ -452,7 +457,7 @@ def run_now(*, period: Period, county: County | None = None, user, chunk_size: i
     params = {"period": period.pk, "county": county.pk if county else None}
     if chunk_size:
         params["chunk_size"] = chunk_size
-    job = Job.objects.create(kind=JOB_KIND, params=params, title=f"batch {period.code}", created_by=user)
+    job = Job.objects.create(kind=JOB_KIND, params=params, title=batch_title(period, county), created_by=user)
     jobs.execute(job.pk)
     job.refresh_from_db()
     return job

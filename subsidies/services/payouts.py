@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -202,6 +203,8 @@ def lines_settle(*, results: list[dict], acting_user, batch: PayoutBatch) -> tup
         .values_list("pk", flat=True)
     )
     Award.objects.filter(pk__in=moved, status=AwardStatus.APPROVED).update(status=AwardStatus.PAID, updated_at=now)
+    with translation.override(settings.LANGUAGE_CODE):  # stored text: in the site's language, as all data is
+        pay_reason = _("Paid in payout batch %(n)s") % {"n": batch.pk}
     AwardStep.objects.bulk_create(
         [
             AwardStep(
@@ -210,7 +213,7 @@ def lines_settle(*, results: list[dict], acting_user, batch: PayoutBatch) -> tup
                 from_status=AwardStatus.APPROVED,
                 to_status=AwardStatus.PAID,
                 actor=acting_user,
-                reason=f"payout batch {batch.pk}",
+                reason=pay_reason,
             )
             for pk in moved
         ],

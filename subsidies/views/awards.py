@@ -15,7 +15,7 @@ from jinpin.forms import parse_id, show_errors
 from jinpin.paging import keyset_page
 from jinpin.scope import Role, role_required
 
-from .. import invalidation
+from .. import eligibility, invalidation
 from ..filters import FILTER_KEYS, AwardFilter
 from ..forms import (
     AwardActionForm,
@@ -96,6 +96,7 @@ def award_detail(request, pk):
         "subsidies/award_detail.html",
         {
             "award": award,
+            "facts": eligibility.facts_display(award.facts or {}),
             "steps": steps,
             "difference": difference,
             "resolve_form": ResolveDifferenceForm() if can_resolve else None,

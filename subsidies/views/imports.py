@@ -14,7 +14,7 @@ from .common import PAGE_SIZE
 def import_template(request, kind):
     from ..importers import IMPORTERS
 
-    return imports.template_response(imports.importer_for(IMPORTERS, kind), f"{kind}-template.xlsx")
+    return imports.template_response(imports.importer_for(IMPORTERS, kind))
 
 
 @role_required(write=True)

@@ -10,6 +10,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from schools.models import Poverty, Stage
 
@@ -20,8 +21,8 @@ class TrainingLevel(models.TextChoices):
     NATIONAL = "national", _("National")
     PROVINCIAL = "provincial", _("Provincial")
     CITY = "city", _("City")
-    COUNTY = "county", _("County")
-    SCHOOL = "school", _("School")
+    COUNTY = "county", pgettext_lazy("training level", "County")
+    SCHOOL = "school", pgettext_lazy("training level", "School")
 
 
 class TrainingMode(models.TextChoices):

@@ -184,7 +184,7 @@ def compliance_export(request):
 
 @role_required()
 def import_template(request):
-    return imports.template_response(TrainingHoursImporter, "training-hours-template.xlsx")
+    return imports.template_response(TrainingHoursImporter)
 
 
 @role_required(write=True)

@@ -9,6 +9,7 @@ import pytest
 
 from inspections import selectors, services
 from inspections.models import Assignment, Campaign, Finding, FindingCategory, Group, PaymentTrace
+from jinpin.display import yuan
 from jinpin.scope import get_scope
 from subsidies.models import Allocation, Award, Scheme
 from subsidies.services import payouts
@@ -127,7 +128,7 @@ def test_trace_page_confirm_and_finding(paid, client_for):
     first, second = list(d.items.order_by("position"))[:2]
     auditor = client_for(paid.auditor)
     page = auditor.get(f"/inspections/items/{first.pk}/")
-    assert page.status_code == 200 and str(first.payout_line.amount) in page.content.decode()
+    assert page.status_code == 200 and yuan(first.payout_line.amount) in page.content.decode()  # 1,000.00
     assert auditor.post(f"/inspections/items/{first.pk}/confirm/", {"note": "链条完整"}).status_code == 302
     assert PaymentTrace.objects.get(item=first).outcome == "confirmed"
     auditor.post(f"/inspections/items/{first.pk}/confirm/", {"note": "again"})
