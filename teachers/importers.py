@@ -48,7 +48,7 @@ class TrainingHoursImporter(Importer):
 
     def prepare(self, rows):
         numbers = {r["id_number"] for r in rows}
-        codes = {r["course_code"].upper() for r in rows}
+        codes = {(r["course_code"] or "").upper() for r in rows}
         self.teachers = {
             t.id_number: t
             for t in self.scope.filter(Teacher).filter(id_number__in=numbers).only("pk", "id_number", "name")

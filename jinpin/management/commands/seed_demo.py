@@ -7,6 +7,8 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext
 
+from jinpin import registry
+
 # What the closing summary counts, read after every seeder has run (labels, so that jinpin imports no app).
 SUMMARY = (
     "schools.County",
@@ -23,8 +25,6 @@ SUMMARY = (
     "inspections.Campaign",
     "inspections.Finding",
 )
-
-from jinpin import registry
 
 
 class Command(BaseCommand):
