@@ -41,3 +41,9 @@ def query_pairs(query):
     ``request.GET.items`` in a template: a template looks up ``items`` as a key first, so
     ``?items=x`` would turn it into the string "x" (an HTTP 500)."""
     return list(query.items())
+
+
+@register.simple_tag
+def held_uploads(form, field_name):
+    """``[(token, file name)]`` of the files held for ``field_name`` after a failed submit (jinpin.held_uploads)."""
+    return getattr(form, "held", {}).get(field_name, [])
