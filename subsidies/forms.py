@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from jinpin.scope import ScopedFormMixin
+from jinpin.widgets import DateInput
 from schools.models import County, Stage
 
 from .models import Allocation, Group, Period, RateVersion, Scheme
@@ -194,6 +195,7 @@ class RateVersionForm(forms.ModelForm):
     class Meta:
         model = RateVersion
         fields = ["effective_from", "average", "note"]
+        widgets = {"effective_from": DateInput()}
 
     def __init__(self, *args, scheme, **kwargs):
         self.scheme = scheme
@@ -346,6 +348,7 @@ class HouseholdStatusForm(forms.ModelForm):
 
         model = HouseholdStatus
         fields = ["status", "effective_on", "reason"]
+        widgets = {"effective_on": DateInput()}
 
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
