@@ -37,25 +37,24 @@ class VillageImporter(Importer):
 
     def prepare(self, rows):
         self.counties = _county_lookup(self.scope)
-        self.towns = {t.code: t for t in Town.objects.filter(code__in={r["town_code"] for r in rows})}
-        self.existing = {v.code: v for v in Village.objects.filter(code__in={r["code"] for r in rows})}
+        self.towns = {t.code: t for t in Town.objects.filter(code__in={r["town_code"] for r in rows if r["town_code"]})}
+        self.existing = {v.code: v for v in Village.objects.filter(code__in={r["code"] for r in rows if r["code"]})}
         self.visible = set(self.scope.filter(Village).filter(code__in=self.existing).values_list("code", flat=True))
 
     def clean_row(self, row):
+        # every rule runs, so that all of a row's problems are reported at once
         county = self.counties.get(row["county"])
-        if county is None:
+        if county is None and row["county"] is not None:
             self.error("county", _("“%(value)s” is not a county you manage.") % {"value": row["county"]})
-            return
-        if not ASCII_DIGITS.fullmatch(row["code"]) or len(row["code"]) != 12:
+        code, town_code = row["code"] or "", row["town_code"] or ""
+        if not ASCII_DIGITS.fullmatch(code) or len(code) != 12:
             self.error("code", _("The village code has 12 digits."))
-        if not ASCII_DIGITS.fullmatch(row["town_code"]) or len(row["town_code"]) != 9:
+        if not ASCII_DIGITS.fullmatch(town_code) or len(town_code) != 9:
             self.error("town_code", _("The town code has 9 digits."))
-        elif not row["code"].startswith(row["town_code"]):
-            self.error(
-                "code", _("The village code must start with its town's code %(code)s.") % {"code": row["town_code"]}
-            )
-        town = self.towns.get(row["town_code"])
-        if town is not None and town.county_id != county.pk:
+        elif not code.startswith(town_code):
+            self.error("code", _("The village code must start with its town's code %(code)s.") % {"code": town_code})
+        town = self.towns.get(town_code)
+        if town is not None and county is not None and town.county_id != county.pk:
             self.error("town_code", _("This town belongs to another county."))
         if row["code"] in self.existing and row["code"] not in self.visible:
             self.error("code", _("This code is already used by a village outside your area."))
