@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from jinpin.scope import ScopedFormMixin
+from jinpin.widgets import DateInput
 from schools.models import County, Village
 
 from .models import Campaign, DrawItem, Finding, FindingCategory, Group, HouseholdCheck, light
@@ -19,9 +20,9 @@ class CampaignForm(forms.ModelForm):
         model = Campaign
         fields = ["name", "kind", "starts_on", "ends_on", "registry_date", "status"]
         widgets = {
-            "starts_on": forms.DateInput(attrs={"type": "date"}),
-            "ends_on": forms.DateInput(attrs={"type": "date"}),
-            "registry_date": forms.DateInput(attrs={"type": "date"}),
+            "starts_on": DateInput(),
+            "ends_on": DateInput(),
+            "registry_date": DateInput(),
         }
 
 
@@ -237,7 +238,7 @@ class FindingForm(ScopedFormMixin, forms.ModelForm):
             "county",
         ]
         widgets = {
-            "deadline": forms.DateInput(attrs={"type": "date"}),
+            "deadline": DateInput(),
             "description": forms.Textarea(attrs={"rows": 3}),
         }
 

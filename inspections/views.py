@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jinpin import audit, exports
-from jinpin.forms import show_errors
 from jinpin.display import content_disposition
+from jinpin.forms import show_errors
 from jinpin.scope import Role, role_required
 from schools.models import Village
 from subsidies.models import Household

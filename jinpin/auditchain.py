@@ -256,10 +256,18 @@ def home_panel(request):
     }
 
 
+def _verify_link(job):
+    from django.urls import reverse
+
+    if not job.is_finished:
+        return None
+    return reverse("audit_verify"), str(_("Open the verification results"))
+
+
 def register() -> None:
     from . import jobs, registry
 
-    jobs.register("audit.verify", _run_verify, permission=_may_verify)
+    jobs.register("audit.verify", _run_verify, permission=_may_verify, result_link=_verify_link)
     jobs.register("audit.export_chain", _run_export, permission=_may_verify)
     registry.home_panel(home_panel, order=5)
     from .scope import Role

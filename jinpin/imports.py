@@ -105,12 +105,15 @@ class Col:
     max_length: int | None = None
     choices: type | None = None
     help: str = ""
+    #: other headers this column is recognised by (an earlier template's)
+    aliases: tuple = ()
 
     def headers(self) -> set[str]:
         names = {self.key}
         for lang in ("zh-hans", "en"):
             with override(lang):
                 names.add(str(self.header))
+                names.update(str(a) for a in self.aliases)
         return names
 
 
@@ -599,6 +602,9 @@ def validate(
     errors: list[RowError] = []
     importer._errors = errors
     cleaned: list[dict] = []
+    # rows with a cell that could not be read still go through the importer's rules (the unreadable
+    # cells as None), so that every problem of every row is reported in one round
+    partial: list[tuple[dict, set]] = []
     plan = [
         (col, positions[col.key], choice_lookup(col.choices) if col.kind == "choice" else None, str(col.header))
         for col in importer.columns
@@ -608,7 +614,7 @@ def validate(
         if progress is not None and i % 1000 == 0:
             progress(i, total)
         row = {"_row": row_no}
-        bad = False
+        failed = set()
         n = len(values)
         for col, idx, lookup, header_label in plan:
             raw = values[idx] if idx is not None and idx < n else None
@@ -616,9 +622,12 @@ def validate(
                 row[col.key] = convert(col, raw, lookup)
             except CellError as exc:
                 errors.append(RowError(row_no, header_label, str(exc)))
-                bad = True
-        if not bad:
+                row[col.key] = None
+                failed.add(header_label)
+        if not failed:
             cleaned.append(row)
+        else:
+            partial.append((row, failed))
     # duplicates inside the file
     if importer.natural_key:
         seen: dict[tuple, int] = {}
@@ -635,10 +644,23 @@ def validate(
                 )
             else:
                 seen[key] = row["_row"]
-    importer.prepare(cleaned)
+    try:
+        importer.prepare(cleaned + [row for row, _failed in partial])
+    except (TypeError, AttributeError, KeyError, ValueError):  # a lookup that cannot take an unreadable cell
+        importer.prepare(cleaned)
+        partial = []
     for row in cleaned:
         importer._row = row["_row"]
         importer.clean_row(row)
+    for row, failed in partial:
+        importer._row = row["_row"]
+        before = len(errors)
+        try:
+            importer.clean_row(row)
+        except (TypeError, AttributeError, KeyError, ValueError, ArithmeticError):
+            pass  # a rule that needs the unreadable cell is checked once the cell is fixed
+        # a column already reported for this row keeps its first (reading) message
+        errors[before:] = [e for e in errors[before:] if e.column not in failed]
     if errors:
         errors.sort(key=lambda e: e.row)
         report.errors = errors[:max_errors]
@@ -764,7 +786,15 @@ def _stage_upload(fileobj) -> str:
     return name
 
 
-def start_import(request, importer_cls, fileobj, *, importer_kwargs: dict | None = None, inline: bool | None = None):
+def start_import(
+    request,
+    importer_cls,
+    fileobj,
+    *,
+    importer_kwargs: dict | None = None,
+    inline: bool | None = None,
+    result_url: str = "",
+):
     """Store the upload and make it a job: large files go to a worker (the caller shows the job page),
     small ones run through the same job in this request. Returns the Job.
 
@@ -799,6 +829,8 @@ def start_import(request, importer_cls, fileobj, *, importer_kwargs: dict | None
         "filename": str(getattr(fileobj, "name", ""))[:200],
         "remote_addr": audit.remote_addr(request),
     }
+    if result_url:
+        params["result_url"] = result_url  # the job's page links there once the rows are saved
     title = _("Import: %(what)s · %(file)s") % {"what": importer_cls.verbose_name, "file": params["filename"]}
     if not inline:
         return jobs.start(kind=IMPORT_KIND, params=params, title=title, request=request)
@@ -898,7 +930,13 @@ def upload_view(
     report = None
     if request.method == "POST" and form.is_valid():
         try:
-            job = start_import(request, importer_cls, form.cleaned_data["file"], importer_kwargs=importer_kwargs)
+            job = start_import(
+                request,
+                importer_cls,
+                form.cleaned_data["file"],
+                importer_kwargs=importer_kwargs,
+                result_url=str(success_url),
+            )
         except (ImportQueueFull, FileRejected) as exc:
             form.add_error("file", str(exc))
         else:

@@ -54,6 +54,7 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from . import audit
@@ -83,6 +84,9 @@ class Kind:
     permission: Callable
     #: "run again" on a failed job continues the same job (e.g. a batch run resumes its chunks)
     rerun_in_place: bool = False
+    #: ``fn(job) -> (url, label) | None``: the page of what the job produced (a batch's run and its
+    #: differences); without it a succeeded job with ``params["result_url"]`` links there
+    result_link: Callable | None = None
 
 
 _kinds: dict[str, Kind] = {}
@@ -94,12 +98,26 @@ def register(
     *,
     permission: Callable = lambda scope, params: scope.role is not None,
     rerun_in_place: bool = False,
+    result_link: Callable | None = None,
 ):
-    _kinds[name] = Kind(name=name, handler=handler, permission=permission, rerun_in_place=rerun_in_place)
+    _kinds[name] = Kind(
+        name=name, handler=handler, permission=permission, rerun_in_place=rerun_in_place, result_link=result_link
+    )
 
 
 def get_kind(name: str) -> Kind:
     return _kinds[name]
+
+
+def result_link(job: Job) -> tuple[str, str] | None:
+    """``(url, label)`` of the page showing what ``job`` produced, or None (nothing to show yet)."""
+    kind = _kinds.get(job.kind)
+    if kind and kind.result_link:
+        return kind.result_link(job)
+    url = (job.params or {}).get("result_url")
+    if url and job.status == Job.Status.SUCCEEDED and url_has_allowed_host_and_scheme(url, allowed_hosts=None):
+        return url, str(_("Open the result"))
+    return None
 
 
 class JobFailed(Exception):

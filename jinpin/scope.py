@@ -29,6 +29,8 @@ from django.shortcuts import get_object_or_404
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
+from . import autocomplete
+
 
 class Role(models.TextChoices):
     CITY_ADMIN = "city_admin", _("City administrator")
@@ -318,3 +320,5 @@ class ScopedFormMixin:
                 model = f.queryset.model._meta.concrete_model
                 if model in _rules:
                     f.queryset = scope.filter(f.queryset)
+                # teachers, schools, pupils: a searchable picker instead of a drop-down of thousands
+                autocomplete.use_picker(f)

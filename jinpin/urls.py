@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from . import dashboard, views
+from . import autocomplete, dashboard, views
 from .accounts import LoginForm
 
 urlpatterns = [
@@ -31,6 +31,7 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit_log"),
     path("audit/verify/", views.audit_verify, name="audit_verify"),
     path("healthz", views.healthz, name="healthz"),
+    path("autocomplete/<slug:source>/", autocomplete.search_view, name="autocomplete"),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("schools/", include("schools.urls")),

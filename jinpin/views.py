@@ -96,7 +96,13 @@ def job_detail(request, pk):
     return render(
         request,
         "jinpin/job_detail.html",
-        {"job": job, "notice": _job_notice(job), "can_run_again": jobs.can_run_again(job), "errors": errors},
+        {
+            "job": job,
+            "notice": _job_notice(job),
+            "can_run_again": jobs.can_run_again(job),
+            "errors": errors,
+            "result_link": jobs.result_link(job),
+        },
     )
 
 
@@ -116,6 +122,8 @@ def job_status(request, pk):
             "notice": _job_notice(job),
             "can_run_again": jobs.can_run_again(job),
             "download_url": reverse("job_download", args=[job.pk]) if job.result_file else None,
+            "result_url": link[0] if (link := jobs.result_link(job)) else None,
+            "result_label": link[1] if link else None,
         }
     )
 

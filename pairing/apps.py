@@ -59,6 +59,19 @@ class PairingConfig(AppConfig):
         ):
             post_save.connect(compliance.touch, sender=model, dispatch_uid=f"pairing-touch-save-{model.__name__}")
             post_delete.connect(compliance.touch, sender=model, dispatch_uid=f"pairing-touch-delete-{model.__name__}")
+        from jinpin import autocomplete
+
+        from . import teachers_link
+
+        autocomplete.register(
+            "pair-teachers",
+            teachers_link.Teacher,
+            search=("name__icontains",),
+            label=teachers_link.teacher_label,
+            rows=teachers_link.pair_teachers_for_request,
+            order=("school_id", "name", "pk"),
+            default=False,
+        )
         registry.menu(_("Twinning"), "pairing:agreement_list", order=30)
         registry.menu(
             _("Compliance"),

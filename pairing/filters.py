@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from jinpin.filters import ScopedFilterSet
+from jinpin.widgets import DateInput
 from schools.models import County
 
 from .models import (
@@ -50,8 +51,8 @@ class ActivityFilter(ScopedFilterSet):
     )
     kind = django_filters.ChoiceFilter(label=_("Activity type"), choices=ActivityKind.choices)
     school_year = django_filters.ModelChoiceFilter(label=_("School year"), queryset=SchoolYear.objects.all())
-    start = django_filters.DateFilter(label=_("From"), field_name="held_on", lookup_expr="gte")
-    end = django_filters.DateFilter(label=_("To"), field_name="held_on", lookup_expr="lte")
+    start = django_filters.DateFilter(label=_("From"), field_name="held_on", lookup_expr="gte", widget=DateInput())
+    end = django_filters.DateFilter(label=_("To"), field_name="held_on", lookup_expr="lte", widget=DateInput())
     agreement = django_filters.NumberFilter(label=_("Agreement"), field_name="agreement_id")
 
     class Meta:
@@ -68,8 +69,8 @@ class DonationFilter(ScopedFilterSet):
         label=_("County"), queryset=County.objects.all(), field_name="agreement__county"
     )
     category = django_filters.ChoiceFilter(label=_("Category"), choices=DonationCategory.choices)
-    start = django_filters.DateFilter(label=_("From"), field_name="donated_on", lookup_expr="gte")
-    end = django_filters.DateFilter(label=_("To"), field_name="donated_on", lookup_expr="lte")
+    start = django_filters.DateFilter(label=_("From"), field_name="donated_on", lookup_expr="gte", widget=DateInput())
+    end = django_filters.DateFilter(label=_("To"), field_name="donated_on", lookup_expr="lte", widget=DateInput())
     received = django_filters.BooleanFilter(
         label=_("Receipt confirmed"), field_name="received_on", lookup_expr="isnull", exclude=True
     )

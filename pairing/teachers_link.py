@@ -8,14 +8,19 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from jinpin import autocomplete
 from teachers.models import ServiceKind, Teacher, TeacherStatus
 from teachers.services import service_period_close, service_period_open
 
 
+def teacher_label(t) -> str:
+    backbone = _(" (backbone teacher)") if getattr(t, "is_backbone_a", False) else ""
+    return f"{t.name}{backbone} · {t.school.name if t.school_id else ''}"
+
+
 class TeacherChoice(forms.ModelMultipleChoiceField):
     def label_from_instance(self, t):
-        backbone = _(" (backbone teacher)") if getattr(t, "is_backbone_a", False) else ""
-        return f"{t.name}{backbone} · {t.school.name if t.school_id else ''}"
+        return teacher_label(t)
 
 
 def pair_teachers(agreement):
@@ -29,10 +34,22 @@ def pair_teachers(agreement):
     )
 
 
+def pair_teachers_for_request(request):
+    """The picker's rows: the teachers of a pair the user may see (``?agreement=<id>``; 404 otherwise)."""
+    from jinpin.forms import parse_id
+
+    from .models import Agreement
+
+    agreement = request.scope.get_or_404(Agreement, pk=parse_id(request.GET.get("agreement"), default=0))
+    return pair_teachers(agreement)
+
+
 def participants_field(agreement, label=None):
-    return TeacherChoice(
+    field = TeacherChoice(
         label=label or _("Participating teachers (both schools)"), queryset=pair_teachers(agreement), required=False
     )
+    autocomplete.use_picker(field, "pair-teachers", agreement=agreement.pk)
+    return field
 
 
 def teacher_field(agreement):
@@ -40,6 +57,7 @@ def teacher_field(agreement):
         label=_("Teacher (from the registry)"), queryset=pair_teachers(agreement), required=False
     )
     field.label_from_instance = lambda t: f"{t.name} · {t.school.name if t.school_id else ''}"
+    autocomplete.use_picker(field, "pair-teachers", agreement=agreement.pk)
     return field
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from jinpin import exports, paging
+from jinpin import exports, held_uploads, paging
 from jinpin.forms import add_errors, parse_id, parse_int, show_errors
 from jinpin.scope import role_required
 from schools.models import County, School
@@ -93,7 +93,7 @@ def agreement_list(request):
 @role_required(write=True)
 def agreement_create(request):
     request.scope.require_write(Agreement)
-    form = AgreementEditForm(request.POST or None, request.FILES or None, scope=request.scope)
+    form = AgreementEditForm(request.POST or None, held_uploads.files(request), scope=request.scope)
     if request.method == "POST" and form.is_valid():
         try:
             agreement = services.agreement_create(
@@ -102,8 +102,10 @@ def agreement_create(request):
         except ValidationError as e:
             add_errors(form, e)
         else:
+            held_uploads.release(request)
             messages.success(request, _("Draft agreement saved. Activate it once it is signed."))
             return redirect("pairing:agreement_detail", pk=agreement.pk)
+    held_uploads.keep(request, form)
     return render(request, "pairing/agreement_form.html", {"form": form})
 
 
@@ -118,15 +120,17 @@ def agreement_edit(request, pk):
         "helped_schools": list(agreement.links.values_list("school_id", flat=True)),
         **{f: getattr(agreement, f) for f in ("form", "signed_on", "starts_on", "ends_on", "content")},
     }
-    form = AgreementEditForm(request.POST or None, request.FILES or None, initial=initial, scope=request.scope)
+    form = AgreementEditForm(request.POST or None, held_uploads.files(request), initial=initial, scope=request.scope)
     if request.method == "POST" and form.is_valid():
         try:
             services.agreement_update(agreement=agreement, **form.agreement_fields(), acting_user=request.user)
         except ValidationError as e:
             add_errors(form, e)
         else:
+            held_uploads.release(request)
             messages.success(request, _("Agreement saved."))
             return redirect("pairing:agreement_detail", pk=pk)
+    held_uploads.keep(request, form)
     return render(request, "pairing/agreement_form.html", {"form": form, "agreement": agreement})
 
 
@@ -247,7 +251,7 @@ def activity_create(request, pk):
     agreement = _loggable(request, pk)
     form = ActivityForm(
         request.POST or None,
-        request.FILES or None,
+        held_uploads.files(request),
         agreement=agreement,
         scope=request.scope,
         initial={"held_on": timezone.localdate()},
@@ -270,8 +274,10 @@ def activity_create(request, pk):
         except ValidationError as e:
             add_errors(form, e)
         else:
+            held_uploads.release(request)
             messages.success(request, _("Activity logged."))
             return redirect("pairing:activity_detail", pk=activity.pk)
+    held_uploads.keep(request, form)
     return render(request, "pairing/activity_form.html", {"form": form, "agreement": agreement})
 
 
@@ -311,8 +317,10 @@ def _simple_form(request, form, agreement, title, save, success=None):
         except ValidationError as e:
             add_errors(form, e)
         else:
+            held_uploads.release(request)
             messages.success(request, success or _("Saved."))
             return redirect("pairing:agreement_detail", pk=agreement.pk)
+    held_uploads.keep(request, form)
     return render(request, "pairing/simple_form.html", {"form": form, "agreement": agreement, "title": title})
 
 
@@ -444,7 +452,9 @@ def milestone_set(request, pk, school_pk):
     scope = request.scope
     if not _may_set_milestone(scope, link.school):
         raise PermissionDenied
-    form = SchoolMilestoneForm(request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind")})
+    form = SchoolMilestoneForm(
+        request.POST or None, held_uploads.files(request), initial={"kind": request.GET.get("kind")}
+    )
 
     def save(d):
         services.milestone_set(

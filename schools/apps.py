@@ -17,6 +17,15 @@ class SchoolsConfig(AppConfig):
         scoping.register_all()
         for model in (County, Town, Village, School, Membership):
             audit.register(model)
+        from jinpin import autocomplete
+
+        autocomplete.register(
+            "schools",
+            School,
+            search=("name__icontains", "code__startswith"),
+            label=lambda s: f"{s.name}（{s.code}）",
+            order=("county_id", "name", "pk"),
+        )
         registry.menu(_("Schools"), "schools:school_list", order=10)
         registry.menu(_("Villages"), "schools:village_list", order=11)
         registry.home_panel(views.home_panel, order=10)

@@ -1,4 +1,4 @@
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from jinpin.scope import ScopedFormMixin
+from jinpin.widgets import DateInput
 from schools.models import County, Stage
 
 from .models import Allocation, Group, Period, RateVersion, Scheme
@@ -106,59 +107,124 @@ class SchemeForm(ScopedFormMixin, forms.ModelForm):
         ]
 
 
-class RateVersionForm(forms.ModelForm):
-    """Rates from a date on. Lines are typed one per row: ``condition | amount | share | label``."""
+def condition_choices(rule: str | None = None) -> list:
+    """The conditions an amount line can name, grouped for a drop-down; only those the amount rule
+    ``rule`` allows (all of them when None)."""
+    from .models import AmountRule, LoanLevel
 
-    lines = forms.CharField(
-        label=_("Amount lines"),
-        widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_(
-            "One per row, first match wins: condition | amount | share (tiers only) | label. "
-            "Conditions: any, group:orphan, group:special_ed, group:hardship, group:poor, stage:primary, level:undergraduate …"
-        ),
+    groups = [(f"group:{v}", label) for v, label in Group.choices if v != Group.ANY]
+    stages = [(f"stage:{v}", label) for v, label in Stage.choices]
+    levels = [(f"level:{v}", label) for v, label in LoanLevel.choices]
+    anyone = [("any", Group.ANY.label)]
+    by_rule = {
+        AmountRule.FIXED: [(_("Everyone"), anyone)],
+        AmountRule.BY_STAGE: [(_("Stage"), stages)],
+        AmountRule.CAP: [(_("Loan level"), levels)],
+        AmountRule.PRIORITY: [(pgettext_lazy("subsidy condition", "Group"), groups), (_("Everyone"), anyone)],
+    }
+    every = [
+        (_("Everyone"), anyone),
+        (pgettext_lazy("subsidy condition", "Group"), groups),
+        (_("Stage"), stages),
+        (_("Loan level"), levels),
+    ]
+    return [("", "---------"), *by_rule.get(rule, every)]
+
+
+class RateLineForm(forms.Form):
+    """One amount line (one tier): its condition from a drop-down, the amount, a tier's share, a label."""
+
+    when = forms.ChoiceField(label=_("Condition"), choices=condition_choices)
+    amount = forms.DecimalField(
+        label=_("Amount (yuan)"),
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=Decimal("99999999.99"),
     )
+    share = forms.DecimalField(
+        label=_("Share of pupils (tiers only)"),
+        required=False,
+        max_digits=5,
+        decimal_places=4,
+        min_value=Decimal("0"),
+        max_value=Decimal("1"),
+    )
+    label = forms.CharField(label=_("Label"), required=False, max_length=40)
+
+    def __init__(self, *args, rule=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["when"].choices = condition_choices(rule)
+
+    def as_line(self) -> dict:
+        data = self.cleaned_data
+        line = {"when": data["when"], "amount": f"{data['amount']:.2f}"}
+        if data.get("share") is not None:
+            line["share"] = format(data["share"].normalize(), "f")
+        if data.get("label"):
+            line["label"] = data["label"]
+        return line
+
+
+class BaseRateLineFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        if not self.lines():
+            raise ValidationError(_("At least one amount line is needed."))
+
+    def lines(self) -> list[dict]:
+        """The filled lines, in the order shown (the first that matches a pupil gives the amount)."""
+        return [
+            f.as_line()
+            for f in self.forms
+            if f.has_changed() and f.cleaned_data and not f.cleaned_data.get("DELETE") and f.cleaned_data.get("when")
+        ]
+
+
+RateLineFormSet = forms.formset_factory(RateLineForm, formset=BaseRateLineFormSet, extra=3, can_delete=True)
+
+
+class RateVersionForm(forms.ModelForm):
+    """Rates from a date on, with one row per amount line (tier) in ``self.rows`` (a formset of
+    drop-downs and numbers); the current version's lines come filled in. Existing versions never
+    change: a new date is a new version, and awards keep the version they used."""
+
+    #: carries the model's rules about the lines as a whole (a tiers' mean, one line per stage ...)
+    lines = forms.Field(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = RateVersion
-        fields = ["effective_from", "lines", "average", "note"]
+        fields = ["effective_from", "average", "note"]
+        widgets = {"effective_from": DateInput()}
 
     def __init__(self, *args, scheme, **kwargs):
         self.scheme = scheme
         super().__init__(*args, **kwargs)
         self.instance.scheme = scheme
         current = scheme.rates.order_by("-effective_from").first()
+        initial = None
         if current is not None and not self.is_bound:
-            self.fields["lines"].initial = "\n".join(
-                " | ".join(
-                    str(x) for x in (line["when"], line["amount"], line.get("share") or "", line.get("label") or "")
-                ).rstrip(" |")
+            initial = [
+                {
+                    "when": line["when"],
+                    "amount": line["amount"],
+                    "share": line.get("share") or None,
+                    "label": line.get("label") or "",
+                }
                 for line in current.lines
-            )
+            ]
             self.fields["average"].initial = current.average
+        self.rows = RateLineFormSet(
+            self.data if self.is_bound else None,
+            initial=initial,
+            prefix="lines",
+            form_kwargs={"rule": scheme.amount_rule},
+        )
 
-    def clean_lines(self):
-        lines = []
-        for n, raw in enumerate(self.cleaned_data["lines"].splitlines(), 1):
-            if not raw.strip():
-                continue
-            parts = [p.strip() for p in raw.split("|")]
-            parts += [""] * (4 - len(parts))
-            when, amount, share, label = parts[:4]
-            try:
-                if not Decimal(amount).is_finite() or (share and not Decimal(share).is_finite()):
-                    raise InvalidOperation
-            except InvalidOperation:
-                raise ValidationError(
-                    _("Row %(n)s: “%(v)s” is not a number.")
-                    % {"n": n, "v": amount if share == "" else f"{amount} / {share}"}
-                ) from None
-            line = {"when": when, "amount": amount}
-            if share:
-                line["share"] = share
-            if label:
-                line["label"] = label
-            lines.append(line)
-        return lines
+    def is_valid(self):
+        rows_ok = self.rows.is_valid()  # both are checked, so every mistake shows at once
+        return super().is_valid() and rows_ok
 
     def clean(self):
         data = super().clean()
@@ -174,8 +240,22 @@ class RateVersionForm(forms.ModelForm):
             )
         return data
 
+    def _post_clean(self):
+        if self.rows.is_valid():
+            self.instance.lines = self.rows.lines()
+            super()._post_clean()  # the model's rules about the lines as a whole
+        # otherwise the rows' own errors show first; the rules about all the lines run once each row is right
 
-__all__ = ["BatchForm", "AwardActionForm", "AllocationForm", "SchemeForm", "RateVersionForm", "ACTIONS"]
+
+__all__ = [
+    "BatchForm",
+    "AwardActionForm",
+    "AllocationForm",
+    "SchemeForm",
+    "RateVersionForm",
+    "RateLineFormSet",
+    "ACTIONS",
+]
 
 
 class PayoutPrepareForm(ScopedFormMixin, forms.Form):
@@ -269,6 +349,7 @@ class HouseholdStatusForm(forms.ModelForm):
 
         model = HouseholdStatus
         fields = ["status", "effective_on", "reason"]
+        widgets = {"effective_on": DateInput()}
 
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()

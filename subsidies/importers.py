@@ -78,7 +78,7 @@ class HouseholdImporter(Importer):
                 idcard.parse(row["head_id_number"])
             except ValidationError as exc:
                 self.error("head_id_number", exc.messages[0])
-        if not 1 <= row["members"] <= 30:
+        if row["members"] is not None and not 1 <= row["members"] <= 30:
             self.error("members", _("A household has between 1 and 30 members."))
 
     def save(self, rows):
@@ -198,18 +198,20 @@ class StudentImporter(Importer):
         self.conflicts = []
 
     def clean_row(self, row):
+        info = None
         try:
             info = idcard.parse(row["id_number"])
         except ValidationError as exc:
             self.error("id_number", exc.messages[0])
-            return
-        if row["birth_date"] and row["birth_date"] != info.birth_date:
-            self.error(
-                "birth_date", _("The birth date does not agree with the ID number (%(d)s).") % {"d": info.birth_date}
-            )
-        if row["sex"] and row["sex"] != info.sex:
-            self.error("sex", _("The sex does not agree with the ID number."))
-        row["birth_date"], row["sex"] = info.birth_date, info.sex
+        if info is not None:
+            if row["birth_date"] and row["birth_date"] != info.birth_date:
+                self.error(
+                    "birth_date",
+                    _("The birth date does not agree with the ID number (%(d)s).") % {"d": info.birth_date},
+                )
+            if row["sex"] and row["sex"] != info.sex:
+                self.error("sex", _("The sex does not agree with the ID number."))
+            row["birth_date"], row["sex"] = info.birth_date, info.sex
         school = self.schools.get(row["school_code"])
         if school is None:
             self.error("school_code", _("No school with code %(code)s in your area.") % {"code": row["school_code"]})
@@ -219,15 +221,17 @@ class StudentImporter(Importer):
                 _("No registered poor household has the number %(n)s; import the households first.")
                 % {"n": row["household_number"]},
             )
-        if not 1 <= row["grade"] <= 12:
+        if row["grade"] is not None and not 1 <= row["grade"] <= 12:
             self.error("grade", _("The grade is between 1 and 12."))
-        if not 2000 <= row["school_year"] <= 2100:
+        if row["school_year"] is not None and not 2000 <= row["school_year"] <= 2100:
             self.error("school_year", _("The school year is the year it starts, e.g. 2016."))
         if row["bank_account"]:
             try:
                 clean_account(row["bank_account"])
             except ValidationError as exc:
                 self.error("bank_account", exc.messages[0])
+        if info is None:
+            return  # the rest is about who holds this ID
         known = self.students.get(row["id_number"])
         if known is not None and row["id_number"] not in self.owned:
             # neither the school nor the county is named, nor whether the pupil is enrolled in this year

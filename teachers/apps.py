@@ -44,6 +44,17 @@ class TeachersConfig(AppConfig):
         ):
             audit.register(model)
 
+        from jinpin import autocomplete
+
+        from .models import Teacher
+
+        autocomplete.register(
+            "teachers",
+            Teacher,
+            search=("name__icontains",),  # never by ID number: a picker must not find people by it
+            label=lambda t: f"{t.name} · {t.school.name if t.school_id else ''}",
+            rows=lambda request: request.scope.filter(Teacher).select_related("school"),
+        )
         registry.menu(_("Teachers"), "teachers:teacher_list", order=20)
         registry.menu(_("Movements"), "teachers:movement_list", order=21)
         registry.menu(_("Training"), "teachers:compliance", order=22)

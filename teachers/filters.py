@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from jinpin import search
 from jinpin.filters import ScopedFilterSet
 from jinpin.forms import ASCII_DIGITS
+from jinpin.widgets import DateInput
 from schools.models import County, Poverty
 
 from .models import HonourTitle, Movement, MovementKind, MovementStatus, Post, Teacher, TeacherStatus
@@ -58,8 +59,12 @@ class MovementFilter(ScopedFilterSet):
     )
     kind = django_filters.ChoiceFilter(label=_("Type"), choices=MovementKind.choices)
     status = django_filters.ChoiceFilter(label=_("Status"), choices=MovementStatus.choices)
-    start_from = django_filters.DateFilter(label=_("Starting from"), field_name="start", lookup_expr="gte")
-    start_to = django_filters.DateFilter(label=_("Starting until"), field_name="start", lookup_expr="lte")
+    start_from = django_filters.DateFilter(
+        label=_("Starting from"), field_name="start", lookup_expr="gte", widget=DateInput()
+    )
+    start_to = django_filters.DateFilter(
+        label=_("Starting until"), field_name="start", lookup_expr="lte", widget=DateInput()
+    )
     poor_village = django_filters.BooleanFilter(label=_("Into a poor-village school"), method="by_poor")
 
     class Meta:

@@ -48,7 +48,7 @@ class TrainingHoursImporter(Importer):
 
     def prepare(self, rows):
         numbers = {r["id_number"] for r in rows}
-        codes = {r["course_code"].upper() for r in rows}
+        codes = {(r["course_code"] or "").upper() for r in rows}
         self.teachers = {
             t.id_number: t
             for t in self.scope.filter(Teacher).filter(id_number__in=numbers).only("pk", "id_number", "name")
@@ -62,29 +62,32 @@ class TrainingHoursImporter(Importer):
         }
 
     def clean_row(self, row):
+        valid_id = True
         try:
             idcard.parse(row["id_number"])
         except ValidationError as e:
             self.error("id_number", e.messages[0])
-            return
-        teacher = self.teachers.get(row["id_number"])
-        if teacher is None:
+            valid_id = False
+        teacher = self.teachers.get(row["id_number"]) if valid_id else None
+        if teacher is None and valid_id:
             # one message whether the ID is unknown or registered outside the uploader's area: a training
             # provider's sheet must not tell where in the city a person works
             self.error("id_number", _("No teacher in your area has this ID number."))
-        elif teacher.name != row["name"]:
+        elif teacher is not None and teacher.name != row["name"]:
             self.error(
                 "name",
                 _("The ID number belongs to %(name)s, not %(given)s.") % {"name": teacher.name, "given": row["name"]},
             )
-        course = self.courses.get(row["course_code"].upper())
+        course = self.courses.get((row["course_code"] or "").upper())
         if course is None:
             self.error(
                 "course_code",
                 _("No course has the code %(code)s; register the course first.") % {"code": row["course_code"]},
             )
         hours = row["hours"]
-        if hours < 0:
+        if hours is None:
+            pass  # unreadable: already reported
+        elif hours < 0:
             self.error("hours", _("Hours cannot be negative."))
         elif hours > MAX_HOURS:
             self.error("hours", _("%(h)s hours is not plausible for one course.") % {"h": hours})

@@ -83,3 +83,9 @@ def readable(value):
     from jinpin.auditview import readable as words
 
     return words(value)
+
+
+@register.simple_tag
+def held_uploads(form, field_name):
+    """``[(token, file name)]`` of the files held for ``field_name`` after a failed submit (jinpin.held_uploads)."""
+    return getattr(form, "held", {}).get(field_name, [])

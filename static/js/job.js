@@ -19,6 +19,14 @@
         if (s.download_url) {
           document.getElementById("job-download-link").href = s.download_url;
           document.getElementById("job-download").hidden = false;
+          var expiry = document.getElementById("job-expiry");
+          if (expiry) expiry.hidden = false;
+        }
+        if (s.result_url) {
+          var link = document.getElementById("job-result-link");
+          link.href = s.result_url;
+          link.textContent = s.result_label;
+          document.getElementById("job-result").hidden = false;
         }
         if (s.finished) {
           box.setAttribute("data-finished", s.status);

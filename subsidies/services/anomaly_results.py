@@ -118,7 +118,15 @@ def permission(scope, params) -> bool:
     return scope.role in ACCESS["anomalies"]
 
 
-jobs.register(JOB_KIND, run_job, permission=permission)
+def result_link(job):
+    from django.urls import reverse
+
+    if job.status != job.Status.SUCCEEDED:
+        return None
+    return f"{reverse('subsidies:anomalies')}?period={int(job.params.get('period') or 0)}", str(_("Open the anomalies"))
+
+
+jobs.register(JOB_KIND, run_job, permission=permission, result_link=result_link)
 
 
 def scan_start(*, period: Period, request):

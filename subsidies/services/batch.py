@@ -446,8 +446,18 @@ def batch_title(period: Period, county: County | None) -> str:
     return _("Subsidy batch %(period)s · %(where)s") % {"period": period.name, "where": where}
 
 
+def result_link(job):
+    """The job's page leads to its run: totals, chunks and every difference it made."""
+    from django.urls import reverse
+
+    run = BatchRun.objects.filter(job=job).only("pk").first()
+    if run is None:
+        return None
+    return reverse("subsidies:run_detail", args=[run.pk]), str(_("Open the run and its differences"))
+
+
 # a failed run is resumed, not restarted beside itself: its done chunks stay done
-jobs.register(JOB_KIND, run_job, permission=permission, rerun_in_place=True)
+jobs.register(JOB_KIND, run_job, permission=permission, rerun_in_place=True, result_link=result_link)
 
 
 def run_now(*, period: Period, county: County | None = None, user, chunk_size: int | None = None):

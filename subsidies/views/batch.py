@@ -133,5 +133,7 @@ def rate_create(request, pk):
         )
         return redirect("subsidies:scheme_list")
     return render(
-        request, "subsidies/form.html", {"form": form, "title": _("New rates: %(scheme)s") % {"scheme": scheme.name}}
+        request,
+        "subsidies/rate_form.html",
+        {"form": form, "scheme": scheme, "title": _("New rates: %(scheme)s") % {"scheme": scheme.name}},
     )

@@ -1,5 +1,5 @@
 """The principal's flow in a real browser: log a joint teaching-research meeting with participants
-and a photo; the semester's minimum turns to met."""
+chosen by typing their names (a searchable picker) and a photo; the semester's minimum turns to met."""
 
 import pytest
 from django.utils import timezone
@@ -29,7 +29,15 @@ def test_principal_logs_a_meeting_and_the_minimum_is_met(world, browser_page, tm
     page.select_option("#id_kind", "joint_research")
     page.fill("#id_held_on", today.isoformat())
     page.fill("#id_place", "汶上实验小学三楼会议室")
-    page.select_option("#id_participants", [str(t1.pk), str(t2.pk)])
+    # participants: a searchable picker; typing a name finds the pair's teachers on the server
+    for name in ("王骨", "李老"):
+        page.fill("#id_participants-ts-control", name)
+        option = page.locator(".ts-dropdown .option", has_text=name)
+        option.first.wait_for()
+        option.first.click()
+    assert sorted(page.eval_on_selector("#id_participants", "s => [...s.selectedOptions].map(o => o.value)")) == sorted(
+        [str(t1.pk), str(t2.pk)]
+    )
     page.fill("#id_summary", "两校数学组联合教研：单元整体教学设计。")
     page.set_input_files("#id_files", str(photo))
     page.click("#activity-save")

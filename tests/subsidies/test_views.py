@@ -145,26 +145,53 @@ def test_allocations_city_admin_sets_them(places, period, client_for):
     assert len(client_for(w.officer_b).get(reverse("subsidies:allocation_list")).context["rows"]) == 0
 
 
+def rate_rows(*lines, extra=1):
+    """The rate form's rows (a formset) for ``(condition, amount, share, label)`` lines."""
+    data = {"lines-TOTAL_FORMS": str(len(lines) + extra), "lines-INITIAL_FORMS": "0"}
+    for i, line in enumerate(lines):
+        when, amount, share, label = (*line, "", "", "")[:4]
+        data.update({f"lines-{i}-when": when, f"lines-{i}-amount": amount, f"lines-{i}-share": share})
+        data[f"lines-{i}-label"] = label
+    return data
+
+
 def test_rate_form_validates_tiers_and_dates(places, period, client_for):
     c = client_for(places.admin)
     preschool = Scheme.objects.get(code="preschool")
     url = reverse("subsidies:rate_create", args=[preschool.pk])
-    assert c.get(url).status_code == 200
+    page = c.get(url)
+    assert page.status_code == 200
+    # the current version's tiers come filled in, their conditions as drop-downs of this rule's conditions
+    assert page.context["form"].rows.forms[0].initial["when"] == preschool.rates.get().lines[0]["when"]
+    assert '<option value="group:poor" selected>' in page.content.decode()
     bad = {
         "effective_from": "2017-01-01",
         "average": "1200",
-        "lines": "group:poor | 1600 | 0.4 | 一档\nany | 1000 | 0.6 | 二档",
+        **rate_rows(("group:poor", "1600", "0.4", "一档"), ("any", "1000", "0.6", "二档")),
     }
     r = c.post(url, bad)
     assert r.status_code == 200 and "1240.00" in str(r.context["form"].errors)
-    r = c.post(url, {**bad, "effective_from": "2016-01-01", "lines": "group:poor | 1500 | 0.4\nany | 1000 | 0.6"})
+    good_rows = rate_rows(("group:poor", "1500", "0.4"), ("any", "1000", "0.6"))
+    r = c.post(url, {**bad, "effective_from": "2016-01-01", **good_rows})
     assert "effective_from" in r.context["form"].errors
-    r = c.post(url, {**bad, "lines": "group:poor | 1500 | 0.4\nany | 1000 | 0.6"})
+    # a row's mistakes are reported in Chinese on the row; nothing is saved
+    r = c.post(url, {**bad, **rate_rows(("group:nobody", "-5", "2"), ("any", "1000", "0.6"))})
+    assert r.status_code == 200
+    row_errors = r.context["form"].rows.errors[0]
+    assert set(row_errors) == {"when", "amount", "share"}, row_errors
+    assert "不是可用的选项" in str(row_errors["when"]) or "选择" in str(row_errors["when"])
+    r = c.post(url, {**bad, **good_rows})
     assert r.status_code == 302
-    assert (
-        preschool.rates.count() == 2
-        and RateVersion.objects.get(scheme=preschool, effective_from="2017-01-01").created_by == places.admin
-    )
+    new = RateVersion.objects.get(scheme=preschool, effective_from="2017-01-01")
+    assert preschool.rates.count() == 2 and new.created_by == places.admin
+    assert new.lines == [
+        {"when": "group:poor", "amount": "1500.00", "share": "0.4"},
+        {"when": "any", "amount": "1000.00", "share": "0.6"},
+    ]
+    # audited: who created which version
+    from auditlog.models import LogEntry
+
+    assert LogEntry.objects.get_for_object(new).filter(actor=places.admin).exists()
 
 
 def test_scheme_form_validation(places, client_for):
@@ -254,15 +281,10 @@ def test_nonsense_input_gets_a_page_not_a_500(places, awards, client_for):
     job = Job.objects.latest("created_at")
     assert job.params["params"]["county"] is None
     boarding = Scheme.objects.get(code="boarding_allowance")
-    for lines in (
-        "stage:primary | NaN\nstage:junior | 1250",
-        "stage:primary | 1e12\nstage:junior | 1250",
-        "stage:primary | Infinity\nstage:junior | 1250",
-    ):
-        r = admin.post(
-            reverse("subsidies:rate_create", args=[boarding.pk]), {"effective_from": "2018-01-01", "lines": lines}
-        )
-        assert r.status_code == 200 and r.context["form"].errors, lines
+    for amount in ("NaN", "1e12", "Infinity"):
+        lines = rate_rows(("stage:primary", amount), ("stage:junior", "1250"))
+        r = admin.post(reverse("subsidies:rate_create", args=[boarding.pk]), {"effective_from": "2018-01-01", **lines})
+        assert r.status_code == 200 and "amount" in r.context["form"].rows.errors[0], lines
     assert not RateVersion.objects.filter(scheme=boarding, effective_from="2018-01-01").exists()
 
 

@@ -16,10 +16,31 @@ from __future__ import annotations
 import multiprocessing
 import sys
 
+from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections, transaction
+from django.utils import translation
+from django.utils.translation import gettext
 
 from jinpin import registry
+
+# What the closing summary counts, read after every seeder has run (labels, so that jinpin imports no app).
+SUMMARY = (
+    "schools.County",
+    "schools.Town",
+    "schools.Village",
+    "schools.School",
+    "teachers.Teacher",
+    "pairing.Agreement",
+    "pairing.Activity",
+    "subsidies.Household",
+    "subsidies.Student",
+    "subsidies.Award",
+    "subsidies.PayoutBatch",
+    "inspections.Campaign",
+    "inspections.Finding",
+)
 
 #: seeders that run before the lanes split (everything else reads them)
 SHARED = ("schools.demo.seed_places", "schools.demo.seed_users")
@@ -96,4 +117,13 @@ class Command(BaseCommand):
                 child.join()
             if child.exitcode != 0:
                 raise CommandError(f"the staff lane ({', '.join(n for n, _ in staff)}) failed: see above")
-        self.stdout.write(self.style.SUCCESS("demo data ready"))
+        self.stdout.write(self.style.SUCCESS(self.summary()))
+
+    @staticmethod
+    def summary() -> str:
+        """What exists once every seeder has finished (a second run prints the same figures)."""
+        models = [apps.get_model(label) for label in SUMMARY if apps.is_installed(label.split(".")[0])]
+        models.append(get_user_model())
+        with translation.override("zh-hans"):
+            parts = [f"{m._meta.verbose_name_plural} {m._default_manager.count():,}" for m in models]
+            return gettext("Demo data ready. In the database now: %(counts)s") % {"counts": "，".join(parts)}
