@@ -11,7 +11,7 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("pairing", "0005_compliance_stamp")]
+    dependencies = [("pairing", "0007_agreement_signed_index")]
 
     operations = [
         migrations.RenameModel("Minimum", "RequiredMinimum"),
