@@ -1,4 +1,4 @@
-"""Migration pairing.0006 renames Minimum -> RequiredMinimum and Milestone -> SchoolMilestone: the rows stay,
+"""Migration pairing.0008 renames Minimum -> RequiredMinimum and Milestone -> SchoolMilestone: the rows stay,
 audit entries written under the old names keep their content type (renamed in place), show under the new
 model, and the audit hash chain still verifies."""
 
@@ -16,8 +16,8 @@ from jinpin.scope import Role
 from pairing.models import RequiredMinimum, SchoolMilestone
 from tests.factories import SchoolFactory, make_user
 
-BEFORE = ("pairing", "0005_compliance_stamp")
-AFTER = ("pairing", "0006_rename_minimum_milestone_interval")
+BEFORE = ("pairing", "0007_agreement_signed_index")
+AFTER = ("pairing", "0008_rename_minimum_milestone_interval")
 
 
 def migrate_to(target):
