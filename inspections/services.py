@@ -21,7 +21,7 @@ from jinpin import audit
 from schools.models import County, Village
 from subsidies.models import Household, HouseholdStatus, PayoutLine
 
-from . import photos, scoping
+from . import figures, photos, scoping
 from .models import (
     Assignment,
     Campaign,
@@ -110,6 +110,7 @@ def draw_propose(
     result = stratified_draw(pop, seed, params)
     if live is not None:
         Draw.objects.filter(pk=live.pk).update(status=Draw.Status.SUPERSEDED)
+        figures.bump()
         audit.log(
             live,
             action=audit.Action.UPDATE,
@@ -204,6 +205,7 @@ def draw_confirm(*, draw: Draw, acting_user, request=None) -> int:
         sample_size=len(items),
         sample_hash=draw.sample_hash,
     )
+    figures.bump()  # bulk writes send no signal: the cached supervision figures move on commit
     return len(items)
 
 
@@ -476,6 +478,7 @@ def _move(finding, *, allowed_from, to_status, extra=None) -> str:
             _("This finding is %(status)s: that step is not possible now.") % {"status": row.get_status_display()}
         )
     Finding.objects.filter(pk=row.pk).update(status=to_status, **(extra or {}))
+    figures.bump()  # an update() sends no signal: the dashboards' findings move on commit
     return row.status
 
 
