@@ -21,7 +21,7 @@ from jinpin import audit
 from schools.models import County, Village
 from subsidies.models import Household, HouseholdStatus, PayoutLine
 
-from . import photos, scoping, sqldraw
+from . import figures, photos, scoping, sqldraw
 from .models import (
     Assignment,
     Campaign,
@@ -140,6 +140,7 @@ def draw_propose(
     result = sqldraw.draw(rows, seed, params)  # verify_draw's method, computed in PostgreSQL
     if live is not None:
         Draw.objects.filter(pk=live.pk).update(status=Draw.Status.SUPERSEDED)
+        figures.bump()
         audit.log(
             live,
             action=audit.Action.UPDATE,
@@ -220,6 +221,7 @@ def draw_confirm(*, draw: Draw, acting_user, request=None) -> int:
         sample_size=n,
         sample_hash=draw.sample_hash,
     )
+    figures.bump()  # bulk writes send no signal: the cached supervision figures move on commit
     return n
 
 
@@ -518,6 +520,7 @@ def _transition(finding, *, action, allowed_from, to_status, acting_user, reques
             _("This finding is %(status)s: that step is not possible now.") % {"status": row.get_status_display()}
         )
     Finding.objects.filter(pk=row.pk).update(status=to_status, **(extra or {}))
+    figures.bump()  # an update() sends no signal: the dashboards' findings move on commit
     _step(
         finding,
         action=action,
