@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext_lazy as _
 
 from subsidies.models import Award, AwardStep, Enrolment, HouseholdStatus, PayoutLine, Recovery, Student
 
@@ -219,9 +220,21 @@ def payment_trace(item: DrawItem) -> dict:
         "recovered": recovered,
         "net": paid - sum((r.amount for r in recoveries if r.status == Recovery.Status.SETTLED), Decimal("0")),
         "checks": checks,
+        "check_rows": [(k, CHECK_LABELS[k], ok) for k, ok in checks.items()],
         "all_ok": all(checks.values()),
         "trace": PaymentTrace.objects.filter(item=item).select_related("traced_by", "finding").first(),
     }
+
+
+#: what each link of a payment trace checks, as the page says it
+CHECK_LABELS = {
+    "line_equals_award": _("The paid line equals the award"),
+    "paid_once": _("Paid once, in full"),
+    "enrolled": _("Enrolled at the awarding school"),
+    "household_poor_on_decisive_date": _("Household poor on the decisive date"),
+    "facts_agree": _("Frozen facts agree with the registry"),
+    "approved": _("Approved"),
+}
 
 
 def ledger(household) -> dict:
