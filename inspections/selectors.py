@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from subsidies.models import Award, AwardStep, Enrolment, HouseholdStatus, PayoutLine, Recovery, Student
 
@@ -235,6 +236,17 @@ def payment_trace(item: DrawItem) -> dict:
         "all_ok": all(checks.values()),
         "trace": PaymentTrace.objects.filter(item=item).select_related("traced_by", "finding").first(),
     }
+
+
+#: what each link of a payment trace checks, as the page says it
+CHECK_LABELS = {
+    "line_equals_award": _("The paid line equals the award"),
+    "paid_once": _("Paid once, in full"),
+    "enrolled": _("Enrolled at the awarding school"),
+    "household_poor_on_decisive_date": _("Household poor on the decisive date"),
+    "facts_agree": _("Frozen facts agree with the registry"),
+    "approved": _("Approved"),
+}
 
 
 def ledger(household) -> dict:

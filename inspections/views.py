@@ -22,7 +22,7 @@ from jinpin.display import content_disposition
 from jinpin.forms import show_errors
 from jinpin.scope import Role, role_required
 from schools.models import Village
-from subsidies.models import Household
+from subsidies.models import Household, HouseholdStatus
 
 from . import scoping, selectors, services
 from .forms import (
@@ -221,6 +221,7 @@ def draw_detail(request, pk):
         }
     rows = [{"stratum": s, "n": n, "k": k, "place": names.get(s)} for s, n, k in strata]
     later = Draw.objects.filter(supersedes=draw).only("pk", "reason", "created_at").first()
+    record_rows = _record_rows(draw)
     return render(
         request,
         "inspections/draw_detail.html",
@@ -229,12 +230,61 @@ def draw_detail(request, pk):
             "rows": rows,
             "later": later,
             "rate_pct": f"{draw.effective_rate * 100:.2f}%",
+            "method_label": METHOD_LABELS.get(draw.method, draw.method),
+            "params_rows": record_rows[0],
+            "filter_rows": record_rows[1],
             "can_confirm": draw.status == Draw.Status.PROPOSED and request.scope.can_write(Draw, draw),
             "items": draw.items.select_related("department").order_by("position")[:50]
             if draw.kind == Draw.Kind.DEPARTMENTS
             else None,
         },
     )
+
+
+METHOD_LABELS = {
+    "sha256-stratified-v1": gettext_lazy("Stratified, ordered by SHA-256(seed|id), first k of each stratum")
+}
+PARAM_LABELS = {
+    "rate": gettext_lazy("Rate"),
+    "minimum": gettext_lazy("Minimum per stratum"),
+    "rounding": gettext_lazy("Rounding"),
+    "count": gettext_lazy("How many"),
+}
+FILTER_LABELS = {
+    "registry": gettext_lazy("Population"),
+    "status_on": gettext_lazy("Registry status on"),
+    "counties": gettext_lazy("Counties (codes)"),
+    "stratum": gettext_lazy("Stratum"),
+    "payout_lines": gettext_lazy("Payout lines"),
+    "school_year": gettext_lazy("School year"),
+    "city_departments": gettext_lazy("City departments"),
+}
+#: the record's values are kept as written (an auditor's script reads them); the page says them in words
+VALUE_LABELS = {
+    "poor households (verified or returned to poverty)": gettext_lazy(
+        "Poor households (verified or returned to poverty)"
+    ),
+    "village code": gettext_lazy("Village code"),
+    "county code/scheme code": gettext_lazy("County code / scheme code"),
+    "paid": gettext_lazy("Paid"),
+    "active": gettext_lazy("In use"),
+    "half_up": gettext_lazy("Halves rounded up"),
+}
+
+
+def _record_rows(draw) -> tuple[list, list]:
+    """The draw's parameters and filters as ``(label, value, raw)`` rows for the page."""
+
+    def word(key, value):
+        if key == "rate":
+            return f"{value}（{float(value) * 100:.2f}%）"
+        if isinstance(value, list):
+            return "、".join(str(v) for v in value) or "—"
+        return VALUE_LABELS.get(value, value) if isinstance(value, str) else value
+
+    params = [(PARAM_LABELS.get(k, k), word(k, v), f"{k}={v}") for k, v in (draw.params or {}).items()]
+    filters = [(FILTER_LABELS.get(k, k), word(k, v), k) for k, v in (draw.filters or {}).items()]
+    return params, filters
 
 
 @require_POST
@@ -315,6 +365,7 @@ def cards(request, pk):
         .distinct()
     )
     card_list, villages = [], {}
+    labels = dict(HouseholdStatus.Status.choices)
     for it in items:
         h = it.household
         snap = it.snapshot
@@ -332,12 +383,15 @@ def cards(request, pk):
             {
                 "id": it.pk,
                 "village": it.village_id,
-                "then": {k: snap.get(k) for k in ("number", "head_name", "members", "status", "is_dibao", "is_tekun")},
+                "then": {
+                    **{k: snap.get(k) for k in ("number", "head_name", "members", "is_dibao", "is_tekun")},
+                    "status": str(labels.get(snap.get("status"), snap.get("status") or "")),
+                },
                 "now": {
                     "number": h.number,
                     "head_name": h.head_name,
                     "members": h.members,
-                    "status": now_status.get(h.pk),
+                    "status": str(labels.get(now_status.get(h.pk), now_status.get(h.pk) or "")),
                     "is_dibao": h.is_dibao,
                     "is_tekun": h.is_tekun,
                 },
@@ -476,6 +530,9 @@ def item_detail(request, pk):
         findings=list(request.scope.filter(Finding).filter(item=item).select_related("category")),
         now=Household.objects.filter(pk=item.household_id).with_status_on(timezone.localdate()).first(),
     )
+    labels = dict(HouseholdStatus.Status.choices)
+    ctx["status_then"] = labels.get(item.snapshot.get("status"), item.snapshot.get("status") or "—")
+    ctx["status_now"] = labels.get(ctx["now"].status_on_date, "—") if ctx["now"] else "—"
     return render(request, "inspections/item_detail.html", ctx)
 
 

@@ -75,7 +75,7 @@ def test_tampered_population_in_the_database_fails_verification(sv):
     d.refresh_from_db()
     ok, notes = services.draw_verify(draw=d)
     assert not ok
-    assert any("population hash" in str(n) for n in notes)
+    assert any("总体哈希不一致" in str(n) or "population hash differs" in str(n) for n in notes)
 
 
 @pytest.mark.django_db

@@ -92,3 +92,21 @@ def test_set_based_household_population_is_the_registry_query(sv):
         cur.execute(sql, params)
         got = sorted((s, int(i)) for s, i in cur.fetchall())
     assert got == sorted(orm) and a in got and b in got and len(got) == 34
+
+
+@pytest.mark.django_db
+def test_the_draw_page_and_its_verification_speak_chinese(sv, client_for):
+    from inspections.models import Draw
+
+    d = propose(sv)
+    c = client_for(sv.inspector)
+    page = c.get(f"/inspections/draws/{d.pk}/").content.decode()
+    assert "贫困户（已核实或返贫）" in page and "四舍五入" in page and "10.69%" in page
+    assert "poor households (verified" not in page and "{&#x27;rate&#x27;" not in page
+    page = c.post(f"/inspections/draws/{d.pk}/verify/", follow=True).content.decode()
+    assert "核验通过" in page and "共 3 层，总体 34，样本 4" in page and "strata, population" not in page
+    pop = Draw.objects.get(pk=d.pk).population
+    pop[0][1] += 100000
+    Draw.objects.filter(pk=d.pk).update(population=pop)
+    page = c.post(f"/inspections/draws/{d.pk}/verify/", follow=True).content.decode()
+    assert "核验未通过" in page and "总体哈希不一致" in page and "population hash" not in page
