@@ -88,10 +88,11 @@ def decode(facts: Mapping) -> dict:
     return out
 
 
-def facts_display(facts: Mapping) -> list[tuple[str, str]]:
+def facts_display(facts: Mapping, *, school=None, household=None) -> list[tuple[str, str]]:
     """An award's frozen facts as the award page lists them (认定基准日情况): each fact's Chinese label and
     its value as people read it -- 是/否, the school's and household's names, choice labels, dates.
-    Two queries (the school and the household named); facts the batch did not record are left out."""
+    ``school`` and ``household`` are objects the caller already holds (the award's): used when they are
+    the ones the facts name, else one query each. Facts the batch did not record are left out."""
     from jinpin import display
     from schools.models import School
 
@@ -102,12 +103,16 @@ def facts_display(facts: Mapping) -> list[tuple[str, str]]:
         "poor_village": dict(Poverty.choices),
         "household_status": dict(HouseholdStatus.Status.choices),
     }
-    school = School.objects.filter(pk=facts.get("school")).values_list("name", flat=True).first()
-    household = (
-        Household.objects.filter(pk=facts.get("household")).values_list("number", "head_name").first()
-        if facts.get("household")
-        else None
-    )
+    if school is not None and school.pk == facts.get("school"):
+        school = school.name
+    else:
+        school = School.objects.filter(pk=facts.get("school")).values_list("name", flat=True).first()
+    if not facts.get("household"):
+        household = None
+    elif household is not None and household.pk == facts.get("household"):
+        household = (household.number, household.head_name)
+    else:
+        household = Household.objects.filter(pk=facts.get("household")).values_list("number", "head_name").first()
     out = []
     for name, fact in FACTS.items():
         if name not in facts:

@@ -96,7 +96,9 @@ def award_detail(request, pk):
         "subsidies/award_detail.html",
         {
             "award": award,
-            "facts": eligibility.facts_display(award.facts or {}),
+            "facts": eligibility.facts_display(
+                award.facts or {}, school=award.school, household=award.student.household
+            ),
             "steps": steps,
             "difference": difference,
             "resolve_form": ResolveDifferenceForm() if can_resolve else None,

@@ -158,3 +158,20 @@ def test_membership_and_money_records_have_names(world):
     m = Membership.objects.filter(user=world.principal_a).first()
     assert str(m).startswith("王校长 · ")
     assert Role.PRINCIPAL  # the membership's role is its label
+
+
+def test_the_audit_log_page_shows_no_python_values(world, client_for):
+    audit.log(
+        world.weak_a,
+        action=audit.Action.UPDATE,
+        actor=world.officer_a,
+        changes={
+            "helped": {"type": "m2m", "operation": "add", "objects": ["汶上李庄小学"]},
+            "stage": ["None", "primary"],
+        },
+        seal={"lines": 3},
+    )
+    body = client_for(world.auditor).get("/audit/?model=schools.school").content.decode()
+    assert "添加：汶上李庄小学" in body and "小学" in body and "明细数: 3" in body
+    assert "{'" not in body and "None" not in body and "m2m" not in body
+    assert ">修改<" in body
