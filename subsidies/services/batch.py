@@ -90,9 +90,9 @@ def schemes_for(period: Period) -> list[SchemeRate]:
 
 
 def _scheme_value(sr: SchemeRate, decisive: dt.date, params: list) -> str:
-    """One scheme's ``(scheme_id, rate_version_id, amount)`` for the student row ``b``: the amount is NULL
+    """One scheme's ``(scheme_id, rate_version_id, amount)`` for the student row ``pupil``: the amount is NULL
     unless the scheme's eligibility holds and a line of its rate gives one (``subsidies.eligibility``)."""
-    ref = eligibility.column_ref("b")
+    ref = eligibility.column_ref("pupil")
     where_params: list = []
     where = eligibility.condition(sr.scheme, decisive).sql(ref, where_params)
     amount_params: list = []
@@ -115,27 +115,27 @@ def base_sql(
     n_date = sum(f.source.count("%s") for f in eligibility.FACTS.values())
     params.extend([decisive] * (2 * n_date))  # the facts' date, in the columns and in the JSON
     params.append(decisive)  # the household status in force
-    where = ["e.school_year = %s"]
+    where = ["enrolment.school_year = %s"]
     params.append(school_year)
     if lo is not None:
-        where.append("e.student_id >= %s AND e.student_id < %s")
+        where.append("enrolment.student_id >= %s AND enrolment.student_id < %s")
         params.extend([lo, hi])
     if county_id is not None:
-        where.append("sc.county_id = %s")
+        where.append("school.county_id = %s")
         params.append(county_id)
     return f"""
-    SELECT e.student_id, e.school_id, sc.county_id, {", ".join(columns)},
+    SELECT enrolment.student_id, enrolment.school_id, school.county_id, {", ".join(columns)},
            jsonb_build_object({", ".join(json_pairs)}) AS facts
-    FROM {_t(Enrolment)} e
-    JOIN {_t(Student)} st ON st.id = e.student_id
-    JOIN {_t(School)} sc ON sc.id = e.school_id
-    LEFT JOIN {_t(Household)} h ON h.id = st.household_id
+    FROM {_t(Enrolment)} enrolment
+    JOIN {_t(Student)} student ON student.id = enrolment.student_id
+    JOIN {_t(School)} school ON school.id = enrolment.school_id
+    LEFT JOIN {_t(Household)} household ON household.id = student.household_id
     LEFT JOIN LATERAL (
-        SELECT s.status FROM {_t(HouseholdStatus)} s
-        WHERE s.household_id = st.household_id AND s.effective_on <= %s
-        ORDER BY s.effective_on DESC, s.id DESC LIMIT 1
-    ) hs ON TRUE
-    LEFT JOIN {_t(Village)} v ON v.id = sc.village_id
+        SELECT history.status FROM {_t(HouseholdStatus)} history
+        WHERE history.household_id = student.household_id AND history.effective_on <= %s
+        ORDER BY history.effective_on DESC, history.id DESC LIMIT 1
+    ) status_now ON TRUE
+    LEFT JOIN {_t(Village)} village ON village.id = school.village_id
     WHERE {" AND ".join(where)}
     """
 
@@ -158,10 +158,10 @@ def computed_sql(*, period: Period, rates: list[SchemeRate], county_id, lo, hi, 
     # once (a city run), kept once where a county run also reads it
     return (
         f"base AS ({base}), "
-        f"computed AS MATERIALIZED (SELECT b.student_id, x.scheme_id, x.rate_version_id, x.amount, "
-        f"b.school_id, b.county_id, b.facts FROM base b "
-        f"CROSS JOIN LATERAL (VALUES {', '.join(values)}) x(scheme_id, rate_version_id, amount) "
-        f"WHERE x.amount IS NOT NULL)"
+        f"computed AS MATERIALIZED (SELECT pupil.student_id, scheme_award.scheme_id, scheme_award.rate_version_id, scheme_award.amount, "
+        f"pupil.school_id, pupil.county_id, pupil.facts FROM base pupil "
+        f"CROSS JOIN LATERAL (VALUES {', '.join(values)}) scheme_award(scheme_id, rate_version_id, amount) "
+        f"WHERE scheme_award.amount IS NOT NULL)"
     )
 
 
@@ -175,26 +175,26 @@ def _chunk_sql(*, run: BatchRun, period: Period, rates: list[SchemeRate], lo: in
     writable = ", ".join(f"'{s}'" for s in BATCH_WRITABLE)
     # a county run also takes the awards of the pupils it computes that an earlier enrolment put in another county:
     # a pupil who moved must have their award moved (or listed), not be left dropped where they no longer are
-    county = "AND (a.county_id = %s OR a.student_id IN (SELECT student_id FROM base))" if run.county_id else ""
+    county = "AND (award.county_id = %s OR award.student_id IN (SELECT student_id FROM base))" if run.county_id else ""
     cur_params = [period.pk, lo, hi, [sr.scheme.pk for sr in rates]] + ([run.county_id] if run.county_id else [])
     sql = f"""
     WITH {head},
-    cur AS MATERIALIZED (
-        SELECT a.id, a.student_id, a.scheme_id, a.amount, a.facts, a.status FROM {award} a
-        WHERE a.period_id = %s AND a.student_id >= %s AND a.student_id < %s AND a.scheme_id = ANY(%s) {county}
+    awarded AS MATERIALIZED (
+        SELECT award.id, award.student_id, award.scheme_id, award.amount, award.facts, award.status FROM {award} award
+        WHERE award.period_id = %s AND award.student_id >= %s AND award.student_id < %s AND award.scheme_id = ANY(%s) {county}
     ),
     diff AS MATERIALIZED (
-        SELECT cur.id AS award_id, cur.status, cur.amount AS old_amount, c.amount AS new_amount,
-               cur.facts AS old_facts, c.facts AS new_facts, c.rate_version_id, c.school_id, c.county_id,
-               CASE WHEN c.student_id IS NULL THEN 'dropped' ELSE 'changed' END AS kind
-        FROM cur LEFT JOIN computed c ON c.student_id = cur.student_id AND c.scheme_id = cur.scheme_id
-        WHERE ((c.student_id IS NULL AND cur.status NOT IN ('dropped', 'rejected'))
-            OR (c.student_id IS NOT NULL AND (c.amount <> cur.amount OR c.facts <> cur.facts OR cur.status = 'dropped')))
+        SELECT awarded.id AS award_id, awarded.status, awarded.amount AS old_amount, computed.amount AS new_amount,
+               awarded.facts AS old_facts, computed.facts AS new_facts, computed.rate_version_id, computed.school_id, computed.county_id,
+               CASE WHEN computed.student_id IS NULL THEN 'dropped' ELSE 'changed' END AS kind
+        FROM awarded LEFT JOIN computed ON computed.student_id = awarded.student_id AND computed.scheme_id = awarded.scheme_id
+        WHERE ((computed.student_id IS NULL AND awarded.status NOT IN ('dropped', 'rejected'))
+            OR (computed.student_id IS NOT NULL AND (computed.amount <> awarded.amount OR computed.facts <> awarded.facts OR awarded.status = 'dropped')))
           -- an officer who kept the award as is, with a justification, for this very difference is not asked again
-          AND NOT (cur.status NOT IN ({writable}) AND EXISTS (
-              SELECT 1 FROM {change} k WHERE k.award_id = cur.id AND k.resolution = 'keep'
-                 AND k.kind = CASE WHEN c.student_id IS NULL THEN 'dropped' ELSE 'changed' END
-                 AND k.new_amount IS NOT DISTINCT FROM c.amount AND k.new_facts IS NOT DISTINCT FROM c.facts))
+          AND NOT (awarded.status NOT IN ({writable}) AND EXISTS (
+              SELECT 1 FROM {change} kept WHERE kept.award_id = awarded.id AND kept.resolution = 'keep'
+                 AND kept.kind = CASE WHEN computed.student_id IS NULL THEN 'dropped' ELSE 'changed' END
+                 AND kept.new_amount IS NOT DISTINCT FROM computed.amount AND kept.new_facts IS NOT DISTINCT FROM computed.facts))
     ),
     ins AS (
         INSERT INTO {award} ({INSERT_COLUMNS})
@@ -204,14 +204,14 @@ def _chunk_sql(*, run: BatchRun, period: Period, rates: list[SchemeRate], lo: in
         RETURNING 1
     ),
     upd AS (
-        UPDATE {award} a SET amount = d.new_amount, facts = d.new_facts, rate_version_id = d.rate_version_id,
-               school_id = d.school_id, county_id = d.county_id, status = 'candidate', updated_at = now()
-        FROM diff d WHERE a.id = d.award_id AND d.kind = 'changed' AND a.status IN ({writable})
+        UPDATE {award} award SET amount = diff.new_amount, facts = diff.new_facts, rate_version_id = diff.rate_version_id,
+               school_id = diff.school_id, county_id = diff.county_id, status = 'candidate', updated_at = now()
+        FROM diff WHERE award.id = diff.award_id AND diff.kind = 'changed' AND award.status IN ({writable})
         RETURNING 1
     ),
     drp AS (
-        UPDATE {award} a SET status = 'dropped', updated_at = now()
-        FROM diff d WHERE a.id = d.award_id AND d.kind = 'dropped' AND a.status = 'candidate'
+        UPDATE {award} award SET status = 'dropped', updated_at = now()
+        FROM diff WHERE award.id = diff.award_id AND diff.kind = 'dropped' AND award.status = 'candidate'
         RETURNING 1
     ),
     logged AS (
@@ -224,8 +224,8 @@ def _chunk_sql(*, run: BatchRun, period: Period, rates: list[SchemeRate], lo: in
     superseded AS (
         -- this run re-judged these awards: an earlier run's open difference gives way to what this run found
         -- (a new open item if the difference is still there, nothing to resolve if it is gone)
-        UPDATE {change} o SET resolution = 'superseded', resolved_at = now()
-        WHERE o.award_id IN (SELECT id FROM cur) AND o.run_id <> %s AND NOT o.applied AND o.resolution = ''
+        UPDATE {change} earlier SET resolution = 'superseded', resolved_at = now()
+        WHERE earlier.award_id IN (SELECT id FROM awarded) AND earlier.run_id <> %s AND NOT earlier.applied AND earlier.resolution = ''
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd), (SELECT count(*) FROM drp),
@@ -249,20 +249,22 @@ def plan_chunks(run: BatchRun, chunk_size: int, *, min_chunks: int = 1) -> int:
     params: list = [run.period.school_year]
     county = ""
     if run.county_id:
-        county = "AND sc.county_id = %s"
+        county = "AND school.county_id = %s"
         params.append(run.county_id)
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT count(*) FROM {_t(Enrolment)} e JOIN {_t(School)} sc ON sc.id = e.school_id WHERE e.school_year = %s {county}",
+            f"SELECT count(*) FROM {_t(Enrolment)} enrolment JOIN {_t(School)} school ON school.id = enrolment.school_id "
+            f"WHERE enrolment.school_year = %s {county}",
             params,
         )
         total = cur.fetchone()[0]
         tiles = max(1, min(min_chunks, total), -(-total // chunk_size))
         cur.execute(
-            f"""SELECT t, min(student_id), count(*) FROM (
-                  SELECT e.student_id, ntile(%s) OVER (ORDER BY e.student_id) AS t
-                  FROM {_t(Enrolment)} e JOIN {_t(School)} sc ON sc.id = e.school_id WHERE e.school_year = %s {county}
-                ) x GROUP BY t ORDER BY t""",
+            f"""SELECT tile, min(student_id), count(*) FROM (
+                  SELECT enrolment.student_id, ntile(%s) OVER (ORDER BY enrolment.student_id) AS tile
+                  FROM {_t(Enrolment)} enrolment JOIN {_t(School)} school ON school.id = enrolment.school_id
+                  WHERE enrolment.school_year = %s {county}
+                ) tiles GROUP BY tile ORDER BY tile""",
             [tiles, *params],
         )
         rows = cur.fetchall()
