@@ -4,7 +4,10 @@
 req/s), on an existing database built with ``seed_demo --scale N`` plus the city-wide batch
 (``--db NAME --no-seed`` to reuse one, e.g. the 1,004,556-pupil database of bench_subsidies.py):
 
-    .venv/bin/python benchmarks/bench_pages.py --all --db jinpin_speed --no-seed [--per-page 100]
+    .venv/bin/python benchmarks/bench_pages.py --all --db jinpin_scale10 --no-seed --no-analyze [--per-page 60]
+
+Each row also gives the queries and the time of one request alone (in-process, the best of three after a
+warming request); ``--one-only`` prints only those, without gunicorn and the 20 clients.
 
 Without ``--all``, the original mixed run over the schools, villages and home pages:
 

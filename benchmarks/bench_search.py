@@ -31,13 +31,14 @@ def main():
         return search.people(Student.objects.order_by("pk"), q)
 
     def households(q):
-        return search.people(
-            Household.objects.order_by("pk"),
-            q,
-            name="head_name",
-            id_number="head_id_number",
-            also=Q(number__startswith=q),
+        # as the households page: the matches' ids first (up to 10,000), then their page in number order
+        matches = search.people(
+            Household.objects.all(), q, name="head_name", id_number="head_id_number", also=Q(number__startswith=q)
         )
+        ids = list(matches.order_by().values_list("pk", flat=True)[:10_001])
+        if len(ids) > 10_000:
+            return matches.order_by("number")
+        return Household.objects.filter(pk__in=ids).order_by("number")
 
     def teachers(q):
         return search.people(Teacher.objects.order_by("pk"), q)

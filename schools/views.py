@@ -158,13 +158,22 @@ def home_panel(request):
     scope = request.scope
     if scope.role is None:
         return None
+    from jinpin import cache
+    from teachers import invalidation
+
     qs = scope.filter(School)
     poor = Q(village__poverty__in=[Poverty.PROVINCIAL, Poverty.MUNICIPAL])
-    stats = qs.aggregate(
-        total=Count("pk"),
-        weak=Count("pk", filter=Q(is_weak=True)),
-        poor=Count("pk", filter=poor),
-        provincial=Count("pk", filter=Q(village__poverty=Poverty.PROVINCIAL)),
+    # counts over every school in scope (10,000 city-wide) kept in the shared cache until a school or a
+    # village changes (their saves move the "teachers" stamp, teachers/invalidation.py)
+    stats = cache.cached(
+        invalidation.AREA,
+        ("schools-home", scope.role, scope.county_id, scope.school_id),
+        lambda: qs.aggregate(
+            total=Count("pk"),
+            weak=Count("pk", filter=Q(is_weak=True)),
+            poor=Count("pk", filter=poor),
+            provincial=Count("pk", filter=Q(village__poverty=Poverty.PROVINCIAL)),
+        ),
     )
     school = None
     if scope.is_principal:

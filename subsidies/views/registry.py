@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from jinpin import search
 from jinpin.forms import clean_text, parse_year, show_errors
-from jinpin.paging import capped_count, estimated_count, keyset_page
+from jinpin.paging import CAP, capped_count, estimated_count, keyset_page
 from jinpin.scope import role_required
 
 from .. import scoping
@@ -39,7 +39,19 @@ def household_list(request):
         .values("n")[:1]
     )
     # 300,000 households city-wide: the unfiltered list is counted by the planner's estimate
-    count = estimated_count(Household).n if request.scope.city_wide and not q else plain.count()
+    if request.scope.city_wide and not q:
+        count = estimated_count(Household).n
+    elif q:
+        # the matches first (the search's indexes), then their page: ordered by number over the whole table the
+        # planner would walk the number index past 300,000 rows looking for a few scattered matches
+        ids = list(plain.order_by().values_list("pk", flat=True)[: CAP + 1])
+        if len(ids) <= CAP:
+            count = len(ids)
+            qs = qs.filter(pk__in=ids)
+        else:
+            count = plain.count()
+    else:
+        count = plain.count()
     page = CountedPaginator(qs.annotate(n_students=n_students).order_by("number"), PAGE_SIZE, count=count).get_page(
         request.GET.get("page")
     )

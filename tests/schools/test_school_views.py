@@ -80,3 +80,24 @@ def test_village_list_counts_schools_and_stays_in_scope(world, client_for, djang
     rows = {v.code: v.n_schools for v in r.context["page"]}
     assert rows == {world.village_a.code: 1}  # the other county's village is not listed
     assert client_for(world.auditor).get(reverse("schools:village_list")).context["page"].paginator.count == 2
+
+
+def test_home_panel_counts_are_cached_until_a_school_changes(world, client_for):
+    """The schools panel's counts come from the shared cache; a school's save shows in them at once."""
+    from django.test import TestCase
+
+    from schools.models import School
+
+    c = client_for(world.officer_a)
+
+    def stats():
+        panels = c.get(reverse("home")).context["panels"]
+        return next(p for p in panels if p["template"] == "schools/home_panel.html")["stats"]
+
+    first = stats()
+    assert stats() == first
+    weak = School.objects.filter(county=world.county_a, is_weak=False).first()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        weak.is_weak = True
+        weak.save()
+    assert stats()["weak"] == first["weak"] + 1 and stats()["total"] == first["total"]
