@@ -18,10 +18,12 @@ PORT ?= 8000
 # Installs the locked versions, every file checked against its hash (requirements*.lock, made from
 # requirements*.txt with `uv pip compile --generate-hashes --python-version 3.11 requirements-dev.txt -o requirements-dev.lock`).
 # `make run` needs only requirements.lock; `make test`, `make lint` and `make install` the dev lock (pytest,
-# playwright, ruff). The lock is complete, so pip skips dependency resolution (--no-deps) and byte-compiling
-# (--no-compile: Python compiles what it imports, once). The venv's own pip comes from the interpreter's
-# bundled wheel without byte-compiling it either (plain `venv` with ensurepip where no wheel is bundled).
+# playwright, ruff). The lock is complete, so pip skips dependency resolution (--no-deps); it does not
+# byte-compile (one core), compileall does it on all cores (-j 0) -- compiled once here, not in every
+# process (PYTHONDONTWRITEBYTECODE is often set). The venv's own pip comes from the interpreter's bundled
+# wheel without byte-compiling it (plain `venv` with ensurepip where no wheel is bundled).
 PIP_INSTALL := $(PIP) install -q --no-compile --no-deps --disable-pip-version-check --require-hashes
+COMPILE := $(PY) -m compileall -q -j 0 $(VENV)/lib >/dev/null || echo "(a few files of the installed packages did not byte-compile: harmless)"
 RUN_STAMP := $(VENV)/.installed-run
 
 $(PY):
@@ -35,10 +37,12 @@ $(PY):
 
 $(RUN_STAMP): requirements.lock | $(PY)
 	$(PIP_INSTALL) -r requirements.lock
+	$(COMPILE)
 	touch $(RUN_STAMP)
 
 $(STAMP): requirements.lock requirements-dev.lock | $(PY)
 	$(PIP_INSTALL) -r requirements-dev.lock
+	$(COMPILE)
 	touch $(STAMP) $(RUN_STAMP)
 
 install: $(STAMP)
