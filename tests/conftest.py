@@ -249,3 +249,12 @@ def browser_page(_playwright, live_server):
     page.base = live_server.url
     yield page
     context.close()
+
+
+@pytest.fixture
+def reference_data(django_db_blocker):
+    """The migrations' seeded rows, back after an earlier transactional test's flush (tests/reference_data.py)."""
+    from .reference_data import reseed
+
+    with django_db_blocker.unblock():
+        reseed()

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from inspections import services
 from inspections.models import Campaign, Draw, Finding, HouseholdCheck, Photo
 
-pytestmark = [pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reference_data")]
 
 
 def test_demo_campaign_draws_1192_households_at_10_69_percent():

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from tests.crawl import crawl, model_words, summary
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
 ROLES = ["admin", "officer_wenshang", "principal_weak", "inspector", "auditor"]
 DEMO_PASSWORD = "Jinpin@2016"

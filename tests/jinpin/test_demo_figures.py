@@ -13,7 +13,7 @@ from django.urls import reverse
 from tests.subsidies.conftest import seed_schemes
 
 # transactional: the seal and the audit chain work at commit (as in tests/subsidies/test_demo_year.py)
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
 
 def test_the_demo_reproduces_the_report():

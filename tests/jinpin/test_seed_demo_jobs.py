@@ -13,7 +13,10 @@ from jinpin import registry
 from pairing.models import Agreement
 from teachers.models import Teacher
 
-pytestmark = pytest.mark.django_db(transaction=True)  # the forked process sees only committed rows
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("reference_data"),
+]  # the forked process sees only committed rows
 
 ONLY = "seed_places,seed_users,seed_teachers,seed_pairing"
 

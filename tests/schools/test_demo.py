@@ -5,7 +5,7 @@ from django.core.management import call_command
 
 from schools.models import County, Poverty, School, Stage, Village
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reference_data")]
 
 
 def seed():

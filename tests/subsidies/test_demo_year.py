@@ -12,7 +12,7 @@ from subsidies.models import Award, AwardStatus, PayoutBatch, PayoutLine
 from .conftest import seed_schemes
 
 # transactional: the seal and the audit chain work at commit
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
 
 def test_every_county_is_taken_to_paid():
