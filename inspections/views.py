@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -17,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from jinpin import audit, exports
+from jinpin import audit, exports, held_uploads
 from jinpin.display import content_disposition
 from jinpin.forms import show_errors
 from jinpin.scope import Role, role_required
@@ -742,12 +744,14 @@ def _pk(value) -> int:
 
 
 @role_required(*READERS)
-def finding_detail(request, pk):
+def finding_detail(request, pk, measures_form=None):
     finding = request.scope.get_or_404(
         Finding.objects.select_related("category", "county", "campaign", "item", "village", "created_by"), pk=pk
     )
     steps = finding.steps.select_related("actor").order_by("at", "pk")
     scope = request.scope
+    if measures_form is None and scoping.can_submit(scope, finding):
+        measures_form = MeasuresForm()
     return render(
         request,
         "inspections/finding_detail.html",
@@ -755,7 +759,7 @@ def finding_detail(request, pk):
             "finding": finding,
             "steps": steps,
             "photos": list(scope.filter(Photo).filter(finding=finding)),
-            "measures_form": MeasuresForm() if scoping.can_submit(scope, finding) else None,
+            "measures_form": measures_form,
             "review_form": ReviewForm() if scoping.can_review(scope, finding) else None,
         },
     )
@@ -767,34 +771,36 @@ def finding_submit(request, pk):
     finding = request.scope.get_or_404(Finding.objects.select_related("campaign"), pk=pk)
     if not scoping.can_submit(request.scope, finding):
         raise PermissionDenied
-    form = MeasuresForm(request.POST, request.FILES)
+    # the measures and their evidence photo are saved together or not at all; on any error the form comes
+    # back with what was typed and the chosen photo held (jinpin.held_uploads), not an empty form
+    form = MeasuresForm(request.POST, held_uploads.files(request))
     if form.is_valid():
-        import uuid
-
         try:
-            services.finding_submit(
-                finding=finding,
-                measures=form.cleaned_data["measures"],
-                acting_user=request.user,
-                scope=request.scope,
-                request=request,
-            )
-            if form.cleaned_data.get("evidence"):
-                services.photo_add(
-                    campaign=finding.campaign,
-                    upload=form.cleaned_data["evidence"],
-                    client_uuid=uuid.uuid4(),
+            with transaction.atomic():
+                services.finding_submit(
                     finding=finding,
+                    measures=form.cleaned_data["measures"],
                     acting_user=request.user,
+                    scope=request.scope,
                     request=request,
                 )
+                if form.cleaned_data.get("evidence"):
+                    services.photo_add(
+                        campaign=finding.campaign,
+                        upload=form.cleaned_data["evidence"],
+                        client_uuid=uuid.uuid4(),
+                        finding=finding,
+                        acting_user=request.user,
+                        request=request,
+                    )
         except ValidationError as exc:
             show_errors(request, exc)
         else:
+            held_uploads.release(request)
             messages.success(request, _("Measures submitted."))
-    else:
-        messages.error(request, _("Describe the measures taken."))
-    return redirect("inspections:finding_detail", pk=finding.pk)
+            return redirect("inspections:finding_detail", pk=finding.pk)
+    held_uploads.keep(request, form)
+    return finding_detail.__wrapped__(request, pk, measures_form=form)
 
 
 @require_POST

@@ -128,3 +128,41 @@ def test_overdue_flagged_on_both_home_pages(failed, client_for):
         page = client_for(user).get("/home/").content.decode()
         assert 'id="overdue-count"' in page and "overdue-findings" in page, user
     assert 'id="overdue-count"' not in client_for(w.officer_b).get("/home/").content.decode()
+
+
+def test_a_refused_submit_keeps_the_text_and_the_photo_and_saves_nothing(failed, client_for):
+    """The measures and their evidence photo are saved together or not at all; a refused submit comes back
+    with the text typed and the chosen photo held for the next submit (issue 13: uploads kept)."""
+    import re
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from inspections.models import Photo
+
+    from .conftest import jpeg_bytes
+
+    w = failed
+    inspector, officer = client_for(w.inspector), client_for(w.officer_a)
+    record(w, inspector)
+    f = Finding.objects.get()
+    url = f"/inspections/findings/{f.pk}/submit/"
+    # not an image: the measures are not submitted either, and the text comes back
+    bad = SimpleUploadedFile("证明.jpg", b"not an image at all", content_type="image/jpeg")
+    r = officer.post(url, {"measures": "已重新核对户籍并更正档案", "evidence": bad})
+    assert r.status_code == 200 and "已重新核对户籍并更正档案" in r.content.decode()
+    f.refresh_from_db()
+    assert f.status == "open" and not Photo.objects.filter(finding=f).exists() and f.steps.count() == 1
+    # a real photo but no measures: refused, the photo is held on the server for this form
+    good = SimpleUploadedFile("整改照片.jpg", jpeg_bytes(), content_type="image/jpeg")
+    r = officer.post(url, {"measures": "", "evidence": good})
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert "整改照片.jpg" in body
+    token = re.search(r'name="held-evidence" value="([^"]+)"', body).group(1)
+    f.refresh_from_db()
+    assert f.status == "open"
+    # the measures with the held photo, not chosen again: submitted, the photo saved once
+    r = officer.post(url, {"measures": "已重新核对户籍并更正档案", "held-evidence": token})
+    assert r.status_code == 302
+    f.refresh_from_db()
+    assert f.status == "submitted" and Photo.objects.filter(finding=f).count() == 1
