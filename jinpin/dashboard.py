@@ -65,7 +65,9 @@ def area_and_date(request) -> tuple[figures.Area, dt.date, AreaForm, dict]:
             raise Http404
         county_id = scope.county_id
     if scope.is_principal:
-        if (school_id and school_id != scope.school_id) or town_id or county_id:
+        # their school only; a county or town given with it must be the school's (checked below), as the
+        # dashboard's own links carry the school's county
+        if school_id and school_id != scope.school_id:
             raise Http404
         school_id = scope.school_id
     names = {}

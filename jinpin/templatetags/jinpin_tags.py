@@ -89,3 +89,23 @@ def readable(value):
 def held_uploads(form, field_name):
     """``[(token, file name)]`` of the files held for ``field_name`` after a failed submit (jinpin.held_uploads)."""
     return getattr(form, "held", {}).get(field_name, [])
+
+
+@register.filter
+def cell(value):
+    """``{{ cell|cell }}``: one value of a generic list (work items, a figure's records) as a reader reads it:
+    "—" for nothing, 是/否, money with separators, ISO dates; anything else as it is."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from jinpin import display
+
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return display.yes_no(value)
+    if isinstance(value, Decimal):
+        return display.yuan(value)
+    if isinstance(value, dt.date):
+        return display.date(value)
+    return value
