@@ -10,9 +10,9 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     "who, name, queries",
     [
-        ("admin", "home", 11),
-        ("officer_a", "home", 10),
-        ("admin", "audit_log", 6),
+        ("admin", "home", 18),
+        ("officer_a", "home", 26),
+        ("admin", "audit_log", 11),
         ("admin", "inspections:campaign_list", 4),
         ("admin", "inspections:finding_list", 4),
     ],
