@@ -82,6 +82,17 @@ def test_a_yes_no_filter_offers_any_not_unknown(world):
     assert "不限" in html and "未知" not in html
 
 
+def test_a_filter_drop_down_offers_all_not_dashes(world):
+    from jinpin.scope import get_scope
+    from subsidies.filters import AwardFilter
+    from subsidies.models import Award
+
+    f = AwardFilter({}, queryset=Award.objects.all(), scope=get_scope(world.admin))
+    for name in ("scheme", "status"):  # a model choice and a plain choice
+        html = str(f.form[name])
+        assert '<option value="" selected>全部</option>' in html and "---------" not in html, html
+
+
 def test_the_audit_log_reads_like_a_sentence(world, rf):
     world.admin.first_name = "市教育局管理员"
     world.admin.save(update_fields=["first_name"])
