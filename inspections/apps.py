@@ -13,6 +13,7 @@ class InspectionsConfig(AppConfig):
 
         from . import demo, exporters, field_data, scoping, views  # noqa: F401 - registrations
         from .models import (
+            HEAVY,
             Assignment,
             Campaign,
             ChecklistItem,
@@ -49,7 +50,7 @@ class InspectionsConfig(AppConfig):
         ):
             audit.register(
                 model,
-                exclude_fields=["population", "sample", "strata"] if model is Draw else None,
+                exclude_fields=list(HEAVY) if model is Draw else None,
                 m2m_fields={Group: {"members"}, Assignment: {"counties", "departments"}}.get(model),
             )
         everyone = {Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.INSPECTOR, Role.AUDITOR}

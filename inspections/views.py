@@ -135,7 +135,7 @@ def campaign_detail(request, pk):
     draws = list(
         request.scope.filter(Draw)
         .filter(group__campaign=campaign)
-        .defer("population", "sample", "strata")
+        .defer(*light())
         .select_related("created_by", "group")
         .order_by("group", "kind", "-created_at")
     )
@@ -208,7 +208,7 @@ def draw_new(request, pk, kind):
 def draw_detail(request, pk):
     draw = request.scope.get_or_404(
         Draw.objects.select_related("group__campaign", "created_by", "confirmed_by", "supersedes").defer(
-            "population", "sample"
+            "population_runs", "population_ids", "sample"
         ),
         pk=pk,
     )
