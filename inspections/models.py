@@ -359,11 +359,13 @@ class CheckResult(models.Model):
 
 
 class FindingCategory(models.Model):
-    """A kind of problem found (data)."""
+    """A kind of problem found (data the administrator edits; a deactivated one is no longer offered
+    on new findings, and the findings already recorded keep it)."""
 
     code = models.CharField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("finding category")
