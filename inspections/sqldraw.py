@@ -8,7 +8,9 @@ runs once), then
   by ``verify_draw._quota`` itself;
 * its canonical order is ``stratum COLLATE "C", id`` (byte order of UTF-8 = code-point order,
   which is how Python sorts the strings): the ``stratum,id\\n`` lines are hashed in that order
-  by PostgreSQL's ``sha256()`` over ``string_agg``;
+  by PostgreSQL's ``sha256()`` over ``string_agg``; the table is written in that order, so the
+  ``ORDER BY`` of the hash and of the stored ids (kept: they are what guarantees the order) finds
+  its input already sorted;
 * within each stratum the rows are numbered by ``sha256(seed || '|' || id)`` then id -- bytea
   compares byte by byte as Python compares the digests -- and the first k kept;
 * ``write_population(draw_id)`` stores the ids in canonical order as a ``bigint[]`` straight from
@@ -47,7 +49,7 @@ def draw(rows, seed: str, params: dict) -> dict:
         cur.execute(f"DROP TABLE IF EXISTS {POP}")
         cur.execute(
             f'CREATE TEMP TABLE {POP} ON COMMIT DROP AS SELECT q.s::text COLLATE "C" AS stratum, q.i::bigint AS id '
-            f"FROM ({sql}) AS q(s, i)",
+            f"FROM ({sql}) AS q(s, i) ORDER BY 1, 2",  # written in canonical order: the sorts below find it so
             qparams,
         )
         cur.execute(f"SELECT stratum, count(*) FROM {POP} GROUP BY stratum ORDER BY stratum")
