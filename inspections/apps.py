@@ -56,6 +56,7 @@ class InspectionsConfig(AppConfig):
         everyone = {Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.INSPECTOR, Role.AUDITOR}
         registry.menu(_("Campaigns"), "inspections:campaign_list", roles=everyone, order=60)
         registry.menu(_("Findings"), "inspections:finding_list", roles=everyone, order=61)
+        registry.menu(_("Lists kept as data"), "inspections:lists", roles={Role.CITY_ADMIN}, order=62)
         from . import figures as headline_figures
 
         headline_figures.register()

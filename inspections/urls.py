@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.campaign_list, name="campaign_list"),
     path("sw.js", views.service_worker, name="service_worker"),
     path("campaigns/new/", views.campaign_create, name="campaign_create"),
+    path("lists/", views.list_rows, {"kind": "departments"}, name="lists"),
     path("lists/<str:kind>/", views.list_rows, name="list_rows"),
     path("lists/<str:kind>/new/", views.list_row_edit, name="list_row_new"),
     path("lists/<str:kind>/<int:pk>/", views.list_row_edit, name="list_row_edit"),

@@ -39,8 +39,12 @@ def test_the_campaign_pages_link_the_lists_for_the_administrator_only(sv, client
     page = client_for(sv.admin).get("/inspections/").content.decode()
     assert all(f"/inspections/lists/{k}/" in page for k in KINDS)
     assert "市直部门" in page and "六核对" in page
+    # and the section's second row (the menu) offers them to the administrator only
+    assert 'href="/inspections/lists/"' in page and "基础名单" in page
+    assert client_for(sv.admin).get("/inspections/lists/").context["spec"].model is CityDepartment
     page = client_for(sv.inspector).get("/inspections/").content.decode()
     assert "/inspections/lists/" not in page
+    assert client_for(sv.inspector).get("/inspections/lists/").status_code == 403
 
 
 @pytest.mark.django_db
