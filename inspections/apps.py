@@ -13,6 +13,7 @@ class InspectionsConfig(AppConfig):
 
         from . import demo, exporters, field_data, scoping, views  # noqa: F401 - registrations
         from .models import (
+            HEAVY,
             Assignment,
             Campaign,
             ChecklistItem,
@@ -49,12 +50,13 @@ class InspectionsConfig(AppConfig):
         ):
             audit.register(
                 model,
-                exclude_fields=["population", "sample", "strata"] if model is Draw else None,
+                exclude_fields=list(HEAVY) if model is Draw else None,
                 m2m_fields={Group: {"members"}, Assignment: {"counties", "departments"}}.get(model),
             )
         everyone = {Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.INSPECTOR, Role.AUDITOR}
         registry.menu(_("Campaigns"), "inspections:campaign_list", roles=everyone, order=60)
         registry.menu(_("Findings"), "inspections:finding_list", roles=everyone, order=61)
+        registry.menu(_("Lists kept as data"), "inspections:lists", roles={Role.CITY_ADMIN}, order=62)
         from . import figures as headline_figures
 
         headline_figures.register()

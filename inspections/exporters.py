@@ -94,7 +94,7 @@ class CampaignSummaryExporter(exports.Exporter):
                 _("open %(n)s") % {"n": r["open"]},
             )
         draws = self.scope.filter(Draw).filter(group__campaign=campaign).order_by("pk")
-        for d in draws.select_related("group").defer("population", "sample"):
+        for d in draws.select_related("group").defer("population_runs", "population_ids", "sample"):
             yield (
                 _("Draw record"),
                 "",
@@ -108,7 +108,7 @@ class CampaignSummaryExporter(exports.Exporter):
                 f"population={d.population_size} population_sha256={d.population_hash} "
                 f"sample_sha256={d.sample_hash} filters={d.filters} reason={d.reason}",
             )
-        for d in draws.only("pk", "population", "sample"):
+        for d in draws.only("pk", "population_runs", "population_ids", "sample"):
             drawn = {(str(s), int(i)) for s, i in d.sample}
             sec = _("Population of draw #%(pk)s") % {"pk": d.pk}
             for stratum, ident in d.population:

@@ -244,7 +244,7 @@ class FindingForm(ScopedFormMixin, forms.ModelForm):
 
     def __init__(self, *args, scope, counties=None, **kwargs):
         super().__init__(*args, scope=scope, **kwargs)
-        self.fields["category"].queryset = FindingCategory.objects.all()
+        self.fields["category"].queryset = FindingCategory.objects.filter(is_active=True)
         qs = County.objects.all() if counties is None else County.objects.filter(pk__in=counties)
         self.fields["county"].queryset = qs
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -110,13 +111,33 @@ class Assignment(models.Model):
         return str(self.group)
 
 
-#: a draw's record fields: large (a population of 300,000 is megabytes of JSON), loaded only when read
-HEAVY = ("population", "sample", "strata")
+#: a draw's record fields: large (a population of 300,000 is megabytes), loaded only when read
+HEAVY = ("population_runs", "population_ids", "sample", "strata")
 
 
 def light(path: str = "") -> list[str]:
     """``defer`` arguments that leave a draw's record fields out of a query reaching it through ``path``."""
     return [f"{path}__{f}" if path else f for f in HEAVY]
+
+
+def compact(pairs) -> tuple[list, list]:
+    """``[[stratum, id], ...]`` as ``(runs, ids)``: the runs of equal consecutive strata as
+    ``[stratum, count]`` and the ids in the same order (``expand`` gives the list back)."""
+    runs, ids = [], []
+    for stratum, ident in pairs:
+        if runs and runs[-1][0] == stratum:
+            runs[-1][1] += 1
+        else:
+            runs.append([stratum, 1])
+        ids.append(int(ident))
+    return runs, ids
+
+
+def expand(runs, ids) -> list[list]:
+    """The inverse of ``compact``. A record whose runs and ids disagree in length expands to what
+    they do give (and then fails verification: the hash is of the expanded list)."""
+    strata = [stratum for stratum, n in runs for _ in range(n)]
+    return [[s, i] for s, i in zip(strata, ids, strict=False)] + [["", i] for i in ids[len(strata) :]]
 
 
 class DrawManager(models.Manager):
@@ -128,7 +149,9 @@ class Draw(models.Model):
     """A random draw, kept whole so anyone can re-run it (see ``inspections.verify_draw``).
 
     ``population`` is the list of ``[stratum, id]`` in canonical order (sorted by stratum,
-    then id) and ``population_hash`` the SHA-256 of its text form; ``sample`` the drawn
+    then id) and ``population_hash`` the SHA-256 of its text form, stored compactly: the ids in
+    that order (``population_ids``, a ``bigint[]``) and the runs of equal strata
+    (``population_runs``, ``[stratum, how many]``), lossless for any list; ``sample`` the drawn
     ``[stratum, id]`` in draw order. A draw is proposed, then confirmed (its items are
     frozen then); drawing again makes a new record that supersedes the old one, with a reason.
     """
@@ -155,7 +178,8 @@ class Draw(models.Model):
     params = models.JSONField(_("parameters"), default=dict)
     seed = models.CharField(_("seed"), max_length=100)
     seed_source = models.CharField(_("seed source"), max_length=10, choices=SeedSource.choices)
-    population = models.JSONField(_("population"), default=list)
+    population_runs = models.JSONField(_("population strata"), default=list)
+    population_ids = ArrayField(models.BigIntegerField(), verbose_name=_("population ids"), default=list)
     population_size = models.PositiveIntegerField(_("population size"), default=0)
     population_hash = models.CharField(_("population SHA-256"), max_length=64)
     sample = models.JSONField(_("sample"), default=list)
@@ -197,6 +221,23 @@ class Draw(models.Model):
 
     def __str__(self):
         return f"{self.group} · {self.get_kind_display()} #{self.pk}"
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        """Also forgets the record fields already read (the manager defers them, so Django's refresh
+        would leave them stale): they are read again from the database when next asked for."""
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        if fields is None:
+            for name in HEAVY:
+                self.__dict__.pop(name, None)
+
+    @property
+    def population(self) -> list[list]:
+        """The population as ``[[stratum, id], ...]`` (reads both deferred record columns)."""
+        return expand(self.population_runs, self.population_ids)
+
+    @population.setter
+    def population(self, pairs):
+        self.population_runs, self.population_ids = compact(pairs)
 
     @property
     def effective_rate(self):
@@ -318,11 +359,13 @@ class CheckResult(models.Model):
 
 
 class FindingCategory(models.Model):
-    """A kind of problem found (data)."""
+    """A kind of problem found (data the administrator edits; a deactivated one is no longer offered
+    on new findings, and the findings already recorded keep it)."""
 
     code = models.CharField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("finding category")

@@ -124,7 +124,7 @@ def summary(scope, campaign) -> Summary:
         scope.filter(Draw)
         .filter(group__campaign=campaign)
         .select_related("group", "created_by")
-        .defer("population", "sample")
+        .defer("population_runs", "population_ids", "sample")
         .order_by("group", "kind", "created_at")
     )
     s.draws = draws

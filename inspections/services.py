@@ -157,7 +157,7 @@ def draw_propose(
         params=params,
         seed=seed,
         seed_source=seed_source,
-        population=[],  # written below from the database, without a round trip through Python
+        population_runs=result["population_runs"],  # its ids are written below, straight from the database
         population_size=result["population_size"],
         population_hash=result["population_hash"],
         sample=[list(p) for p in result["sample"]],
@@ -169,8 +169,8 @@ def draw_propose(
         created_by=acting_user,
     )
     draw.save()
-    sqldraw.write_population(draw.pk, result["population_json"])
-    del draw.population  # deferred again: read from the database when asked for
+    sqldraw.write_population(draw.pk)
+    del draw.population_runs, draw.population_ids  # deferred again: read from the database when asked for
     return draw
 
 

@@ -1,25 +1,26 @@
 """The draw of ``verify_draw.py`` computed inside PostgreSQL, for populations of hundreds of thousands.
 
-Same method, same result (``tests/inspections/test_sqldraw.py`` compares the two), but no hashing
-or sorting of the population in Python: it is read once into a temporary table (the registry
-query runs once), then
+Same method, same result (``tests/inspections/test_sqldraw.py`` compares the two), and the
+population never travels to Python: it is read once into a temporary table (the registry query
+runs once), then
 
+* its strata are counted (``GROUP BY``, a few thousand rows back) and k per stratum is computed
+  by ``verify_draw._quota`` itself;
 * its canonical order is ``stratum COLLATE "C", id`` (byte order of UTF-8 = code-point order,
-  which is how Python sorts the strings); it is read once in that order, to count the strata,
-  hash the ``stratum,id\\n`` lines and make the record's JSON text in one pass;
+  which is how Python sorts the strings): the ``stratum,id\\n`` lines are hashed in that order
+  by PostgreSQL's ``sha256()`` over ``string_agg``; the table is written in that order, so the
+  ``ORDER BY`` of the hash and of the stored ids (kept: they are what guarantees the order) finds
+  its input already sorted;
 * within each stratum the rows are numbered by ``sha256(seed || '|' || id)`` then id -- bytea
-  compares byte by byte as Python compares the digests -- and the first k kept, k computed by
-  ``verify_draw._quota`` itself from the per-stratum counts;
-* the population's JSON text is written into the draw record by one ``UPDATE`` (the column is
-  compressed with lz4, much cheaper than the default pglz for a record of megabytes).
+  compares byte by byte as Python compares the digests -- and the first k kept;
+* ``write_population(draw_id)`` stores the ids in canonical order as a ``bigint[]`` straight from
+  the temporary table (the runs of strata are the counts above): a compact record, lz4-compressed
+  where the server has lz4.
 
 The record is then verified by ``verify_draw.py`` exactly as before (pure Python, no jinpin).
 """
 
 from __future__ import annotations
-
-import hashlib
-import json
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
@@ -30,8 +31,9 @@ POP = "inspections_draw_population"
 
 
 def draw(rows, seed: str, params: dict) -> dict:
-    """Draw from ``rows`` (a queryset of ``(stratum, id)`` rows, or ``(sql, params)``). Must run in a transaction (the
-    population table is dropped at commit); ``write_population(draw_id)`` then stores it."""
+    """Draw from ``rows`` (a queryset of ``(stratum, id)`` rows, or ``(sql, params)``). Must run in a
+    transaction (the population table is dropped at commit); ``write_population(draw_id)`` then stores
+    it in the draw's record. Four statements, whatever the size."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("sqldraw.draw runs inside a transaction")
     if isinstance(rows, tuple):
@@ -47,17 +49,17 @@ def draw(rows, seed: str, params: dict) -> dict:
         cur.execute(f"DROP TABLE IF EXISTS {POP}")
         cur.execute(
             f'CREATE TEMP TABLE {POP} ON COMMIT DROP AS SELECT q.s::text COLLATE "C" AS stratum, q.i::bigint AS id '
-            f"FROM ({sql}) AS q(s, i)",
+            f"FROM ({sql}) AS q(s, i) ORDER BY 1, 2",  # written in canonical order: the sorts below find it so
             qparams,
         )
-        # one ordered read of the population: its per-stratum counts, hash and JSON text in one pass
-        cur.execute(f"SELECT stratum, id FROM {POP} ORDER BY stratum, id")
-        pop = cur.fetchall()
-        strata = [[st, n, quota_of(n)] for st, n in _counts(pop)]
-        population_hash = hashlib.sha256("".join([f"{st},{i}\n" for st, i in pop]).encode()).hexdigest()
-        population_json = json.dumps(pop, ensure_ascii=False, separators=(",", ":"))
-        size = len(pop)
-        del pop
+        cur.execute(f"SELECT stratum, count(*) FROM {POP} GROUP BY stratum ORDER BY stratum")
+        strata = [[st, n, quota_of(n)] for st, n in cur.fetchall()]
+        # the population hash: SHA-256 of the UTF-8 lines "stratum,id\n" in canonical order
+        cur.execute(
+            "SELECT encode(sha256(convert_to("
+            f"coalesce(string_agg(stratum || ',' || id || E'\\n', '' ORDER BY stratum, id), ''), 'UTF8')), 'hex') FROM {POP}"
+        )
+        population_hash = cur.fetchone()[0]
         cur.execute(
             "SELECT p.stratum, p.id FROM ("
             " SELECT stratum, id, row_number() OVER ("
@@ -69,8 +71,8 @@ def draw(rows, seed: str, params: dict) -> dict:
         )
         sample = [(s, int(i)) for s, i in cur.fetchall()]
     return {
-        "population_json": population_json,
-        "population_size": size,
+        "population_runs": [[s, n] for s, n, _k in strata],
+        "population_size": sum(n for _s, n, _k in strata),
         "population_hash": population_hash,
         "sample": sample,
         "sample_hash": pairs_hash(sample),
@@ -78,28 +80,17 @@ def draw(rows, seed: str, params: dict) -> dict:
     }
 
 
-def write_population(draw_id: int, population_json: str) -> None:
-    """Store the population drawn from (canonical order, as ``draw`` made it) in the draw's record."""
+def write_population(draw_id: int) -> None:
+    """Store the population that ``draw`` read (in this transaction) in the draw's record: its ids in
+    canonical order, straight from the temporary table."""
     from .models import Draw
 
     with connection.cursor() as cur:
         cur.execute(
-            f"UPDATE {Draw._meta.db_table} SET population = %s::jsonb WHERE id = %s", [population_json, draw_id]
+            f"UPDATE {Draw._meta.db_table} SET population_ids = coalesce("
+            f"(SELECT array_agg(id ORDER BY stratum, id) FROM {POP}), '{{}}') WHERE id = %s",
+            [draw_id],
         )
-
-
-def _counts(pop):
-    """``(stratum, n)`` for the runs of equal strata of ``pop`` (already in canonical order)."""
-    out, last, n = [], None, 0
-    for st, _i in pop:
-        if st != last:
-            if n:
-                out.append((last, n))
-            last, n = st, 0
-        n += 1
-    if n:
-        out.append((last, n))
-    return out
 
 
 def freeze_households(draw_id: int, date) -> int:

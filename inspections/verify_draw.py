@@ -61,9 +61,9 @@ def _quota(params: dict):
         return lambda n: min(n, count)
     rate = Fraction(str(params["rate"]))
     minimum = int(params.get("minimum", 0))
-    half = Fraction(1, 2)
-    # n × rate exactly, rounded half up (never negative, so int() is the floor)
-    return lambda n: min(n, max(minimum, int(n * rate + half)))
+    p, q = rate.numerator, rate.denominator
+    # n × rate exactly, rounded half up: floor(n·p/q + 1/2) = (2·n·p + q) // (2·q), in integers
+    return lambda n: min(n, max(minimum, (2 * n * p + q) // (2 * q)))
 
 
 def stratified_draw(population, seed: str, params: dict) -> dict:

@@ -26,7 +26,7 @@ from jinpin.scope import Role, role_required
 from schools.models import Village
 from subsidies.models import Household, HouseholdStatus
 
-from . import scoping, selectors, services
+from . import lists, scoping, selectors, services
 from .forms import (
     AnomalyFindingForm,
     CampaignForm,
@@ -66,7 +66,7 @@ def campaign_list(request):
     return render(
         request,
         "inspections/campaign_list.html",
-        {"campaigns": campaigns, "can_create": request.scope.is_city_admin},
+        {"campaigns": campaigns, "can_create": request.scope.is_city_admin, "lists": lists.LISTS.values()},
     )
 
 
@@ -123,6 +123,42 @@ def group_edit(request, pk=None, campaign_pk=None):
     )
 
 
+# -- the lists the administrator keeps (市直部门, 六核对, finding categories) --------------------------
+@role_required(Role.CITY_ADMIN, write=True)
+def list_rows(request, kind):
+    spec = lists.get(kind)
+    rows = request.scope.filter(spec.model)
+    table = [(row, [getattr(row, f) for f in spec.columns]) for row in rows]
+    return render(
+        request,
+        "inspections/list_rows.html",
+        {"spec": spec, "headers": spec.headers(), "table": table, "lists": lists.LISTS.values()},
+    )
+
+
+@role_required(Role.CITY_ADMIN, write=True)
+def list_row_edit(request, kind, pk=None):
+    """Add a row to one of the lists, or rename, reorder, deactivate one (audited by the audit log)."""
+    spec = lists.get(kind)
+    row = spec.model() if pk is None else request.scope.get_or_404(spec.model, pk=pk, write=True)
+    form = spec.form(request.POST or None, instance=row)
+    if request.method == "POST" and form.is_valid():
+        row = form.save()
+        messages.success(request, _("%(name)s saved.") % {"name": row})
+        return redirect("inspections:list_rows", kind=kind)
+    title = _("Edit %(name)s") % {"name": row} if row.pk else _("Add to the list")
+    return render(
+        request,
+        "inspections/form.html",
+        {
+            "form": form,
+            "title": f"{spec.title} · {title}",
+            "back_url": reverse("inspections:list_rows", args=[kind]),
+            "back_label": spec.title,
+        },
+    )
+
+
 @role_required(*READERS)
 def campaign_detail(request, pk):
     campaign = request.scope.get_or_404(Campaign, pk=pk)
@@ -135,7 +171,7 @@ def campaign_detail(request, pk):
     draws = list(
         request.scope.filter(Draw)
         .filter(group__campaign=campaign)
-        .defer("population", "sample", "strata")
+        .defer(*light())
         .select_related("created_by", "group")
         .order_by("group", "kind", "-created_at")
     )
@@ -208,7 +244,7 @@ def draw_new(request, pk, kind):
 def draw_detail(request, pk):
     draw = request.scope.get_or_404(
         Draw.objects.select_related("group__campaign", "created_by", "confirmed_by", "supersedes").defer(
-            "population", "sample"
+            "population_runs", "population_ids", "sample"
         ),
         pk=pk,
     )
@@ -704,7 +740,7 @@ def finding_from_anomaly(request, row):
     initial = {
         "campaign": campaigns.first(),
         "county": hit.county_id,
-        "category": FindingCategory.objects.filter(code="payment").first(),
+        "category": FindingCategory.objects.filter(code="payment", is_active=True).first(),
         "severity": Finding.Severity.MEDIUM,
         "description": f"{hit.kind}：{hit.student} {hit.school} {hit.scheme}{amount}。{hit.detail}".strip(),
         "responsible_level": Finding.Level.SCHOOL if hit.school else Finding.Level.COUNTY,

@@ -1,8 +1,9 @@
 """Seed the 六核对 checklist, the finding categories and the list of city departments.
 
 These are starting data, meant to be edited: the city administrator changes, adds, reorders or
-deactivates items in the admin (检查项目, 问题类别, 市直部门). A deactivated checklist item is no
-longer offered on new checks; results already recorded keep it.
+deactivates items in the application (督查活动 → 基础名单: 市直部门, 六核对检查项目, 问题类别;
+inspections/lists.py) or the admin. A deactivated checklist item is no longer offered on new checks;
+results already recorded keep it.
 """
 
 from django.db import migrations

@@ -121,3 +121,35 @@ def test_village_photo_only_for_a_village_of_the_sample(sv, client_for):
 
     assert send(d.items.first().village).status_code == 201
     assert send(sv.village_b).status_code == 400
+
+
+@pytest.mark.django_db
+def test_photos_over_the_size_limits_are_refused(sv, client_for, settings):
+    """Real images, but too many pixels (over 40 megapixels) or too many bytes (the limit, lowered here):
+    refused with the reason, nothing stored."""
+    import io
+
+    d = confirmed_draw(sv)
+    c = client_for(sv.inspector)
+
+    def send(data, name):
+        return c.post(
+            "/inspections/api/photos/",
+            {
+                "client_uuid": str(uuid.uuid4()),
+                "campaign": sv.campaign.pk,
+                "item": d.items.first().pk,
+                "image": SimpleUploadedFile(name, data, content_type="image/png"),
+            },
+        )
+
+    huge = io.BytesIO()
+    Image.new("1", (8000, 5001)).save(huge, "PNG")  # 40.008 megapixels in a few kilobytes
+    r = send(huge.getvalue(), "huge.png")
+    assert r.status_code == 400 and "40" in r.content.decode() and not Photo.objects.exists()
+    photo = jpeg_bytes()
+    settings.INSPECTIONS_PHOTO_MAX_BYTES = len(photo) - 1
+    r = send(photo, "big.jpg")
+    assert r.status_code == 400 and not Photo.objects.exists()
+    settings.INSPECTIONS_PHOTO_MAX_BYTES = len(photo)
+    assert send(photo, "ok.jpg").status_code == 201 and Photo.objects.count() == 1

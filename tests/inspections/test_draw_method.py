@@ -68,6 +68,18 @@ def test_rounding_edges():
     assert quota(20, {"count": 5}) == 5 and quota(3, {"count": 5}) == 3
 
 
+def test_quota_is_decimal_half_up_rounding_for_any_size_and_rate():
+    """The integer arithmetic of ``quota`` against the rule done another way: decimal n × rate, rounded
+    half up by ``decimal`` itself, then the minimum and the size."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    for rate in ("0.1069", "0.5", "0.25", "0.125", "0.333", "0.05", "0.0001", "1", "0"):
+        for minimum in (0, 1, 2):
+            for n in [*range(0, 400), 9_999, 10_000, 123_457, 3_000_001]:
+                expected = int((Decimal(n) * Decimal(rate)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+                assert quota(n, {"rate": rate, "minimum": minimum}) == min(n, max(minimum, expected)), (rate, n)
+
+
 def test_record_verifies_and_tampering_fails():
     pop = population()
     got = stratified_draw(pop, "778899", PARAMS)

@@ -71,7 +71,7 @@ def test_tampered_population_in_the_database_fails_verification(sv):
     services.draw_confirm(draw=d, acting_user=sv.inspector)
     pop = d.population
     pop[0][1] = pop[0][1] + 100000
-    Draw.objects.filter(pk=d.pk).update(population=pop)
+    Draw.objects.filter(pk=d.pk).update(population_ids=[i for _s, i in pop])  # the stored ids
     d.refresh_from_db()
     ok, notes = services.draw_verify(draw=d)
     assert not ok

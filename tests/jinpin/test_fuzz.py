@@ -117,7 +117,16 @@ def real_values(w):
         "subsidies:import": {"kind": "students"},
         "subsidies:import_template": {"kind": "households"},
         "subsidies:loan_disburse": {"pk": w.loan.pk},
+        "inspections:list_rows": {"kind": "departments"},
+        "inspections:list_row_new": {"kind": "checklist"},
+        "inspections:list_row_edit": {"kind": "categories", "pk": _category(w)},
     }
+
+
+def _category(w) -> int:
+    from inspections.models import FindingCategory
+
+    return FindingCategory.objects.get_or_create(code="other", defaults={"name": "其他"})[0].pk
 
 
 def fill(route, converters, values, job):
