@@ -86,6 +86,7 @@ DATA_LABELS = {
     "flagged": _("For review"),
     "awards": _("Awards"),
     "award_ids": _("Awards"),
+    "schools": _("Schools"),
     "change": _("Difference"),
     "run": _("Batch run"),
     "kind": _("Kind"),

@@ -13,8 +13,10 @@ records who, when and why. Rules:
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import reduce
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -168,16 +170,34 @@ def _lock_allocations(awards) -> None:
 @transaction.atomic
 def award_transition(*, awards, action: str, acting_user, scope: Scope, reason: str = "", request=None) -> Outcome:
     """Move the in-scope ``awards`` (a queryset) by ``action``. All or nothing; raises ValidationError."""
+    return _transition(awards, action, acting_user, [scope], reason, request)
+
+
+@transaction.atomic
+def award_transition_many(*, awards, action: str, acting_user, scopes, reason: str = "", request=None) -> Outcome:
+    """``award_transition`` for the ``awards`` within any of several ``scopes`` at once -- e.g. every school of a
+    county, each under its own principal's scope: one transaction and a few set-based statements instead of a
+    transaction per scope, with the same rules (every scope must allow ``action``, with the same moves), one
+    ``AwardStep`` per award moved and one audit entry naming the schools. All or nothing."""
+    return _transition(awards, action, acting_user, list(scopes), reason, request)
+
+
+def _transition(awards, action, acting_user, scopes, reason, request) -> Outcome:
     invalidation.bump()  # cached subsidy figures are stale once this commits
-    moves = moves_for(action, scope)
-    if not moves:
+    moves = moves_for(action, scopes[0]) if scopes else {}
+    if not moves or any(moves_for(action, s) != moves for s in scopes[1:]):
         raise PermissionDenied
     reason = (reason or "").strip()
     if action in (A.RETURN, A.REJECT) and not reason:
         raise ValidationError(_("A return or a rejection needs a reason."))
-    qs = scope.filter(awards).filter(status__in=list(moves))
+    if len(scopes) == 1:
+        in_scope = scopes[0].filter(awards)
+    else:  # the rows any of the scopes may see (each narrowed by jinpin.scope's rule), in one subquery
+        rows = reduce(operator.or_, (s.filter(Award.objects.all()) for s in scopes))
+        in_scope = awards.filter(pk__in=rows.values("pk"))
+    qs = in_scope.filter(status__in=list(moves))
     out = Outcome()
-    total = scope.filter(awards).count()
+    total = in_scope.count()
     if action == A.APPROVE:
         own = AwardStep.objects.filter(award=OuterRef("pk"), action=A.APPLY, actor=acting_user)
         out.refused_own = qs.filter(Exists(own)).count()
@@ -252,6 +272,7 @@ def award_transition(*, awards, action: str, acting_user, scope: Scope, reason: 
             awards=len(ids),
             award_ids=ids[:1000],
             reason=reason,
+            **({"schools": sorted({s.school_id for s in scopes if s.school_id})} if len(scopes) > 1 else {}),
         )
     return out
 
@@ -405,9 +426,12 @@ def demo_year(stdout, *, period, admin, hold=()):
     for county in County.objects.filter(pk__in=officers).order_by("code"):
         officer = officers[county.pk]
         awards = Award.objects.filter(period=period, county=county).exclude(student_id__in=list(hold))
-        for school_id in awards.order_by().values_list("school_id", flat=True).distinct():
-            s = Scope(user_id=admin.pk, role=Role.PRINCIPAL, county_id=county.pk, school_id=school_id)
+        schools = awards.order_by("school_id").values_list("school_id", flat=True).distinct()
+        # every school of the county applies, then reviews: one set-based call per step, each school's awards
+        # under its own principal's scope
+        scopes = [Scope(user_id=admin.pk, role=Role.PRINCIPAL, county_id=county.pk, school_id=s) for s in schools]
+        if scopes:
             for action in (A.APPLY, A.REVIEW):
-                award_transition(awards=awards.filter(school_id=school_id), action=action, acting_user=admin, scope=s)
+                award_transition_many(awards=awards, action=action, acting_user=admin, scopes=scopes)
         moved += award_transition(awards=awards, action=A.APPROVE, acting_user=officer, scope=get_scope(officer)).moved
     stdout.write(f"  {len(officers)} counties: {moved} awards applied, reviewed and approved")

@@ -77,3 +77,51 @@ def test_an_unknown_seeder_makes_it_run_in_one_process(tmp_path, monkeypatch):
     pids = dict(line.split() for line in (tmp_path / "pids").read_text().splitlines())
     assert set(pids.values()) == {str(os.getpid())}
     assert "newapp.demo.seed_new" in pids
+
+
+def _fake_inspections_and_subsidies(tmp_path, monkeypatch, *, inspections_fail=False):
+    """The inspection campaign (second lane) slower than the subsidy year (this lane); each notes its commit."""
+    import time
+
+    from django.db import transaction
+
+    log = tmp_path / "commits"
+
+    def note(text):
+        with open(log, "a") as fh:
+            fh.write(text + "\n")
+
+    def inspections(stdout, scale):
+        time.sleep(1.5)
+        if inspections_fail:
+            raise RuntimeError("boom")
+        transaction.on_commit(lambda: note(f"inspections {os.getpid()}"))
+
+    def subsidies(stdout, scale):
+        transaction.on_commit(lambda: note(f"subsidies {os.getpid()}"))
+
+    fakes = {"inspections.demo.seed_inspections": inspections, "subsidies.demo.seed_subsidies": subsidies}
+    real = registry.seeders()
+    monkeypatch.setattr(registry, "seeders", lambda: [(n, fakes.get(n, f)) for n, f in real])
+    return log
+
+
+def test_the_subsidy_year_commits_after_the_inspection_campaign(tmp_path, monkeypatch):
+    """The campaign draws from 汶上县's poor households, to which the subsidy year adds: in two lanes the subsidy
+    year waits for the campaign's commit, so the draw sees what it sees with --jobs 1 (inspections first)."""
+    log = _fake_inspections_and_subsidies(tmp_path, monkeypatch)
+    only = "seed_places,seed_users,seed_inspections,seed_subsidies"
+    call_command("seed_demo", only=only, jobs=2, stdout=io.StringIO())
+    commits = [line.split() for line in log.read_text().splitlines()]
+    assert [name for name, _pid in commits] == ["inspections", "subsidies"]
+    assert dict(commits)["subsidies"] == str(os.getpid())
+    assert dict(commits)["inspections"] != str(os.getpid())
+
+
+def test_the_subsidy_year_does_not_commit_when_the_inspection_campaign_fails(tmp_path, monkeypatch):
+    log = _fake_inspections_and_subsidies(tmp_path, monkeypatch, inspections_fail=True)
+    with pytest.raises(CommandError):
+        call_command(
+            "seed_demo", only="seed_places,seed_users,seed_inspections,seed_subsidies", jobs=2, stdout=io.StringIO()
+        )
+    assert not log.exists()

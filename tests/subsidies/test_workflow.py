@@ -139,3 +139,50 @@ def test_rerun_never_changes_approved(places, awards, period):
     }
     assert Award.objects.get(pk=awards[3].pk).amount == Decimal("600.00")  # the candidate is refreshed
     assert Period.objects.count() >= 1
+
+
+def test_many_schools_in_one_call_each_under_its_own_scope(places, awards):
+    """``award_transition_many`` (the demo's apply and review for a whole county): the awards of several schools,
+    each school's under its principal's scope, in one transaction; the same rules, a step per award, one audit
+    entry naming the schools."""
+    from auditlog.models import LogEntry
+
+    from subsidies.services.workflow import award_transition_many
+
+    w = places
+    extra = Award.objects.create(
+        student=pupil(w.strong_a, household=household(w.village_a, ("verified", "2016-01-15"))),
+        scheme=awards[0].scheme,
+        period=awards[0].period,
+        school=w.strong_a,
+        county=w.county_a,
+        amount=Decimal("600.00"),
+        rate_version=awards[0].rate_version,
+        facts={},
+    )
+    everything = Award.objects.filter(pk__in=[a.pk for a in [*awards, extra]])
+    a, strong, b = get_scope(w.principal_a), get_scope(w.principal_strong_a), get_scope(w.principal_b)
+    with pytest.raises(PermissionDenied):  # every scope must allow the step: an officer does not apply
+        award_transition_many(
+            awards=everything, action="apply", acting_user=w.principal_a, scopes=[a, get_scope(w.officer_a)]
+        )
+    with pytest.raises(PermissionDenied):  # nor does a read-only auditor
+        award_transition_many(awards=everything, action="apply", acting_user=w.auditor, scopes=[get_scope(w.auditor)])
+    assert not AwardStep.objects.exists()
+    # weak_a and strong_a, not weak_b: its award is in none of the scopes and stays a candidate
+    out = award_transition_many(awards=everything, action="apply", acting_user=w.principal_a, scopes=[a, strong])
+    assert (out.moved, out.skipped) == (4, 0)
+    assert Award.objects.get(pk=awards[3].pk).status == AwardStatus.CANDIDATE
+    assert set(AwardStep.objects.values_list("award_id", "action", "actor__username")) == {
+        (x.pk, "apply", "t_principal_a") for x in [*awards[:3], extra]
+    }
+    entry = LogEntry.objects.filter(additional_data__event="award_apply").get()
+    assert entry.additional_data["awards"] == 4
+    assert entry.additional_data["schools"] == sorted([w.weak_a.pk, w.strong_a.pk])
+    # all three schools review: weak_b's candidate is not in a status review applies to
+    out = award_transition_many(awards=everything, action="review", acting_user=w.principal_a, scopes=[a, strong, b])
+    assert (out.moved, out.skipped) == (4, 1)
+    # the officer approves the county's four: the allocation (1,800 yuan) covers three, so all or nothing
+    with pytest.raises(ValidationError):
+        move(w.officer_a, "approve", everything)
+    assert not Award.objects.filter(status=AwardStatus.APPROVED).exists()
