@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from . import figures, work
 from .forms import MAX_BIGINT
+from .reference import reference_date
 from .scope import Role, role_required
 
 DASHBOARD_ROLES = (Role.CITY_ADMIN, Role.AUDITOR, Role.COUNTY_OFFICER, Role.PRINCIPAL)
@@ -86,7 +87,7 @@ def area_and_date(request) -> tuple[figures.Area, dt.date, AreaForm, dict]:
         county_id = school.county_id
         names["school"] = school
     area = figures.Area(county_id=county_id, town_id=town_id, school_id=school_id)
-    as_of = data.get("as_of") or figures.latest_date(timezone.localdate())
+    as_of = data.get("as_of") or reference_date()
     return area, as_of, form, names
 
 
@@ -123,7 +124,13 @@ def chart_data(request, area: figures.Area, as_of: dt.date) -> dict:
         ids = [pk for pk, _n in counties if not area.county_id or pk == area.county_id]
         names = [n for pk, n in counties if pk in ids]
         per = {}
-        for key in ("teachers_into_poor", "teachers_target_poor", "pairing_key_coverage", "teachers_training"):
+        for key in (
+            "teachers_into_poor",
+            "teachers_target_poor",
+            "pairing_key_coverage",
+            "pairing_compliance",
+            "teachers_training",
+        ):
             f = figures.get(key)
             if f is not None:
                 per[key] = figures.by_county(f, as_of, ids)
@@ -132,7 +139,9 @@ def chart_data(request, area: figures.Area, as_of: dt.date) -> dict:
             "into_poor": [per.get("teachers_into_poor", {}).get(i, {}).get("value", 0) for i in ids],
             "target_poor": [per.get("teachers_target_poor", {}).get(i, {}).get("value", 0) for i in ids],
         }
+        # each county's bar is that county's figure (the county dashboard's card): the same computation
         data["coverage"] = [_num(per.get("pairing_key_coverage", {}).get(i, {}).get("rate")) for i in ids]
+        data["compliance"] = [_num(per.get("pairing_compliance", {}).get(i, {}).get("rate")) for i in ids]
         data["training"] = [_num(per.get("teachers_training", {}).get(i, {}).get("rate")) for i in ids]
     if apps.is_installed("subsidies"):
         PayoutLine = apps.get_model("subsidies", "PayoutLine")
@@ -170,6 +179,7 @@ def chart_data(request, area: figures.Area, as_of: dt.date) -> dict:
         "into_poor": _("Into poor-village primary schools and kindergartens"),
         "target_poor": _("Toward the 915 target"),
         "coverage": _("Key schools paired (%)"),
+        "compliance": _("Agreements meeting this semester's minimums (%)"),
         "training": _("Training compliance (%)"),
         "yuan": _("yuan"),
     }
@@ -245,7 +255,7 @@ def figure_records(request, key):
 def city_home(request) -> dict:
     """The city administrator's home: the headline figures as of the latest date with data, and the
     overdue findings per county (each a link to that county's list)."""
-    as_of = figures.latest_date(timezone.localdate())
+    as_of = reference_date()
     area = figures.Area()
     out = {"cards": figure_cards(area, as_of), "as_of": as_of}
     overdue = work.get("findings_overdue")
@@ -262,6 +272,6 @@ def workbook_export(request):
 
     form = AreaForm(request.POST)
     as_of = form.cleaned_data.get("as_of") if form.is_valid() else None
-    as_of = as_of or figures.latest_date(timezone.localdate())
+    as_of = as_of or reference_date()
     job = exports.start(request, "jinpin.yearbook", {"as_of": as_of.isoformat()})
     return redirect("job_detail", pk=job.pk)

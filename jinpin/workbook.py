@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import exports, figures
 from .exports import Column
+from .reference import reference_date
 from .scope import Role
 
 ROLES = frozenset({Role.CITY_ADMIN, Role.AUDITOR, Role.COUNTY_OFFICER})
@@ -25,7 +25,7 @@ def _date(params) -> dt.date:
     try:
         return dt.date.fromisoformat(str(params.get("as_of") or ""))
     except ValueError:
-        return figures.latest_date(timezone.localdate())
+        return reference_date()
 
 
 #: (sheet title, [(column header, figure key, which part of the result, column kind)])

@@ -406,8 +406,14 @@ def _bump():
 
 
 def touch(*args, **kwargs):
-    """Mark compliance as changed once the current transaction commits (signal receiver and helper)."""
+    """Mark compliance as changed once the current transaction commits (signal receiver and helper); the
+    dashboard's twinning figures (``pairing.figures``, the "pairing" stamp of ``jinpin.cache``) with it."""
+    from jinpin import cache
+
+    from .figures import AREA
+
     transaction.on_commit(_bump)
+    cache.bump(AREA)
 
 
 def cached_ranking(scope, agreements, *, key: tuple, years, today=None, **kwargs):
