@@ -43,7 +43,8 @@ def last_day_with_data(today: dt.date | None = None) -> dt.date | None:
     for f in figures.all_figures():
         if f.latest is None:
             continue
-        d = cache.cached(f.cache_area, ("latest", f.key), f.latest, timeout=figures.WARM_TIMEOUT)
+        # "" for no records: the cache keeps it (a None would be computed again on every request)
+        d = cache.cached(f.cache_area, ("latest", f.key), lambda f=f: f.latest() or "", timeout=figures.WARM_TIMEOUT)
         if d:
             dates.append(min(d, today))
     return max(dates) if dates else None

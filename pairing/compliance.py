@@ -60,6 +60,29 @@ def active_minimums():
     return list(RequiredMinimum.objects.filter(is_active=True).order_by("order", "pk"))
 
 
+def current_periods(day=None):
+    """The school year and the semester pages open on: those containing ``day``, by default the reference date
+    (``jinpin.reference``: today, or the last day with records when they stop before this school year). The
+    year is the latest begun when none contains the day; the semester is None in a holiday. States (met, not
+    yet, missed) are still judged against the real today by the callers: a semester of 2016 is over."""
+    from jinpin import cache
+    from jinpin.reference import reference_date
+
+    from .figures import AREA
+
+    day = day or reference_date()
+
+    def periods():
+        year = (
+            SchoolYear.objects.containing(day).first()
+            or SchoolYear.objects.filter(starts_on__lte=day).order_by("-starts_on").first()
+        )
+        return year, Semester.objects.containing(day).first()
+
+    # the calendar's rows: kept under the twinning stamp, which a change of the calendar moves (``touch``)
+    return cache.cached(AREA, ("periods", day.isoformat()), periods)
+
+
 def years_upto(today=None, *, last: int | None = None):
     """School years that have started by ``today`` (the last ``last`` of them)."""
     today = today or timezone.localdate()
