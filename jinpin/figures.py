@@ -150,14 +150,10 @@ def compute(figure: Figure, area: Area, as_of: dt.date) -> dict:
     )
 
 
-def warm(today: dt.date, county_ids) -> int:
-    """Compute, into the cache, every figure of the default dashboards (the city and each county on the
-    default as-of date) whose cached value is gone because its app's stamp moved. Run by beat every
-    minute (``jinpin.tasks.warm_dashboards``), so the page after a write reads the cache instead of
-    paying for the aggregates over the whole city. Returns how many figures were computed."""
-    from .reference import reference_date
-
-    as_of = reference_date(today)
+def warm(as_of: dt.date, county_ids) -> int:
+    """Compute, into the cache, every figure of the default dashboards (the city and each county on
+    ``as_of``, the reference date) whose cached value is gone because its app's stamp moved. Called by
+    ``jinpin.dashboard.warm`` (with the charts). Returns how many figures were computed."""
     done = 0
     for area in [Area(), *(Area(county_id=c) for c in county_ids)]:
         for f in all_figures():
