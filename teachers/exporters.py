@@ -219,7 +219,7 @@ class HonoursExporter(exports.Exporter):
     ]
 
     def year(self):
-        return hon.year_from(self.params.get("year"), reference_year())
+        return hon.year_from(self.params.get("year"), reference_year)
 
     def teachers(self):
         qs = self.scope.filter(Teacher)

@@ -21,7 +21,7 @@ from .registry import PAGE_SIZE, export_params
 
 
 def _year(request) -> int:
-    return hon.year_from(request.GET.get("year") or request.POST.get("year"), reference_year())
+    return hon.year_from(request.GET.get("year") or request.POST.get("year"), reference_year)
 
 
 @role_required()

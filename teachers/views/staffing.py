@@ -20,7 +20,7 @@ from .registry import PAGE_SIZE
 
 @role_required()
 def vacancies(request):
-    year = hon.year_from(request.GET.get("year"), reference_year())
+    year = hon.year_from(request.GET.get("year"), reference_year)
     show_all = request.GET.get("all") == "1"
     qs = staffing(request.scope.filter(School).select_related("county", "village"), year).filter(
         establishment__isnull=False

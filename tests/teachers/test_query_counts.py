@@ -41,7 +41,7 @@ def grow(world, course, n):
 PAGES = [
     ("course_list", "", 5),
     ("course_detail", "", 6),
-    ("vacancies", "", 7),
+    ("vacancies", "", 13),  # 7, and the reference date's six maxima on a cold cache (its default year)
     ("compliance", "", 8),
     ("compliance", "?county={county}", 8),
     ("compliance", "?school={school}&short=0", 9),
