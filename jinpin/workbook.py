@@ -36,6 +36,9 @@ SHEETS = [
             (gettext_lazy("Key poor-village schools"), "pairing_key_coverage", "denominator", "int"),
             (gettext_lazy("Paired one-to-one"), "pairing_key_coverage", "value", "int"),
             (gettext_lazy("Coverage (%)"), "pairing_key_coverage", "rate", "money"),
+            (gettext_lazy("Agreements in force"), "pairing_compliance", "denominator", "int"),
+            (gettext_lazy("Meeting this semester's minimums"), "pairing_compliance", "value", "int"),
+            (gettext_lazy("Compliance (%)"), "pairing_compliance", "rate", "money"),
         ],
     ),
     (

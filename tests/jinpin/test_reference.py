@@ -165,3 +165,25 @@ def test_the_warmer_fills_what_the_default_dashboards_read(world, client_for, dj
     with django_assert_num_queries(5):
         r = c.get(reverse("dashboard"))
     assert r.context["as_of"] == dt.date(2016, 10, 12)
+
+
+def test_the_workbooks_twinning_sheet_is_the_dashboards_compliance(
+    world, client_for, django_capture_on_commit_callbacks
+):
+    from tests.jinpin.test_dashboard import _workbook
+
+    w = world
+    log(agreement(w.strong_a, w.weak_a, signed_on=dt.date(2016, 9, 1)), "joint_research", dt.date(2016, 9, 12))
+    agreement(w.strong_b, w.weak_b, signed_on=dt.date(2016, 9, 1))
+    as_of = dt.date(2016, 9, 26)
+    c = client_for(w.admin)
+    cards = {card["key"]: card for card in c.get(reverse("dashboard"), {"as_of": as_of.isoformat()}).context["cards"]}
+    wb = _workbook(c, as_of, django_capture_on_commit_callbacks)
+    rows = list(wb.worksheets[0].iter_rows(values_only=True))
+    header, counties, city = rows[0], rows[1:-1], rows[-1]
+    met, in_force = header.index("本学期达标"), header.index("有效结对协议")
+    assert (city[met], city[in_force]) == (
+        cards["pairing_compliance"]["value"],
+        cards["pairing_compliance"]["denominator"],
+    )
+    assert [r[met] for r in counties] == [1, 0]
