@@ -7,7 +7,13 @@ in Redis, in the cache of CELERY_BROKER_URL / CACHE_URL), e.g. the scale-10 data
     CELERY_BROKER_URL=redis://127.0.0.1:6379/5 .venv/bin/python benchmarks/bench_dashboard.py --db jinpin_scale10
 
 Cold: the cache is emptied first (as after a write to every area: each figure's stamp moved).
-Warm: the same request again (the figures are read from the cache; charts' grouped queries run).
+Warm: the same request again (the figures and the charts' rows are read from the cache).
+
+``--areas``: also, for each area of data (teachers, twinning, subsidies, supervision), what one write there
+costs: the stamp is moved (as a committed write does), then the page is timed as the first person after
+the write would see it if nobody had re-warmed (``page_after_write``); then the warmer that the jobs and
+beat run (``jinpin.dashboard.warm``: the city and every county) is timed (``warmer``), and the page after
+it (``page_after_warmer``).
 """
 
 import argparse
@@ -26,6 +32,7 @@ def main():
     ap.add_argument("--db", default="jinpin_scale10")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--as-of", default="")
+    ap.add_argument("--areas", action="store_true", help="also time a write to each area and the warmer")
     args = ap.parse_args()
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{args.db}"
     from _util import django_setup
@@ -76,6 +83,24 @@ def main():
             "warm_ms_max": round(max(m for m, _ in warm)),
             "warm_queries": warm[0][1],
         }
+    if args.areas:
+        from jinpin import cache as stamps
+        from jinpin import figures
+
+        dashboard.warm()
+        for area in sorted({f.cache_area for f in figures.all_figures()}):
+            stamps._move(area)  # what a committed write to that area does
+            after_write = timed("admin")
+            stamps._move(area)
+            t = time.perf_counter()
+            computed = dashboard.warm()
+            warmer = (time.perf_counter() - t) * 1000
+            out[f"write_to_{area}"] = {
+                "page_after_write_ms": round(after_write[0]),
+                "warmer_ms": round(warmer),
+                "warmer_figures": computed,
+                "page_after_warmer_ms": round(timed("admin")[0]),
+            }
     print(json.dumps(out))
 
 

@@ -289,7 +289,7 @@ def _demo_checks(stdout, campaign, draw, inspector, officer, admin):
                 description=f"{item.snapshot['number']} {result.note}，需重新核定是否符合建档立卡标准",
                 responsible_level=Finding.Level.TOWN,
                 responsible_unit=f"{item.snapshot['town']}人民政府",
-                deadline=dt.date(2016, 11, 30) if k != 4 else timezone.localdate() + dt.timedelta(days=20),
+                deadline=dt.date(2016, 11, 30) if k != 4 else dt.date(2017, 3, 31),
             ),
             acting_user=inspector,
             scope=scope_i,

@@ -23,8 +23,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from . import figures, work
+from . import cache, figures, work
 from .forms import MAX_BIGINT
+from .reference import reference_date
 from .scope import Role, role_required
 
 DASHBOARD_ROLES = (Role.CITY_ADMIN, Role.AUDITOR, Role.COUNTY_OFFICER, Role.PRINCIPAL)
@@ -86,7 +87,7 @@ def area_and_date(request) -> tuple[figures.Area, dt.date, AreaForm, dict]:
         county_id = school.county_id
         names["school"] = school
     area = figures.Area(county_id=county_id, town_id=town_id, school_id=school_id)
-    as_of = data.get("as_of") or figures.latest_date(timezone.localdate())
+    as_of = data.get("as_of") or reference_date()
     return area, as_of, form, names
 
 
@@ -110,12 +111,27 @@ def figure_cards(area: figures.Area, as_of: dt.date) -> list[dict]:
     return out
 
 
-def chart_data(request, area: figures.Area, as_of: dt.date) -> dict:
-    """Series for the charts, each in one grouped query over the person's scope and the area."""
+def _scope_key(scope) -> tuple:
+    """What a chart's rows depend on in the person's scope: the whole city, a county, or a school."""
+    return ("city",) if scope.city_wide else (scope.role, scope.county_id, scope.school_id)
+
+
+def _cached_rows(figure_key: str, name: str, scope, area: figures.Area, as_of: dt.date, compute):
+    """A chart's grouped query, kept under the stamp of the app whose figure ``figure_key`` is (the
+    same invalidation as the figures: any committed write to that app moves it)."""
+    figure = figures.get(figure_key)
+    if figure is None:
+        return compute()
+    parts = ("chart", name, *_scope_key(scope), *area.key(), as_of.isoformat())
+    return cache.cached(figure.cache_area, parts, compute, timeout=figures.WARM_TIMEOUT)
+
+
+def chart_data(scope, area: figures.Area, as_of: dt.date) -> dict:
+    """Series for the charts, each one grouped query over the person's scope and the area, cached under the
+    owning app's stamp like the figures (``_cached_rows``; the per-county series are the counties' figures)."""
     from django.db.models import Count, Sum
     from django.db.models.functions import TruncMonth
 
-    scope = request.scope
     County = _models()[0]
     data: dict = {}
     counties = list(scope.filter(County).order_by("order", "code").values_list("pk", "name"))
@@ -123,7 +139,13 @@ def chart_data(request, area: figures.Area, as_of: dt.date) -> dict:
         ids = [pk for pk, _n in counties if not area.county_id or pk == area.county_id]
         names = [n for pk, n in counties if pk in ids]
         per = {}
-        for key in ("teachers_into_poor", "teachers_target_poor", "pairing_key_coverage", "teachers_training"):
+        for key in (
+            "teachers_into_poor",
+            "teachers_target_poor",
+            "pairing_key_coverage",
+            "pairing_compliance",
+            "teachers_training",
+        ):
             f = figures.get(key)
             if f is not None:
                 per[key] = figures.by_county(f, as_of, ids)
@@ -132,7 +154,9 @@ def chart_data(request, area: figures.Area, as_of: dt.date) -> dict:
             "into_poor": [per.get("teachers_into_poor", {}).get(i, {}).get("value", 0) for i in ids],
             "target_poor": [per.get("teachers_target_poor", {}).get(i, {}).get("value", 0) for i in ids],
         }
+        # each county's bar is that county's figure (the county dashboard's card): the same computation
         data["coverage"] = [_num(per.get("pairing_key_coverage", {}).get(i, {}).get("rate")) for i in ids]
+        data["compliance"] = [_num(per.get("pairing_compliance", {}).get(i, {}).get("rate")) for i in ids]
         data["training"] = [_num(per.get("teachers_training", {}).get(i, {}).get("rate")) for i in ids]
     if apps.is_installed("subsidies"):
         PayoutLine = apps.get_model("subsidies", "PayoutLine")
@@ -143,33 +167,51 @@ def chart_data(request, area: figures.Area, as_of: dt.date) -> dict:
             {"county": "award__county_id", "town": "award__school__town_id", "school": "award__school_id"},
             area,
         )
-        data["paid_by_scheme"] = [
-            {"name": r["award__scheme__name"], "value": _num(r["s"])}
-            for r in lines.values("award__scheme__name").annotate(s=Sum("amount")).order_by("award__scheme__name")
-        ]
-        data["paid_by_county"] = [
-            {"name": r["award__county__name"], "value": _num(r["s"])}
-            for r in lines.values("award__county__name", "award__county__order")
-            .annotate(s=Sum("amount"))
-            .order_by("award__county__order")
-        ]
-        data["paid_by_month"] = [
-            {"name": r["m"].strftime("%Y-%m"), "value": _num(r["s"])}
-            for r in lines.annotate(m=TruncMonth("settled_at")).values("m").annotate(s=Sum("amount")).order_by("m")
-        ]
+
+        def paid():
+            return {
+                "paid_by_scheme": [
+                    {"name": r["award__scheme__name"], "value": _num(r["s"])}
+                    for r in lines.values("award__scheme__name")
+                    .annotate(s=Sum("amount"))
+                    .order_by("award__scheme__name")
+                ],
+                "paid_by_county": [
+                    {"name": r["award__county__name"], "value": _num(r["s"])}
+                    for r in lines.values("award__county__name", "award__county__order")
+                    .annotate(s=Sum("amount"))
+                    .order_by("award__county__order")
+                ],
+                "paid_by_month": [
+                    {"name": r["m"].strftime("%Y-%m"), "value": _num(r["s"])}
+                    for r in lines.annotate(m=TruncMonth("settled_at"))
+                    .values("m")
+                    .annotate(s=Sum("amount"))
+                    .order_by("m")
+                ],
+            }
+
+        data.update(_cached_rows("subsidies_allocated", "paid", scope, area, as_of, paid))
     if apps.is_installed("inspections") and area.level in ("city", "county", "town"):
         Finding = apps.get_model("inspections", "Finding")
         findings = scope.filter(Finding).filter(campaign__starts_on__lte=as_of)
         findings = figures.narrow(findings, {"county": "county_id", "town": "village__town_id"}, area)
         labels = dict(Finding.Status.choices)
-        data["findings"] = [
-            {"name": str(labels.get(r["status"], r["status"])), "value": r["n"]}
-            for r in findings.values("status").annotate(n=Count("pk")).order_by("status")
-        ]
+        rows = _cached_rows(
+            "inspections_sampled",
+            "findings",
+            scope,
+            area,
+            as_of,
+            lambda: list(findings.values("status").annotate(n=Count("pk")).order_by("status")),
+        )
+        # labels in the reader's language, after the cache (the rows are language-free)
+        data["findings"] = [{"name": str(labels.get(r["status"], r["status"])), "value": r["n"]} for r in rows]
     data["labels"] = {
         "into_poor": _("Into poor-village primary schools and kindergartens"),
         "target_poor": _("Toward the 915 target"),
         "coverage": _("Key schools paired (%)"),
+        "compliance": _("Agreements meeting this semester's minimums (%)"),
         "training": _("Training compliance (%)"),
         "yuan": _("yuan"),
     }
@@ -201,7 +243,7 @@ def dashboard(request):
             "as_of": as_of,
             "form": form,
             "cards": figure_cards(area, as_of),
-            "charts": chart_data(request, area, as_of),
+            "charts": chart_data(scope, area, as_of),
             "counties": scope.filter(County).order_by("order", "code") if scope.city_wide else [],
             "towns": scope.filter(Town).filter(county_id=area.county_id).order_by("code") if area.county_id else [],
             "can_choose": not scope.is_principal,
@@ -242,10 +284,27 @@ def figure_records(request, key):
     )
 
 
+def warm(today: dt.date | None = None) -> int:
+    """Compute into the cache what the default dashboards show -- the city's and every county's figures and
+    charts on the reference date -- wherever a write has moved the owning app's stamp, so that the next
+    person reads the cache instead of paying for the aggregates. Run by beat (``jinpin.tasks.warm_dashboards``)
+    and at the end of every job that moved a stamp (``jinpin.jobs``). Returns how many figures it computed."""
+    from .scope import Scope
+
+    County = _models()[0]
+    as_of = reference_date(today)
+    county_ids = list(County.objects.order_by("order", "code").values_list("pk", flat=True))
+    done = figures.warm(as_of, county_ids)
+    chart_data(Scope(role=Role.CITY_ADMIN), figures.Area(), as_of)
+    for c in county_ids:
+        chart_data(Scope(role=Role.COUNTY_OFFICER, county_id=c), figures.Area(county_id=c), as_of)
+    return done
+
+
 def city_home(request) -> dict:
     """The city administrator's home: the headline figures as of the latest date with data, and the
     overdue findings per county (each a link to that county's list)."""
-    as_of = figures.latest_date(timezone.localdate())
+    as_of = reference_date()
     area = figures.Area()
     out = {"cards": figure_cards(area, as_of), "as_of": as_of}
     overdue = work.get("findings_overdue")
@@ -262,6 +321,6 @@ def workbook_export(request):
 
     form = AreaForm(request.POST)
     as_of = form.cleaned_data.get("as_of") if form.is_valid() else None
-    as_of = as_of or figures.latest_date(timezone.localdate())
+    as_of = as_of or reference_date()
     job = exports.start(request, "jinpin.yearbook", {"as_of": as_of.isoformat()})
     return redirect("job_detail", pk=job.pk)

@@ -11,7 +11,9 @@ school)". Its app registers a ``Figure`` in ``AppConfig.ready()`` (this module i
 * ``sum_field`` — for money: the figure is the sum of this field over the listing;
 * ``denominator(as_of)`` / ``target(as_of)`` — for a rate (sampling rate, coverage, compliance) or a
   target (915, 3,138, 100%);
-* ``note`` — "how this is counted", shown beside the figure.
+* ``note`` — "how this is counted", shown beside the figure;
+* ``latest()`` — the latest date the figure has records for (``jinpin.reference``: the day pages
+  open on when the records stop before the current school year).
 
 ``compute(figure, scope, area, as_of)`` is what pages, the year-end workbook and tests call; it is
 cached under the figure's cache area stamp (``jinpin/cache.py``: a committed write to the owning
@@ -148,12 +150,10 @@ def compute(figure: Figure, area: Area, as_of: dt.date) -> dict:
     )
 
 
-def warm(today: dt.date, county_ids) -> int:
-    """Compute, into the cache, every figure of the default dashboards (the city and each county on the
-    default as-of date) whose cached value is gone because its app's stamp moved. Run by beat every
-    minute (``jinpin.tasks.warm_dashboards``), so the page after a write reads the cache instead of
-    paying for the aggregates over the whole city. Returns how many figures were computed."""
-    as_of = latest_date(today)
+def warm(as_of: dt.date, county_ids) -> int:
+    """Compute, into the cache, every figure of the default dashboards (the city and each county on
+    ``as_of``, the reference date) whose cached value is gone because its app's stamp moved. Called by
+    ``jinpin.dashboard.warm`` (with the charts). Returns how many figures were computed."""
     done = 0
     for area in [Area(), *(Area(county_id=c) for c in county_ids)]:
         for f in all_figures():
@@ -168,23 +168,6 @@ def by_county(figure: Figure, as_of: dt.date, county_ids) -> dict[int, dict]:
     if "county" not in figure.paths:
         return {}
     return {cid: compute(figure, Area(county_id=cid), as_of) for cid in county_ids}
-
-
-def latest_date(today: dt.date) -> dt.date:
-    """The default "as of" date: the latest date any figure has data for, never after today.
-
-    Pages open on the latest period with data rather than the server clock's year, so a city whose
-    records stop in 2017 opens on 2017's figures, not on an empty current year."""
-    dates = [
-        d
-        for f in _figures.values()
-        if f.latest
-        for d in [cache.cached(f.cache_area, ("latest", f.key), f.latest, timeout=WARM_TIMEOUT)]
-        if d
-    ]
-    if not dates:
-        return today
-    return min(max(dates), today)
 
 
 def group_count(qs, path: str) -> dict:

@@ -397,6 +397,7 @@ def _execute_once(job_id, beat: bool) -> None:
         log.info("job %s already finished, running elsewhere or gone; nothing to do", job_id)
         return
     job = Job.objects.select_related("created_by").get(pk=job_id)
+    before = _stamps()
     with heartbeat(job.pk, enabled=beat):
         try:
             kind = _kinds[job.kind]
@@ -419,6 +420,27 @@ def _execute_once(job_id, beat: bool) -> None:
         else:
             if not result.detached:
                 finish(job.pk, Job.Status.SUCCEEDED, result=result)
+            if _stamps() != before:  # the job changed what the dashboards show (an import, payouts, a batch)
+                rewarm_dashboards()
+
+
+def _stamps() -> dict:
+    """The cache stamps of the areas the dashboards' figures depend on (a few cache reads)."""
+    from . import cache, figures
+
+    return {area: cache.stamp(area) for area in sorted({f.cache_area for f in figures.all_figures()})}
+
+
+def rewarm_dashboards() -> None:
+    """Send the dashboards' warmer (``jinpin.tasks.warm_dashboards``) now, after a job that changed their data,
+    so that nobody opening a dashboard pays for the aggregates the job invalidated. Without a broker the
+    beat's run (every minute) does the same."""
+    from .tasks import warm_dashboards
+
+    try:
+        warm_dashboards.delay()
+    except Exception as exc:  # the broker may be down: the work is only postponed to the next beat
+        log.warning("could not send the dashboards' warmer: %s", exc)
 
 
 def finish(job_id, status: str, *, message: str = "", result: JobResult | None = None) -> bool:

@@ -286,8 +286,9 @@ CELERY_BEAT_SCHEDULE = {
     # the audit chain and the sealed payout batches, recomputed every night (03:30); the result is stored
     "verify-audit-trail": {"task": "jinpin.tasks.verify_audit", "schedule": crontab(minute=30, hour=3)},
     "reap-stuck-jobs": {"task": "jinpin.tasks.reap_stuck_jobs", "schedule": JOB_REAP_SECONDS},
-    # the dashboards' figures a write invalidated, recomputed into the cache (jinpin/figures.py: warm)
-    "warm-dashboards": {"task": "jinpin.tasks.warm_dashboards", "schedule": 60.0},
+    # the dashboards' figures and charts a write invalidated, recomputed into the cache (jinpin/dashboard.py: warm;
+    # jobs that change data send it at once): every 30 s, a few hundred cache reads when nothing moved
+    "warm-dashboards": {"task": "jinpin.tasks.warm_dashboards", "schedule": 30.0},
     # The provinces re-match the poor-household registry weekly; so do we (Monday 02:00).
     "subsidies-rematch-registry": {
         "task": "subsidies.tasks.rematch_registry",

@@ -50,11 +50,15 @@ def _redrive_when_a_worker_starts(**kwargs):
 
 @shared_task(name="jinpin.tasks.warm_dashboards", ignore_result=True)
 def warm_dashboards() -> int:
-    """Recompute into the cache the dashboard figures a write has invalidated (``figures.warm``)."""
-    from django.apps import apps
-    from django.utils import timezone
+    """Recompute into the cache the dashboard figures and charts a write has invalidated (``dashboard.warm``).
+    One warmer at a time: a run still computing after a big write makes the next beat skip."""
+    from django.core.cache import cache
 
-    from . import figures
+    from . import dashboard
 
-    County = apps.get_model("schools", "County")
-    return figures.warm(timezone.localdate(), list(County.objects.values_list("pk", flat=True)))
+    if not cache.add("warm-dashboards:running", 1, 600):
+        return 0
+    try:
+        return dashboard.warm()
+    finally:
+        cache.delete("warm-dashboards:running")

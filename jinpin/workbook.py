@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import exports, figures
 from .exports import Column
+from .reference import reference_date
 from .scope import Role
 
 ROLES = frozenset({Role.CITY_ADMIN, Role.AUDITOR, Role.COUNTY_OFFICER})
@@ -25,7 +25,7 @@ def _date(params) -> dt.date:
     try:
         return dt.date.fromisoformat(str(params.get("as_of") or ""))
     except ValueError:
-        return figures.latest_date(timezone.localdate())
+        return reference_date()
 
 
 #: (sheet title, [(column header, figure key, which part of the result, column kind)])
@@ -36,6 +36,9 @@ SHEETS = [
             (gettext_lazy("Key poor-village schools"), "pairing_key_coverage", "denominator", "int"),
             (gettext_lazy("Paired one-to-one"), "pairing_key_coverage", "value", "int"),
             (gettext_lazy("Coverage (%)"), "pairing_key_coverage", "rate", "money"),
+            (gettext_lazy("Agreements in force"), "pairing_compliance", "denominator", "int"),
+            (gettext_lazy("Meeting this semester's minimums"), "pairing_compliance", "value", "int"),
+            (gettext_lazy("Compliance (%)"), "pairing_compliance", "rate", "money"),
         ],
     ),
     (

@@ -60,6 +60,29 @@ def active_minimums():
     return list(RequiredMinimum.objects.filter(is_active=True).order_by("order", "pk"))
 
 
+def current_periods(day=None):
+    """The school year and the semester pages open on: those containing ``day``, by default the reference date
+    (``jinpin.reference``: today, or the last day with records when they stop before this school year). The
+    year is the latest begun when none contains the day; the semester is None in a holiday. States (met, not
+    yet, missed) are still judged against the real today by the callers: a semester of 2016 is over."""
+    from jinpin import cache
+    from jinpin.reference import reference_date
+
+    from .figures import AREA
+
+    day = day or reference_date()
+
+    def periods():
+        year = (
+            SchoolYear.objects.containing(day).first()
+            or SchoolYear.objects.filter(starts_on__lte=day).order_by("-starts_on").first()
+        )
+        return year, Semester.objects.containing(day).first()
+
+    # the calendar's rows: kept under the twinning stamp, which a change of the calendar moves (``touch``)
+    return cache.cached(AREA, ("periods", day.isoformat()), periods)
+
+
 def years_upto(today=None, *, last: int | None = None):
     """School years that have started by ``today`` (the last ``last`` of them)."""
     today = today or timezone.localdate()
@@ -406,8 +429,14 @@ def _bump():
 
 
 def touch(*args, **kwargs):
-    """Mark compliance as changed once the current transaction commits (signal receiver and helper)."""
+    """Mark compliance as changed once the current transaction commits (signal receiver and helper); the
+    dashboard's twinning figures (``pairing.figures``, the "pairing" stamp of ``jinpin.cache``) with it."""
+    from jinpin import cache
+
+    from .figures import AREA
+
     transaction.on_commit(_bump)
+    cache.bump(AREA)
 
 
 def cached_ranking(scope, agreements, *, key: tuple, years, today=None, **kwargs):

@@ -3,11 +3,13 @@
 * The demo city: agreements for the demo schools -- every key-poor-village school
   paired one-to-one in five counties (汶上县 among them, where the demo principals
   work), about 60% in the others; weak town and village schools grouped one-to-many;
-  a draft and an ended agreement here and there. Activities, secondments, projects,
-  donations and milestones over the previous and the current school year, with gaps
-  chosen per pair so the compliance pages show met, not yet and missed.
+  a draft and an ended agreement here and there. Agreements signed in the first days of
+  the demo's programme year (the 2016–17 school year, ``schools.demo.DEMO_YEAR_START``),
+  activities, secondments, projects, donations and milestones over its two semesters up
+  to ``DEMO_LAST_DAY``, with gaps chosen per pair so the compliance pages show met and
+  missed (and, as of a day inside a semester, not yet).
 * ``--scale N``: N x 1,000 one-to-one agreements over synthetic weak schools and
-  N x 100,000 activities written with COPY. When the schools seeder has not made
+  N x 100,000 activities (in the same year) written with COPY. When the schools seeder has not made
   enough synthetic weak schools (it makes a third of N x 1,000 weak), this seeder adds
   weak rural schools with codes starting 8 so that each helped school has one active
   agreement, as the rule requires.
@@ -23,6 +25,7 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
+from schools.demo import DEMO_LAST_DAY, DEMO_YEAR_START
 from schools.models import Location, Poverty, School, Stage, Village
 
 from .models import (
@@ -71,25 +74,16 @@ SUMMARIES = {
 }
 
 
-def _years(today):
-    """The previous and the current school year (the demo's two years of history)."""
-    current = (
-        SchoolYear.objects.containing(today).first()
-        or SchoolYear.objects.filter(starts_on__lte=today).order_by("-starts_on").first()
-    )
-    previous = SchoolYear.objects.filter(starts_on__lt=current.starts_on).order_by("-starts_on").first()
-    return previous, current
-
-
 def seed_pairing(stdout, scale):
-    today = timezone.localdate()
-    previous, current = _years(today)
+    # the demo's year, not the clock's: the records stop on its last day
+    today = DEMO_LAST_DAY
+    year = SchoolYear.objects.containing(DEMO_YEAR_START).get()
     cal = Calendar()
     rnd = random.Random(2016)
     if not Agreement.objects.filter(content__startswith=DEMO_MARK).exists():
-        _seed_demo(rnd, cal, previous, current, today)
+        _seed_demo(rnd, cal, year, today)
     if scale:
-        _seed_scale(rnd, cal, previous, today, scale)
+        _seed_scale(rnd, cal, year, today, scale)
     from . import compliance
 
     compliance.touch()  # bulk writes send no signals
@@ -100,7 +94,7 @@ def seed_pairing(stdout, scale):
 
 
 # -- the demo city ----------------------------------------------------------------------------------
-def _seed_demo(rnd, cal, previous, current, today):
+def _seed_demo(rnd, cal, year, today):
     from schools.demo import demo_principal_schools
 
     strong_demo, weak_demo = demo_principal_schools()
@@ -108,7 +102,7 @@ def _seed_demo(rnd, cal, previous, current, today):
     by_county = {}
     for s in schools:
         by_county.setdefault(s.county_id, []).append(s)
-    start = previous.starts_on
+    start = year.starts_on
     plans = []  # (agreement, helped list, profile)
     for _county_id, county_schools in by_county.items():
         code = county_schools[0].county.code
@@ -143,8 +137,9 @@ def _seed_demo(rnd, cal, previous, current, today):
         if gappy and n % 11 == 7:
             status = AgreementStatus.DRAFT
         elif gappy and n % 13 == 11:
-            status, ended = AgreementStatus.ENDED, previous.ends_on - dt.timedelta(days=60)
-        signed = start + dt.timedelta(days=rnd.randrange(0, 20))
+            # ended at the winter break (after the report's date, so it still counts then)
+            status, ended = AgreementStatus.ENDED, year.starts_on + dt.timedelta(days=150)
+        signed = start + dt.timedelta(days=rnd.randrange(0, 20))  # 1-20 September 2016
         agreements.append(
             Agreement(
                 county_id=helped[0].county_id,
@@ -164,7 +159,7 @@ def _seed_demo(rnd, cal, previous, current, today):
     for a, (_h, helped, _f) in zip(agreements, plans, strict=False):
         links += [AgreementSchool(agreement=a, school=s, active=a.status == AgreementStatus.ACTIVE) for s in helped]
     AgreementSchool.objects.bulk_create(links, batch_size=2000)
-    _demo_history(rnd, cal, agreements, plans, statuses, previous, current, today)
+    _demo_history(rnd, cal, agreements, plans, statuses, year, today)
 
 
 def _teachers_by_school(school_ids, helper_ids=()):
@@ -197,11 +192,11 @@ def _teachers_by_school(school_ids, helper_ids=()):
     return out
 
 
-def _demo_history(rnd, cal, agreements, plans, profiles, previous, current, today):
+def _demo_history(rnd, cal, agreements, plans, profiles, year, today):
     acts, act_people, secs, projects, donations, milestones = [], [], [], [], [], []
     school_ids = {a.helping_school_id for a in agreements} | {s.pk for _h, hs, _f in plans for s in hs}
     staff = _teachers_by_school(school_ids, {a.helping_school_id for a in agreements})
-    semesters = [s for s in cal.semesters if s.school_year_id in (previous.pk, current.pk) and s.starts_on <= today]
+    semesters = [s for s in cal.semesters if s.school_year_id == year.pk and s.starts_on <= today]
     for a, (_helper, helped, _form), profile in zip(agreements, plans, profiles, strict=False):
         if a.status == AgreementStatus.DRAFT:
             continue
@@ -246,47 +241,47 @@ def _demo_history(rnd, cal, agreements, plans, profiles, previous, current, toda
 
         for sem in semesters:
             if profile == "demo" and sem.ends_on >= today:
-                continue  # the demo principals' current semester is still due: the browser flow makes it met
+                continue  # the demo principals' last semester is still due: the browser flow makes it met
             skip = (profile == "patchy" and rnd.random() < 0.35) or (profile == "poor" and rnd.random() < 0.75)
             if not skip:
                 for _ in range(rnd.randint(1, 3)):
                     add(rnd.choice(MEETING_KINDS), day_in(sem.starts_on, sem.ends_on))
             for _ in range(rnd.randint(0, 2)):
                 add(rnd.choice(OTHER_KINDS), day_in(sem.starts_on, sem.ends_on))
-        for year in (previous, current):
-            ok = {"good": 0.9, "demo": 0.9, "patchy": 0.5, "poor": 0.15}[profile]
-            if rnd.random() < ok:
-                add(ActivityKind.BACKBONE_TRAINING, day_in(year.starts_on, year.ends_on))
-            if rnd.random() < ok:
-                add(ActivityKind.ONLINE_CLASSROOM, day_in(year.starts_on, year.ends_on))
-            for direction in Direction.values:
-                if rnd.random() < ok - (
-                    0.2 if direction == Direction.TO_HELPING else 0
-                ):  # the helped side sends less often
-                    start = day_in(year.starts_on, year.starts_on + dt.timedelta(days=150))
-                    if start:
-                        frm, to = (
-                            (a.helping_school_id, helped[0].pk)
-                            if direction == Direction.TO_HELPED
-                            else (helped[0].pk, a.helping_school_id)
+        # the year's minimums: a backbone visit, an online classroom, a secondment each way
+        ok = {"good": 0.9, "demo": 0.9, "patchy": 0.5, "poor": 0.15}[profile]
+        if rnd.random() < ok:
+            add(ActivityKind.BACKBONE_TRAINING, day_in(year.starts_on, year.ends_on))
+        if rnd.random() < ok:
+            add(ActivityKind.ONLINE_CLASSROOM, day_in(year.starts_on, year.ends_on))
+        for direction in Direction.values:
+            if rnd.random() < ok - (
+                0.2 if direction == Direction.TO_HELPING else 0
+            ):  # the helped side sends less often
+                start = day_in(year.starts_on, year.starts_on + dt.timedelta(days=150))
+                if start:
+                    frm, to = (
+                        (a.helping_school_id, helped[0].pk)
+                        if direction == Direction.TO_HELPED
+                        else (helped[0].pk, a.helping_school_id)
+                    )
+                    pool = staff.get(frm, [])
+                    t = pool[1] if len(pool) > 1 else None
+                    secs.append(
+                        Secondment(
+                            agreement=a,
+                            direction=direction,
+                            from_school_id=frm,
+                            to_school_id=to,
+                            teacher=t,
+                            person_name=t.name if t else "挂职干部",
+                            post="副校长（挂职）",
+                            starts_on=start,
+                            ends_on=start + dt.timedelta(days=90),
                         )
-                        pool = staff.get(frm, [])
-                        t = pool[1] if len(pool) > 1 else None
-                        secs.append(
-                            Secondment(
-                                agreement=a,
-                                direction=direction,
-                                from_school_id=frm,
-                                to_school_id=to,
-                                teacher=t,
-                                person_name=t.name if t else "挂职干部",
-                                post="副校长（挂职）",
-                                starts_on=start,
-                                ends_on=start + dt.timedelta(days=90),
-                            )
-                        )
+                    )
         if rnd.random() < {"good": 0.9, "demo": 1, "patchy": 0.5, "poor": 0.2}[profile]:
-            started = day_in(previous.starts_on, previous.starts_on + dt.timedelta(days=90))
+            started = day_in(year.starts_on + dt.timedelta(days=20), year.starts_on + dt.timedelta(days=90))
             if started:
                 projects.append(
                     JointProject(
@@ -301,7 +296,7 @@ def _demo_history(rnd, cal, agreements, plans, profiles, previous, current, toda
                     )
                 )
         if rnd.random() < 0.5:
-            d = day_in(previous.starts_on, previous.ends_on)
+            d = day_in(year.starts_on, year.ends_on)
             if d:
                 cat = rnd.choice(DonationCategory.values)
                 item, qty, unit = {
@@ -329,8 +324,8 @@ def _demo_history(rnd, cal, agreements, plans, profiles, previous, current, toda
                         school=s,
                         kind=SchoolMilestoneKind.PLAN,
                         status=SchoolMilestoneStatus.ADOPTED,
-                        drafted_on=previous.starts_on + dt.timedelta(days=40),
-                        adopted_on=previous.starts_on + dt.timedelta(days=100),
+                        drafted_on=year.starts_on + dt.timedelta(days=20),
+                        adopted_on=year.starts_on + dt.timedelta(days=40),
                     )
                 )
                 adopted = profile == "good"
@@ -339,8 +334,8 @@ def _demo_history(rnd, cal, agreements, plans, profiles, previous, current, toda
                         school=s,
                         kind=SchoolMilestoneKind.CHARTER,
                         status=SchoolMilestoneStatus.ADOPTED if adopted else SchoolMilestoneStatus.DRAFTED,
-                        drafted_on=previous.starts_on + dt.timedelta(days=60),
-                        adopted_on=previous.starts_on + dt.timedelta(days=200) if adopted else None,
+                        drafted_on=year.starts_on + dt.timedelta(days=30),
+                        adopted_on=year.starts_on + dt.timedelta(days=200) if adopted else None,
                     )
                 )
     Activity.objects.bulk_create(acts, batch_size=2000)
@@ -357,7 +352,7 @@ def _demo_history(rnd, cal, agreements, plans, profiles, previous, current, toda
 
 
 # -- scale ------------------------------------------------------------------------------------------------
-def _seed_scale(rnd, cal, previous, today, scale):
+def _seed_scale(rnd, cal, year, today, scale):
     target = scale * 1000
     have = Agreement.objects.filter(content__startswith=SCALE_MARK).count()
     need = target - have
@@ -385,7 +380,7 @@ def _seed_scale(rnd, cal, previous, today, scale):
             .values_list("pk", "county_id")
             .order_by("pk")[:need]
         )
-    signed = previous.starts_on
+    signed = year.starts_on
     agreements = []
     for i, (_school_id, county_id) in enumerate(free):
         pool = by_county.get(county_id) or helpers[0:1] and [helpers[i % len(helpers)][0]]

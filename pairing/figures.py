@@ -1,9 +1,11 @@
-"""The twinning app's headline figure (registered with ``jinpin.figures``): coverage of key poor-village
-schools by one-to-one agreements, against the 2017 target of 100%. Defined here once."""
+"""The twinning app's headline figures (registered with ``jinpin.figures``): coverage of key poor-village
+schools by one-to-one agreements, against the 2017 target of 100%, and compliance: agreements that have
+met the semester's minimums. Defined here once."""
 
 from __future__ import annotations
 
-from django.db.models import Max, Q
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -11,7 +13,17 @@ from django.utils.translation import gettext_lazy as _
 from jinpin import cache, figures
 from schools.models import School
 
-from .models import Agreement, AgreementForm, AgreementSchool, AgreementStatus
+from .models import (
+    Activity,
+    Agreement,
+    AgreementForm,
+    AgreementSchool,
+    AgreementStatus,
+    Evidence,
+    Interval,
+    RequiredMinimum,
+    Semester,
+)
 from .selectors import KEY_SCHOOL
 
 AREA = "pairing"
@@ -36,6 +48,51 @@ def key_paired(as_of):
         "school_id"
     )
     return key_schools(as_of).filter(pk__in=helped)
+
+
+def semester_of(as_of):
+    """The semester containing ``as_of``, or in a holiday the latest one begun by then."""
+    return Semester.objects.filter(starts_on__lte=as_of).order_by("-starts_on").first()
+
+
+def semester_minimums():
+    """The active per-semester minimums proved by activities (e.g. one joint teaching-research meeting a
+    semester): the same rows, kinds and numbers the compliance engine (``pairing.compliance``) reads."""
+    return list(
+        RequiredMinimum.objects.filter(is_active=True, interval=Interval.SEMESTER, evidence=Evidence.ACTIVITIES)
+    )
+
+
+def semester_met(as_of):
+    """Agreements in force on ``as_of`` that had met every per-semester minimum of its semester by that day:
+    for each minimum, at least ``required`` activities of its kinds held in the semester, on or before
+    ``as_of`` (one correlated count per minimum, on the activity index by semester, kind, agreement)."""
+    semester = semester_of(as_of)
+    qs = in_force(as_of)
+    if semester is None:
+        return qs.none()
+    for m in semester_minimums():
+        held = (
+            Activity.objects.filter(
+                agreement=OuterRef("pk"), semester=semester, kind__in=list(m.activity_kinds), held_on__lte=as_of
+            )
+            .order_by()
+            .values("agreement")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        qs = qs.annotate(**{f"held_{m.pk}": Coalesce(Subquery(held[:1]), 0)}).filter(
+            **{f"held_{m.pk}__gte": m.required}
+        )
+    return qs
+
+
+def _latest():
+    """The latest day of twinning records: an agreement begun or an activity held (never after today: capped
+    by ``jinpin.reference``)."""
+    begun = Agreement.objects.filter(status=AgreementStatus.ACTIVE).aggregate(d=Max("starts_on"))["d"]
+    held = Activity.objects.aggregate(d=Max("held_on"))["d"]
+    return max([d for d in (begun, held) if d], default=None)
 
 
 def bump(*args, **kwargs):
@@ -69,7 +126,33 @@ def register():
                 (_("Village"), lambda s: s.village.name if s.village_id else ""),
                 (_("County"), lambda s: s.county.name),
             ],
-            latest=lambda: Agreement.objects.filter(status=AgreementStatus.ACTIVE).aggregate(d=Max("starts_on"))["d"],
+            latest=_latest,
             list_url=lambda s: reverse("schools:school_detail", args=[s.pk]),
+        )
+    )
+    figures.register(
+        figures.Figure(
+            key="pairing_compliance",
+            label=_("Agreements meeting this semester's minimums"),
+            note=_(
+                "Agreements in force on the as-of date (activated, begun, not yet ended) that had met every "
+                "per-semester minimum of its semester by that day (at least one joint teaching-research meeting, "
+                "lesson preparation, seminar or observation), counting activities held up to the date; in a "
+                "holiday, the semester just ended. The rate is against every agreement in force. The school "
+                "year's minimums are judged on the compliance page."
+            ),
+            unit="agreement",
+            facts=semester_met,
+            paths={"county": "county_id"},
+            listing=lambda qs: qs.select_related("county", "helping_school").order_by("county__order", "pk"),
+            denominator=in_force,
+            cache_area=AREA,
+            order=55,
+            columns=[
+                (_("Agreement"), lambda a: str(a)),
+                (_("Helping school"), lambda a: a.helping_school.name),
+                (_("County"), lambda a: a.county.name),
+            ],
+            list_url=lambda a: reverse("pairing:agreement_detail", args=[a.pk]),
         )
     )

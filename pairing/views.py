@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from jinpin import exports, held_uploads, paging
 from jinpin.forms import add_errors, parse_id, parse_int, show_errors
+from jinpin.reference import reference_date
 from jinpin.scope import role_required
 from schools.models import County, School
 from teachers import invalidation as teachers_invalidation
@@ -43,7 +44,6 @@ from .models import (
     SchoolMilestoneKind,
     SchoolYear,
     Secondment,
-    Semester,
 )
 
 PAGE_SIZE = 50
@@ -66,14 +66,6 @@ def _count_of(model, fk):
             model.objects.filter(**{fk: OuterRef("pk")}).order_by().values(fk).annotate(n=Count("pk")).values("n")[:1]
         ),
         0,
-    )
-
-
-def current_year(today=None):
-    today = today or timezone.localdate()
-    return (
-        SchoolYear.objects.containing(today).first()
-        or SchoolYear.objects.filter(starts_on__lte=today).order_by("-starts_on").first()
     )
 
 
@@ -167,9 +159,10 @@ def agreement_detail(request, pk):
     agreement = request.scope.get_or_404(_agreements(request), pk=pk)
     scope = request.scope
     today = timezone.localdate()
+    # the years up to the latest with records (not the empty years of the clock after them); states by today
     years = [
         y
-        for y in compliance.years_upto(today)
+        for y in compliance.years_upto(reference_date())
         if y.ends_on >= agreement.starts_on and (agreement.span_end is None or y.starts_on <= agreement.span_end)
     ]
     cells = compliance.attach_evidence(
@@ -493,7 +486,9 @@ def _compliance_params(request):
     year_pk = parse_id(request.GET.get("year"))
     if year_pk is not None:
         year = next((y for y in years if y.pk == year_pk), None)
-    year = year or (years[0] if years else None)
+    if year is None:  # by default the year of the reference date: the latest with records
+        default = compliance.current_periods()[0]
+        year = next((y for y in years if default and y.pk == default.pk), years[0] if years else None)
     county = None
     county_pk = parse_id(request.GET.get("county"))
     if county_pk is not None:
@@ -619,14 +614,13 @@ def home_panel(request):
     scope = request.scope
     if scope.role is None:
         return None
-    today = timezone.localdate()
-    year = current_year(today)
+    today = timezone.localdate()  # what is missed is judged against the real clock
+    year, semester = compliance.current_periods()  # the latest period with records
     if scope.is_principal:
         agreements = list(_agreements(request).filter(status=AgreementStatus.ACTIVE))
         cells = compliance.cells(
             Agreement.objects.filter(pk__in=[a.pk for a in agreements]), years=[year] if year else [], today=today
         )
-        semester = Semester.objects.containing(today).first()
         pairs = []
         for a in agreements:
             mine = [c for c in cells if c.agreement_id == a.pk]

@@ -8,19 +8,19 @@ from jinpin import work
 from jinpin.scope import Role
 
 from . import compliance
-from .models import Agreement, AgreementStatus, SchoolYear, Semester
+from .models import Agreement, AgreementStatus
 
 
-def due_cells(scope, today=None) -> list:
+def due_cells(scope, day=None) -> list:
     """The minimums of the person's active agreements not yet met for the current semester or school year
-    (not yet, or missed), from the compliance engine (one SQL statement)."""
-    today = today or timezone.localdate()
-    year = SchoolYear.objects.containing(today).first()
+    (not yet, or missed), from the compliance engine (one SQL statement). "Current": those containing ``day``,
+    by default the reference date (the latest period with records, ``compliance.current_periods``); whether a
+    minimum is missed or not yet is judged against the real today."""
+    year, semester = compliance.current_periods(day)
     if year is None:
         return []
-    semester = Semester.objects.containing(today).first()
     agreements = scope.filter(Agreement).filter(status=AgreementStatus.ACTIVE)
-    cells = compliance.cells(agreements, years=[year], today=today)
+    cells = compliance.cells(agreements, years=[year], today=timezone.localdate())
     current = [
         c
         for c in cells

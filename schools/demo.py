@@ -5,6 +5,7 @@ county-town schools that can help them. Deterministic and idempotent.
 ``--scale N`` adds N x 1,000 synthetic schools (codes starting with 9) for benchmarks.
 """
 
+import datetime as dt
 import random
 
 from django.contrib.auth import get_user_model
@@ -35,6 +36,15 @@ DEMO_PASSWORD = "Jinpin@2016"
 PRIMARY_IN_POOR = 150
 KINDERGARTENS_IN_POOR = 172
 PROVINCIAL_POOR = 510
+
+#: The demo's programme year is the report's (dated 2016-09-26): the 2016–17 school year. Every seeder
+#: dates the year's work in it -- agreements and activities, hires, movements, training, the subsidy
+#: year and its payments, the campaign -- from its first day up to ``DEMO_LAST_DAY`` (the spring
+#: semester's last day), whatever the server clock says; only history that precedes the programme
+#: (careers, the poverty registry) is older. Pages open on this year because they default to the
+#: latest period with data (``jinpin.reference``), not to the clock's year.
+DEMO_YEAR_START = dt.date(2016, 9, 1)
+DEMO_LAST_DAY = dt.date(2017, 7, 10)
 
 
 def seed_places(stdout, scale):

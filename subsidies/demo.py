@@ -290,6 +290,13 @@ def _allocate_for_report(period, hold):
         )
 
 
+def _payment_days(k: int) -> tuple[dt.datetime, dt.datetime]:
+    """When the ``k``-th county's batch was sent and when its bank settled it: every eight days from
+    12 September 2016, settled five days after sending."""
+    sent = timezone.make_aware(dt.datetime(2016, 9, 12, 10, 0)) + dt.timedelta(days=8 * k)
+    return sent, sent + dt.timedelta(days=5)
+
+
 def _demo_payouts(stdout, period):
     """2016–2017: every county pays its approved awards from central funds (the officer prepares, the city
     administrator checks and sends, the bank returns the file); in 汶上县 one line fails and is re-issued, and
@@ -308,7 +315,7 @@ def _demo_payouts(stdout, period):
     memberships = Membership.objects.filter(role="county_officer", is_active=True).select_related("user", "county")
     total_paid = batches = 0
     wenshang = None
-    for m in memberships.order_by("county__code"):
+    for k, m in enumerate(memberships.order_by("county__code")):
         officer, county = m.user, m.county
         scope = get_scope(officer)
         if not Award.objects.filter(county=county, period=period, status=AwardStatus.APPROVED).exists():
@@ -318,12 +325,15 @@ def _demo_payouts(stdout, period):
         )
         # four eyes: the city administrator checks the officer's batch and sends it
         sender = admin or officer
-        payouts.payout_send(batch=batch, acting_user=sender, scope=get_scope(sender))
+        # the autumn semester's payment, in the demo's year: the first counties' banks pay before the report
+        # (2016-09-26), the others in October and November (the dashboard's "paid by month")
+        sent, settled = _payment_days(k)
+        payouts.payout_send(batch=batch, acting_user=sender, scope=get_scope(sender), at=sent)
         lines = list(batch.lines.order_by("pk").values_list("pk", flat=True))
         results = [{"line": pk, "paid": True, "reference": f"JN2016{pk:08d}"} for pk in lines]
         if county.code == "370830":
             results[-1] = {"line": lines[-1], "paid": False, "reason": "账户已冻结"}
-        paid, failed = payouts.lines_settle(results=results, acting_user=officer, batch=batch)
+        paid, failed = payouts.lines_settle(results=results, acting_user=officer, batch=batch, at=settled)
         total_paid += paid
         batches += 1
         if county.code == "370830":

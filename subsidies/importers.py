@@ -19,7 +19,7 @@ from jinpin.audit import log_changes
 from jinpin.imports import Col, Importer
 from schools.models import School, Stage, Village
 
-from . import scoping
+from . import invalidation, scoping
 from .models import Enrolment, EnrolmentConflict, Household, HouseholdStatus, Student
 from .services.transfers import clean_account
 
@@ -136,6 +136,7 @@ class HouseholdImporter(Importer):
             Household.objects.bulk_update(changed_rows, fields, batch_size=2000)
             log_changes(history, actor=self.user, request=self.request, event="import", importer=self.identifier)
         HouseholdStatus.objects.bulk_create(statuses, batch_size=2000)
+        invalidation.bump()  # bulk writes send no signal: the dashboards' "pupils aided" moves on commit
         return created, updated, unchanged
 
 
@@ -373,6 +374,7 @@ class StudentImporter(Importer):
         if changed_enrol:
             Enrolment.objects.bulk_update(changed_enrol, ["school_id", "stage", "grade"], batch_size=2000)
         PaymentDetailChange.objects.bulk_create(payment_changes, batch_size=2000)
+        invalidation.bump()  # bulk writes send no signal: the dashboards' "pupils aided" moves on commit
         for history in (student_history, enrol_history):
             log_changes(history, actor=self.user, request=self.request, event="import", importer=self.identifier)
         log_changes(

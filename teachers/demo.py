@@ -15,9 +15,9 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, F
-from django.utils import timezone
 
 from jinpin import idcard
+from schools.demo import DEMO_LAST_DAY, DEMO_YEAR_START
 from schools.models import Location, Poverty, School, Stage
 
 from .models import (
@@ -46,6 +46,7 @@ BIRTH_SPAN = 13000  # days of possible birth dates (1962–1997)
 BIRTH_BASE = dt.date(1962, 1, 1)
 SCALE_BASE = 1_000_000  # synthetic teachers' sequence numbers start here
 
+SPRING_INTAKE = dt.date(2017, 3, 1)  # the demo year's second intake of new teachers
 COURSES = [
     # code, name, provider, level, mode, hours, start
     (
@@ -55,7 +56,7 @@ COURSES = [
         TrainingLevel.NATIONAL,
         TrainingMode.REMOTE,
         "40",
-        "2016-04-01",
+        "2016-09-01",
     ),
     (
         "SD2016-02",
@@ -64,7 +65,7 @@ COURSES = [
         TrainingLevel.PROVINCIAL,
         TrainingMode.REMOTE,
         "30",
-        "2016-07-10",
+        "2016-09-12",
     ),
     (
         "SD2017-01",
@@ -91,16 +92,16 @@ COURSES = [
         TrainingLevel.CITY,
         TrainingMode.MIXED,
         "20",
-        "2017-08-14",
+        "2017-04-10",
     ),
     (
-        "JN2018-01",
+        "JN2017-03",
         "济宁市幼儿园教师保教能力培训",
         "济宁学院",
         TrainingLevel.CITY,
         TrainingMode.CENTRALISED,
         "16",
-        "2018-05-07",
+        "2017-05-08",
     ),
     (
         "XJ2017-01",
@@ -109,9 +110,9 @@ COURSES = [
         TrainingLevel.COUNTY,
         TrainingMode.CENTRALISED,
         "30",
-        "2017-07-03",
+        "2017-06-19",
     ),
-    ("XB2017-01", "校本研修", "本校", TrainingLevel.SCHOOL, TrainingMode.CENTRALISED, "20", "2017-09-01"),
+    ("XB2017-01", "校本研修", "本校", TrainingLevel.SCHOOL, TrainingMode.CENTRALISED, "20", "2017-03-01"),
 ]
 
 
@@ -147,7 +148,7 @@ def _size_for_report(stdout):
     """Size the demo's 2016 arrivals so that the figure ``teachers_into_poor`` (``teachers/figures.py``) is the
     report's 628 on its date: the youngest staff of poor-village primary schools and kindergartens whose only
     record is one period at their school were hired there on 1 September 2016 (新录用教师优先满足贫困村学校);
-    if the demo ever gave more, the latest 2016 hires are moved to the 2017 intake."""
+    if the demo ever gave more, the latest 2016 hires are moved to the year's spring intake."""
     from .figures import INTO_STAGES, POOR, into_poor_periods
 
     counted = Teacher.objects.filter(pk__in=into_poor_periods(REPORT_DATE).values("teacher_id")).count()
@@ -174,7 +175,7 @@ def _size_for_report(stdout):
     elif counted > REPORT_INTO_POOR:
         later = into_poor_periods(REPORT_DATE).filter(kind=ServiceKind.HIRE, start=hire_day, end__isnull=True)
         ids = list(later.order_by("-teacher_id").values_list("pk", flat=True)[: counted - REPORT_INTO_POOR])
-        ServicePeriod.objects.filter(pk__in=ids).update(start=dt.date(2017, 9, 1))
+        ServicePeriod.objects.filter(pk__in=ids).update(start=SPRING_INTAKE)
     counted = Teacher.objects.filter(pk__in=into_poor_periods(REPORT_DATE).values("teacher_id")).count()
     stdout.write(f"  {counted} teachers supplemented or exchanged into poor-village schools by {REPORT_DATE}")
 
@@ -206,7 +207,7 @@ def _staff_size(school) -> int:
 def _seed_demo(rnd, courses):
     schools = list(School.objects.filter(code__startswith="0").select_related("village", "county").order_by("code"))
     strong = [s for s in schools if not s.is_weak]
-    today = timezone.localdate()
+    today = DEMO_LAST_DAY  # the demo's year, not the clock's
     teachers, plans = [], []
     n = 0
     for school in schools:
@@ -241,22 +242,20 @@ def _seed_demo(rnd, courses):
         kind = rnd.random()
         poor = school.village_id is not None and school.village.poverty != Poverty.NONE
         if poor and kind < 0.12:
-            # a new hire into a poor-village school, 2016–2018 (counts for the 915 target)
-            start = dt.date(2016 + rnd.randrange(3), 9, 1)
+            # a new hire into a poor-village school in the 2016–17 school year (counts for the 915 target)
+            start = rnd.choice([DEMO_YEAR_START, SPRING_INTAKE])
             periods.append(ServicePeriod(teacher=t, school=school, start=start, kind=ServiceKind.HIRE))
         elif kind < 0.14:
-            # hired this year (the vacancies page's "hires" column)
-            periods.append(
-                ServicePeriod(teacher=t, school=school, start=dt.date(today.year, 3, 1), kind=ServiceKind.HIRE)
-            )
+            # hired in the year's spring intake (the vacancies page's "hires" column)
+            periods.append(ServicePeriod(teacher=t, school=school, start=SPRING_INTAKE, kind=ServiceKind.HIRE))
         elif kind < 0.45 and strong:
             # earlier years at another school, then here
             other = rnd.choice(strong if school.location == Location.RURAL else schools)
             if other.pk == school.pk:
                 other = strong[0] if strong[0].pk != school.pk else strong[1]
             switch = first + dt.timedelta(days=365 * rnd.randint(2, 12))
-            if switch >= today:
-                switch = today - dt.timedelta(days=400)
+            if switch >= DEMO_YEAR_START:
+                switch = DEMO_YEAR_START - dt.timedelta(days=365)  # careers are history before the demo's year
             if switch <= first:
                 first = switch - dt.timedelta(days=730)
             periods.append(ServicePeriod(teacher=t, school=other, start=first, end=switch, kind=ServiceKind.RECORD))
@@ -273,7 +272,8 @@ def _seed_demo(rnd, courses):
 
 
 def _seed_departures(teachers, today):
-    """Every 45th teacher retired this summer (退补相当: the vacancies page compares departures with hires)."""
+    """Every 45th teacher retired at the end of the year's spring semester (退补相当: the vacancies page compares
+    departures with hires)."""
     from .models import TeacherStatus
 
     left_on = dt.date(today.year, 7, 1)
@@ -309,18 +309,18 @@ def _seed_movements(rnd, teachers, schools):
         status = [MovementStatus.COMPLETED, MovementStatus.IN_POST, MovementStatus.IN_POST, MovementStatus.PLANNED][
             i % 4
         ]
-        start = dt.date(2016 + i % 3, 9, 1)
-        if status == MovementStatus.IN_POST:
-            start = dt.date(timezone.localdate().year - 1, 9, 1)
+        # all in the demo's year: rotations of a semester (completed at the winter break), rotations that began
+        # with the year (in post), and rotations planned for the next year, decided before the summer
+        start = DEMO_YEAR_START
         home = open_periods.get(t.pk)
         if home is None or home.start >= start:
             continue
-        end = start.replace(year=start.year + (1 if status == MovementStatus.COMPLETED else 2))
+        if status == MovementStatus.COMPLETED:
+            end = dt.date(2017, 1, 20)
+        else:
+            end = dt.date(2018, 7, 10)
         if status == MovementStatus.PLANNED:
-            start, end = (
-                timezone.localdate() + dt.timedelta(days=60),
-                timezone.localdate() + dt.timedelta(days=60 + 365),
-            )
+            start, end = dt.date(2017, 9, 1), dt.date(2018, 7, 10)
         m = Movement(
             teacher=t,
             kind=kinds[i % len(kinds)],
@@ -398,7 +398,7 @@ def _seed_establishments(rnd, schools):
         Establishment(
             school=s,
             posts=max(1, staff.get(s.pk, 0) + rnd.choice([-1, 0, 0, 1, 2, 3])),
-            approved_on=dt.date(2016, 3, 1),
+            approved_on=DEMO_YEAR_START,
         )
         for s in schools
     ]
@@ -454,10 +454,10 @@ def _seed_scale(rnd, scale):
 
 def _scale_courses(scale):
     levels = TrainingLevel.values
-    base = dt.date(2016, 3, 1)
+    base = DEMO_YEAR_START  # twenty courses over the demo's school year
     rows = []
     for i in range(20):
-        start = base + dt.timedelta(days=40 * i)
+        start = base + dt.timedelta(days=15 * i)
         rows.append(
             TrainingCourse(
                 code=f"SYN{i:04d}",

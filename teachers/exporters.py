@@ -1,12 +1,12 @@
 """Excel reports of the teachers app: roster, movements, training compliance, honours."""
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from jinpin import exports, privacy
 from jinpin.exports import Column
 from jinpin.forms import parse_id
+from jinpin.reference import reference_year
 
 from . import honours as hon
 from . import training_compliance as comp
@@ -219,7 +219,7 @@ class HonoursExporter(exports.Exporter):
     ]
 
     def year(self):
-        return hon.year_from(self.params.get("year"), timezone.localdate().year)
+        return hon.year_from(self.params.get("year"), reference_year)
 
     def teachers(self):
         qs = self.scope.filter(Teacher)

@@ -26,12 +26,15 @@ DAYS_PER_YEAR = 365.25
 FIRST_YEAR, LAST_YEAR = 1980, 2100
 
 
-def year_from(value, default: int) -> int:
-    """A year typed into a query string or a form, kept within the years the records can hold."""
+def year_from(value, default) -> int:
+    """A year typed into a query string or a form, kept within the years the records can hold; else
+    ``default`` (a year, or a function giving it: asked only when no year was typed)."""
     from jinpin.forms import parse_int
 
     year = parse_int(value, min_value=0, max_value=9999)
-    return default if year is None else min(max(year, FIRST_YEAR), LAST_YEAR)
+    if year is None:
+        return default() if callable(default) else default
+    return min(max(year, FIRST_YEAR), LAST_YEAR)
 
 
 def honour_date(year: int) -> dt.date:

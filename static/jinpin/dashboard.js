@@ -31,14 +31,21 @@
         ]
       };
     },
-    rates: function () {
+    twinning: function () {
       return {
         tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: grid, xAxis: xCat(d.counties),
         yAxis: { type: "value", max: 100 },
         series: [
           { type: "bar", name: L.coverage, data: d.coverage },
-          { type: "bar", name: L.training, data: d.training }
+          { type: "bar", name: L.compliance, data: d.compliance }
         ]
+      };
+    },
+    rates: function () {
+      return {
+        tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: grid, xAxis: xCat(d.counties),
+        yAxis: { type: "value", max: 100 },
+        series: [{ type: "bar", name: L.training, data: d.training }]
       };
     },
     paid_by_scheme: function () { return bar(d.paid_by_scheme, L.yuan); },

@@ -331,6 +331,8 @@ def finalize(run_id: int) -> bool:
 
         period_id = run.period_id
         transaction.on_commit(lambda: refresh_anomalies.delay(period_id))
+        # and the dashboards' figures the new awards invalidated, before anybody opens a dashboard
+        transaction.on_commit(jobs.rewarm_dashboards)
     return True
 
 

@@ -108,9 +108,10 @@ def payout_prepare(*, county, period, funding_source, acting_user, scope, reques
 
 
 @transaction.atomic
-def payout_send(*, batch: PayoutBatch, acting_user, scope, request=None) -> None:
+def payout_send(*, batch: PayoutBatch, acting_user, scope, request=None, at=None) -> None:
     """Mark a prepared batch as sent to the bank. Four eyes (双人复核): whoever prepared the batch may not also send it,
-    unless the city administrator does."""
+    unless the city administrator does. ``at``: when it was sent, if not now (never in the future)."""
+    at = _when(at)
     invalidation.bump()  # cached subsidy figures are stale once this commits
     _require_officer(scope, batch.county_id)
     prepared_by = PayoutBatch.objects.filter(pk=batch.pk).values_list("created_by_id", flat=True).first()
@@ -122,7 +123,7 @@ def payout_send(*, batch: PayoutBatch, acting_user, scope, request=None) -> None
             )
         )
     n = PayoutBatch.objects.filter(pk=batch.pk, status=PayoutBatch.Status.PREPARED).update(
-        status=PayoutBatch.Status.SENT, sent_at=timezone.now(), sent_by=acting_user
+        status=PayoutBatch.Status.SENT, sent_at=at, sent_by=acting_user
     )
     if n != 1:
         raise ValidationError(_("Only a prepared batch can be sent."))
@@ -137,10 +138,20 @@ def payout_send(*, batch: PayoutBatch, acting_user, scope, request=None) -> None
     )
 
 
-def _settle_if_complete(batch_id):
+def _when(at):
+    """``at`` (a moment of the past, e.g. the bank's value date of a return file), or now."""
+    now = timezone.now()
+    if at is None:
+        return now
+    if at > now:
+        raise ValidationError(_("A payment cannot be dated in the future."))
+    return at
+
+
+def _settle_if_complete(batch_id, at=None):
     if not PayoutLine.objects.filter(batch_id=batch_id, status=PayoutLine.Status.PENDING).exists():
         PayoutBatch.objects.filter(pk=batch_id, status=PayoutBatch.Status.SENT).update(
-            status=PayoutBatch.Status.SETTLED, settled_at=timezone.now()
+            status=PayoutBatch.Status.SETTLED, settled_at=at or timezone.now()
         )
 
 
@@ -162,8 +173,10 @@ def _write_settled(lines) -> None:
 
 
 @transaction.atomic
-def lines_settle(*, results: list[dict], acting_user, batch: PayoutBatch) -> tuple[int, int]:
-    """Apply the bank's results: ``[{"line": id, "paid": bool, "reference": str, "reason": str}]``. Returns (paid, failed)."""
+def lines_settle(*, results: list[dict], acting_user, batch: PayoutBatch, at=None) -> tuple[int, int]:
+    """Apply the bank's results: ``[{"line": id, "paid": bool, "reference": str, "reason": str}]``. Returns (paid, failed).
+    ``at``: the bank's settlement moment when it is not now (a return file applied later; never in the future)."""
+    at = _when(at)
     invalidation.bump()  # cached subsidy figures are stale once this commits
     # the batch row, locked: two return files of one batch are applied one after the other, and only to a batch
     # the bank has been sent (a prepared batch's lines have not left the office)
@@ -186,7 +199,7 @@ def lines_settle(*, results: list[dict], acting_user, batch: PayoutBatch) -> tup
     paid_lines, failed_ids = [], []
     for line in lines:
         r = by_line[line.pk]
-        line.settled_at, line.bank_reference = now, (r.get("reference") or "")[:40]
+        line.settled_at, line.bank_reference = at, (r.get("reference") or "")[:40]
         if r["paid"]:
             line.status, line.failure_reason = PayoutLine.Status.PAID, ""
             paid_lines.append(line)
@@ -219,7 +232,7 @@ def lines_settle(*, results: list[dict], acting_user, batch: PayoutBatch) -> tup
         ],
         batch_size=5000,
     )
-    _settle_if_complete(batch.pk)
+    _settle_if_complete(batch.pk, at)
     audit.log(
         batch,
         action=audit.Action.UPDATE,

@@ -4,12 +4,12 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jinpin import exports
 from jinpin.forms import parse_id
+from jinpin.reference import reference_year
 from jinpin.scope import role_required
 
 from .. import honours as hon
@@ -21,7 +21,7 @@ from .registry import PAGE_SIZE, export_params
 
 
 def _year(request) -> int:
-    return hon.year_from(request.GET.get("year") or request.POST.get("year"), timezone.localdate().year)
+    return hon.year_from(request.GET.get("year") or request.POST.get("year"), reference_year)
 
 
 @role_required()

@@ -5,13 +5,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jinpin import cache, exports, paging, privacy
 from jinpin.forms import add_errors, parse_id, show_errors
+from jinpin.reference import reference_year
 from jinpin.scope import role_required
 
 from .. import honours as hon
@@ -68,7 +68,7 @@ def teacher_detail(request, pk):
     if rule is not None:
         h = comp.annotate_hours(rule, Teacher.objects.filter(pk=teacher.pk)).values_list("hours", flat=True).get()
         hours = {"hours": h, "shortfall": comp.shortfall(rule, h)}
-    rural = hon.annotate_rural_days(Teacher.objects.filter(pk=teacher.pk), hon.honour_date(timezone.localdate().year))
+    rural = hon.annotate_rural_days(Teacher.objects.filter(pk=teacher.pk), hon.honour_date(reference_year()))
     rural_days = rural.values_list("rural_days", flat=True).first()
     return render(
         request,
@@ -199,7 +199,7 @@ def home_panel(request):
         return None
     teachers = scope.filter(Teacher)
     rule = comp.active_rule()
-    year = timezone.localdate().year
+    year = reference_year()
 
     def figures():
         stats = teachers.aggregate(

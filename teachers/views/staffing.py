@@ -4,10 +4,10 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jinpin.forms import parse_id
+from jinpin.reference import reference_year
 from jinpin.scope import role_required
 from schools.models import County, School
 
@@ -20,7 +20,7 @@ from .registry import PAGE_SIZE
 
 @role_required()
 def vacancies(request):
-    year = hon.year_from(request.GET.get("year"), timezone.localdate().year)
+    year = hon.year_from(request.GET.get("year"), reference_year)
     show_all = request.GET.get("all") == "1"
     qs = staffing(request.scope.filter(School).select_related("county", "village"), year).filter(
         establishment__isnull=False

@@ -10,8 +10,8 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     "who, name, queries",
     [
-        ("admin", "home", 18),
-        ("officer_a", "home", 26),
+        ("admin", "home", 12),  # 18 before the reference date kept "no records" in the cache too
+        ("officer_a", "home", 23),
         ("admin", "audit_log", 11),
         ("admin", "inspections:campaign_list", 4),
         ("admin", "inspections:finding_list", 4),

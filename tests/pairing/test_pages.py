@@ -44,7 +44,9 @@ def many(world):
 
 @pytest.mark.parametrize(
     "name, queries",
-    [("agreement_list", 7), ("activity_list", 7), ("donation_list", 7), ("compliance", 12), ("coverage", 9)],
+    # compliance: 12, and 8 on a cold cache for its default year (the reference date: the latest day of each
+    # figure's records, six indexed maxima kept under their apps' stamps, then the year and the semester)
+    [("agreement_list", 7), ("activity_list", 7), ("donation_list", 7), ("compliance", 20), ("coverage", 9)],
 )
 def test_list_pages_run_a_constant_number_of_queries(world, many, client_for, django_assert_num_queries, name, queries):
     c = client_for(world.officer_a)
@@ -58,7 +60,7 @@ def test_agreement_detail_constant_queries(world, many, client_for, django_asser
     a = agreement(world.strong_a, world.weak_a)
     for i in range(5):
         log(a, "seminar", dt.date(2016, 10, 1 + i))
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(27):  # 21, and the reference date's six maxima on a cold cache
         r = c.get(reverse("pairing:agreement_detail", args=[a.pk]))
     assert r.status_code == 200
     assert b'data-state="met"' in r.content and b'data-state="missed"' in r.content
