@@ -36,6 +36,15 @@ def pii(context, obj, field, place=None):
 
 
 @register.filter
+def row_url(pk, name):
+    """``{{ a.pk|row_url:"subsidies:award_detail" }}``: ``{% url name pk %}`` for a row's integer id, the
+    URL reversed once per page kind and language rather than once per row (jinpin.render)."""
+    from jinpin.render import row_url as url
+
+    return url(name, pk)
+
+
+@register.filter
 def query_pairs(query):
     """``{% for k, v in request.GET|query_pairs %}``: the query string's (key, value) pairs. Never
     ``request.GET.items`` in a template: a template looks up ``items`` as a key first, so
