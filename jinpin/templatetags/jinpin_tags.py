@@ -45,6 +45,17 @@ def row_url(pk, name):
 
 
 @register.filter
+def select_label(name):
+    """``{{ row.name|select_label }}``: a row's tick box label, "Select <name>" — what
+    ``{% blocktrans with name=… %}Select {{ name }}{% endblocktrans %}`` writes, without a block tag per row."""
+    from django.utils.html import conditional_escape
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext
+
+    return mark_safe(gettext("Select %(name)s") % {"name": conditional_escape(name)})  # noqa: S308 - escaped
+
+
+@register.filter
 def query_pairs(query):
     """``{% for k, v in request.GET|query_pairs %}``: the query string's (key, value) pairs. Never
     ``request.GET.items`` in a template: a template looks up ``items`` as a key first, so
