@@ -21,7 +21,8 @@ def sort_link(context, field, label):
     current = query.get("o", "")
     new = f"-{field}" if current == field else field
     query["o"] = new
-    query.pop("page", None)
+    for edge in ("page", "after", "before", "last"):  # a new order starts from its first page
+        query.pop(edge, None)
     arrow = " ▲" if current == field else (" ▼" if current == f"-{field}" else "")
     return format_html('<a href="?{}">{}{}</a>', query.urlencode(), label, arrow)
 
