@@ -21,7 +21,10 @@ and reports latency percentiles. Loopback only; bounded in requests and time.
 
 import argparse
 import http.cookiejar
+import json
 import os
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -70,6 +73,13 @@ def main():
     ap.add_argument(
         "--only", default="", help="with --all: only pages whose label contains one of these (comma-separated)"
     )
+    ap.add_argument(
+        "--generator",
+        choices=("python", "wrk"),
+        default="python",
+        help="with --all: the load generator — 20 Python threads (urllib) or wrk (C, far less CPU of its own)",
+    )
+    ap.add_argument("--duration", type=int, default=10, help="with --generator wrk: seconds of load per page")
     args = ap.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jinpin_bench")
     if args.db:
@@ -98,6 +108,8 @@ def main():
             str(args.workers),
             "--threads",
             str(args.threads),
+            "--timeout",
+            "120",
             "--log-level",
             "warning",
         ],
@@ -112,7 +124,7 @@ def main():
             except OSError:
                 time.sleep(0.2)
         if args.all:
-            every_page(args, env)
+            every_page(args, env, gunicorn.pid)
             return
         pages = [
             "/schools/",
@@ -261,7 +273,124 @@ def _query_counts(targets):
     return out
 
 
-def every_page(args, env):
+def _children_cpu(pid):
+    """CPU seconds (user + system) used so far by the children of ``pid`` (gunicorn's workers), from /proc."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    for kid in kids:
+        try:
+            fields = Path(f"/proc/{kid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _loadavg():
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+WRK_SCRIPT = r"""
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK {"requests": %d, "seconds": %f, "p50": %f, "p95": %f, "p99": %f, "max": %f, ' ..
+    '"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(95) / 1e3,
+    latency:percentile(99) / 1e3, latency.max / 1e3, e.connect, e.read, e.write, e.status, e.timeout))
+end
+"""
+
+
+def _load_python(args, opener_list, path):
+    """20 Python threads (urllib), ``--per-page`` requests in all: (latencies ms, errors, wall s, generator CPU s)."""
+    latencies, errors = [], []
+    lock = threading.Lock()
+    per_client = max(1, args.per_page // args.clients)
+
+    def run(opener):
+        for _ in range(per_client):
+            t0 = time.perf_counter()
+            try:
+                with opener.open(f"http://127.0.0.1:{PORT}{path}", timeout=60) as r:
+                    r.read()
+                    ok = r.status == 200
+            except OSError as exc:
+                ok = False
+                errors.append(str(exc))
+            with lock:
+                latencies.append((time.perf_counter() - t0) * 1000)
+                if not ok:
+                    errors.append(path)
+
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    threads = [threading.Thread(target=run, args=(o,)) for o in opener_list]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    latencies.sort()
+    return (
+        {
+            "requests": len(latencies),
+            "p50": latencies[len(latencies) // 2],
+            "p95": latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))],
+            "errors": len(errors),
+        },
+        wall,
+        time.process_time() - cpu0,
+    )
+
+
+def _load_wrk(args, cookie, path, script):
+    """wrk: ``--clients`` connections on 2 threads for ``--duration`` seconds, every response checked for 200."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{args.clients}",
+            f"-d{args.duration}s",
+            "--timeout",
+            "60s",
+            "-s",
+            script,
+            "-H",
+            f"Cookie: {cookie}",
+            f"http://127.0.0.1:{PORT}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = next(x for x in out.splitlines() if x.startswith("WRK "))
+    r = json.loads(line[4:])
+    # a read error is gunicorn's sync worker closing the connection after each response (no keep-alive):
+    # wrk reconnects; only non-2xx answers and timeouts are failures
+    r["errors"] = r["status"] + r["timeout"] + r["connect"]
+    gen_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return r, wall, gen_cpu
+
+
+def _warm(path, cookie=None, opener_list=None):
+    url = f"http://127.0.0.1:{PORT}{path}"
+    try:
+        if opener_list:
+            opener_list[0].open(url, timeout=120).read()
+        else:
+            urllib.request.urlopen(urllib.request.Request(url, headers={"Cookie": cookie}), timeout=120).read()
+    except OSError:
+        pass
+
+
+def every_page(args, env, gunicorn_pid=None):
     wanted = [w for w in args.only.split(",") if w] or [""]
     _setup(env)
     pages = [(label, path, roles) for label, path, roles in _resolve(PAGES) if any(w in label for w in wanted)]
@@ -275,46 +404,53 @@ def every_page(args, env):
                 role = "city" if user == CITY else "county"
                 print(f"{label:<32} {role:<7} {n_q:>7} {one:>8.0f}{'' if status == 200 else f' (status {status})'}")
         return
-    openers = {u: [client(u) for _ in range(args.clients)] for u in (CITY, COUNTY)}
-    print(f"{'page':<32} {'role':<7} {'queries':>7} {'1 req ms':>8} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>6} errors")
+    openers = {}
+    if args.generator == "wrk":
+        if not shutil.which("wrk"):
+            sys.exit("wrk is not installed (Debian: apt-get install wrk)")
+        script = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_pages_{os.getpid()}.lua"
+        script.write_text(WRK_SCRIPT)
+        cookies = {}
+        for u in (CITY, COUNTY):
+            jar_opener = client(u)
+            jar = next(h for h in jar_opener.handlers if isinstance(h, urllib.request.HTTPCookieProcessor)).cookiejar
+            cookies[u] = "; ".join(f"{c.name}={c.value}" for c in jar)
+    else:
+        openers = {u: [client(u) for _ in range(args.clients)] for u in (CITY, COUNTY)}
+    print(
+        f"generator {args.generator}, {args.clients} clients, gunicorn {args.workers} workers x {args.threads} threads;"
+        f" load average {_loadavg():.2f} at the start",
+        flush=True,
+    )
+    print(
+        f"{'page':<32} {'role':<7} {'queries':>7} {'1 req ms':>8} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>6} "
+        f"{'app ms/req':>10} {'gen ms/req':>10} errors"
+    )
     for label, path, roles in pages:
         for user in roles:
-            latencies, errors = [], []
-            lock = threading.Lock()
-            per_client = max(1, args.per_page // args.clients)
-
-            def run(opener, path=path, latencies=latencies, errors=errors, lock=lock, per_client=per_client):
-                for _ in range(per_client):
-                    t0 = time.perf_counter()
-                    try:
-                        with opener.open(f"http://127.0.0.1:{PORT}{path}", timeout=60) as r:
-                            r.read()
-                            ok = r.status == 200
-                    except OSError as exc:
-                        ok = False
-                        errors.append(str(exc))
-                    with lock:
-                        latencies.append((time.perf_counter() - t0) * 1000)
-                        if not ok:
-                            errors.append(path)
-
-            t0 = time.perf_counter()
-            threads = [threading.Thread(target=run, args=(o,)) for o in openers[user]]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            wall = time.perf_counter() - t0
-            latencies.sort()
-            p50 = latencies[len(latencies) // 2]
-            p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+            # one request first, as a live site's shared cache would be warm (a cached figure that expired
+            # between the in-process warm-up and this page would otherwise be computed by all 20 clients at once)
+            _warm(
+                path,
+                cookies[user] if args.generator == "wrk" else None,
+                openers.get(user) if args.generator != "wrk" else None,
+            )
+            app0 = _children_cpu(gunicorn_pid) if gunicorn_pid else 0.0
+            if args.generator == "wrk":
+                r, wall, gen_cpu = _load_wrk(args, cookies[user], path, str(script))
+            else:
+                r, wall, gen_cpu = _load_python(args, openers[user], path)
+            app_cpu = (_children_cpu(gunicorn_pid) - app0) if gunicorn_pid else 0.0
+            n = max(1, r["requests"])
             n_q, status, one = counts.get((user, path), ("?", "?", 0))
             role = "city" if user == CITY else "county"
             print(
-                f"{label:<32} {role:<7} {n_q:>7} {one:>8.0f} {p50:>7.0f} {p95:>7.0f} {len(latencies) / wall:>6.1f} "
-                f"{len(errors)}{'' if status == 200 else f' (status {status})'}",
+                f"{label:<32} {role:<7} {n_q:>7} {one:>8.0f} {r['p50']:>7.0f} {r['p95']:>7.0f} {n / r.get('seconds', wall):>6.1f} "
+                f"{app_cpu * 1000 / n:>10.1f} {gen_cpu * 1000 / n:>10.1f} "
+                f"{r['errors']}{'' if status == 200 else f' (status {status})'}",
                 flush=True,
             )
+    print(f"load average {_loadavg():.2f} at the end", flush=True)
 
 
 if __name__ == "__main__":

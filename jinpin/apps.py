@@ -17,6 +17,9 @@ class JinpinConfig(AppConfig):
         from .auditchain import register as register_audit_chain
 
         register_audit_chain()
+        from .render import install_choice_displays
+
+        install_choice_displays()
         from . import registry
         from .dashboard import DASHBOARD_ROLES
 

@@ -165,3 +165,145 @@ def paginate(qs, params, *, per_page: int, city_wide_unfiltered: bool):
     else:
         paginator = Paginator(qs, per_page)
     return paginator.get_page(params.get("page"))
+
+
+# -- keyset pages in any order ---------------------------------------------------------------------
+class OrderedKeysetPage(KeysetPage):
+    """A page of a list in an ordering of several columns; its edges are the edge rows' values of every
+    ordering column, written as a small JSON list in the query string (``?after=[12,"王芳",3456]``)."""
+
+    def __init__(self, rows, *, ordering, **kwargs):
+        super().__init__(rows, **kwargs)
+        if rows:
+            self.next_after = _cursor_of(rows[-1], ordering)
+            self.previous_before = _cursor_of(rows[0], ordering)
+
+
+def _path_value(row, path: str):
+    value = row
+    for part in path.split("__"):
+        if value is None:
+            return None
+        value = getattr(value, part)
+    return value
+
+
+def _cursor_of(row, ordering) -> str:
+    import json
+
+    values = []
+    for name in ordering:
+        v = _path_value(row, name.lstrip("-"))
+        values.append(v.isoformat() if isinstance(v, dt.date) else v)
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+
+
+def _model_field(model, path: str):
+    """The field at the end of ``path`` (``school__code``), for parsing a cursor's value."""
+    field = None
+    for part in path.split("__"):
+        field = model._meta.pk if part == "pk" else model._meta.get_field(part)
+        if field.is_relation and part != path.split("__")[-1]:
+            model = field.related_model
+    if field.is_relation:  # ``school`` written as the key
+        field = field.target_field
+    return field
+
+
+def _parse_cursor(value, model, ordering):
+    """The cursor's values, each parsed by its field; None for anything else (a first page then)."""
+    import json
+
+    from django.core.exceptions import ValidationError
+
+    if not value:
+        return None
+    try:
+        values = json.loads(value)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(values, list) or len(values) != len(ordering):
+        return None
+    out = []
+    for name, v in zip(ordering, values, strict=True):
+        if v is None:
+            out.append(None)
+            continue
+        if not isinstance(v, (str, int)) or isinstance(v, bool):
+            return None
+        field = _model_field(model, name.lstrip("-"))
+        try:
+            v = field.to_python(v)
+            field.get_prep_value(v)
+        except (ValidationError, ValueError, TypeError, OverflowError):
+            return None
+        if isinstance(v, int) and not -(2**63) <= v < 2**63:
+            return None
+        out.append(v)
+    return out
+
+
+def _beyond(ordering, values) -> Q:
+    """Rows strictly past the row whose ordering columns hold ``values``, in ``ordering`` as PostgreSQL
+    sorts it: ascending with NULLs last, descending with NULLs first. The first column's own bound is
+    repeated on its own, where an index scan on it can start."""
+    alternatives = Q(pk__in=[])
+    tied = Q()
+    for name, v in zip(ordering, values, strict=True):
+        field, descending = name.lstrip("-"), name.startswith("-")
+        if descending:
+            past = Q(**{f"{field}__isnull": False}) if v is None else Q(**{f"{field}__lt": v})
+        else:
+            past = None if v is None else Q(**{f"{field}__gt": v}) | Q(**{f"{field}__isnull": True})
+        if past is not None:
+            alternatives |= tied & past
+        tied &= Q(**{f"{field}__isnull": True}) if v is None else Q(**{field: v})
+    first, v = ordering[0].lstrip("-"), values[0]
+    if v is not None:
+        start = Q(**{f"{first}__lte" if ordering[0].startswith("-") else f"{first}__gte": v})
+        if not ordering[0].startswith("-"):
+            start |= Q(**{f"{first}__isnull": True})
+        return start & alternatives
+    return alternatives
+
+
+def _reversed(ordering):
+    return [name[1:] if name.startswith("-") else f"-{name}" for name in ordering]
+
+
+def ordering_of(qs) -> list[str]:
+    """``qs``'s ordering (its own, else the model's) as field paths, with the key last to make it total."""
+    raw = list(qs.query.order_by or qs.model._meta.ordering)
+    if not all(isinstance(o, str) and o != "?" for o in raw):
+        raise ValueError("ordered_keyset_page needs an ordering of field names")
+    pk = qs.model._meta.pk.name
+    names = ["pk" if n == pk else "-pk" if n == f"-{pk}" else n for n in raw]
+    if "pk" not in names and "-pk" not in names:
+        names.append("pk")
+    return names
+
+
+def ordered_keyset_page(qs, params, *, per_page: int = 50, count: Count | None = None):
+    """The page of ``qs`` in its own ordering (any columns, either direction, NULLs where PostgreSQL puts
+    them; the key appended to make it total) that ``params`` asks for: ``?after=``/``?before=`` carry the
+    edge row's values, ``?last=1`` the last page. One query; a cursor that does not fit the ordering (a
+    sort changed, a hand-edited link) gives the first page."""
+    ordering = ordering_of(qs)
+    after = _parse_cursor(params.get("after"), qs.model, ordering)
+    before = _parse_cursor(params.get("before"), qs.model, ordering)
+    last = params.get("last") == "1"
+    backwards = _reversed(ordering)
+    if before is not None or last:
+        if before is not None:
+            qs = qs.filter(_beyond(backwards, before))
+        rows = list(qs.order_by(*backwards)[: per_page + 1])
+        more = len(rows) > per_page
+        rows = rows[:per_page][::-1]
+        return OrderedKeysetPage(rows, ordering=ordering, has_next=not last, has_previous=more, count=count)
+    if after is not None:
+        qs = qs.filter(_beyond(ordering, after))
+    rows = list(qs.order_by(*ordering)[: per_page + 1])
+    more = len(rows) > per_page
+    return OrderedKeysetPage(
+        rows[:per_page], ordering=ordering, has_next=more, has_previous=after is not None, count=count
+    )

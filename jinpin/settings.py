@@ -90,6 +90,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "jinpin.urls"
+# Django's plain widgets (select, option, input) written in Python, same bytes (jinpin/render.py)
+FORM_RENDERER = "jinpin.render.FastWidgetRenderer"
 WSGI_APPLICATION = "jinpin.wsgi.application"
 
 TEMPLATES = [

@@ -24,6 +24,11 @@ class WorkItem:
     page: Callable | None = None  # (scope) -> url of the app's own page for these records, or None
     order: int = 100
     county_path: str | None = None  # lets the list be narrowed to one county (``?county=``)
+    # the home page's count kept in the shared cache (jinpin.cache) under this area's stamp, the person's
+    # scope, today's date and ``cache_key(scope)``'s further stamps: only for an item whose every input
+    # moves that stamp (or those further stamps) when it changes
+    cache_area: str | None = None
+    cache_key: Callable | None = None  # (scope) -> tuple of plain values
 
 
 _items: dict[str, WorkItem] = {}
@@ -49,13 +54,30 @@ def count(rows) -> int:
     return len(rows) if isinstance(rows, list) else rows.count()
 
 
+def _count(item: WorkItem, scope) -> int:
+    if item.cache_area is None:
+        return count(item.rows(scope))
+    from django.utils import timezone
+
+    from . import cache
+
+    parts = (
+        "work",
+        item.key,
+        scope.role,
+        scope.county_id,
+        scope.school_id,
+        timezone.localdate().isoformat(),
+        *(item.cache_key(scope) if item.cache_key else ()),
+    )
+    return cache.cached(item.cache_area, parts, lambda: count(item.rows(scope)))
+
+
 def waiting(scope) -> list[dict]:
     """Each of the person's items with its count (one COUNT query each), those with work first."""
     from django.urls import reverse
 
-    out = [
-        {"item": i, "count": count(i.rows(scope)), "url": reverse("work_list", args=[i.key])} for i in items_for(scope)
-    ]
+    out = [{"item": i, "count": _count(i, scope), "url": reverse("work_list", args=[i.key])} for i in items_for(scope)]
     return sorted(out, key=lambda r: (r["count"] == 0, r["item"].order, r["item"].key))
 
 

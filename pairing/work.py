@@ -44,6 +44,11 @@ def register():
             columns=[(_("Agreement"), lambda a: str(a)), (_("Helping school"), lambda a: a.helping_school.name)],
             url=lambda a: reverse("pairing:agreement_detail", args=[a.pk]),
             order=15,
+            # the compliance engine over the county's agreements (about 0.1 s at city scale): kept until an
+            # agreement, activity, minimum or calendar write moves the twinning stamp, or a school's or
+            # village's write the "teachers" stamp (a helping school's county is the scope)
+            cache_area="teachers",
+            cache_key=lambda scope: (compliance.generation(),),
         )
     )
     work.register(

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from jinpin import work
 from jinpin.scope import Role
 
+from . import invalidation
 from . import training_compliance as comp
 from .models import Teacher
 
@@ -33,5 +34,8 @@ def register():
             url=lambda t: reverse("teachers:teacher_detail", args=[t.pk]),
             page=lambda scope: reverse("teachers:compliance"),
             order=40,
+            # every teacher's hours against the rule: kept until a teacher, service, attendance, course, rule
+            # or school write moves the "teachers" stamp (as the compliance page's own summaries are)
+            cache_area=invalidation.AREA,
         )
     )

@@ -45,13 +45,13 @@ def filter_params(request, filterset_cls):
 def teacher_list(request):
     qs = request.scope.filter(Teacher).select_related("school__county").prefetch_related("honours")
     f = TeacherFilter(request.GET or None, queryset=qs, scope=request.scope)
-    # 100,000 teachers city-wide: the unfiltered list is counted by the planner's estimate
-    page = paging.paginate(
-        f.qs,
-        request.GET,
-        per_page=PAGE_SIZE,
-        city_wide_unfiltered=request.scope.city_wide and paging.unfiltered(request.GET, f),
-    )
+    # 100,000 teachers city-wide: the unfiltered list is counted by the planner's estimate, and pages are
+    # reached from the edge row's sort values (keyset), never by OFFSET: the last page costs what the first does
+    if request.scope.city_wide and paging.unfiltered(request.GET, f):
+        count = paging.estimated_count(Teacher)
+    else:
+        count = paging.Count(f.qs.order_by().count())
+    page = paging.ordered_keyset_page(f.qs, request.GET, per_page=PAGE_SIZE, count=count)
     return render(
         request,
         "teachers/teacher_list.html",

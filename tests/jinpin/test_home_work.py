@@ -60,3 +60,31 @@ def test_an_officer_counts_their_county_only(world, client_for):
     assert counts["applications_to_submit"] == 1
     # an item of another role is 404, not an empty list
     assert client_for(world.principal_a).get(reverse("work_list", args=["awards_to_approve"])).status_code == 404
+
+
+def test_cached_counts_follow_a_committed_write(world, client_for, django_capture_on_commit_callbacks):
+    """The training and twinning counts are kept in the shared cache: a committed write of what they
+    count moves their stamp, and the next home page counts again (no stale figure)."""
+    from jinpin import work
+    from jinpin.scope import get_scope
+    from teachers.models import Teacher
+    from tests.teachers.factories import TeacherFactory
+
+    c = client_for(world.officer_a)
+
+    def home_count(key):
+        return {w["item"].key: w["count"] for w in c.get(reverse("home")).context["waiting"]}[key]
+
+    item = work.get("short_of_training")
+    assert item.cache_area and work.get("agreements_due").cache_area
+    before = home_count("short_of_training")
+    assert home_count("short_of_training") == before  # from the cache now
+    with django_capture_on_commit_callbacks(execute=True):
+        TeacherFactory(school=world.weak_a)
+        TeacherFactory(school=world.weak_a)
+    live = work.count(item.rows(get_scope(world.officer_a)))
+    assert live == before + 2  # two new teachers without any training: both short
+    assert home_count("short_of_training") == live
+    with django_capture_on_commit_callbacks(execute=True):
+        Teacher.objects.filter(school=world.weak_a).order_by("-pk").first().delete()
+    assert home_count("short_of_training") == live - 1
