@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from schools.models import County, Village
 from subsidies.models import Household, PayoutLine
@@ -405,9 +406,10 @@ class Finding(models.Model):
         DEPARTMENT = "department", _("Department")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        # own context: "Open" and "Closed" are also a recovery's and a campaign's words (待追回, 已结束)
+        OPEN = "open", pgettext_lazy("finding status", "Open")
         SUBMITTED = "submitted", _("Measures submitted")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("finding status", "Closed")
         RETURNED = "returned", _("Returned")
 
     campaign = models.ForeignKey(

@@ -420,15 +420,20 @@ def _execute_once(job_id, beat: bool) -> None:
         else:
             if not result.detached:
                 finish(job.pk, Job.Status.SUCCEEDED, result=result)
-            if _stamps() != before:  # the job changed what the dashboards show (an import, payouts, a batch)
-                rewarm_dashboards()
+            if before is not None and _stamps() not in (before, None):
+                rewarm_dashboards()  # the job changed what the dashboards show (an import, payouts, a batch)
 
 
-def _stamps() -> dict:
-    """The cache stamps of the areas the dashboards' figures depend on (a few cache reads)."""
+def _stamps() -> dict | None:
+    """The cache stamps of the areas the dashboards' figures depend on (a few cache reads); None when the
+    cache cannot be read (Redis away: the job runs all the same, and beat re-warms once it is back)."""
     from . import cache, figures
 
-    return {area: cache.stamp(area) for area in sorted({f.cache_area for f in figures.all_figures()})}
+    try:
+        return {area: cache.stamp(area) for area in sorted({f.cache_area for f in figures.all_figures()})}
+    except Exception as exc:
+        log.warning("could not read the cache stamps: %s", exc)
+        return None
 
 
 def rewarm_dashboards() -> None:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from jinpin import cache, figures
-from schools.models import School
+from schools.models import School, Village
 
 from .models import (
     Activity,
@@ -100,7 +100,7 @@ def bump(*args, **kwargs):
 
 
 def register():
-    for model in (Agreement, AgreementSchool, School):
+    for model in (Agreement, AgreementSchool, School, Village):  # a village's designation makes its schools key
         post_save.connect(bump, sender=model, dispatch_uid=f"pairing-figures-save-{model.__name__}")
         post_delete.connect(bump, sender=model, dispatch_uid=f"pairing-figures-delete-{model.__name__}")
     figures.register(

@@ -187,3 +187,43 @@ def test_the_workbooks_twinning_sheet_is_the_dashboards_compliance(
         cards["pairing_compliance"]["denominator"],
     )
     assert [r[met] for r in counties] == [1, 0]
+
+
+def _moves_teachers(job, scope, progress):
+    from jinpin import cache
+
+    cache._move("teachers")  # what the job's committed bulk write does (e.g. the training-hours import)
+    return jobs_result()
+
+
+def _reads_only(job, scope, progress):
+    return jobs_result()
+
+
+def jobs_result():
+    from jinpin.jobs import JobResult
+
+    return JobResult(summary="ok")
+
+
+def test_a_job_that_changed_data_rewarms_the_dashboards_and_one_that_did_not_does_not(world, monkeypatch):
+    from jinpin import cache, jobs
+    from jinpin.models import Job
+
+    jobs.register("test.moves_teachers", _moves_teachers)
+    jobs.register("test.reads_only", _reads_only)
+    sent = []
+    monkeypatch.setattr(jobs, "rewarm_dashboards", lambda: sent.append(1) or dashboard.warm())
+    dashboard.warm()
+    as_of = reference_date()
+    training = figures.get("teachers_training")
+    parts = ("figure", training.key, None, None, None, as_of.isoformat())
+    assert cache.is_cached(training.cache_area, parts)
+    job = Job.objects.create(kind="test.reads_only", params={}, title="read", created_by=world.admin)
+    jobs.execute(str(job.pk), beat=False)
+    assert sent == []
+    job = Job.objects.create(kind="test.moves_teachers", params={}, title="write", created_by=world.admin)
+    jobs.execute(str(job.pk), beat=False)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and sent == [1]
+    assert cache.is_cached(training.cache_area, parts)  # recomputed under the new stamp before anyone looked

@@ -477,3 +477,29 @@ def test_four_eyes_the_city_administrator_may_send_a_batch_they_prepared(places,
     payouts.payout_send(batch=batch, acting_user=w.admin, scope=get_scope(w.admin))
     batch.refresh_from_db()
     assert (batch.status, batch.sent_by) == (PayoutBatch.Status.SENT, w.admin)
+
+
+def test_a_batch_sent_and_settled_on_a_past_day_keeps_that_day_and_never_a_future_one(places, period, approved):
+    """``at=``: the day a batch was sent and the bank's value date of its return file, when they are applied
+    later (the demo's 2016 payments); a payment is never dated after now."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    w = places
+    batch = prepare(w, period)
+    future = timezone.now() + dt.timedelta(days=1)
+    user = checker(w)
+    with pytest.raises(ValidationError):
+        payouts.payout_send(batch=batch, acting_user=user, scope=get_scope(user), at=future)
+    sent = timezone.make_aware(dt.datetime(2016, 9, 12, 10, 0))
+    payouts.payout_send(batch=batch, acting_user=user, scope=get_scope(user), at=sent)
+    results = [{"line": pk, "paid": True} for pk in batch.lines.values_list("pk", flat=True)]
+    with pytest.raises(ValidationError):
+        payouts.lines_settle(results=results, acting_user=w.officer_a, batch=batch, at=future)
+    assert not PayoutLine.objects.filter(status="paid").exists()
+    settled = sent + dt.timedelta(days=5)
+    payouts.lines_settle(results=results, acting_user=w.officer_a, batch=batch, at=settled)
+    batch.refresh_from_db()
+    assert (batch.sent_at, batch.settled_at) == (sent, settled)
+    assert set(batch.lines.values_list("settled_at", flat=True)) == {settled}
