@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
     [
         ("admin", "home", 18),
         ("officer_a", "home", 26),
-        ("admin", "audit_log", 11),
+        ("admin", "audit_log", 10),
         ("admin", "inspections:campaign_list", 4),
         ("admin", "inspections:finding_list", 4),
     ],
