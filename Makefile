@@ -69,13 +69,14 @@ run: install-run
 # read and add audit entries (`manage.py setup_db_roles`, idempotent).
 APP_ROLE ?= jinpin_app
 # The translations and collectstatic (neither needs the database) beside the migrations (which need
-# neither); the demo is built on two cores (seed_demo --jobs 2).
+# neither); the demo is built on two cores (seed_demo --jobs 2). Django's system checks run once, with
+# the migrations (the same code and settings for every command here).
 serve:
-	$(PY) manage.py compilemessages_py & m=$$!; \
-	$(PY) manage.py collectstatic --noinput -v0 & s=$$!; \
+	$(PY) manage.py compilemessages_py --skip-checks & m=$$!; \
+	$(PY) manage.py collectstatic --noinput -v0 --skip-checks & s=$$!; \
 	$(PY) manage.py migrate --noinput; rc=$$?; wait $$m || rc=1; wait $$s || rc=1; exit $$rc
-	$(PY) manage.py setup_db_roles --app-role $(APP_ROLE) --nologin
-	DATABASE_ROLE=$(APP_ROLE) $(PY) manage.py seed_demo --jobs 2
+	$(PY) manage.py setup_db_roles --app-role $(APP_ROLE) --nologin --skip-checks
+	DATABASE_ROLE=$(APP_ROLE) $(PY) manage.py seed_demo --jobs 2 --skip-checks
 	@echo "jinpin on http://$(HOST):$(PORT)  (demo logins above; password Jinpin@2016; Ctrl-C stops)"
 	DATABASE_ROLE=$(APP_ROLE) $(VENV)/bin/gunicorn jinpin.wsgi -b $(HOST):$(PORT) -w 2 --threads 4 --timeout 120 --access-logfile -
 

@@ -38,16 +38,19 @@ def capped_count(qs, cap: int = CAP) -> Count:
 
 
 def estimated_count(model) -> Count:
-    """The planner's estimate of a whole table's rows (kept fresh by autovacuum's ANALYZE)."""
-    if connection.vendor != "postgresql":
-        return Count(model._default_manager.count())
+    """The planner's estimate of a whole table's rows (kept fresh by autovacuum's ANALYZE); the exact count
+    for a table never analysed (``reltuples`` -1). One query either way, so that a page's query count does not
+    depend on whether autovacuum has been by."""
+    table = model._meta.db_table
     with connection.cursor() as cur:
-        cur.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
-        row = cur.fetchone()
-    n = row[0] if row else -1
-    if n < 0:  # never analysed
-        return Count(model._default_manager.count())
-    return Count(n, exact=False)
+        cur.execute(
+            "SELECT CASE WHEN c.reltuples < 0 THEN (SELECT count(*) FROM "
+            + connection.ops.quote_name(table)
+            + ") ELSE c.reltuples::bigint END, c.reltuples >= 0 FROM pg_class c WHERE c.oid = %s::regclass",
+            [table],
+        )
+        n, estimated = cur.fetchone()
+    return Count(n, exact=not estimated)
 
 
 class KeysetPage:

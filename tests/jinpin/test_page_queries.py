@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
     [
         ("admin", "home", 12),  # 18 before the reference date kept "no records" in the cache too
         ("officer_a", "home", 18),  # twinning and training work counts in the shared cache, the reference date cached
-        ("admin", "audit_log", 11),
+        ("admin", "audit_log", 10),
         ("admin", "inspections:campaign_list", 4),
         ("admin", "inspections:finding_list", 4),
     ],

@@ -19,15 +19,17 @@ pytestmark = [pytest.mark.worker]
 
 
 def watch(job, client, timeout=120):
-    """Poll the job's status URL (what the progress bar reads) until it finishes; the (done, total) seen."""
+    """Poll the job's status URL (what the progress bar reads) until it says finished; the (done, total,
+    percent) it answered each time. Each answer is one read of the job: reading the job again beside it could
+    find the batch finished after an answer of 95 % and take that answer for the last."""
     seen = []
     deadline = time.monotonic() + timeout
     url = reverse("job_status", args=[job.pk])
     while time.monotonic() < deadline:
         s = client.get(url).json()
-        job.refresh_from_db()
-        seen.append((job.progress_done, job.progress_total, s["percent"]))
-        if job.is_finished:
+        seen.append((s["done"], s["total"], s["percent"]))
+        if s["finished"]:
+            job.refresh_from_db()
             return seen
     raise AssertionError(f"job still {job.status} after {timeout}s")
 

@@ -8,7 +8,9 @@ under a lock, so concurrent transactions are fine); otherwise the only data one 
 writes is 汶上县's poor households: the inspection campaign draws from them as they stand (its own), and
 the subsidy year adds some. So the subsidy year waits, before it commits, until the inspection campaign
 has committed (``COMMIT_AFTER``): the draw sees exactly what it sees with ``--jobs 1``, where the
-registry's order runs the inspections first. The staff side reads the demo schools when it starts, and
+registry's order runs the inspections first. The waiting transaction holds nothing the campaign needs: the
+two lanes write different rows, and the audit chain's lock is taken at commit (a deferred trigger), after the
+wait. The staff side reads the demo schools when it starts, and
 the only new schools on this side (the subsidies demo's vocational and special schools) are committed
 with the subsidy year, long after. A seeder that is not in these lists (a new app) makes the command run
 everything in one process, in the registry's order, as ``--jobs 1`` does.
