@@ -37,9 +37,9 @@ $(PY):
 		echo "$(PYTHON) -m venv $(VENV)"; $(PYTHON) -m venv $(VENV); \
 	fi
 
+# (`make run` byte-compiles in `serve`, beside the migrations, where one core is idle.)
 $(RUN_STAMP): requirements.lock | $(PY)
 	$(PIP_INSTALL) -r requirements.lock
-	$(COMPILE)
 	touch $(RUN_STAMP)
 
 $(STAMP): requirements.lock requirements-dev.lock | $(PY)
@@ -71,10 +71,13 @@ APP_ROLE ?= jinpin_app
 # The translations and collectstatic (neither needs the database) beside the migrations (which need
 # neither); the demo is built on two cores (seed_demo --jobs 2). Django's system checks run once, with
 # the migrations (the same code and settings for every command here).
+# compileall (the packages, once; later runs only compare timestamps) runs beside them too: the migrations
+# keep one core busy, the other is free after the translations and collectstatic.
 serve:
+	$(COMPILE) & c=$$!; \
 	$(PY) manage.py compilemessages_py --skip-checks & m=$$!; \
 	$(PY) manage.py collectstatic --noinput -v0 --skip-checks & s=$$!; \
-	$(PY) manage.py migrate --noinput; rc=$$?; wait $$m || rc=1; wait $$s || rc=1; exit $$rc
+	$(PY) manage.py migrate --noinput; rc=$$?; wait $$m || rc=1; wait $$s || rc=1; wait $$c; exit $$rc
 	$(PY) manage.py setup_db_roles --app-role $(APP_ROLE) --nologin --skip-checks
 	DATABASE_ROLE=$(APP_ROLE) $(PY) manage.py seed_demo --jobs 2 --skip-checks
 	@echo "jinpin on http://$(HOST):$(PORT)  (demo logins above; password Jinpin@2016; Ctrl-C stops)"
