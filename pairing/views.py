@@ -72,7 +72,12 @@ def _count_of(model, fk):
 # -- agreements ----------------------------------------------------------------------------
 @role_required()
 def agreement_list(request):
-    qs = _agreements(request).annotate(n_activities=_count_of(Activity, "agreement")).order_by("-signed_on", "-pk")
+    qs = (
+        _agreements(request)
+        .only("county__name", "helping_school__name", "form", "signed_on", "status")  # what a row shows
+        .annotate(n_activities=_count_of(Activity, "agreement"))
+        .order_by("-signed_on", "-pk")
+    )
     f = AgreementFilter(request.GET or None, queryset=qs, scope=request.scope)
     page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(

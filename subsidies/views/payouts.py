@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from jinpin import cache, exports, imports
 from jinpin.forms import add_errors, parse_id, parse_year, show_errors
+from jinpin.paging import KnownCountPaginator
 from jinpin.scope import Role, role_required
 
 from .. import invalidation
@@ -67,14 +67,30 @@ def payout_detail(request, pk):
     batch_ = request.scope.get_or_404(
         PayoutBatch.objects.select_related("county", "period", "created_by", "sent_by"), pk=pk
     )
-    lines = batch_.lines.select_related("award__student", "award__scheme", "award__school").order_by("pk")
-    page = Paginator(lines, PAGE_SIZE).get_page(request.GET.get("page"))
+    lines = (
+        batch_.lines.select_related("award__student", "award__scheme")
+        # only what a row shows (the student's ID and the account for their masked columns)
+        .only(
+            "batch",  # the related manager sets each line's batch from it
+            "payee_name",
+            "bank_account",
+            "amount",
+            "status",
+            "failure_reason",
+            "award__student__name",
+            "award__student__id_number",
+            "award__scheme__name",
+        )
+        .order_by("pk")
+    )
     totals = batch_.lines.aggregate(
         n=Count("pk"),
         total=Sum("amount"),
         paid=Sum("amount", filter=Q(status=PayoutLine.Status.PAID)),
         failed=Sum("amount", filter=Q(status=PayoutLine.Status.FAILED)),
     )
+    # the totals' count is the paginator's: the batch's lines are not counted twice
+    page = KnownCountPaginator(lines, PAGE_SIZE, count=totals["n"]).get_page(request.GET.get("page"))
     return render(
         request,
         "subsidies/payout_detail.html",
