@@ -213,7 +213,13 @@ def _demo_year(stdout):
         return
     job = batch.run_now(period=period, user=admin)
     stdout.write(f"  batch 2016–2017: {job.message}")
+    from jinpin.stats import refresh_statistics
+
+    from .models import Award
     from .services import workflow
+
+    # the registry and the awards were just written in bulk (jinpin.stats)
+    refresh_statistics(Award, Student, Enrolment, Household, HouseholdStatus)
 
     hold = _hold_for_report(stdout, period)
     _allocate_for_report(period, hold)
@@ -339,6 +345,11 @@ def _demo_payouts(stdout, period):
         if county.code == "370830":
             wenshang = (officer, county, scope, batch, paid, failed)
     stdout.write(f"  {batches} counties paid: {total_paid} payout lines settled by the bank")
+    from jinpin.stats import refresh_statistics
+
+    from .models import PayoutBatch
+
+    refresh_statistics(PayoutLine, PayoutBatch, Award)  # a year of payments written in bulk (jinpin.stats)
     if wenshang is None:
         return
     officer, county, scope, batch, paid, failed = wenshang

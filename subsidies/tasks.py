@@ -61,8 +61,14 @@ def students_promote(user_id: int, student_ids: list[int], from_year: int) -> in
 @shared_task(acks_late=True, reject_on_worker_lost=True, name="subsidies.tasks.refresh_anomalies")
 def refresh_anomalies(period_id: int) -> int:
     """Recompute a period's stored anomaly report (after a batch or the registry re-match; ids only)."""
-    from .models import Period
+    from jinpin.stats import refresh_statistics
+
+    from .models import Award, PayoutLine, Period
     from .services import anomaly_results
 
     period = Period.objects.filter(pk=period_id).first()
-    return anomaly_results.refresh(period=period).rows if period else 0
+    if period is None:
+        return 0
+    # it follows bulk changes (a batch, a re-match): plan its checks on statistics that have seen them
+    refresh_statistics(Award, PayoutLine)
+    return anomaly_results.refresh(period=period).rows

@@ -326,9 +326,13 @@ def finalize(run_id: int) -> bool:
             **totals,
         )
         jobs.finish(run.job_id, jobs.Job.Status.SUCCEEDED, result=_result(run, totals))
-        # the awards changed: the period's stored anomaly report is recomputed by a task of its own
+        # the awards changed: the planner's statistics first (a batch writes most of a period's awards at once:
+        # jinpin.stats), then the period's stored anomaly report is recomputed by a task of its own
+        from jinpin.stats import refresh_statistics
+
         from ..tasks import refresh_anomalies
 
+        transaction.on_commit(lambda: refresh_statistics(Award, BatchChange))
         period_id = run.period_id
         transaction.on_commit(lambda: refresh_anomalies.delay(period_id))
         # and the dashboards' figures the new awards invalidated, before anybody opens a dashboard

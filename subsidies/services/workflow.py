@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from jinpin import audit
 from jinpin.scope import Role, Scope
+from jinpin.stats import refresh_statistics
 
 from .. import invalidation
 from ..models import Allocation, Award, AwardStatus, AwardStep, BatchChange, PayoutLine, Scheme, SchemeKind
@@ -426,15 +427,29 @@ def demo_year(stdout, *, period, admin, hold=()):
                 },
             )
     moved = 0
-    for county in County.objects.filter(pk__in=officers).order_by("code"):
-        officer = officers[county.pk]
-        awards = Award.objects.filter(period=period, county=county).exclude(student_id__in=list(hold))
-        schools = awards.order_by("school_id").values_list("school_id", flat=True).distinct()
-        # every school of the county applies, then reviews: one set-based call per step, each school's awards
-        # under its own principal's scope
-        scopes = [Scope(user_id=admin.pk, role=Role.PRINCIPAL, county_id=county.pk, school_id=s) for s in schools]
-        if scopes:
-            for action in (A.APPLY, A.REVIEW):
+    counties = list(County.objects.filter(pk__in=officers).order_by("code"))
+    hold = list(hold)
+
+    def county_awards(county):
+        return Award.objects.filter(period=period, county=county).exclude(student_id__in=hold)
+
+    # one step at a time across the city, the planner's statistics refreshed after each (jinpin.stats: a step
+    # moves most of the awards to a status the last statistics had never seen)
+    refresh_statistics(Award, AwardStep)
+    for action in (A.APPLY, A.REVIEW):
+        for county in counties:
+            awards = county_awards(county)
+            schools = awards.order_by("school_id").values_list("school_id", flat=True).distinct()
+            # every school of the county applies, then reviews: one set-based call per step, each school's
+            # awards under its own principal's scope
+            scopes = [Scope(user_id=admin.pk, role=Role.PRINCIPAL, county_id=county.pk, school_id=s) for s in schools]
+            if scopes:
                 award_transition_many(awards=awards, action=action, acting_user=admin, scopes=scopes)
-        moved += award_transition(awards=awards, action=A.APPROVE, acting_user=officer, scope=get_scope(officer)).moved
+        refresh_statistics(Award, AwardStep)
+    for county in counties:
+        officer = officers[county.pk]
+        moved += award_transition(
+            awards=county_awards(county), action=A.APPROVE, acting_user=officer, scope=get_scope(officer)
+        ).moved
+    refresh_statistics(Award, AwardStep)
     stdout.write(f"  {len(officers)} counties: {moved} awards applied, reviewed and approved")

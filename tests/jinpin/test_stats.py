@@ -1,0 +1,42 @@
+"""jinpin.stats: planner statistics refreshed after a bulk change, inside the transaction that made it, where
+the role may; the least-privileged application role is left to autovacuum."""
+
+import pytest
+from django.db import connection
+
+from jinpin.stats import refresh_statistics
+from schools.models import County
+from tests.dbroles import as_app_role
+
+pytestmark = pytest.mark.django_db
+
+
+def _stats(table: str, column: str):
+    with connection.cursor() as cur:
+        cur.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        (tuples,) = cur.fetchone()
+        cur.execute(
+            "SELECT n_distinct FROM pg_stats WHERE schemaname = ANY(current_schemas(false)) AND tablename = %s "
+            "AND attname = %s",
+            [table, column],
+        )
+        row = cur.fetchone()
+    return tuples, row[0] if row else None
+
+
+def test_a_bulk_insert_is_counted_by_the_statistics_inside_its_own_transaction():
+    table = County._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(f"ANALYZE {table}")  # the statistics of the table as it was before the bulk step
+    before = County.objects.count()
+    County.objects.bulk_create(County(code=f"99{i:04d}", name=f"县{i}") for i in range(3000))
+    assert refresh_statistics(County) == [table]
+    tuples, distinct = _stats(table, "code")
+    # the 3,000 uncommitted rows of this transaction are in the sample: every code distinct
+    assert tuples >= before + 3000
+    assert distinct == -1
+
+
+def test_the_application_role_leaves_tables_it_does_not_own_to_autovacuum():
+    with as_app_role():
+        assert refresh_statistics(County) == []
