@@ -136,9 +136,19 @@ def grant(conn, role: str, *, schema: str = "public") -> None:
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}",
             f"ALTER DEFAULT PRIVILEGES FOR ROLE {_q(conn, owner)} IN SCHEMA {s} GRANT USAGE, SELECT ON SEQUENCES TO {r}",
         ]
+        cur.execute("SELECT current_setting('server_version_num')::int")
+        maintain = cur.fetchone()[0] >= 170000
+        if maintain:
+            # PostgreSQL 17+: ANALYZE after a bulk step (jinpin.stats) -- planner statistics only, no rows
+            statements += [
+                f"GRANT MAINTAIN ON ALL TABLES IN SCHEMA {s} TO {r}",
+                f"ALTER DEFAULT PRIVILEGES FOR ROLE {_q(conn, owner)} IN SCHEMA {s} GRANT MAINTAIN ON TABLES TO {r}",
+            ]
         for t in AUDIT_TABLES:
             if t in tables:
                 statements.append(f"REVOKE UPDATE, DELETE, TRUNCATE ON {s}.{_q(conn, t)} FROM {r}")
+                if maintain:  # nobody needs to lock, vacuum or re-cluster the audit log
+                    statements.append(f"REVOKE MAINTAIN ON {s}.{_q(conn, t)} FROM {r}")
         for t in TRIGGER_WRITTEN_TABLES + READ_ONLY_TABLES:
             if t in tables:
                 statements.append(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {s}.{_q(conn, t)} FROM {r}")
