@@ -46,7 +46,6 @@ def draw(rows, seed: str, params: dict) -> dict:
     quota_of = _quota(params)
     with connection.cursor() as cur:
         cur.execute("SET LOCAL work_mem = '256MB'")  # the sorts below stay in memory
-        cur.execute("SET LOCAL jit = off")  # compiling these plans costs more than it saves at 300,000 rows
         cur.execute(f"DROP TABLE IF EXISTS {POP}")
         # one process: a parallel plan of the registry query repeats its status subquery in every worker (three
         # times the CPU for a quarter less wall time on 2 cores, measured), and the machine serves others too

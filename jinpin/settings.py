@@ -253,7 +253,11 @@ if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
         "default": {
             "BACKEND": "jinpin.cache.PrefixedRedisCache",
             "LOCATION": CACHE_URL,
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="jinpin"),
+            # one jinpin database, one set of keys: two sites (or a test run and the demo) sharing a Redis never
+            # read each other's figures. By the database's name only, so that every web and worker process of a
+            # site agrees whatever host name it reaches the server by (set CACHE_KEY_PREFIX where two servers'
+            # databases share a name and a Redis).
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default=f"jinpin:{_db.get('NAME', '')}"),
             "TIMEOUT": 600,
         }
     }

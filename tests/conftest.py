@@ -125,6 +125,8 @@ def _worker_env():
         USER=db["USER"] or "postgres", HOST=host, PORT=f":{db['PORT']}" if db["PORT"] else "", NAME=db["NAME"]
     )
     env["CELERY_BROKER_URL"] = dj_settings.CELERY_BROKER_URL
+    # the test process's cache keys (settings named them after the database before the test database existed)
+    env["CACHE_KEY_PREFIX"] = dj_settings.CACHES["default"].get("KEY_PREFIX", "")
     env["CELERY_TASK_ALWAYS_EAGER"] = "0"
     env["PRIVATE_ROOT"] = str(dj_settings.PRIVATE_ROOT)
     env["MEDIA_ROOT"] = str(dj_settings.MEDIA_ROOT)
