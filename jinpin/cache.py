@@ -80,11 +80,40 @@ def is_cached(area: str, parts: tuple) -> bool:
     return cache.get(_key(area, parts)) is not None
 
 
+#: how long a computation may hold its claim on a key (a crashed process's claim lapses after this)
+CLAIM_SECONDS = 60
+#: how long a request waits for another process's computation of the same value before computing it itself
+WAIT_SECONDS = 15
+
+
 def cached(area: str, parts: tuple, compute, timeout: int = DEFAULT_TIMEOUT):
-    """``compute()``'s value, kept under ``area``'s current stamp and ``parts`` (plain values)."""
+    """``compute()``'s value, kept under ``area``'s current stamp and ``parts`` (plain values).
+
+    One computation per value at a time (no stampede): when a write moves the stamp, or the cache is wiped, the
+    first request to miss claims the key (``cache.add``, atomic in Redis and in LocMem) and computes; requests
+    for the same value meanwhile wait for its result instead of running the same queries beside it (twenty
+    clients opening the dashboard would otherwise run the city's figures twenty times at once). A waiter that
+    sees the claim end without a value (the computation failed) or waits ``WAIT_SECONDS`` computes itself."""
     key = _key(area, parts)
     hit = cache.get(key)
-    if hit is None:
+    if hit is not None:
+        return hit
+    claim = key + ":computing"
+    if not cache.add(claim, 1, CLAIM_SECONDS):
+        deadline, delay = time.monotonic() + WAIT_SECONDS, 0.01
+        while time.monotonic() < deadline:
+            time.sleep(delay)
+            hit = cache.get(key)
+            if hit is not None:
+                return hit
+            if cache.get(claim) is None:
+                break
+            delay = min(delay * 2, 0.2)
+        claim = None
+    try:
         hit = compute()
         cache.set(key, hit, timeout)
+    finally:
+        if claim:
+            cache.delete(claim)
     return hit
