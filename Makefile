@@ -80,8 +80,9 @@ serve:
 	$(PY) manage.py migrate --noinput; rc=$$?; wait $$m || rc=1; wait $$s || rc=1; wait $$c; exit $$rc
 	$(PY) manage.py setup_db_roles --app-role $(APP_ROLE) --nologin --skip-checks
 	DATABASE_ROLE=$(APP_ROLE) $(PY) manage.py seed_demo --jobs 2 --skip-checks
+	@# --graceful-timeout 5: on Ctrl-C gunicorn 27 waits for its thread pools; 5 s, not the default 30, before it stops them
 	@echo "jinpin on http://$(HOST):$(PORT)  (demo logins above; password Jinpin@2016; Ctrl-C stops)"
-	DATABASE_ROLE=$(APP_ROLE) $(VENV)/bin/gunicorn jinpin.wsgi -b $(HOST):$(PORT) -w 2 --threads 4 --timeout 120 --access-logfile -
+	DATABASE_ROLE=$(APP_ROLE) $(VENV)/bin/gunicorn jinpin.wsgi -b $(HOST):$(PORT) -w 2 --threads 4 --timeout 120 --graceful-timeout 5 --access-logfile -
 
 # The whole suite on PostgreSQL (embedded 18, or DATABASE_URL: CI points it at PostgreSQL 15)
 # with a real Celery worker on Redis (private redis-server, or CELERY_BROKER_URL) and Chromium.
