@@ -16,8 +16,13 @@ server -- it does nothing and autovacuum's statistics are used, as before.
 
 from django.db import connections, router
 
+#: ``quick=True``: the statistics target of a quick refresh (PostgreSQL samples 300 rows per unit: 3,000 rows
+#: instead of the default 30,000; ten times faster, and enough for row counts and the few values a bulk step
+#: made common). For steps followed by more bulk steps; the last refresh after them is a full one.
+QUICK_TARGET = 10
 
-def refresh_statistics(*models, using: str | None = None) -> list[str]:
+
+def refresh_statistics(*models, using: str | None = None, quick: bool = False) -> list[str]:
     """ANALYZE the tables of ``models`` that the connection's role may analyze; return their names."""
     if not models:
         return []
@@ -34,5 +39,11 @@ def refresh_statistics(*models, using: str | None = None) -> list[str]:
         )
         allowed = sorted(row[0] for row in cur.fetchall())
         if allowed:
-            cur.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in allowed))
+            if quick:
+                cur.execute("SELECT set_config('default_statistics_target', %s, false)", [str(QUICK_TARGET)])
+            try:
+                cur.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in allowed))
+            finally:
+                if quick:
+                    cur.execute("RESET default_statistics_target")
     return allowed

@@ -219,7 +219,7 @@ def _demo_year(stdout):
     from .services import workflow
 
     # the registry and the awards were just written in bulk (jinpin.stats)
-    refresh_statistics(Award, Student, Enrolment, Household, HouseholdStatus)
+    refresh_statistics(Award, Student, Enrolment, Household, HouseholdStatus, quick=True)
 
     hold = _hold_for_report(stdout, period)
     _allocate_for_report(period, hold)

@@ -434,8 +434,8 @@ def demo_year(stdout, *, period, admin, hold=()):
         return Award.objects.filter(period=period, county=county).exclude(student_id__in=hold)
 
     # one step at a time across the city, the planner's statistics refreshed after each (jinpin.stats: a step
-    # moves most of the awards to a status the last statistics had never seen)
-    refresh_statistics(Award, AwardStep)
+    # moves most of the awards to a status the last statistics had never seen); quick samples between the steps
+    refresh_statistics(Award, AwardStep, quick=True)
     for action in (A.APPLY, A.REVIEW):
         for county in counties:
             awards = county_awards(county)
@@ -445,11 +445,11 @@ def demo_year(stdout, *, period, admin, hold=()):
             scopes = [Scope(user_id=admin.pk, role=Role.PRINCIPAL, county_id=county.pk, school_id=s) for s in schools]
             if scopes:
                 award_transition_many(awards=awards, action=action, acting_user=admin, scopes=scopes)
-        refresh_statistics(Award, AwardStep)
+        refresh_statistics(Award, AwardStep, quick=True)
     for county in counties:
         officer = officers[county.pk]
         moved += award_transition(
             awards=county_awards(county), action=A.APPROVE, acting_user=officer, scope=get_scope(officer)
         ).moved
-    refresh_statistics(Award, AwardStep)
+    refresh_statistics(Award, AwardStep, quick=True)
     stdout.write(f"  {len(officers)} counties: {moved} awards applied, reviewed and approved")

@@ -37,6 +37,22 @@ def test_a_bulk_insert_is_counted_by_the_statistics_inside_its_own_transaction()
     assert distinct == -1
 
 
+def test_a_quick_refresh_counts_the_rows_and_restores_the_statistics_target():
+    table = County._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(f"ANALYZE {table}")
+        cur.execute("SHOW default_statistics_target")
+        (target,) = cur.fetchone()
+    before = County.objects.count()
+    County.objects.bulk_create(County(code=f"98{i:04d}", name=f"县{i}") for i in range(5000))
+    assert refresh_statistics(County, quick=True) == [table]
+    tuples, _distinct = _stats(table, "code")
+    assert tuples >= 0.9 * (before + 5000)  # estimated from a sample of 3,000 rows
+    with connection.cursor() as cur:
+        cur.execute("SHOW default_statistics_target")
+        assert cur.fetchone() == (target,)
+
+
 def test_the_application_role_analyzes_where_the_server_lets_it_and_never_the_audit_log():
     """PostgreSQL 17+ (the embedded 18): setup_db_roles grants MAINTAIN (statistics, no rows), except on the audit
     log. PostgreSQL 15 (CI) has no such right: the tables the role does not own are left to autovacuum."""
