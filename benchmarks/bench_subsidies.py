@@ -365,6 +365,27 @@ def worker_memory(proc) -> str:
     return f"main {hwm(proc.pid) or 0:.0f} MB, pool processes {', '.join(f'{m:.0f}' for m in pool)} MB"
 
 
+def wait_idle(timeout: float = 1800) -> float:
+    """Wait until the worker has no task left: a batch's follow-up jobs (the period's anomaly report, the
+    dashboards' warmer) run in the same worker after the batch is done, and the next measurement must not
+    share the machine, or the worker's processes, with them. Returns the seconds waited."""
+    from jinpin.celery import app
+
+    t = time.perf_counter()
+    inspector = app.control.inspect(timeout=2)
+    while time.perf_counter() - t < timeout:
+        busy = [
+            task
+            for reply in (inspector.active() or {}, inspector.reserved() or {}, inspector.scheduled() or {})
+            for tasks in reply.values()
+            for task in tasks
+        ]
+        if not busy:
+            return time.perf_counter() - t
+        time.sleep(1)
+    raise SystemExit("the worker did not become idle")
+
+
 def run_batch(period, admin) -> float:
     from jinpin.models import Job
     from subsidies.services import batch
@@ -451,6 +472,9 @@ def main():
                 f"batch ({args.workers} Celery worker processes): {batches[-1]:.1f} s, {Award.objects.count():,} rows; "
                 f"worker peak memory (VmHWM) {worker_memory(worker)}",
                 flush=True,
+            )
+            print(
+                f"(the batch's follow-up jobs — anomaly report, dashboards — took {wait_idle():.1f} s more)", flush=True
             )
             missing = sql(
                 f"SELECT count(*) FROM (SELECT {COLS} FROM bench_limit EXCEPT ALL SELECT {COLS} FROM subsidies_award) x"
