@@ -12,10 +12,12 @@ the page's Django template with ``{% rows "subsidies/rows/awards.jinja" %}`` (``
 which hands it the page's context. Everything else (the layout, forms, messages, CSRF) stays in
 Django's templates. The output is what the Django template wrote, byte for byte:
 
-* a printed value goes through ``finalize`` = Django's ``render_value_in_context``: aware datetimes
-  in the current time zone, numbers and dates localized, then Django's ``conditional_escape`` (which
-  writes ``&#x27;`` and ``&quot;``, not markupsafe's ``&#39;``/``&#34;``; its result is safe, so
-  Jinja2 does not escape it again);
+* every printed value goes through ``finalize`` = Django's ``render_value_in_context``: aware
+  datetimes in the current time zone, numbers and dates localized, then Django's
+  ``conditional_escape`` (``&#x27;`` and ``&quot;``, not markupsafe's ``&#39;``/``&#34;``; a value
+  marked safe stays as it is). That is the escaping: Jinja2's own autoescape is off, since it would
+  only wrap each escaped value again. Text written in the template itself is not a value and is
+  printed as written;
 * the same filters as the Django templates, from the same functions (``yuan``, ``row_url``,
   ``select_label``, ``choice``, ``person``, ``cell``…), and ``pii(obj, field)`` as ``{% pii %}``,
   recorded for the privacy audit the same way;

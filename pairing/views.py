@@ -49,13 +49,14 @@ from .models import (
 PAGE_SIZE = 50
 
 
-def _agreements(request):
+def _agreements(request, *, links_as_list: bool = False):
+    """The scope's agreements with their helped schools; ``links_as_list``: as ``a.school_links``, a plain
+    list (a list page's rows: ``a.links.all()`` would build a manager and a queryset per row)."""
+    links = AgreementSchool.objects.select_related("school").order_by("school__code")
     return (
         request.scope.filter(Agreement)
         .select_related("helping_school", "county")
-        .prefetch_related(
-            Prefetch("links", queryset=AgreementSchool.objects.select_related("school").order_by("school__code"))
-        )
+        .prefetch_related(Prefetch("links", queryset=links, to_attr="school_links" if links_as_list else None))
     )
 
 
@@ -73,7 +74,7 @@ def _count_of(model, fk):
 @role_required()
 def agreement_list(request):
     qs = (
-        _agreements(request)
+        _agreements(request, links_as_list=True)
         .only("county__name", "helping_school__name", "form", "signed_on", "status")  # what a row shows
         .annotate(n_activities=_count_of(Activity, "agreement"))
         .order_by("-signed_on", "-pk")
@@ -537,7 +538,7 @@ def compliance_page(request):
         order=order,
         only_missed=only_missed,
     )
-    by_id = {a.pk: a for a in _agreements(request).filter(pk__in=[r[0] for r in rows])}
+    by_id = {a.pk: a for a in _agreements(request, links_as_list=True).filter(pk__in=[r[0] for r in rows])}
     ranked = [(by_id[r[0]], r[1], r[2], r[3]) for r in rows if r[0] in by_id]
     pages = max(1, -(-total // PAGE_SIZE))
     return render(

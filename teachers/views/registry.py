@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -43,7 +43,12 @@ def filter_params(request, filterset_cls):
 
 @role_required()
 def teacher_list(request):
-    qs = request.scope.filter(Teacher).select_related("school__county").prefetch_related("honours")
+    # each row's honours as a plain list: ``t.honours.all()`` would build a manager and a queryset per row
+    qs = (
+        request.scope.filter(Teacher)
+        .select_related("school__county")
+        .prefetch_related(Prefetch("honours", to_attr="honour_list"))
+    )
     f = TeacherFilter(request.GET or None, queryset=qs, scope=request.scope)
     # 100,000 teachers city-wide: the unfiltered list is counted by the planner's estimate, and pages are
     # reached from the edge row's sort values (keyset), never by OFFSET: the last page costs what the first does
