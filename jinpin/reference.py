@@ -51,12 +51,19 @@ def last_day_with_data(today: dt.date | None = None) -> dt.date | None:
 
 
 def reference_date(today: dt.date | None = None) -> dt.date:
-    """Today, unless the records stop before today's school year began: then their last day."""
+    """Today, unless the records stop before today's school year began: then their last day (worked out
+    once per request: ``jinpin.cache.request_memo``)."""
+    from . import cache
+
     today = today or timezone.localdate()
+    memo = cache.request_memo()
+    if memo is not None and ("reference_date", today) in memo:
+        return memo[("reference_date", today)]
     last = last_day_with_data(today)
-    if last is None or last >= school_year_start(today):
-        return today
-    return last
+    value = today if last is None or last >= school_year_start(today) else last
+    if memo is not None:
+        memo[("reference_date", today)] = value
+    return value
 
 
 def reference_year(today: dt.date | None = None) -> int:

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # each cache stamp read once per request (jinpin.cache)
+    "jinpin.cache.RequestMemoMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "jinpin.locale_middleware.ChineseByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
