@@ -5,7 +5,8 @@ dictionary lookup tried first, then an attribute, each failure an exception) and
 rendered through a chain of calls; Jinja2 compiles a template to Python once, so a row costs a few
 attribute reads and string joins. Measured at scale 10 (gunicorn workers' CPU per request, README
 "Speed at city scale"): awards 20-24 -> 16-19 ms, pupils 13-15 -> 11-12 ms, households 14 -> 12 ms,
-payout lines 16 -> 14 ms; lists whose rows are few or cheap (teachers, agreements) gain little.
+payout lines 16 -> 14 ms (teachers and agreements gained once each row's related list was prefetched
+into a plain list, in their views).
 
 Only the repeated part of a page is a Jinja2 template — ``templates/<app>/rows/*.jinja``, included by
 the page's Django template with ``{% rows "subsidies/rows/awards.jinja" %}`` (``jinpin_tags.rows``),
@@ -24,7 +25,7 @@ Django's templates. The output is what the Django template wrote, byte for byte:
 * ``_("…")`` is Django's ``gettext`` (the request's language); ``makemessages`` reads ``.jinja``
   files too (``jinpin/management/commands/makemessages.py``), so their strings stay in the catalogue.
 
-``tests/jinpin/test_jinja.py`` renders every converted list for every role and both languages with
+``tests/jinpin/test_jinja_rows.py`` renders every converted list for every role and both languages with
 the Django row template it replaced (kept under ``tests/jinpin/dtl_rows/``) and compares the bytes.
 """
 
@@ -49,9 +50,11 @@ def _finalize(value):
 
 @jinja2.pass_context
 def _pii(context, obj, field, place=None):
-    from jinpin import privacy
+    """``{% pii obj "field" %}``: the same tag function, given Jinja2's context (it reads ``request`` and
+    ``pii_place`` from it the same way)."""
+    from jinpin.templatetags.jinpin_tags import pii
 
-    return privacy.show(context.get("request"), obj, field, place or context.get("pii_place") or privacy.PAGE)
+    return pii(context, obj, field, place)
 
 
 def _date(value, fmt=None):
