@@ -80,6 +80,9 @@ def main():
         help="with --all: the load generator — 20 Python threads (urllib) or wrk (C, far less CPU of its own)",
     )
     ap.add_argument("--duration", type=int, default=10, help="with --generator wrk: seconds of load per page")
+    ap.add_argument(
+        "--gunicorn-args", default="", help="more gunicorn options, e.g. '--keep-alive 0' (split on spaces)"
+    )
     args = ap.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jinpin_bench")
     if args.db:
@@ -112,6 +115,7 @@ def main():
             "120",
             "--log-level",
             "warning",
+            *args.gunicorn_args.split(),
         ],
         cwd=ROOT,
         env=env,

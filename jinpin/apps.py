@@ -17,6 +17,11 @@ class JinpinConfig(AppConfig):
         from .auditchain import register as register_audit_chain
 
         register_audit_chain()
+        from django.db.backends.signals import connection_created
+
+        from . import pagecache
+
+        connection_created.connect(pagecache.install, dispatch_uid="jinpin-pagecache-watch")
         from .render import install_choice_displays
 
         install_choice_displays()

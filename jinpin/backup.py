@@ -185,4 +185,8 @@ def restore(archive: Path) -> dict:
             got = file_hashes(root)
             if got != manifest["files"].get(name, {}):
                 raise BackupError(f"restored files under {root} do not match the archive's manifest")
+    # every cached figure and kept page was made from the data just replaced (jinpin/cache.py, jinpin/pagecache.py)
+    from django.core.cache import cache
+
+    cache.clear()
     return manifest

@@ -31,6 +31,8 @@ from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 
+from . import pagecache
+
 DEFAULT_TIMEOUT = 600
 
 
@@ -80,18 +82,48 @@ def _stamp_key(area: str) -> str:
 
 
 def stamp(area: str) -> int:
-    """The current stamp of ``area`` (one cache read, once per request; created on first use)."""
+    """The current stamp of ``area`` (one cache read, once per request; created on first use). A page being
+    recorded for the page cache (``jinpin.pagecache``) notes it: the page is as valid as this figure."""
     memo = _memo.get()
     if memo is not None and ("stamp", area) in memo:
-        return memo[("stamp", area)]
-    value = cache.get(_stamp_key(area))
-    if value is None:
-        value = time.time_ns()
-        cache.add(_stamp_key(area), value, None)
-        value = cache.get(_stamp_key(area), value)
-    if memo is not None:
-        memo[("stamp", area)] = value
+        value = memo[("stamp", area)]
+    else:
+        value = cache.get(_stamp_key(area))
+        if value is None:
+            value = _create(area)
+        if memo is not None:
+            memo[("stamp", area)] = value
+    recording = pagecache.recording_areas()
+    if recording is not None:
+        recording[area] = value
     return value
+
+
+def _create(area: str) -> int:
+    value = time.time_ns()
+    cache.add(_stamp_key(area), value, None)
+    return cache.get(_stamp_key(area), value)
+
+
+def stamps(areas) -> dict:
+    """The current stamps of ``areas`` (``stamp`` for many: one cache read for those not yet read in this request)."""
+    memo = _memo.get()
+    out, missing = {}, []
+    for a in areas:
+        if memo is not None and ("stamp", a) in memo:
+            out[a] = memo[("stamp", a)]
+        else:
+            missing.append(a)
+    if missing:
+        got = cache.get_many([_stamp_key(a) for a in missing])
+        for a in missing:
+            value = got.get(_stamp_key(a))
+            if value is None:
+                value = _create(a)
+            out[a] = value
+            if memo is not None:
+                memo[("stamp", a)] = value
+    return out
 
 
 def _move(*areas: str) -> None:

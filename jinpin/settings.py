@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "jinpin.middleware.PrivateResponseMiddleware",
     # logging out (or another user logging in) clears the field cards kept on the phone
     "inspections.field_data.ClearFieldDataMiddleware",
+    # last: a kept list page is served from the shared cache while nothing it shows has changed (jinpin.pagecache)
+    "jinpin.pagecache.PageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "jinpin.urls"
@@ -108,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "jinpin.scope.context_processor",
+                "jinpin.pagecache.context_processor",
             ],
         },
     },
@@ -265,6 +268,9 @@ if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "TIMEOUT": 600}}
+# Rendered list pages kept in the shared cache while nothing they show changes (jinpin/pagecache.py): only
+# with Redis, where every process sees every other's writes.
+PAGE_CACHE = env.bool("PAGE_CACHE", default=CACHES["default"]["BACKEND"] == "jinpin.cache.PrefixedRedisCache")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")

@@ -25,6 +25,7 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
+from jinpin import pagecache
 from schools.demo import DEMO_LAST_DAY, DEMO_YEAR_START
 from schools.models import Location, Poverty, School, Stage, Village
 
@@ -492,4 +493,4 @@ def _write_activities(rows):
     buf.seek(0)
     cols = "agreement_id, kind, held_on, school_year_id, semester_id, place, online_link, pupils, summary, created_at"
     with connection.cursor() as c:
-        c.cursor.copy_expert(f"COPY {Activity._meta.db_table} ({cols}) FROM STDIN", buf)
+        pagecache.copy_expert(c.cursor, f"COPY {Activity._meta.db_table} ({cols}) FROM STDIN", buf)

@@ -15,7 +15,7 @@ import random
 from django.db import connection
 from django.utils import timezone
 
-from jinpin import idcard
+from jinpin import idcard, pagecache
 from schools.models import County, Location, Poverty, School, Stage, Village
 
 from .models import Enrolment, Household, HouseholdStatus, Period, Student
@@ -438,11 +438,11 @@ def _copy(table: str, columns: list[str], rows) -> None:
         n += 1
         if n % 100_000 == 0:
             buf.seek(0)
-            raw.copy_expert(sql, buf)
+            pagecache.copy_expert(raw, sql, buf)
             buf = io.StringIO()
     if buf.tell():
         buf.seek(0)
-        raw.copy_expert(sql, buf)
+        pagecache.copy_expert(raw, sql, buf)
 
 
 def _next_id(model) -> int:

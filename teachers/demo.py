@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, F
 
-from jinpin import idcard
+from jinpin import idcard, pagecache
 from schools.demo import DEMO_LAST_DAY, DEMO_YEAR_START
 from schools.models import Location, Poverty, School, Stage
 
@@ -486,10 +486,10 @@ def _copy_rows(table: str, columns: list[str], rows):
             count += 1
             if count % 50_000 == 0:
                 buf.seek(0)
-                cur.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buf)
+                pagecache.copy_expert(cur.cursor, f"COPY {table} ({', '.join(columns)}) FROM STDIN", buf)
                 buf = io.StringIO()
         buf.seek(0)
-        cur.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buf)
+        pagecache.copy_expert(cur.cursor, f"COPY {table} ({', '.join(columns)}) FROM STDIN", buf)
 
 
 def _copy_teachers(rnd, schools, have, target):
