@@ -56,6 +56,18 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _page_cache(request, settings):
+    """Kept pages (jinpin.pagecache) are on where a test drives the site as its users do — the browser tests, whose
+    forms write and whose lists must then show it — and in their own tests (tests/jinpin/test_pagecache.py,
+    including every kept page as every role against a fresh render). Elsewhere a test reads a second
+    response's template context or counts the queries of a render, which a kept page does not have."""
+    settings.PAGE_CACHE = bool(
+        request.node.get_closest_marker("browser") or request.node.get_closest_marker("page_cache")
+    )
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(settings):
     """Tasks run in-process (inline, not in a thread) unless a test asks for the real worker."""
     settings.JOBS_IN_THREAD = False
