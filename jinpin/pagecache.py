@@ -34,7 +34,8 @@ once each fills the cache with small dependency notes, not 20,000 pages. Entries
 ``TIMEOUT`` seconds whatever happens (a backstop for a write made outside jinpin, e.g. in ``psql``).
 
 Only with a shared cache (Redis: ``PAGE_CACHE``, on by default when one is configured); with the
-per-process LocMem cache one process could not see another's writes, so nothing is kept.
+per-process LocMem cache one process could not see another's writes, so nothing is kept and writes are not
+read either. Web and worker processes must agree on it (they do by default: the same cache settings).
 """
 
 from __future__ import annotations
@@ -201,7 +202,7 @@ def watch(execute, sql, params, many, context):
         if cap is not None:
             cap.tables.update(_tables_in(sql))
         return result
-    written = _written(sql)
+    written = _written(sql) if enabled() else None
     if written:
         if cap is not None:
             cap.wrote = True
@@ -215,6 +216,8 @@ def wrote(*tables: str, using: str = "default") -> None:
     """For writes Django's cursor does not see (``COPY … FROM STDIN`` through psycopg): the tables written."""
     from django.db import connections
 
+    if not enabled():
+        return
     found = {t.lower() for t in tables}
     for t in list(found):
         found.update(TRIGGERED.get(t, ()))
