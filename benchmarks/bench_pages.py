@@ -6,6 +6,9 @@ req/s), on an existing database built with ``seed_demo --scale N`` plus the city
 
     .venv/bin/python benchmarks/bench_pages.py --all --db jinpin_scale10 --no-seed --no-analyze [--per-page 60]
 
+With a shared cache the pages in ``jinpin.pagecache.VIEWS`` are kept after their second request; run with
+``PAGE_CACHE=0`` in the environment to measure every request rendered.
+
 Each row also gives the queries and the time of one request alone (in-process, the best of three after a
 warming request); ``--one-only`` prints only those, without gunicorn and the 20 clients.
 
