@@ -55,6 +55,7 @@ JOB_KIND = "subsidies.batch"
 DEFAULT_CHUNK = 20_000
 MIN_CHUNKS = 20  # a run of fewer students than 20 chunks' worth is still cut in 20: the progress bar moves
 HELPERS = 3  # extra Celery tasks that share a run's chunks with the job's own task
+TAIL_CHUNKS = 2  # a large run's last two chunks' worth of students is cut in quarters (``plan_chunks``)
 RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
 KEEPALIVE_SQL = (
     "SET LOCAL tcp_keepalives_idle = 30; SET LOCAL tcp_keepalives_interval = 10; SET LOCAL tcp_keepalives_count = 3"
@@ -118,8 +119,13 @@ def base_sql(
     where = ["enrolment.school_year = %s"]
     params.append(school_year)
     if lo is not None:
-        where.append("enrolment.student_id >= %s AND enrolment.student_id < %s")
-        params.extend([lo, hi])
+        # the range once more on the pupil's own id (equal to enrolment.student_id): the planner carries an
+        # equality from one side of a join to the other, not a range, and without it reads all 1,000,000
+        # pupils (a sequential scan, ~0.1 s) for every chunk of 20,000
+        where.append(
+            "enrolment.student_id >= %s AND enrolment.student_id < %s AND student.id >= %s AND student.id < %s"
+        )
+        params.extend([lo, hi, lo, hi])
     if county_id is not None:
         where.append("school.county_id = %s")
         params.append(county_id)
@@ -239,9 +245,14 @@ def _chunk_sql(*, run: BatchRun, period: Period, rates: list[SchemeRate], lo: in
 
 
 # -- planning and running ---------------------------------------------------------------
-def plan_chunks(run: BatchRun, chunk_size: int, *, min_chunks: int = 1) -> int:
+def plan_chunks(run: BatchRun, chunk_size: int, *, min_chunks: int = 1, tail: int = 0) -> int:
     """Cut the run's enrolled students into contiguous id ranges of about ``chunk_size``
     (at least ``min_chunks`` of them, so that a small city's progress bar still moves).
+
+    ``tail``: the last ``tail`` chunks' worth of students is cut in quarters (a large run only, of more
+    than ``min_chunks`` and ``2 × tail`` chunks). Chunks are taken in order, so the workers sharing a
+    run end within about a quarter of a chunk of each other, instead of one waiting out a whole chunk
+    while the other computes the last one alone (some 2.7 s of two workers' 75 s at 1,000,000 pupils).
 
     The ranges cover every id (the first starts at 0, the last ends past any id), so
     awards of students no longer enrolled are still checked. Idempotent.
@@ -259,15 +270,24 @@ def plan_chunks(run: BatchRun, chunk_size: int, *, min_chunks: int = 1) -> int:
         )
         total = cur.fetchone()[0]
         tiles = max(1, min(min_chunks, total), -(-total // chunk_size))
+        quarters = tail if tail and tiles > max(min_chunks, 2 * tail) else 0
         cur.execute(
             f"""SELECT tile, min(student_id), count(*) FROM (
                   SELECT enrolment.student_id, ntile(%s) OVER (ORDER BY enrolment.student_id) AS tile
                   FROM {_t(Enrolment)} enrolment JOIN {_t(School)} school ON school.id = enrolment.school_id
                   WHERE enrolment.school_year = %s {county}
                 ) tiles GROUP BY tile ORDER BY tile""",
-            [tiles, *params],
+            [4 * tiles if quarters else tiles, *params],
         )
         rows = cur.fetchall()
+    if quarters:  # whole chunks of quarter tiles, then the last tiles alone
+        whole = tiles - quarters
+        rows = [
+            (i, group[0][1], sum(r[2] for r in group))
+            for i, group in enumerate(
+                [rows[4 * k : 4 * k + 4] for k in range(whole)] + [[r] for r in rows[4 * whole :]]
+            )
+        ]
     starts = [r[1] for r in rows] or [0]
     counts = [r[2] for r in rows] or [0]
     starts[0] = 0
@@ -407,7 +427,7 @@ def run_job(job, scope, progress) -> jobs.JobResult:
             if params.get("chunk_size"):
                 plan_chunks(run, int(params["chunk_size"]))
             else:
-                plan_chunks(run, DEFAULT_CHUNK, min_chunks=MIN_CHUNKS)
+                plan_chunks(run, DEFAULT_CHUNK, min_chunks=MIN_CHUNKS, tail=TAIL_CHUNKS)
     run.refresh_from_db()
     remaining = run.chunks.filter(done=False)
     done_students = run.chunks.filter(done=True).aggregate(n=Sum("students"))["n"] or 0

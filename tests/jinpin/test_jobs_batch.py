@@ -70,3 +70,45 @@ def test_run_again_resumes_a_failed_batch_in_place(planned, client_for, world):
     assert BatchRun.objects.filter(period=run.period).count() == 1
     run.refresh_from_db()
     assert run.status == BatchRun.Status.DONE and not run.chunks.filter(done=False).exists()
+
+
+def test_a_large_runs_last_chunks_are_cut_in_quarters_and_give_the_same_awards(planned):
+    job, run = planned  # 120 pupils in 12 chunks of 10
+    from jinpin import jobs
+
+    batch.work(run.pk, jobs.Progress(job.pk))
+    whole = snapshot()
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+
+    from subsidies.models import Award, BatchChange
+
+    BatchChange.objects.all().delete()
+    Award.objects.all().delete()
+    job2 = Job.objects.create(
+        kind=batch.JOB_KIND, params=job.params, title="batch", created_by=job.created_by, status=Job.Status.RUNNING
+    )
+    run2 = BatchRun.objects.create(job=job2, period=run.period)
+    assert batch.plan_chunks(run2, 10, tail=2) == 120
+    chunks = list(run2.chunks.order_by("lo"))
+    # ten whole chunks, then the last two chunks' worth of pupils in eight quarters (48 quarter tiles of
+    # 2 or 3 pupils: 120 is not a multiple of 48)
+    assert len(chunks) == 18 and sum(c.students for c in chunks) == 120
+    assert all(8 <= c.students <= 12 for c in chunks[:10])
+    assert all(2 <= c.students <= 3 for c in chunks[10:]) and 16 <= sum(c.students for c in chunks[10:]) <= 24
+    assert chunks[0].lo == 0 and chunks[-1].hi == 2**62
+    assert all(a.hi == b.lo for a, b in zip(chunks, chunks[1:], strict=False))  # every id in exactly one chunk
+    batch.work(run2.pk, jobs.Progress(job2.pk))
+    run2.refresh_from_db()
+    assert run2.status == BatchRun.Status.DONE and snapshot() == whole
+
+
+def test_a_small_run_is_not_cut_finer(planned):
+    job, run = planned
+    run.chunks.all().delete()
+    # 12 chunks of 10 are not more than the 20 a small city is cut in anyway: no quarters
+    assert batch.plan_chunks(run, 10, min_chunks=20, tail=2) == 120
+    assert run.chunks.count() == 20
+    run.chunks.all().delete()
+    batch.plan_chunks(run, 40, tail=2)  # 3 chunks: not more than twice the tail
+    assert run.chunks.count() == 3
