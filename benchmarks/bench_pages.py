@@ -194,6 +194,7 @@ def main():
 CITY, COUNTY = "admin", "officer_wenshang"
 PAGES = [
     ("home", "/home/", (CITY, COUNTY)),
+    ("dashboard", "/dashboard/", (CITY, COUNTY)),
     ("schools", "/schools/", (CITY, COUNTY)),
     ("teachers", "/teachers/", (CITY, COUNTY)),
     ("teachers, search by name", "/teachers/?q=%E5%90%88%E6%88%90%E6%95%99%E5%B8%88999", (CITY,)),
