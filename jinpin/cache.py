@@ -28,7 +28,7 @@ import hashlib
 import time
 
 from django.core.cache import cache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import transaction
 
 from . import pagecache
@@ -36,9 +36,35 @@ from . import pagecache
 DEFAULT_TIMEOUT = 600
 
 
+class _SharedClientRedisCacheClient(RedisCacheClient):
+    """Django's Redis cache client, with one ``redis.Redis`` object per connection pool.
+
+    Django builds a new ``redis.Redis`` object — its option parsing and its table of response callbacks —
+    for every cache call; a dashboard reading 75 cached figures spent about a fifth of its CPU there. One
+    object per pool is enough: redis-py's client is safe to share between threads (each command takes a
+    connection from the pool and gives it back) and its pool notices a fork (a Celery pool process).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class PrefixedRedisCache(RedisCache):
     """Django's Redis cache whose ``clear()`` deletes only this cache's keys (its KEY_PREFIX), never
-    the whole Redis database: the cache may share a database with Celery's queues."""
+    the whole Redis database: the cache may share a database with Celery's queues; and whose client
+    object is made once per connection pool, not once per call (``_SharedClientRedisCacheClient``)."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = _SharedClientRedisCacheClient
 
     def clear(self):
         client = self._cache.get_client(None, write=True)
@@ -141,14 +167,27 @@ def bump(*areas: str) -> None:
     transaction.on_commit(lambda: _move(*areas))
 
 
-def _key(area: str, parts: tuple) -> str:
-    raw = ":".join(map(str, (stamp(area), *parts)))
+def _key(area: str, parts: tuple, current: int | None = None) -> str:
+    raw = ":".join(map(str, (stamp(area) if current is None else current, *parts)))
     return f"{area}:" + hashlib.sha1(raw.encode()).hexdigest()
 
 
 def is_cached(area: str, parts: tuple) -> bool:
     """Whether ``cached(area, parts, …)`` would be a hit now (a cache warmer asks before computing)."""
     return cache.get(_key(area, parts)) is not None
+
+
+def cached_many(area: str, parts_list: list[tuple], compute_one, timeout: int = DEFAULT_TIMEOUT) -> list:
+    """``[cached(area, parts, lambda: compute_one(i)) for i, parts in enumerate(parts_list)]`` with the hits read
+    in one round trip (one MGET; a dashboard's chart of eleven counties asked Redis eleven times); each miss
+    goes through ``cached`` (its claim: one computation at a time)."""
+    current = stamp(area)  # read once, whether or not a request keeps it
+    keys = [_key(area, parts, current) for parts in parts_list]
+    hits = cache.get_many(keys)
+    return [
+        hits[key] if hits.get(key) is not None else cached(area, parts, lambda i=i: compute_one(i), timeout)
+        for i, (key, parts) in enumerate(zip(keys, parts_list, strict=True))
+    ]
 
 
 #: how long a computation may hold its claim on a key (a crashed process's claim lapses after this)

@@ -69,3 +69,67 @@ def test_a_moved_stamp_is_a_new_value_computed_again():
     assert jcache.cached("claimtest", ("x",), lambda: n.append(1) or len(n)) == 1
     jcache._move("claimtest")
     assert jcache.cached("claimtest", ("x",), lambda: n.append(1) or len(n)) == 2
+
+
+class _Counting:
+    """The cache, counting its reads."""
+
+    def __init__(self, real):
+        self.real, self.gets, self.get_manys = real, 0, 0
+
+    def get(self, *a, **k):
+        self.gets += 1
+        return self.real.get(*a, **k)
+
+    def get_many(self, *a, **k):
+        self.get_manys += 1
+        return self.real.get_many(*a, **k)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def test_cached_many_reads_its_hits_in_one_round_trip_and_computes_each_miss_once(monkeypatch):
+    parts = [("county", i) for i in range(5)]
+    assert jcache.cached("manytest", parts[1], lambda: {"n": 1}) == {"n": 1}  # one value already kept
+    calls = []
+
+    def compute(i):
+        calls.append(i)
+        return {"n": i * 10}
+
+    first = jcache.cached_many("manytest", parts, compute)
+    assert first == [{"n": 0}, {"n": 1}, {"n": 20}, {"n": 30}, {"n": 40}] and calls == [0, 2, 3, 4]
+    # what ``cached`` gives for the same keys, one by one
+    assert [jcache.cached("manytest", p, lambda: None) for p in parts] == first
+
+    spy = _Counting(cache)
+    monkeypatch.setattr(jcache, "cache", spy)
+    calls.clear()
+    assert jcache.cached_many("manytest", parts, compute) == first
+    assert calls == [] and spy.get_manys == 1 and spy.gets == 1  # one MGET for the values, one GET for the stamp
+
+
+def test_the_redis_client_object_is_made_once_and_shared_by_threads():
+    from django.conf import settings
+
+    # make test and CI always give the tests a Redis (a private redis-server or CELERY_BROKER_URL's)
+    assert settings.CACHES["default"]["BACKEND"] == "jinpin.cache.PrefixedRedisCache"
+    client = cache._cache.get_client()
+    assert cache._cache.get_client(write=True) is client  # one server: reads and writes share the pool
+    errors = []
+
+    def work(n):
+        try:
+            for i in range(200):
+                cache.set(f"shared-client-{n}-{i}", (n, i))
+                assert cache.get(f"shared-client-{n}-{i}") == (n, i)
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and cache._cache.get_client() is client
