@@ -280,14 +280,10 @@ def plan_chunks(run: BatchRun, chunk_size: int, *, min_chunks: int = 1, tail: in
             [4 * tiles if quarters else tiles, *params],
         )
         rows = cur.fetchall()
-    if quarters:  # whole chunks of quarter tiles, then the last tiles alone
-        whole = tiles - quarters
-        rows = [
-            (i, group[0][1], sum(r[2] for r in group))
-            for i, group in enumerate(
-                [rows[4 * k : 4 * k + 4] for k in range(whole)] + [[r] for r in rows[4 * whole :]]
-            )
-        ]
+    if quarters:  # whole chunks of four quarter tiles each, then the last tiles alone
+        whole = 4 * (tiles - quarters)
+        groups = [rows[k : k + 4] for k in range(0, whole, 4)] + [[r] for r in rows[whole:]]
+        rows = [(g[0][0], g[0][1], sum(r[2] for r in g)) for g in groups]
     starts = [r[1] for r in rows] or [0]
     counts = [r[2] for r in rows] or [0]
     starts[0] = 0
