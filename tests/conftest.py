@@ -30,6 +30,19 @@ dj_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 BASE_DIR = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 
+# `make test` runs the suite in two pytest-xdist workers (gw0, gw1). pytest-django gives each its own test
+# database (test_<name>_gw0, ...); the Redis cache is shared, and its keys are named by settings after the
+# database's name before the test database exists, so both workers would read each other's figures and
+# stamps and clear each other's keys before every test (``_empty_cache``). Each worker gets its own prefix,
+# and every process it starts (the Celery workers: ``_worker_env``) the same one. Set here, before any cache
+# object is made (the cache handler reads this dict when the first one is).
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if XDIST_WORKER and "KEY_PREFIX" in dj_settings.CACHES["default"]:
+    # "jinpin:jinpin_gw0": clear() deletes "jinpin:jinpin_gw0:*", never a match for another worker's keys
+    # (nor for those of a run without xdist, "jinpin:jinpin:*")
+    dj_settings.CACHES["default"]["KEY_PREFIX"] += f"_{XDIST_WORKER}"
+    os.environ["CACHE_KEY_PREFIX"] = dj_settings.CACHES["default"]["KEY_PREFIX"]
+
 
 def have_broker() -> bool:
     return bool(dj_settings.CELERY_BROKER_URL)
@@ -42,6 +55,14 @@ def _isolated_files(settings, tmp_path_factory):
     settings.PRIVATE_ROOT = root
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_prefix_in_force():
+    """The cache object really uses this worker's prefix (it was not made before the prefix was set above)."""
+    from django.core.cache import cache
+
+    assert getattr(cache, "key_prefix", "") == dj_settings.CACHES["default"].get("KEY_PREFIX", "")
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,9 @@ from subsidies.services import batch
 from tests.factories import CountyFactory, SchoolFactory, TownFactory, VillageFactory, make_user, rural_school
 from tests.subsidies.test_batch_worker import populate, snapshot
 
-pytestmark = [pytest.mark.worker, pytest.mark.chaos]
+# one xdist worker runs them all (`make test`: --dist loadgroup): one private cluster migrated for the session
+# (``chaos_pg``), and no two tests killing servers under timed recoveries at once
+pytestmark = [pytest.mark.worker, pytest.mark.chaos, pytest.mark.xdist_group("chaos")]
 
 PUPILS = 600
 CHUNK = 5
