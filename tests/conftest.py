@@ -44,6 +44,39 @@ if XDIST_WORKER and "KEY_PREFIX" in dj_settings.CACHES["default"]:
     os.environ["CACHE_KEY_PREFIX"] = dj_settings.CACHES["default"]["KEY_PREFIX"]
 
 
+#: The longest tests (measured with --durations, two workers), longest first. ``make test`` deals tests
+#: out one at a time (--dist loadgroup) in collection order, so these go first among the tests of their kind:
+#: started last, the crawl alone would keep one core busy for minutes after the other ran out of work.
+#: A prefix of a test's node id; a test not listed keeps its place. Only the order changes, never what runs.
+LONGEST_FIRST = (
+    "tests/jinpin/test_crawl.py::test_every_page_reachable_by_each_role",
+    "tests/jinpin/test_demo_figures.py::",
+    "tests/jinpin/test_fuzz.py::test_no_input_gives_a_server_error",
+    "tests/jinpin/test_browser_home.py::test_in_the_demo_city",
+    "tests/subsidies/test_demo_year.py::",
+    "tests/subsidies/test_batch_eager_vs_worker.py::",
+    "tests/jinpin/test_worker.py::test_a_killed_worker_job_is_redelivered",
+    "tests/jinpin/test_phone_width.py::",
+    "tests/subsidies/test_batch_worker.py::test_worker_killed_mid_batch",
+    "tests/jinpin/test_pagecache.py::test_every_kept_page_as_every_role",
+    "tests/inspections/test_anomaly_findings.py::",
+    "tests/inspections/test_demo.py::",
+    "tests/jinpin/test_privacy.py::test_every_page_as_every_role",
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """The longest tests first (``LONGEST_FIRST``). Runs before pytest-django's own (stable) sort, which then
+    puts the tests in Django's order as before — rolled-back database tests, then transactional ones, then
+    those without a database — so each stays first among its kind, and each worker keeps Django's order."""
+
+    def rank(item):
+        return next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)), len(LONGEST_FIRST))
+
+    items.sort(key=rank)
+
+
 def have_broker() -> bool:
     return bool(dj_settings.CELERY_BROKER_URL)
 
