@@ -86,8 +86,14 @@ serve:
 
 # The whole suite on PostgreSQL (embedded 18, or DATABASE_URL: CI points it at PostgreSQL 15)
 # with a real Celery worker on Redis (private redis-server, or CELERY_BROKER_URL) and Chromium.
+# On both cores (pytest-xdist): one pytest worker per CPU, at most two (every machine here has two, and each
+# worker also keeps PostgreSQL, Chromium or a Celery worker of its own busy), each with its own test database
+# (test_<name>_gw0, _gw1) and cache keys (tests/conftest.py). --dist loadgroup deals the tests out from one
+# queue as workers free up, the longest first (tests/conftest.py), and tests/chaos to one worker (xdist_group).
+# A subset: make test PYTEST_ARGS="tests/jinpin/test_jobs.py"; without xdist: PYTEST_ARGS="-n 0 tests/...".
+PYTEST_XDIST ?= -n logical --maxprocesses 2 --dist loadgroup
 test: install messages
-	$(WITH_SERVICES) --redis -- $(PY) -m pytest $(PYTEST_ARGS)
+	$(WITH_SERVICES) --redis -- $(PY) -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 # PostgreSQL: create or update the role the running app connects as (see `serve`); then run the app with
 # DATABASE_ROLE=$(APP_ROLE) (one login) or APP_DATABASE_URL (a separate login, production).
