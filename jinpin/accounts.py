@@ -1,5 +1,7 @@
-"""The login form (the login, logout and password pages are Django's own views)."""
+"""The login form (the login, logout and password pages are Django's own views) and the authentication backend."""
 
+from django.contrib.auth import backends as auth_backends
+from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
@@ -18,3 +20,16 @@ class LoginForm(AuthenticationForm):
                 params={"username": self.username_field.verbose_name},
             )
         return username
+
+
+class ModelBackend(auth_backends.ModelBackend):
+    """Django's ModelBackend, whose ``get_user`` (every request's user, from the session) reads the user's
+    membership in the same query: ``jinpin.scope.get_scope`` reads it on every page."""
+
+    def get_user(self, user_id):
+        user_model = get_user_model()
+        try:
+            user = user_model._default_manager.select_related("membership").get(pk=user_id)
+        except user_model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None

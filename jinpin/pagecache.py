@@ -114,6 +114,12 @@ def enabled() -> bool:
     return bool(getattr(settings, "PAGE_CACHE", False))
 
 
+def tracking() -> bool:
+    """Whether writes move their tables' stamps: with kept pages, and whenever the cache is shared (Redis), where
+    values other than pages are kept by the same rule (``kept``) even with ``PAGE_CACHE`` off."""
+    return enabled() or settings.CACHES["default"]["BACKEND"] == "jinpin.cache.PrefixedRedisCache"
+
+
 def known_tables() -> frozenset:
     """Every table of a jinpin model (and Django's and the libraries' own), lower case."""
     global _known
@@ -202,7 +208,7 @@ def watch(execute, sql, params, many, context):
         if cap is not None:
             cap.tables.update(_tables_in(sql))
         return result
-    written = _written(sql) if enabled() else None
+    written = _written(sql) if tracking() else None
     if written:
         if cap is not None:
             cap.wrote = True
@@ -216,7 +222,7 @@ def wrote(*tables: str, using: str = "default") -> None:
     """For writes Django's cursor does not see (``COPY … FROM STDIN`` through psycopg): the tables written."""
     from django.db import connections
 
-    if not enabled():
+    if not tracking():
         return
     found = {t.lower() for t in tables}
     for t in list(found):
@@ -235,6 +241,59 @@ def recording_areas() -> dict | None:
     """The dict ``jinpin.cache.stamp`` records the areas a rendering page reads in, or None."""
     cap = _capture.get()
     return cap.areas if cap is not None else None
+
+
+# -- values kept by the same rule -----------------------------------------------------
+def _store(key: str, deps: list | None, before: dict, cap: _Capture, value) -> str:
+    """Keep ``value`` (made while ``cap`` recorded) with the stamps of what it read, or note its tables first:
+    a value is kept from its second computation on, with the stamps read before that computation started, so a
+    write committed while it was computed is never hidden. Returns what was done ("stored" or "noted")."""
+    tables = {_area(t) for t in cap.tables}
+    if deps and tables <= set(before):
+        stamps = {a: before[a] for a in tables}
+        stamps.update(cap.areas)
+        cache.set(key, {"stamps": stamps, "value": value}, TIMEOUT)
+        return "stored"
+    cache.set(key + ":deps", sorted(tables | set(deps or ())), TIMEOUT)
+    return "noted"
+
+
+def kept(key: str, compute):
+    """``compute()``'s value (plain data), kept in the shared cache while every table it read is unchanged — the
+    rule of kept pages, for a piece of a page that is rendered anyway (a filter's choices). Read tables are
+    recorded, not declared; a page being recorded around it learns them too (on a hit as on a miss). Without a
+    shared cache, or with the cache down, ``compute()`` each time."""
+    if not tracking():
+        return compute()
+    outer = _capture.get()
+    try:
+        got = cache.get_many([key, key + ":deps"])
+        entry, deps = got.get(key), got.get(key + ":deps")
+        if entry is not None and _stamps(entry["stamps"]) == entry["stamps"]:
+            if outer is not None:
+                outer.tables.update(a[2:] for a in entry["stamps"] if a.startswith("t:"))
+                outer.areas.update((a, v) for a, v in entry["stamps"].items() if not a.startswith("t:"))
+            return entry["value"]
+        before = _stamps(deps) if deps else {}
+    except Exception:  # noqa: BLE001 - the cache down: compute as if nothing were kept
+        log.warning("kept value %s: cache unavailable", key, exc_info=True)
+        return compute()
+    cap = _Capture()
+    token = _capture.set(cap)
+    try:
+        value = compute()
+    finally:
+        _capture.reset(token)
+    if outer is not None:
+        outer.tables |= cap.tables
+        outer.areas.update(cap.areas)
+        outer.wrote = outer.wrote or cap.wrote
+    if not cap.wrote:
+        try:
+            _store(key, deps, before, cap, value)
+        except Exception:  # noqa: BLE001
+            log.warning("kept value %s: could not keep it", key, exc_info=True)
+    return value
 
 
 # -- the middleware ---------------------------------------------------------------
@@ -335,7 +394,8 @@ class PageCacheMiddleware:
             got = cache.get_many([key, deps_key])
             entry, deps = got.get(key), got.get(deps_key)
             if entry is not None and _stamps(entry["stamps"]) == entry["stamps"]:
-                response = HttpResponse(_personal(request, entry["body"]), content_type=entry["type"])
+                page = entry["value"]
+                response = HttpResponse(_personal(request, page["body"]), content_type=page["type"])
                 response["X-Page-Cache"] = "hit"
                 return response
             before = _stamps(deps) if deps else {}
@@ -357,16 +417,9 @@ class PageCacheMiddleware:
         if not self._keepable(request, response, cap):
             response["X-Page-Cache"] = "miss"
             return response
-        tables = {_area(t) for t in cap.tables}
         try:
-            if deps and tables <= set(before):
-                stamps = {a: before[a] for a in tables}
-                stamps.update(cap.areas)
-                cache.set(key, {"stamps": stamps, "body": raw, "type": response["Content-Type"]}, TIMEOUT)
-                response["X-Page-Cache"] = "stored"
-            else:  # the first request (or a new branch): note what it reads; kept from the next one
-                cache.set(deps_key, sorted(tables | set(deps or ())), TIMEOUT)
-                response["X-Page-Cache"] = "noted"
+            # the first request (or a new branch) notes what it reads; the page is kept from the next one
+            response["X-Page-Cache"] = _store(key, deps, before, cap, {"body": raw, "type": response["Content-Type"]})
         except Exception:  # noqa: BLE001
             log.warning("page cache: could not keep %s", request.path, exc_info=True)
         return response

@@ -157,9 +157,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     # django-axes first: it throttles and logs repeated failed logins.
     "axes.backends.AxesStandaloneBackend",
-    # ModelBackend.get_user() refuses inactive users, so deactivating a user
-    # ends every session of theirs on its next request.
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the user's membership (role and scope) in the same query
+    # (jinpin.accounts). Its get_user() refuses inactive users, so deactivating a user ends every
+    # session of theirs on its next request.
+    "jinpin.accounts.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
@@ -268,6 +269,11 @@ if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "TIMEOUT": 600}}
+# Sessions: in the shared cache, written through to the database (Django's cached_db), so that a request
+# reads its session with one Redis GET instead of a query; with the per-process LocMem cache in the database
+# only (a logout in one process must end the session in every other).
+if CACHES["default"]["BACKEND"] == "jinpin.cache.PrefixedRedisCache":
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Rendered list pages kept in the shared cache while nothing they show changes (jinpin/pagecache.py): only
 # with Redis, where every process sees every other's writes.
 PAGE_CACHE = env.bool("PAGE_CACHE", default=CACHES["default"]["BACKEND"] == "jinpin.cache.PrefixedRedisCache")

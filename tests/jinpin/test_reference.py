@@ -160,9 +160,9 @@ def test_the_warmer_fills_what_the_default_dashboards_read(world, client_for, dj
     dashboard.warm()
     c = client_for(world.admin)
     c.get(reverse("home"))  # the session and the scope
-    # every figure and chart of the city dashboard comes from the cache: the page reads only the session, the
-    # user and their membership, and the counties (the charts' axis and the picker)
-    with django_assert_num_queries(5):
+    # every figure and chart of the city dashboard comes from the cache: the page reads only the user (its
+    # membership joined; the session is in the cache) and the counties (the charts' axis and the picker)
+    with django_assert_num_queries(3):
         r = c.get(reverse("dashboard"))
     assert r.context["as_of"] == dt.date(2016, 10, 12)
 

@@ -75,7 +75,7 @@ def test_forged_post_with_other_county_is_rejected(world, client_for):
 
 def test_village_list_counts_schools_and_stays_in_scope(world, client_for, django_assert_num_queries):
     c = client_for(world.officer_a)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(4):
         r = c.get(reverse("schools:village_list"))
     rows = {v.code: v.n_schools for v in r.context["page"]}
     assert rows == {world.village_a.code: 1}  # the other county's village is not listed

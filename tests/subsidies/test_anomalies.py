@@ -139,14 +139,14 @@ def test_the_page_reads_the_report_stored_after_the_batch_and_recomputes_on_requ
     url = reverse("subsidies:anomalies")
     officer = client_for(w.officer_a)
     officer.get(url)  # session and membership warm
-    with django_assert_num_queries(9):  # constant: the stored rows, never the checks
+    with django_assert_num_queries(7):  # constant: the stored rows, never the checks
         page = officer.get(url).content.decode()
     assert child.name not in page and "anomaly-computed" in page  # the stored report, not a live check
     with django_capture_on_commit_callbacks(execute=True):
         r = officer.post(url, {"report": "recompute"})
     assert r.status_code == 302
     assert AnomalySnapshot.objects.get(period=period).rows >= 1
-    with django_assert_num_queries(10):  # constant: the stored rows, never the checks; +1 the hits' findings
+    with django_assert_num_queries(8):  # constant: the stored rows, never the checks; +1 the hits' findings
         page = officer.get(url).content.decode()
     assert child.name in page and child.id_number not in page  # masked for a county officer
     assert child.id_number in client_for(w.auditor).get(url).content.decode()

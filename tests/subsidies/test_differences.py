@@ -183,11 +183,11 @@ def test_run_and_award_pages_take_constant_queries(places, reviewed, period, cli
     run = BatchRun.objects.latest("started_at")
     c = client_for(w.admin)
     dropped, _ = reviewed
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         assert c.get(reverse("subsidies:run_detail", args=[run.pk])).status_code == 200
-    with django_assert_num_queries(8):  # with the award's payout lines
+    with django_assert_num_queries(6):  # with the award's payout lines
         assert c.get(reverse("subsidies:award_detail", args=[dropped.pk])).status_code == 200
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         assert c.get(reverse("subsidies:award_list")).status_code == 200
 
 

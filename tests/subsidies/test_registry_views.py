@@ -16,7 +16,7 @@ def test_household_pages_and_status_change(places, client_for, django_assert_num
     pupil(w.weak_a, household=h)
     url = reverse("subsidies:household_detail", args=[h.pk])
     c = client_for(w.officer_a)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(3):
         r = c.get(reverse("subsidies:household_list"))
     assert r.status_code == 200 and len(r.context["page"]) == 1
     assert client_for(w.officer_b).get(url).status_code == 404
@@ -42,7 +42,7 @@ def test_student_list_scope_and_masking(places, client_for, django_assert_num_qu
     mine = pupil(w.weak_a)
     other = pupil(w.weak_b)
     c = client_for(w.principal_a)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(3):
         r = c.get(reverse("subsidies:student_list"))
     body = r.content.decode()
     assert mine.masked_id in body and mine.id_number not in body and other.name not in body

@@ -103,7 +103,7 @@ def test_list_scope_and_constant_queries(world, client_for, staff, django_assert
     for _ in range(25):
         TeacherFactory(school=world.weak_a).honours.add(honour)
     c = client_for(world.officer_a)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         r = c.get(reverse("teachers:teacher_list"))
     names = {t.school_id for t in r.context["page"]}
     assert names == {world.weak_a.pk, world.strong_a.pk}

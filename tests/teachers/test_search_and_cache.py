@@ -32,7 +32,7 @@ def test_training_summary_is_cached_until_a_training_write_commits(
     url = reverse("teachers:compliance")
     first = c.get(url)
     assert first.status_code == 200
-    with django_assert_num_queries(5):  # no aggregate over the teachers' hours: the cached summary
+    with django_assert_num_queries(3):  # no aggregate over the teachers' hours: the cached summary
         second = c.get(url)
     assert second.context["totals"] == first.context["totals"]
     with django_capture_on_commit_callbacks(execute=True):

@@ -83,7 +83,7 @@ def test_targets_page_runs_a_constant_number_of_queries(world, client_for, djang
             acting_user=world.admin,
         )
     c = client_for(world.admin)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(4):
         r = c.get(reverse("teachers:targets"))
     before = {p["target"].pk: p["city"] for p in r.context["progress"]}
     for year in range(2010, 2020):
@@ -91,7 +91,7 @@ def test_targets_page_runs_a_constant_number_of_queries(world, client_for, djang
     Target.objects.create(
         name="汶上县补充", metric="hires", start=D(2016, 1, 1), end=D(2018, 12, 31), value=5, county=world.county_a
     )
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(4):
         r = c.get(reverse("teachers:targets"))
     progress = {p["target"].name: p for p in r.context["progress"]}
     by_pk = {p["target"].pk: p["city"] for p in progress.values()}

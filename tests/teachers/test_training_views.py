@@ -110,8 +110,8 @@ def test_movement_and_honours_lists_constant_queries(world, staff, client_for, d
         )
     ServicePeriod.objects.filter(teacher=staff.weak_a).update(start=dt.date(1990, 9, 1))
     c = client_for(world.officer_a)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(4):
         assert c.get(reverse("teachers:movement_list")).context["page"].paginator.count == 20
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         r = c.get(reverse("teachers:honours") + "?year=2016")
     assert [row["tier_years"] for row in r.context["page"]] == [20]
