@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -230,11 +231,18 @@ def _with_parents(model):
     written from one (an inspection group is "campaign · group", an award names its scheme), and without
     the join each named row would cost a query of its own — the page's query count would follow its rows."""
     joined = [
-        f.name
+        f
         for f in model._meta.concrete_fields
         if isinstance(f, models.ForeignKey) and not f.null and f.related_model is not model
     ]
-    return model._default_manager.select_related(*joined)
+
+    # no name is written from a document or an array (a draw's population and sample, an award's facts): those
+    # are neither read nor decoded
+    def bulky(m, prefix=""):
+        return [f"{prefix}{f.name}" for f in m._meta.concrete_fields if isinstance(f, (models.JSONField, ArrayField))]
+
+    deferred = bulky(model) + [name for fk in joined for name in bulky(fk.related_model, f"{fk.name}__")]
+    return model._default_manager.select_related(*(f.name for f in joined)).defer(*deferred)
 
 
 def _show(entry, changes, names) -> Shown:

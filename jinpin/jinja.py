@@ -43,7 +43,10 @@ from django.utils.translation import gettext, ngettext, pgettext
 
 def _finalize(value):
     """``{{ value }}`` as Django's templates print it (``django.template.base.render_value_in_context``)."""
-    if value.__class__ is not str:
+    cls = value.__class__
+    if cls is int and not settings.USE_THOUSAND_SEPARATOR:
+        return str(value)  # what localize() gives an int without grouping; digits need no escaping
+    if cls is not str:
         value = formats.localize(timezone.template_localtime(value))
     return conditional_escape(value)
 

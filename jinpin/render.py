@@ -11,10 +11,11 @@ row reversed its links through the URL resolver. The pieces here do the same wor
   falls back to the template. ``tests/jinpin/test_render.py`` checks the output against the
   templates, byte for byte, for every filter form of every list page.
 * ``install_choice_displays()``: ``get_FOO_display`` of every model field with fixed choices
-  reads a dict built once per field instead of one per call (the label is still translated on each
-  call, in the request's language).
+  reads a dict built once per field and language instead of one per call, its labels translated once.
 * ``url_prefix``/``row_url``: a detail URL with one integer argument reversed once per process
-  and language, the id spliced in (the ``row_url`` template filter).
+  and language, the id spliced in (the ``row_url`` template filter); ``plain_url``: a URL without
+  arguments reversed once. Every ``{% url %}`` of the Django templates goes through them
+  (``jinpin.templatetags.fasturl``, a builtin replacing Django's tag).
 """
 
 from __future__ import annotations
@@ -159,18 +160,24 @@ class FastWidgetRenderer(DjangoTemplates):
 
 # -- choice labels -----------------------------------------------------------------------------
 def _choice_display(field):
-    labels = None
+    by_language: dict = {}
+    missing = object()
 
     def get_display(self):
-        nonlocal labels
-        if labels is None:
-            labels = dict(make_hashable(field.flatchoices))
+        from django.utils.translation import get_language
+
+        language = get_language()
+        labels = by_language.get(language)
+        if labels is None:  # the labels translated once per language, not on every call
+            labels = by_language[language] = {
+                k: force_str(v, strings_only=True) for k, v in dict(make_hashable(field.flatchoices)).items()
+            }
         value = getattr(self, field.attname)
         try:
-            label = labels.get(value, value)
+            label = labels.get(value, missing)
         except TypeError:  # an unhashable value (a list): as Django does
-            label = labels.get(make_hashable(value), value)
-        return force_str(label, strings_only=True)
+            label = labels.get(make_hashable(value), missing)
+        return force_str(value, strings_only=True) if label is missing else label
 
     return get_display
 
@@ -197,29 +204,50 @@ _SENTINEL = 918273645  # an id no list shows; the reversed URL is cut around it
 _prefixes: dict[tuple, tuple[str, str] | None] = {}
 
 
-def url_prefix(name: str) -> tuple[str, str] | None:
-    """``(before, after)`` of ``reverse(name, args=[pk])`` around the id, once per name, script prefix
-    and language; None when the id cannot be spliced in (then ``reverse`` is called each time)."""
-    from django.urls import get_script_prefix, get_urlconf, reverse
+def url_prefix(name: str, current_app: str | None = None) -> tuple[str, str] | None:
+    """``(before, after)`` of ``reverse(name, args=[pk])`` around the id, once per name, script prefix,
+    language and application instance; None when the id cannot be spliced in (then ``reverse`` is called
+    each time)."""
+    from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
     from django.utils.translation import get_language
 
-    key = (name, get_script_prefix(), get_urlconf(), get_language())
+    key = (name, get_script_prefix(), get_urlconf(), get_language(), current_app)
     try:
         return _prefixes[key]
     except KeyError:
         pass
-    url = reverse(name, args=[_SENTINEL])
+    try:
+        url = reverse(name, args=[_SENTINEL], current_app=current_app)
+    except NoReverseMatch:  # a pattern that takes no such number (a year, say): reversed each time
+        _prefixes[key] = None
+        return None
     token = str(_SENTINEL)
     parts = (url[: url.index(token)], url[url.index(token) + len(token) :]) if url.count(token) == 1 else None
     _prefixes[key] = parts
     return parts
 
 
-def row_url(name: str, pk) -> str:
+def row_url(name: str, pk, current_app: str | None = None) -> str:
     """``reverse(name, args=[pk])`` for an integer id, the same string, without the resolver per row."""
     from django.urls import reverse
 
-    parts = url_prefix(name) if isinstance(pk, int) and not isinstance(pk, bool) else None
+    parts = url_prefix(name, current_app) if isinstance(pk, int) and not isinstance(pk, bool) else None
     if parts is None:
-        return reverse(name, args=[pk])
+        return reverse(name, args=[pk], current_app=current_app)
     return f"{parts[0]}{pk}{parts[1]}"
+
+
+_plain_urls: dict[tuple, str] = {}
+
+
+def plain_url(name: str, current_app: str | None = None) -> str:
+    """``reverse(name)`` of a URL without arguments, once per name, script prefix, language and application
+    instance (a page's menu reversed some twenty of them on every request)."""
+    from django.urls import get_script_prefix, get_urlconf, reverse
+    from django.utils.translation import get_language
+
+    key = (name, get_script_prefix(), get_urlconf(), get_language(), current_app)
+    url = _plain_urls.get(key)
+    if url is None:
+        url = _plain_urls[key] = reverse(name, current_app=current_app)
+    return url

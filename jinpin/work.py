@@ -74,10 +74,33 @@ def _count(item: WorkItem, scope) -> int:
 
 
 def waiting(scope) -> list[dict]:
-    """Each of the person's items with its count (one COUNT query each), those with work first."""
-    from django.urls import reverse
+    """Each of the person's items with its count, those with work first. The counts of the items without a
+    cache area of their own (one COUNT query each) are kept together in the shared cache while every table they
+    read is unchanged (``jinpin.pagecache.kept``: one cache read instead of a query per item)."""
+    import hashlib
 
-    out = [{"item": i, "count": _count(i, scope), "url": reverse("work_list", args=[i.key])} for i in items_for(scope)]
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from . import pagecache
+
+    items = items_for(scope)
+    plain = [i for i in items if i.cache_area is None]
+    counts = {}
+    if plain:
+        who = (scope.user_id, scope.role, scope.county_id, scope.school_id, tuple(sorted(scope.inspector_county_ids)))
+        raw = repr((pagecache.release(), [i.key for i in plain], who, timezone.localdate().isoformat()))
+        counts = pagecache.kept(
+            "work:" + hashlib.sha1(raw.encode()).hexdigest(), lambda: {i.key: count(i.rows(scope)) for i in plain}
+        )
+    out = [
+        {
+            "item": i,
+            "count": counts[i.key] if i.key in counts else _count(i, scope),
+            "url": reverse("work_list", args=[i.key]),
+        }
+        for i in items
+    ]
     return sorted(out, key=lambda r: (r["count"] == 0, r["item"].order, r["item"].key))
 
 

@@ -88,3 +88,35 @@ def test_cached_counts_follow_a_committed_write(world, client_for, django_captur
     with django_capture_on_commit_callbacks(execute=True):
         Teacher.objects.filter(school=world.weak_a).order_by("-pk").first().delete()
     assert home_count("short_of_training") == live - 1
+
+
+def test_the_other_counts_are_kept_until_a_table_they_read_is_written(world, client_for):
+    """The items without a cache area of their own are counted together and kept in the shared cache while every
+    table their queries read is unchanged (jinpin.pagecache.kept): no COUNT query from the third home page on, and
+    a write to a counted table is counted on the very next one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _awards(world)
+    c = client_for(world.officer_a)
+
+    def home():
+        with CaptureQueriesContext(connection) as q:
+            r = c.get(reverse("home"))
+        counts = {w["item"].key: w["count"] for w in r.context["waiting"]}
+        return counts, [x["sql"] for x in q.captured_queries]
+
+    home()  # notes the tables read
+    home()  # counts again with the stamps read first, and keeps the counts
+    counts, sql = home()
+    assert counts["awards_to_approve"] == 2
+    assert not any('FROM "subsidies_award" WHERE' in s and "COUNT(*)" in s for s in sql)
+    period = Period.objects.get(code="2016-2017")
+    h = _household("H3", world.village_a, ("verified", dt.date(2016, 1, 15)))
+    _award(_pupil(20, world.weak_a, h), world.weak_a, period, AwardStatus.REVIEWED)
+    counts, sql = home()
+    assert counts["awards_to_approve"] == 3
+    # another county's officer keeps their own count
+    assert {w["item"].key: w["count"] for w in client_for(world.officer_b).get(reverse("home")).context["waiting"]}[
+        "awards_to_approve"
+    ] == 1

@@ -114,4 +114,4 @@ def test_school_page_query_count_is_constant(staff, rule, world, client_for):
     with CaptureQueriesContext(connection) as many:
         r = c.get(url)
     assert r.context["page"].paginator.count == 31
-    assert len(many) == len(one) == 9
+    assert len(many) == len(one) == 7
