@@ -181,12 +181,22 @@ def cached_many(area: str, parts_list: list[tuple], compute_one, timeout: int = 
     """``[cached(area, parts, lambda: compute_one(i)) for i, parts in enumerate(parts_list)]`` with the hits read
     in one round trip (one MGET; a dashboard's chart of eleven counties asked Redis eleven times); each miss
     goes through ``cached`` (its claim: one computation at a time)."""
-    current = stamp(area)  # read once, whether or not a request keeps it
-    keys = [_key(area, parts, current) for parts in parts_list]
+    return cached_each([(area, parts, lambda i=i: compute_one(i)) for i, parts in enumerate(parts_list)], timeout)
+
+
+def cached_each(wanted: list[tuple], timeout: int = DEFAULT_TIMEOUT) -> list:
+    """``[cached(area, parts, compute) for area, parts, compute in wanted]``, the areas' stamps read in one round
+    trip (those this request has not read yet) and the hits in one more (the reference date's six latest days, each
+    under its own app's stamp, were twelve reads)."""
+    current = stamps(dict.fromkeys(area for area, _p, _c in wanted))
+    recording = pagecache.recording_areas()
+    if recording is not None:  # a page being recorded is as valid as these figures (as ``stamp`` notes it)
+        recording.update(current)
+    keys = [_key(area, parts, current[area]) for area, parts, _c in wanted]
     hits = cache.get_many(keys)
     return [
-        hits[key] if hits.get(key) is not None else cached(area, parts, lambda i=i: compute_one(i), timeout)
-        for i, (key, parts) in enumerate(zip(keys, parts_list, strict=True))
+        hits[key] if hits.get(key) is not None else cached(area, parts, compute, timeout)
+        for key, (area, parts, compute) in zip(keys, wanted, strict=True)
     ]
 
 

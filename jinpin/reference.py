@@ -39,14 +39,12 @@ def last_day_with_data(today: dt.date | None = None) -> dt.date | None:
     from . import cache, figures
 
     today = today or timezone.localdate()
-    dates = []
-    for f in figures.all_figures():
-        if f.latest is None:
-            continue
-        # "" for no records: the cache keeps it (a None would be computed again on every request)
-        d = cache.cached(f.cache_area, ("latest", f.key), lambda f=f: f.latest() or "", timeout=figures.WARM_TIMEOUT)
-        if d:
-            dates.append(min(d, today))
+    wanted = [f for f in figures.all_figures() if f.latest is not None]
+    # "" for no records: the cache keeps it (a None would be computed again on every request)
+    latest = cache.cached_each(
+        [(f.cache_area, ("latest", f.key), lambda f=f: f.latest() or "") for f in wanted], timeout=figures.WARM_TIMEOUT
+    )
+    dates = [min(d, today) for d in latest if d]
     return max(dates) if dates else None
 
 

@@ -107,7 +107,20 @@ def test_cached_many_reads_its_hits_in_one_round_trip_and_computes_each_miss_onc
     monkeypatch.setattr(jcache, "cache", spy)
     calls.clear()
     assert jcache.cached_many("manytest", parts, compute) == first
-    assert calls == [] and spy.get_manys == 1 and spy.gets == 1  # one MGET for the values, one GET for the stamp
+    assert calls == [] and spy.get_manys == 2 and spy.gets == 0  # one MGET for the stamps, one for the values
+
+
+def test_cached_each_reads_several_areas_in_two_round_trips_and_follows_each_areas_stamp(monkeypatch):
+    wanted = [("area_a", ("x",), lambda: "a1"), ("area_b", ("y",), lambda: "b1"), ("area_a", ("z",), lambda: "a2")]
+    assert jcache.cached_each(wanted) == ["a1", "b1", "a2"]
+    spy = _Counting(cache)
+    monkeypatch.setattr(jcache, "cache", spy)
+    later = [("area_a", ("x",), lambda: "A"), ("area_b", ("y",), lambda: "B"), ("area_a", ("z",), lambda: "Z")]
+    assert jcache.cached_each(later) == ["a1", "b1", "a2"]  # kept values, not recomputed
+    assert spy.get_manys == 2 and spy.gets == 0  # the two stamps in one MGET, the three values in one more
+    monkeypatch.setattr(jcache, "cache", spy.real)
+    jcache._move("area_b")  # a write to b's data: only b's value is computed again
+    assert jcache.cached_each(later) == ["a1", "B", "a2"]
 
 
 def test_the_redis_client_object_is_made_once_and_shared_by_threads():
