@@ -218,12 +218,35 @@ def show_page(request, entries) -> list[Shown]:
     user_model = get_user_model()
     people = [e.object_pk for e, _c in raw if _model(e) is user_model and str(e.object_pk).isdigit()]
     refs[user_model].update(int(pk) for pk in people)
-    names = {m: {o.pk: _name(o) for o in _with_parents(m).filter(pk__in=pks)} for m, pks in refs.items() if m}
+    names = _names({m: pks for m, pks in refs.items() if m}, request)
     shown = [_show(e, changes, names) for e, changes in raw]
     for s in shown:  # a person is named as people know them, not by the login kept in the entry
         if _model(s.entry) is user_model and str(s.entry.object_pk).isdigit():
             s.name = names[user_model].get(int(s.entry.object_pk), s.name)
     return shown
+
+
+def _names(refs: dict, request) -> dict:
+    """``{model: {pk: name}}`` of the rows a page of entries names (one query per model), kept in the shared cache
+    while those tables are unchanged (``jinpin.pagecache.kept``): the page asked eight to ten tables again on
+    every request."""
+    import hashlib
+
+    from django.utils import translation
+
+    from . import pagecache
+
+    wanted = sorted((m._meta.label, sorted(pks, key=str)) for m, pks in refs.items())
+    scope = request.scope
+    raw = repr((pagecache.release(), translation.get_language(), scope.role, scope.county_id, wanted))
+
+    def compute():
+        return {
+            m._meta.label: {o.pk: str(_name(o)) for o in _with_parents(m).filter(pk__in=pks)} for m, pks in refs.items()
+        }
+
+    by_label = pagecache.kept("auditnames:" + hashlib.sha1(raw.encode()).hexdigest(), compute)
+    return {m: by_label.get(m._meta.label, {}) for m in refs}
 
 
 def _with_parents(model):

@@ -186,3 +186,37 @@ def test_the_audit_log_page_shows_no_python_values(world, client_for):
     assert "添加：汶上李庄小学" in body and "小学" in body and "明细数: 3" in body
     assert "{'" not in body and "None" not in body and "m2m" not in body
     assert ">修改<" in body
+
+
+def test_the_audit_logs_names_are_kept_until_the_named_table_changes(world, rf):
+    """The names a page of entries shows come from the shared cache while their tables are unchanged
+    (jinpin.auditview._names on jinpin.pagecache.kept): a renamed county reads its new name on the next page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jinpin.scope import get_scope
+    from schools.models import County
+
+    entry = audit.log(
+        world.weak_a,
+        action=audit.Action.UPDATE,
+        actor=world.admin,
+        changes={"county": [str(world.county_b.pk), str(world.county_a.pk)]},
+    )
+    request = rf.get("/audit/")
+    request.user = world.admin
+    request.scope = get_scope(world.admin)
+    label = str(type(world.weak_a)._meta.get_field("county").verbose_name)
+
+    def page():
+        with CaptureQueriesContext(connection) as q:
+            (shown,) = auditview.show_page(request, [entry])
+        return {lbl: (b, a) for lbl, b, a in shown.changes}[label], q.captured_queries
+
+    for _ in range(2):  # noted, then kept (the tables read before the second computation)
+        assert page()[0] == ("泗水县", "汶上县")
+    names, queries = page()
+    assert names == ("泗水县", "汶上县") and not any('FROM "schools_county"' in q["sql"] for q in queries)
+    County.objects.filter(pk=world.county_b.pk).update(name="新泗水县")
+    names, queries = page()
+    assert names == ("新泗水县", "汶上县") and any('FROM "schools_county"' in q["sql"] for q in queries)
