@@ -102,13 +102,11 @@ def _query(area: figures.Area, as_of: dt.date) -> str:
 def figure_cards(area: figures.Area, as_of: dt.date) -> list[dict]:
     """Each figure available in ``area``: its value, rate, target, note and the link to its records."""
     q = _query(area, as_of)
-    out = []
-    for f in figures.all_figures():
-        if not f.available(area):
-            continue
-        v = figures.compute(f, area, as_of)
-        out.append({"figure": f, **v, "url": reverse("figure_records", args=[f.key]) + "?" + q})
-    return out
+    shown = [f for f in figures.all_figures() if f.available(area)]
+    return [
+        {"figure": f, **v, "url": reverse("figure_records", args=[f.key]) + "?" + q}
+        for f, v in zip(shown, figures.compute_each(shown, area, as_of), strict=True)
+    ]
 
 
 def _scope_key(scope) -> tuple:

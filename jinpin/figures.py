@@ -150,6 +150,15 @@ def compute(figure: Figure, area: Area, as_of: dt.date) -> dict:
     )
 
 
+def compute_each(figs: list[Figure], area: Area, as_of: dt.date) -> list[dict]:
+    """``[compute(f, area, as_of) for f in figs]`` in two cache reads (``jinpin.cache.cached_each``), not one or two
+    per figure."""
+    return cache.cached_each(
+        [(f.cache_area, _parts(f, area, as_of), lambda f=f: _compute(f, area, as_of)) for f in figs],
+        timeout=WARM_TIMEOUT,
+    )
+
+
 def warm(as_of: dt.date, county_ids) -> int:
     """Compute, into the cache, every figure of the default dashboards (the city and each county on
     ``as_of``, the reference date) whose cached value is gone because its app's stamp moved. Called by
