@@ -141,3 +141,54 @@ def rows(context, name):
     from jinpin.jinja import render
 
     return mark_safe(render(name, context.flatten()))  # noqa: S308 - Jinja2 escaped every value
+
+
+#: the layout's header as rendered for one language, role, scope and page, with stand-ins for what is each
+#: request's own (``layout_header``)
+_headers: dict[tuple, str] = {}
+_H_CSRF, _H_WHO, _H_NEXT = "\ue000h-csrf\ue001", "\ue000h-who\ue001", "\ue000h-next\ue001"
+
+
+@register.simple_tag(takes_context=True)
+def layout_header(context):
+    """``templates/includes/header.html`` — the skip link, the menu, the user's name, the language switch, the
+    page's second menu row — rendered once per process for each language, role and scope, staff flag and page
+    (what it shows depends on nothing else: the menu is code), with stand-ins for this request's CSRF token, name
+    and path filled in each time. The layout rendered it on every request: a tenth of a small page's CPU."""
+    from django.template.loader import get_template
+    from django.urls import get_script_prefix
+    from django.utils.html import conditional_escape, escape
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import get_language
+
+    request = context.get("request")
+    csrf = context.get("csrf_token")
+    template = get_template("includes/header.html").template
+    if request is None or csrf is None or str(csrf) == "NOTPROVIDED":  # no request or no token: as it is
+        with context.push(next_path=request.get_full_path() if request is not None else ""):
+            return mark_safe(template.render(context))  # noqa: S308 - the template escaped every value
+    user, scope = context.get("user"), context.get("scope")
+    match = getattr(request, "resolver_match", None)
+    key = (
+        get_language(),
+        get_script_prefix(),
+        bool(user is not None and user.is_authenticated),
+        bool(user is not None and user.is_staff),
+        getattr(scope, "role", None),
+        getattr(scope, "county_id", None),
+        getattr(scope, "school_id", None),
+        tuple(sorted(getattr(scope, "inspector_county_ids", ()))),
+        getattr(match, "namespace", None),
+        getattr(match, "view_name", None),
+    )
+    html = _headers.get(key)
+    if html is None:
+        with context.push(csrf_token=_H_CSRF, who=_H_WHO, next_path=_H_NEXT):
+            html = template.render(context)
+        if len(_headers) < 10_000:
+            _headers[key] = html
+    return mark_safe(  # noqa: S308 - the stand-ins are filled in escaped, as the template would
+        html.replace(_H_CSRF, conditional_escape(str(csrf)))
+        .replace(_H_WHO, conditional_escape(context.get("who", "")))
+        .replace(_H_NEXT, escape(request.get_full_path()))
+    )
