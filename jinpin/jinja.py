@@ -31,7 +31,9 @@ the Django row template it replaced (kept under ``tests/jinpin/dtl_rows/``) and 
 
 from __future__ import annotations
 
+import contextvars
 import datetime
+import html
 from functools import lru_cache
 
 import jinja2
@@ -40,15 +42,38 @@ from django.utils import formats, timezone
 from django.utils.html import conditional_escape
 from django.utils.translation import gettext, ngettext, pgettext
 
+#: what one ``render`` works out once instead of for every value: whether a date prints as its ISO form in the
+#: current language, and the row links' URL prefixes by name (each otherwise asks the language, script prefix
+#: and URL configuration: three context-local lookups per link)
+_state: contextvars.ContextVar[dict | None] = contextvars.ContextVar("jinpin_jinja_render", default=None)
+_MISSING = object()
+
 
 def _finalize(value):
     """``{{ value }}`` as Django's templates print it (``django.template.base.render_value_in_context``)."""
     cls = value.__class__
+    if cls is str:  # Django's escape(), without its lazy-string wrapper: the same characters, the same entities
+        return html.escape(value)
     if cls is int and not settings.USE_THOUSAND_SEPARATOR:
         return str(value)  # what localize() gives an int without grouping; digits need no escaping
-    if cls is not str:
-        value = formats.localize(timezone.template_localtime(value))
-    return conditional_escape(value)
+    if cls is datetime.date:
+        state = _state.get()
+        if state is not None and state["iso_dates"]:
+            return value.isoformat()  # DATE_FORMAT "Y-m-d" in this language (jinpin/formats)
+    return conditional_escape(formats.localize(timezone.template_localtime(value)))
+
+
+def _row_url(pk, name):
+    """``{{ pk|row_url(name) }}``: ``jinpin.render.row_url``, its prefix looked up once per render."""
+    from jinpin.render import row_url, url_prefix
+
+    state = _state.get()
+    if state is None or pk.__class__ is not int:
+        return row_url(name, pk)
+    parts = state["prefixes"].get(name, _MISSING)
+    if parts is _MISSING:
+        parts = state["prefixes"][name] = url_prefix(name)
+    return row_url(name, pk) if parts is None else f"{parts[0]}{pk}{parts[1]}"
 
 
 @jinja2.pass_context
@@ -81,7 +106,6 @@ def _filters():
 
     from jinpin import display
     from jinpin.auditview import readable
-    from jinpin.render import row_url
     from jinpin.templatetags import jinpin_tags as tags
 
     return {
@@ -90,7 +114,7 @@ def _filters():
         "choice": display.choice_label,
         "yesno_zh": display.yes_no,
         "readable": readable,
-        "row_url": lambda pk, name: row_url(name, pk),
+        "row_url": _row_url,
         "select_label": tags.select_label,
         "cell": tags.cell,
         "truncatechars": defaultfilters.truncatechars,
@@ -121,4 +145,8 @@ def environment() -> jinja2.Environment:
 
 def render(name: str, context: dict) -> str:
     """The template ``name`` (under ``templates/``) rendered with ``context``; safe HTML."""
-    return environment().get_template(name).render(context)
+    token = _state.set({"iso_dates": formats.get_format("DATE_FORMAT") == "Y-m-d", "prefixes": {}})
+    try:
+        return environment().get_template(name).render(context)
+    finally:
+        _state.reset(token)
