@@ -5,7 +5,7 @@ import datetime as dt
 import factory
 
 from jinpin import idcard
-from subsidies.models import Enrolment, Household, HouseholdStatus, Student
+from subsidies.models import Enrolment, Household, HouseholdStatus, Period, Student
 from tests.factories import VillageFactory
 
 Status = HouseholdStatus.Status
@@ -49,3 +49,15 @@ def pupil(school, *, year=2016, stage=None, grade=3, **kwargs):
     s = StudentFactory(**kwargs)
     Enrolment.objects.create(student=s, school=school, school_year=year, stage=stage or school.stage, grade=grade)
     return s
+
+
+def period_2017():
+    """The 2017–2018 school year (the seeded reference data has 2016–2017 only)."""
+    return Period.objects.create(
+        code="2017-2018",
+        name="2017—2018学年",
+        school_year=2017,
+        starts_on=dt.date(2017, 9, 1),
+        ends_on=dt.date(2018, 8, 31),
+        decisive_date=dt.date(2017, 9, 1),
+    )

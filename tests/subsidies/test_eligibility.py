@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 
 from schools.models import Stage
-from subsidies.models import Award, HouseholdStatus, Period, RateVersion, Scheme
+from subsidies.models import Award, HouseholdStatus, RateVersion, Scheme
 from tests.factories import rural_school
 
 from .conftest import run_batch
-from .factories import household, pupil
+from .factories import household, period_2017, pupil
 
 pytestmark = [pytest.mark.django_db]
 
@@ -126,14 +126,7 @@ def test_a_2017_rate_change_leaves_2016_awards_untouched(places, period):
     lines = nutrition.rates.get().lines
     lines[-1]["amount"] = "800.00"
     RateVersion.objects.create(scheme=nutrition, effective_from=dt.date(2017, 1, 1), lines=lines)
-    p2017 = Period.objects.create(
-        code="2017-2018",
-        name="2017—2018学年",
-        school_year=2017,
-        starts_on=dt.date(2017, 9, 1),
-        ends_on=dt.date(2018, 8, 31),
-        decisive_date=dt.date(2017, 9, 1),
-    )
+    p2017 = period_2017()
     pupil_2017.pk = None
     pupil_2017.school_year, pupil_2017.grade = 2017, 4
     pupil_2017.save()

@@ -1,8 +1,6 @@
 """A list's drop-down choices kept in the shared cache while their tables are unchanged (jinpin.filters.kept_choices),
 the session read from the shared cache (cached_db) and the user read with their membership (jinpin.accounts)."""
 
-import datetime as dt
-
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -10,6 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from subsidies.models import Period
+
+from .factories import period_2017
 
 pytestmark = pytest.mark.django_db
 
@@ -19,17 +19,6 @@ def _tables_read(client, url):
         r = client.get(url)
     assert r.status_code == 200
     return r, "\n".join(x["sql"] for x in q.captured_queries)
-
-
-def _new_period():
-    return Period.objects.create(
-        code="2017-2018",
-        name="2017—2018学年",
-        school_year=2017,
-        starts_on=dt.date(2017, 9, 1),
-        ends_on=dt.date(2018, 8, 31),
-        decisive_date=dt.date(2017, 9, 1),
-    )
 
 
 def test_choices_are_kept_until_their_table_is_written(world, period, client_for):
@@ -47,7 +36,7 @@ def test_choices_are_kept_until_their_table_is_written(world, period, client_for
     assert [label for _v, label in form.fields["period"].choices] == ["全部", period.name]
     assert f'<option value="{period.pk}">{period.name}</option>' in r.content.decode()
     # a new period (a write to its table moves the table's stamp): shown on the very next request
-    new = _new_period()
+    new = period_2017()
     r, sql = _tables_read(c, url)
     assert 'FROM "subsidies_period"' in sql
     assert f'<option value="{new.pk}">2017—2018学年</option>' in r.content.decode()
@@ -80,7 +69,7 @@ def test_a_chosen_value_is_still_checked_against_the_database(world, period, cli
         c.get(url)
     r = c.get(url, {"county": world.county_b.pk})
     assert r.status_code == 200 and r.context["filter"].form.errors.get("county")
-    gone = _new_period()
+    gone = period_2017()
     for _ in range(3):
         c.get(url)
     Period.objects.filter(pk=gone.pk).delete()
@@ -96,7 +85,7 @@ def test_a_kept_page_learns_the_tables_of_kept_choices(world, period, client_for
     for _ in range(4):
         r = c.get(url)
     assert r["X-Page-Cache"] == "hit"
-    new = _new_period()
+    new = period_2017()
     r = c.get(url)
     assert r["X-Page-Cache"] != "hit"
     assert f'<option value="{new.pk}">2017—2018学年</option>' in r.content.decode()
