@@ -39,6 +39,7 @@ def test_officer_edits_and_imports_with_a_bad_row(world, browser_page, tmp_path)
     page.goto(page.base + f"/schools/{world.weak_a.pk}/edit/")
     page.fill("input[name=pupils]", "-5")
     page.click("form.panel button[type=submit]")
+    page.wait_for_selector(".field.has-error")  # the answer page (count() alone does not wait for it)
     assert page.locator(".field.has-error").count() == 1
     page.fill("input[name=pupils]", "321")
     page.click("form.panel button[type=submit]")
