@@ -256,6 +256,8 @@ JOBS_IN_THREAD = env.bool("JOBS_IN_THREAD", default=not CELERY_BROKER_URL)
 # (CACHE_URL, else the broker's); a per-process LocMem cache otherwise. What is cached and how it
 # is invalidated: jinpin/cache.py and the README's performance section.
 CACHE_URL = env("CACHE_URL", default="") or CELERY_BROKER_URL
+if CACHE_URL.startswith("redis+socket://"):  # Celery's name for a Redis Unix socket (the private redis-server of
+    CACHE_URL = "unix://" + CACHE_URL.removeprefix("redis+socket://")  # `make run`/`make test`): redis-py's is unix://
 if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     CACHES = {
         "default": {
