@@ -68,6 +68,7 @@ run: install-run
 # Migrations run as the owner; the demo and the server as APP_ROLE, which owns nothing and may only
 # read and add audit entries (`manage.py setup_db_roles`, idempotent).
 APP_ROLE ?= jinpin_app
+WEB_WORKERS ?= 3
 # The translations and collectstatic (neither needs the database) beside the migrations (which need
 # neither); the demo is built on two cores (seed_demo --jobs 2). Django's system checks run once, with
 # the migrations (the same code and settings for every command here).
@@ -80,9 +81,10 @@ serve:
 	$(PY) manage.py migrate --noinput; rc=$$?; wait $$m || rc=1; wait $$s || rc=1; wait $$c; exit $$rc
 	$(PY) manage.py setup_db_roles --app-role $(APP_ROLE) --nologin --skip-checks
 	DATABASE_ROLE=$(APP_ROLE) $(PY) manage.py seed_demo --jobs 2 --skip-checks
-	@# --graceful-timeout 5: on Ctrl-C gunicorn 27 waits for its thread pools; 5 s, not the default 30, before it stops them
+	@# Sync workers, three on two cores: threads in one process share Python's GIL, and with four of them each
+	@# request cost 1.3-1.6x the CPU (README, "Sync workers"). --graceful-timeout 5: on Ctrl-C, 5 s rather than 30.
 	@echo "jinpin on http://$(HOST):$(PORT)  (demo logins above; password Jinpin@2016; Ctrl-C stops)"
-	DATABASE_ROLE=$(APP_ROLE) $(VENV)/bin/gunicorn jinpin.wsgi -b $(HOST):$(PORT) -w 2 --threads 4 --timeout 120 --graceful-timeout 5 --access-logfile -
+	DATABASE_ROLE=$(APP_ROLE) $(VENV)/bin/gunicorn jinpin.wsgi -b $(HOST):$(PORT) -w $(WEB_WORKERS) --timeout 120 --graceful-timeout 5 --access-logfile -
 
 # The whole suite on PostgreSQL (embedded 18, or DATABASE_URL: CI points it at PostgreSQL 15)
 # with a real Celery worker on Redis (private redis-server, or CELERY_BROKER_URL) and Chromium.

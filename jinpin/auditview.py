@@ -230,22 +230,19 @@ def _names(refs: dict, request) -> dict:
     """``{model: {pk: name}}`` of the rows a page of entries names (one query per model), kept in the shared cache
     while those tables are unchanged (``jinpin.pagecache.kept``): the page asked eight to ten tables again on
     every request."""
-    import hashlib
-
     from django.utils import translation
 
     from . import pagecache
 
     wanted = sorted((m._meta.label, sorted(pks, key=str)) for m, pks in refs.items())
     scope = request.scope
-    raw = repr((pagecache.release(), translation.get_language(), scope.role, scope.county_id, wanted))
 
     def compute():
         return {
             m._meta.label: {o.pk: str(_name(o)) for o in _with_parents(m).filter(pk__in=pks)} for m, pks in refs.items()
         }
 
-    by_label = pagecache.kept("auditnames:" + hashlib.sha1(raw.encode()).hexdigest(), compute)
+    by_label = pagecache.kept("auditnames", (translation.get_language(), scope.role, scope.county_id, wanted), compute)
     return {m: by_label.get(m._meta.label, {}) for m in refs}
 
 

@@ -10,8 +10,6 @@ value (PostgreSQL refuses them), and numbers, ids and model choices accept only 
 0-9 within a bigint: ``?county=٣`` or ``?page=²`` is "not a valid choice", never an HTTP 500.
 """
 
-import hashlib
-
 import django_filters
 from django import forms
 from django.core.exceptions import EmptyResultSet
@@ -120,9 +118,9 @@ def kept_choices(owner: str, fields: dict) -> dict:
         except EmptyResultSet:  # an empty choice (``.none()``): no query, nothing to keep
             out[name] = _plain_choices(field)
     if queries:
-        raw = repr((pagecache.release(), owner, translation.get_language(), queries))
         out |= pagecache.kept(
-            "choices:" + hashlib.sha1(raw.encode()).hexdigest(),
+            "choices",
+            (owner, translation.get_language(), queries),
             lambda: {name: _plain_choices(fields[name]) for name, *_q in queries},
         )
     return out

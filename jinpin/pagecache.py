@@ -258,13 +258,16 @@ def _store(key: str, deps: list | None, before: dict, cap: _Capture, value) -> s
     return "noted"
 
 
-def kept(key: str, compute):
+def kept(kind: str, parts, compute):
     """``compute()``'s value (plain data), kept in the shared cache while every table it read is unchanged — the
-    rule of kept pages, for a piece of a page that is rendered anyway (a filter's choices). Read tables are
-    recorded, not declared; a page being recorded around it learns them too (on a hit as on a miss). Without a
-    shared cache, or with the cache down, ``compute()`` each time."""
+    rule of kept pages, for a piece of a page that is rendered anyway (a filter's choices). ``parts`` is what the
+    value depends on besides the tables (the scope, the language, the query; ``repr``-able): the key is ``kind``
+    and a digest of them and of the release. Read tables are recorded, not declared; a page being recorded around
+    it learns them too (on a hit as on a miss). Without a shared cache, or with the cache down, ``compute()`` each
+    time."""
     if not tracking():
         return compute()
+    key = f"{kind}:" + hashlib.sha1(repr((release(), parts)).encode()).hexdigest()
     outer = _capture.get()
     try:
         got = cache.get_many([key, key + ":deps"])

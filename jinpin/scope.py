@@ -256,13 +256,13 @@ def context_processor(request):
     from . import registry
 
     scope = getattr(request, "scope", NO_SCOPE)
+    namespace = getattr(getattr(request, "resolver_match", None), "namespace", None)
     return {
         "scope": scope,
         "Role": Role,
         "scope_role_label": Role(scope.role).label if scope.role else "",
-        "menu_sections": registry.sections_for(
-            scope, getattr(getattr(request, "resolver_match", None), "namespace", None)
-        ),
+        # built only when the header is rendered (it is kept per process: most requests never read it)
+        "menu_sections": SimpleLazyObject(lambda: registry.sections_for(scope, namespace)),
     }
 
 

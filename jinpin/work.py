@@ -77,8 +77,6 @@ def waiting(scope) -> list[dict]:
     """Each of the person's items with its count, those with work first. The counts of the items without a
     cache area of their own (one COUNT query each) are kept together in the shared cache while every table they
     read is unchanged (``jinpin.pagecache.kept``: one cache read instead of a query per item)."""
-    import hashlib
-
     from django.urls import reverse
     from django.utils import timezone
 
@@ -89,9 +87,10 @@ def waiting(scope) -> list[dict]:
     counts = {}
     if plain:
         who = (scope.user_id, scope.role, scope.county_id, scope.school_id, tuple(sorted(scope.inspector_county_ids)))
-        raw = repr((pagecache.release(), [i.key for i in plain], who, timezone.localdate().isoformat()))
         counts = pagecache.kept(
-            "work:" + hashlib.sha1(raw.encode()).hexdigest(), lambda: {i.key: count(i.rows(scope)) for i in plain}
+            "work",
+            ([i.key for i in plain], who, timezone.localdate().isoformat()),
+            lambda: {i.key: count(i.rows(scope)) for i in plain},
         )
     out = [
         {
