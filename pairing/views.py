@@ -80,7 +80,8 @@ def agreement_list(request):
         .order_by("-signed_on", "-pk")
     )
     f = AgreementFilter(request.GET or None, queryset=qs, scope=request.scope)
-    page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # the count kept while agreements are unchanged (a county's scope subqueries planned on every request)
+    page = paging.KeptCountPaginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "pairing/agreement_list.html",

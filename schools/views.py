@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
@@ -9,6 +8,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jinpin import exports, imports
+from jinpin.paging import KeptCountPaginator
 from jinpin.scope import role_required
 
 from .filters import SchoolFilter, VillageFilter
@@ -39,7 +39,7 @@ def school_list(request):
         "is_weak",
         "pupils",
     )
-    page = Paginator(values, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = KeptCountPaginator(values, PAGE_SIZE).get_page(request.GET.get("page"))  # the count kept (jinpin.paging)
     return render(
         request,
         "schools/school_list.html",
@@ -129,7 +129,7 @@ def village_list(request):
         .order_by("code")
     )
     f = VillageFilter(request.GET or None, queryset=qs, scope=request.scope)
-    page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = KeptCountPaginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "schools/village_list.html", {"filter": f, "page": page})
 
 

@@ -39,7 +39,13 @@ class Award(models.Model):
     scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="awards", verbose_name=_("scheme"))
     period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="awards", verbose_name=_("period"))
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="awards", verbose_name=_("school"))
-    county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="awards", verbose_name=_("county"))
+    county = models.ForeignKey(
+        County,
+        on_delete=models.PROTECT,
+        related_name="awards",
+        verbose_name=_("county"),
+        db_index=False,  # award_county_id (county, id) below serves it
+    )
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
     rate_version = models.ForeignKey(
         RateVersion, on_delete=models.PROTECT, related_name="awards", verbose_name=_("rate version")
@@ -62,6 +68,9 @@ class Award(models.Model):
             models.Index(fields=["county", "period", "status"], include=["amount"], name="award_county_period_status"),
             models.Index(fields=["school", "period", "status"]),
             models.Index(fields=["status", "period"], name="award_status_period"),
+            # a county's list in key order: its first page read in order, not the city's awards walked past
+            # until the county's appear (12,661 rows skipped for the first page of one county at scale 10)
+            models.Index(fields=["county", "id"], name="award_county_id"),
         ]
 
     def __str__(self):

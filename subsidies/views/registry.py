@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from jinpin import search
 from jinpin.forms import clean_text, parse_year, show_errors
-from jinpin.paging import CAP, capped_count, estimated_count, keyset_page
+from jinpin.paging import CAP, capped_count, estimated_count, kept_count, keyset_page
 from jinpin.scope import role_required
 
 from .. import scoping
@@ -49,9 +49,9 @@ def household_list(request):
             count = len(ids)
             qs = qs.filter(pk__in=ids)
         else:
-            count = plain.count()
+            count = kept_count(plain)
     else:
-        count = plain.count()
+        count = kept_count(plain)
     page = CountedPaginator(qs.annotate(n_students=n_students).order_by("number"), PAGE_SIZE, count=count).get_page(
         request.GET.get("page")
     )

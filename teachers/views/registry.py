@@ -55,7 +55,7 @@ def teacher_list(request):
     if request.scope.city_wide and paging.unfiltered(request.GET, f):
         count = paging.estimated_count(Teacher)
     else:
-        count = paging.Count(f.qs.order_by().count())
+        count = paging.Count(paging.kept_count(f.qs))
     page = paging.ordered_keyset_page(f.qs, request.GET, per_page=PAGE_SIZE, count=count)
     return render(
         request,
