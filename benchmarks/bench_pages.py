@@ -84,6 +84,9 @@ def main():
     )
     ap.add_argument("--duration", type=int, default=10, help="with --generator wrk: seconds of load per page")
     ap.add_argument(
+        "--warmup", type=int, default=2, help="with --generator wrk: seconds of the same load first, not measured"
+    )
+    ap.add_argument(
         "--gunicorn-args", default="", help="more gunicorn options, e.g. '--keep-alive 0' (split on spaces)"
     )
     args = ap.parse_args()
@@ -443,6 +446,12 @@ def every_page(args, env, gunicorn_pid=None):
                 cookies[user] if args.generator == "wrk" else None,
                 openers.get(user) if args.generator != "wrk" else None,
             )
+            if args.generator == "wrk" and args.warmup > 0:
+                # then a short load, not measured: every worker process has served the page (its templates
+                # compiled, its per-process tables filled) and what is kept is kept, as on a site in use
+                _load_wrk(
+                    argparse.Namespace(**{**vars(args), "duration": args.warmup}), cookies[user], path, str(script)
+                )
             app0 = _children_cpu(gunicorn_pid) if gunicorn_pid else 0.0
             if args.generator == "wrk":
                 r, wall, gen_cpu = _load_wrk(args, cookies[user], path, str(script))
