@@ -96,21 +96,34 @@ class KeysetPage:
         return self.object_list[i]
 
 
-def keyset_page(qs, params, *, per_page: int = 50, descending: bool = False, count: Count | None = None):
-    """The page of ``qs`` (ordered here by pk) that ``params`` (a QueryDict) asks for. One query."""
+def keyset_page(
+    qs, params, *, per_page: int = 50, descending: bool = False, count: Count | None = None, keys_first: bool = False
+):
+    """The page of ``qs`` (ordered here by pk) that ``params`` (a QueryDict) asks for. One query.
+
+    ``keys_first``: the page's keys chosen in a subquery of their own (``pk IN (SELECT pk … ORDER BY pk LIMIT n)``),
+    its rows joined to them. The planner picks the subquery's index by itself (a county's awards: an index-only scan
+    of (county, id)); with the joins in one query it walked the key's index past every other county's rows,
+    assuming them spread evenly (3 ms of PostgreSQL a page for one county's first page at scale 10)."""
     after, before, last = parse_id(params.get("after")), parse_id(params.get("before")), params.get("last") == "1"
     forward_order, backward_order = ("-pk", "pk") if descending else ("pk", "-pk")
     past, until = ("pk__lt", "pk__gt") if descending else ("pk__gt", "pk__lt")
+
+    def fetch(qs, order):
+        if keys_first:
+            qs = qs.filter(pk__in=qs.order_by(order).values("pk")[: per_page + 1])
+        return list(qs.order_by(order)[: per_page + 1])
+
     if before is not None or last:
         if before is not None:
             qs = qs.filter(**{until: before})
-        rows = list(qs.order_by(backward_order)[: per_page + 1])
+        rows = fetch(qs, backward_order)
         more = len(rows) > per_page
         rows = rows[:per_page][::-1]
         return KeysetPage(rows, has_next=not last, has_previous=more, count=count)
     if after is not None:
         qs = qs.filter(**{past: after})
-    rows = list(qs.order_by(forward_order)[: per_page + 1])
+    rows = fetch(qs, forward_order)
     more = len(rows) > per_page
     return KeysetPage(rows[:per_page], has_next=more, has_previous=after is not None, count=count)
 

@@ -65,7 +65,10 @@ def award_list(request):
     )
     # only what a row shows: 50 rows of five joined models cost more to build than to read
     page = keyset_page(
-        qs.select_related(None).select_related(*ROW_PARENTS).only(*ROW_FIELDS), request.GET, per_page=PAGE_SIZE
+        qs.select_related(None).select_related(*ROW_PARENTS).only(*ROW_FIELDS),
+        request.GET,
+        per_page=PAGE_SIZE,
+        keys_first=True,
     )
     actions = workflow.allowed_actions(request.scope)
     # the page's awards with a batch difference nobody has resolved (they cannot be approved yet): one query
