@@ -8,7 +8,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jinpin import cache, exports, imports
+from jinpin import cache, exports, imports, pagecache
 from jinpin.forms import add_errors, parse_id, parse_year, show_errors
 from jinpin.paging import KnownCountPaginator
 from jinpin.scope import Role, role_required
@@ -49,16 +49,29 @@ def payout_list(request):
             else:
                 messages.success(request, _("Payout batch prepared."))
                 return redirect("subsidies:payout_detail", pk=b.pk)
-    batches = (
-        request.scope.filter(PayoutBatch)
-        .select_related("county", "period", "created_by")
-        .annotate(
-            n=Count("lines"),
-            total=Sum("lines__amount"),
-            paid=Sum("lines__amount", filter=Q(lines__status=PayoutLine.Status.PAID)),
-            failed=Count("lines", filter=Q(lines__status=PayoutLine.Status.FAILED)),
-        )[:100]
-    )
+    batches = list(request.scope.filter(PayoutBatch).select_related("county", "period", "created_by")[:100])
+    ids = [b.pk for b in batches]
+
+    def sums():
+        rows = (
+            PayoutLine.objects.filter(batch_id__in=ids)
+            .order_by()
+            .values("batch_id")
+            .annotate(
+                n=Count("pk"),
+                total=Sum("amount"),
+                paid=Sum("amount", filter=Q(status=PayoutLine.Status.PAID)),
+                failed=Count("pk", filter=Q(status=PayoutLine.Status.FAILED)),
+            )
+        )
+        return {r.pop("batch_id"): r for r in rows}
+
+    # each batch's line count and sums: every line of every batch shown (the whole city's year) aggregated on each
+    # request before; now kept while the payout lines are unchanged (jinpin.pagecache.kept)
+    by_batch = pagecache.kept("payout-sums", ids, sums) if ids else {}
+    for b in batches:
+        for key, value in by_batch.get(b.pk, {"n": 0, "total": None, "paid": None, "failed": 0}).items():
+            setattr(b, key, value)
     return render(request, "subsidies/payout_list.html", {"batches": batches, "form": form})
 
 

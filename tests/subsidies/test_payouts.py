@@ -254,7 +254,7 @@ def test_payout_pages_query_counts_are_constant(places, period, approved, client
     c = client_for(w.officer_a)
     for url, queries in (
         (reverse("subsidies:payout_detail", args=[batch.pk]), 4),  # the lines counted once (the totals)
-        (reverse("subsidies:payout_list"), 4),
+        (reverse("subsidies:payout_list"), 5),  # the batches, then their lines' sums (kept from the second time)
         (reverse("subsidies:allocation_list"), 3),
         (reverse("subsidies:reconciliation"), 13),
     ):
@@ -282,6 +282,16 @@ def test_payout_pages_query_counts_are_constant(places, period, approved, client
     big = prepare(w, period)
     with django_assert_num_queries(4):
         assert c.get(reverse("subsidies:payout_detail", args=[big.pk])).status_code == 200
+    # the list's sums: kept while the lines are unchanged, and right after a change
+    c.get(reverse("subsidies:payout_list"))  # a new batch, a new key: its tables noted,
+    c.get(reverse("subsidies:payout_list"))  # then the sums kept
+    with django_assert_num_queries(4):
+        r = c.get(reverse("subsidies:payout_list"))
+    sums = {b.pk: (b.n, b.total) for b in r.context["batches"]}
+    assert sums[big.pk] == (big.lines.count(), sum(line.amount for line in big.lines.all()))
+    big.lines.filter(pk=big.lines.order_by("pk").first().pk).update(status="failed")
+    r = c.get(reverse("subsidies:payout_list"))
+    assert {b.pk: b.failed for b in r.context["batches"]}[big.pk] == 1
 
 
 def test_recovery_pages(places, period, approved, client_for):
