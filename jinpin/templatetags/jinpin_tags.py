@@ -192,3 +192,51 @@ def layout_header(context):
         .replace(_H_WHO, conditional_escape(context.get("who", "")))
         .replace(_H_NEXT, escape(request.get_full_path()))
     )
+
+
+#: a list filter's fields as rendered, per process (``filter_fields``); emptied when it reaches ``_FILTER_HTML_MAX``
+_filter_html: dict[tuple, str] = {}
+_FILTER_HTML_MAX = 2048
+
+
+@register.simple_tag
+def filter_fields(filterset, exclude=""):
+    """``{% for field in filter.form %}<label>{{ field.label }} {{ field }}</label>{% endfor %}`` (less the fields
+    named in ``exclude``), kept per process for each filter class, field set, language, submitted values and the
+    choices offered (their ids and labels themselves, so a renamed or new choice renders anew). Rendering a list's
+    six or seven widgets cost a sixth of the award list's CPU. Only a form without errors is kept: an error changes
+    the markup (``aria-invalid``) and depends on the database."""
+    from django.forms import ModelChoiceField
+    from django.utils.html import conditional_escape
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import get_language
+
+    form = filterset.form
+    skip = {n for n in exclude.split(",") if n}
+
+    def render():
+        return mark_safe(  # noqa: S308 - the label escaped, the widget Django's own (safe) markup
+            "".join(f"<label>{conditional_escape(bf.label)} {bf}</label>" for bf in form if bf.name not in skip)
+        )
+
+    clean = not form.is_bound or (form._errors is not None and not form._errors)  # never validates here
+    if not clean:
+        return render()
+    choices = []
+    for name, field in form.fields.items():
+        if isinstance(field, ModelChoiceField):
+            if "_choices" not in field.__dict__:  # not kept (no shared cache): its choices would be a query
+                return render()
+            choices.append((name, tuple(map(tuple, field._choices))))
+    data = (
+        tuple(sorted((k, tuple(form.data.getlist(k))) for k in form.fields if k in form.data))
+        if form.is_bound
+        else None
+    )
+    key = (type(filterset), tuple(form.fields), get_language(), exclude, data, tuple(choices))
+    html = _filter_html.get(key)
+    if html is None:
+        if len(_filter_html) >= _FILTER_HTML_MAX:
+            _filter_html.clear()
+        html = _filter_html[key] = render()
+    return html
