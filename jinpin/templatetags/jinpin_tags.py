@@ -228,8 +228,15 @@ def filter_fields(filterset, exclude=""):
             if "_choices" not in field.__dict__:  # not kept (no shared cache): its choices would be a query
                 return render()
             choices.append((name, tuple(map(tuple, field._choices))))
+    # the submitted values of the fields (and of a multi-widget's ``name_0``, ``name_min``… parts)
     data = (
-        tuple(sorted((k, tuple(form.data.getlist(k))) for k in form.fields if k in form.data))
+        tuple(
+            sorted(
+                (k, tuple(form.data.getlist(k)) if hasattr(form.data, "getlist") else repr(form.data[k]))
+                for k in form.data
+                if k in form.fields or any(k.startswith(n + "_") for n in form.fields)
+            )
+        )
         if form.is_bound
         else None
     )
