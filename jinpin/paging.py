@@ -48,7 +48,7 @@ def kept_count(qs, cap: int | None = None) -> int:
         sql, params = inner.query.sql_with_params()
     except EmptyResultSet:  # ``.none()`` or an empty ``__in``: nothing to count, no query
         return 0
-    return pagecache.kept("count", (sql, tuple(map(str, params)), cap), inner.count)
+    return pagecache.kept("count", (sql, params, cap), inner.count)
 
 
 def capped_count(qs, cap: int = CAP) -> Count:
@@ -204,16 +204,6 @@ class KnownCountPaginator(Paginator):
 def unfiltered(params, filterset) -> bool:
     """No filter of ``filterset`` has a value in ``params`` (page and sort parameters do not count)."""
     return not any(params.get(name) for name in filterset.filters)
-
-
-def paginate(qs, params, *, per_page: int, city_wide_unfiltered: bool):
-    """``Paginator(qs).get_page(...)``, counted by the planner's estimate when the list is the whole
-    unfiltered table (a million activities), exactly otherwise."""
-    if city_wide_unfiltered:
-        paginator = KnownCountPaginator(qs, per_page, count=estimated_count(qs.model).n)
-    else:
-        paginator = KeptCountPaginator(qs, per_page)
-    return paginator.get_page(params.get("page"))
 
 
 # -- keyset pages in any order ---------------------------------------------------------------------

@@ -10,12 +10,12 @@ from django.views.decorators.http import require_POST
 
 from jinpin import search
 from jinpin.forms import clean_text, parse_year, show_errors
-from jinpin.paging import CAP, capped_count, estimated_count, kept_count, keyset_page
+from jinpin.paging import CAP, KnownCountPaginator, capped_count, estimated_count, kept_count, keyset_page
 from jinpin.scope import role_required
 
 from .. import scoping
 from ..scoping import ACCESS
-from .common import PAGE_SIZE, CountedPaginator
+from .common import PAGE_SIZE
 
 
 @role_required(*ACCESS["households"])
@@ -52,7 +52,7 @@ def household_list(request):
             count = kept_count(plain)
     else:
         count = kept_count(plain)
-    page = CountedPaginator(qs.annotate(n_students=n_students).order_by("number"), PAGE_SIZE, count=count).get_page(
+    page = KnownCountPaginator(qs.annotate(n_students=n_students).order_by("number"), PAGE_SIZE, count=count).get_page(
         request.GET.get("page")
     )
     return render(request, "subsidies/household_list.html", {"page": page, "q": q})
