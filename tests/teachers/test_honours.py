@@ -110,7 +110,6 @@ def test_pages_issue_and_scope(world, client_for):
 def test_issuing_many_certificates_costs_the_same_queries_as_a_few(world, django_assert_num_queries):
     """Certificates and their audit entries are written in bulk (no query per teacher)."""
     from auditlog.models import LogEntry
-
     from django.contrib.contenttypes.models import ContentType
 
     # the audit entries' content type, read once per process (Django's cache): whether an earlier test in this
