@@ -96,34 +96,41 @@ class KeysetPage:
         return self.object_list[i]
 
 
-def keyset_page(
-    qs, params, *, per_page: int = 50, descending: bool = False, count: Count | None = None, keys_first: bool = False
-):
-    """The page of ``qs`` (ordered here by pk) that ``params`` (a QueryDict) asks for. One query.
+def fetch_page(qs, order, n: int, rows_from=None) -> list:
+    """The first ``n`` rows of ``qs`` in ``order``. With ``rows_from`` (a queryset of the same model carrying the
+    row's joins and columns, no filter), two queries: the keys alone from ``qs`` (its filters, its scope), then
+    those rows from ``rows_from`` by key, put back in the keys' order. The keys' query plans no joins, the rows'
+    query no filters: a county's activity page planned its five joins together with its scope's subqueries in
+    3.1 ms of PostgreSQL, the two queries plan in 0.2 + 0.6 ms (a county's awards: 1.8 → 0.1 + 0.5 ms). The rows are
+    read only for keys ``qs`` has just returned, so ``rows_from`` needs no scope of its own; a row deleted between
+    the two queries is left out."""
+    if rows_from is None:
+        return list(qs.order_by(*order)[:n])
+    keys = list(qs.order_by(*order).values_list("pk", flat=True)[:n])
+    if not keys:
+        return []
+    rows = {row.pk: row for row in rows_from.filter(pk__in=keys).order_by()}
+    return [rows[k] for k in keys if k in rows]
 
-    ``keys_first``: the page's keys chosen in a subquery of their own (``pk IN (SELECT pk … ORDER BY pk LIMIT n)``),
-    its rows joined to them. The planner picks the subquery's index by itself (a county's awards: an index-only scan
-    of (county, id)); with the joins in one query it walked the key's index past every other county's rows,
-    assuming them spread evenly (3 ms of PostgreSQL a page for one county's first page at scale 10)."""
+
+def keyset_page(
+    qs, params, *, per_page: int = 50, descending: bool = False, count: Count | None = None, rows_from=None
+):
+    """The page of ``qs`` (ordered here by pk) that ``params`` (a QueryDict) asks for. One query (two with
+    ``rows_from``: ``fetch_page``)."""
     after, before, last = parse_id(params.get("after")), parse_id(params.get("before")), params.get("last") == "1"
     forward_order, backward_order = ("-pk", "pk") if descending else ("pk", "-pk")
     past, until = ("pk__lt", "pk__gt") if descending else ("pk__gt", "pk__lt")
-
-    def fetch(qs, order):
-        if keys_first:
-            qs = qs.filter(pk__in=qs.order_by(order).values("pk")[: per_page + 1])
-        return list(qs.order_by(order)[: per_page + 1])
-
     if before is not None or last:
         if before is not None:
             qs = qs.filter(**{until: before})
-        rows = fetch(qs, backward_order)
+        rows = fetch_page(qs, (backward_order,), per_page + 1, rows_from)
         more = len(rows) > per_page
         rows = rows[:per_page][::-1]
         return KeysetPage(rows, has_next=not last, has_previous=more, count=count)
     if after is not None:
         qs = qs.filter(**{past: after})
-    rows = fetch(qs, forward_order)
+    rows = fetch_page(qs, (forward_order,), per_page + 1, rows_from)
     more = len(rows) > per_page
     return KeysetPage(rows[:per_page], has_next=more, has_previous=after is not None, count=count)
 
@@ -146,10 +153,11 @@ class DateKeysetPage(KeysetPage):
             self.previous_before = f"{getattr(rows[0], field).isoformat()}.{rows[0].pk}"
 
 
-def date_keyset_page(qs, params, *, field: str, per_page: int = 50, count: Count | None = None):
+def date_keyset_page(qs, params, *, field: str, per_page: int = 50, count: Count | None = None, rows_from=None):
     """The page of ``qs`` ordered newest first by ``(field, pk)`` (a date, then the key) that ``params`` asks
-    for: ``?after=``/``?before=`` carry the edge row's ``date.pk``, ``?last=1`` the oldest page. One query,
-    the same cost at any depth on an index of ``(field, id)``; the row comparison is what the index reads."""
+    for: ``?after=``/``?before=`` carry the edge row's ``date.pk``, ``?last=1`` the oldest page. One query (two
+    with ``rows_from``: ``fetch_page``), the same cost at any depth on an index of ``(field, id)``; the row
+    comparison is what the index reads."""
     after, before = _date_cursor(params.get("after")), _date_cursor(params.get("before"))
     last = params.get("last") == "1"
     newest, oldest = (f"-{field}", "-pk"), (field, "pk")
@@ -164,13 +172,13 @@ def date_keyset_page(qs, params, *, field: str, per_page: int = 50, count: Count
     if before is not None or last:
         if before is not None:
             qs = qs.filter(beyond(before, older=False))
-        rows = list(qs.order_by(*oldest)[: per_page + 1])
+        rows = fetch_page(qs, oldest, per_page + 1, rows_from)
         more = len(rows) > per_page
         rows = rows[:per_page][::-1]
         return DateKeysetPage(rows, field=field, has_next=not last, has_previous=more, count=count)
     if after is not None:
         qs = qs.filter(beyond(after, older=True))
-    rows = list(qs.order_by(*newest)[: per_page + 1])
+    rows = fetch_page(qs, newest, per_page + 1, rows_from)
     more = len(rows) > per_page
     return DateKeysetPage(rows[:per_page], field=field, has_next=more, has_previous=after is not None, count=count)
 

@@ -229,9 +229,8 @@ def _loggable(request, pk):
 
 @role_required()
 def activity_list(request):
-    qs = (
-        request.scope.filter(Activity)
-        .select_related("agreement__helping_school", "semester__school_year", "created_by")
+    rows = (
+        Activity.objects.select_related("agreement__helping_school", "semester__school_year", "created_by")
         # only what a row shows: 50 rows of six joined models cost more to build than to read
         .only(
             "held_on",
@@ -247,8 +246,8 @@ def activity_list(request):
             "created_by__last_name",
         )
         .annotate(n_files=_count_of(Attachment, "activity"))
-        .order_by("-held_on", "-pk")
     )
+    qs = request.scope.filter(Activity).order_by("-held_on", "-pk")
     f = ActivityFilter(request.GET or None, queryset=qs, scope=request.scope)
     # a million activities city-wide: newest first by (date, key) from the page's edge row, never OFFSET;
     # the unfiltered city-wide list counted by the planner's estimate, any other by a capped count
@@ -256,7 +255,8 @@ def activity_list(request):
         count = paging.estimated_count(Activity)
     else:
         count = paging.capped_count(f.qs)
-    page = paging.date_keyset_page(f.qs, request.GET, field="held_on", per_page=PAGE_SIZE, count=count)
+    # the page's keys from the filtered, scoped list, its rows by key (jinpin.paging.fetch_page)
+    page = paging.date_keyset_page(f.qs, request.GET, field="held_on", per_page=PAGE_SIZE, count=count, rows_from=rows)
     return render(request, "pairing/activity_list.html", {"filter": f, "page": page})
 
 

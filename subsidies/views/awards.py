@@ -64,11 +64,12 @@ def award_list(request):
         lambda: qs.order_by().aggregate(n=Count("*"), amount=Sum("amount")),
     )
     # only what a row shows: 50 rows of five joined models cost more to build than to read
+    # the page's keys from the filtered, scoped list, its rows by key (jinpin.paging.fetch_page)
     page = keyset_page(
-        qs.select_related(None).select_related(*ROW_PARENTS).only(*ROW_FIELDS),
+        qs,
         request.GET,
         per_page=PAGE_SIZE,
-        keys_first=True,
+        rows_from=Award.objects.select_related(*ROW_PARENTS).only(*ROW_FIELDS),
     )
     actions = workflow.allowed_actions(request.scope)
     # the page's awards with a batch difference nobody has resolved (they cannot be approved yet): one query
