@@ -149,3 +149,22 @@ def test_reconciliation_is_served_from_the_cache_until_a_subsidy_write_commits(
         invalidation.bump()  # what every set-based writer does
     with django_assert_num_queries(13):  # recomputed once
         c.get(url)
+
+
+def test_a_countys_awards_of_one_scheme_are_read_in_key_order_from_their_own_index(places, many_awards, client_for):
+    """The award page's keys for one county and one scheme come from the (scheme, county, id) index, not from the
+    key's index walked past every other county's and scheme's awards (scale 10: 12,713 rows for a first page)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    scheme = many_awards[0].scheme
+    c = client_for(places.officer_a)
+    with CaptureQueriesContext(connection) as q:
+        r = c.get(reverse("subsidies:award_list"), {"scheme": scheme.pk})
+    assert [a.pk for a in r.context["page"]] == [a.pk for a in many_awards[:5]]
+    keys = next(x["sql"] for x in q.captured_queries if x["sql"].startswith('SELECT "subsidies_award"."id" AS "pk"'))
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")  # a test's few rows would be read whole otherwise
+        cur.execute("EXPLAIN " + keys)
+        plan = "\n".join(row[0] for row in cur.fetchall())
+    assert "award_scheme_county_id" in plan and "Index Cond" in plan, plan
