@@ -151,20 +151,29 @@ def test_reconciliation_is_served_from_the_cache_until_a_subsidy_write_commits(
         c.get(url)
 
 
-def test_a_countys_awards_of_one_scheme_are_read_in_key_order_from_their_own_index(places, many_awards, client_for):
-    """The award page's keys for one county and one scheme come from the (scheme, county, id) index, not from the
-    key's index walked past every other county's and scheme's awards (scale 10: 12,713 rows for a first page)."""
+def test_a_countys_awards_of_one_scheme_have_an_index_in_key_order(places, many_awards, client_for):
+    """A county's awards of one scheme have the index (scheme, county, id): their page is read in key order from it
+    at city scale (measured in the README: 12,713 rows walked for a county's first page without it, 4.7 → 0.4 ms).
+    Which index the planner picks for the few rows of a test differs between PostgreSQL versions, so this checks
+    the index itself, and the page's keys query that uses it."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT i.relname, array_agg(a.attname ORDER BY k.n) FROM pg_index x"
+            " JOIN pg_class i ON i.oid = x.indexrelid"
+            " JOIN LATERAL unnest(x.indkey) WITH ORDINALITY k(attnum, n) ON true"
+            " JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum"
+            " WHERE x.indrelid = 'subsidies_award'::regclass GROUP BY i.relname"
+        )
+        indexes = dict(cur.fetchall())
+    assert indexes["award_scheme_county_id"] == ["scheme_id", "county_id", "id"]
+    assert ["scheme_id"] not in indexes.values()  # the scheme's own index: the new one's leading column serves it
     scheme = many_awards[0].scheme
-    c = client_for(places.officer_a)
     with CaptureQueriesContext(connection) as q:
-        r = c.get(reverse("subsidies:award_list"), {"scheme": scheme.pk})
+        r = client_for(places.officer_a).get(reverse("subsidies:award_list"), {"scheme": scheme.pk})
     assert [a.pk for a in r.context["page"]] == [a.pk for a in many_awards[:5]]
     keys = next(x["sql"] for x in q.captured_queries if x["sql"].startswith('SELECT "subsidies_award"."id" AS "pk"'))
-    with connection.cursor() as cur:
-        cur.execute("SET LOCAL enable_seqscan = off")  # a test's few rows would be read whole otherwise
-        cur.execute("EXPLAIN " + keys)
-        plan = "\n".join(row[0] for row in cur.fetchall())
-    assert "award_scheme_county_id" in plan and "Index Cond" in plan, plan
+    where = keys.split("WHERE", 1)[1]
+    assert '"scheme_id" = ' in where and '"county_id" = ' in where and "ORDER BY 1 ASC" in where
