@@ -184,6 +184,12 @@ def seed_inspections(stdout, scale):
             batch_size=5000,
             ignore_conflicts=True,
         )
+        # written in bulk and read at once by the draw's population query, in this transaction: without fresh
+        # statistics PostgreSQL estimated the 22,300 statuses and 11,150 households at one row each and joined
+        # them in a nested loop that ran for over ten minutes (seen on PostgreSQL 18 in the suite; jinpin.stats)
+        from jinpin.stats import refresh_statistics
+
+        refresh_statistics(Household, HouseholdStatus, HouseholdResponsibility)
     # -- campaign, group, assignment, the draws made at the meeting ----------------------------------
     campaign = Campaign.objects.create(
         name=CAMPAIGN,
