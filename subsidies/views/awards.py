@@ -63,8 +63,8 @@ def award_list(request):
         ("awards", scope.role, scope.county_id, scope.school_id, f.is_valid() if f.is_bound else None, filters),
         lambda: qs.order_by().aggregate(n=Count("*"), amount=Sum("amount")),
     )
-    # only what a row shows: 50 rows of five joined models cost more to build than to read
-    # the page's keys from the filtered, scoped list, its rows by key (jinpin.paging.fetch_page)
+    # the page's keys from the filtered, scoped list, then its rows by key with only what a row shows (50 rows of
+    # five joined models cost more to build than to read; jinpin.paging.fetch_page)
     page = keyset_page(
         qs,
         request.GET,
